@@ -1,0 +1,121 @@
+"""The Starlette application, built by `create_app(settings)`; the lifespan owns the engine
+and the policy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from server.authz.store import PolicyStore
+from server.db.engine import create_engine, resolve_database_url_async
+from server.db.migrate import current_revision, head_revision
+from server.db.session import StatementCounter, session_factory
+from server.graphql.endpoint import graphql_endpoint, json_response
+from server.schema import catalogue, schema
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GRAPHIQL_PAGE = """<!doctype html>
+<html><head><title>rekisteri GraphiQL (development only)</title>
+<link rel="stylesheet" href="https://unpkg.com/graphiql/graphiql.min.css"></head>
+<body style="margin:0"><div id="graphiql" style="height:100vh"></div>
+<p>GraphiQL loads its scripts from a CDN; send an Authorization header and X-Purpose.</p>
+</body></html>"""
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when the database answers, migrations are at head and the policy is loaded."""
+    state = request.app.state
+    checks: dict[str, Any] = {"policyVersion": state.policy_store.current.version}
+    ready = True
+    try:
+        async with state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            revision = await current_revision(conn)
+        checks["database"] = "ok"
+        checks["migration"] = revision
+        if revision != head_revision():
+            ready = False
+            checks["migrationHead"] = head_revision()
+    except Exception as exc:
+        ready = False
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    failure = state.policy_store.last_failure
+    if failure is not None:
+        checks["policyReloadError"] = {
+            "at": failure.at.isoformat(),
+            "rejectedVersion": failure.version,
+            "problems": list(failure.problems),
+        }
+    checks["status"] = "ready" if ready else "not ready"
+    return json_response(checks, 200 if ready else 503)
+
+
+async def graphql_get(request: Request) -> Response:
+    """GraphiQL in development; queries over GET are never executed."""
+    if request.app.state.settings.is_development:
+        return HTMLResponse(GRAPHIQL_PAGE)
+    return json_response({"error": "method_not_allowed"}, 405, allow="POST")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = await resolve_database_url_async(settings)
+        engine = create_engine(url, settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.statements = StatementCounter(engine)
+        app.state.sessionmaker = session_factory(engine)
+        app.state.schema = schema()
+        app.state.policy_store = PolicyStore(settings.policy_dir, catalogue())
+        tasks = [
+            asyncio.create_task(
+                app.state.policy_store.watch(settings.policy_reload_interval_seconds)
+            )
+        ]
+        tasks.extend(_background_tasks(app, settings))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
+
+    routes = [
+        Route("/graphql", graphql_endpoint, methods=["POST"]),
+        Route("/graphql", graphql_get, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *_identity_routes(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _identity_routes() -> list[Route]:
+    from server.identity.routes import routes
+
+    return routes()
+
+
+def _background_tasks(app: Starlette, settings: Settings) -> list[asyncio.Task[None]]:
+    from server.audit.seal import run_sealer
+
+    return [asyncio.create_task(run_sealer(app.state.sessionmaker, settings))]

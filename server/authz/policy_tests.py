@@ -1,0 +1,78 @@
+"""The security team's table of expected decisions (`policies/tests/*.csv`).
+
+Each row: role, purpose, coordinate (or type), expected. Expected is one of read, mask,
+deny, write, no_write, use, no_use, or rows:<scope>[+<scope>...] / rows:none for a type.
+Each row is checked twice: against the compiled table and against Casbin's own enforce().
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from server.authz.decision import Access
+
+if TYPE_CHECKING:
+    from server.authz.policy import CompiledPolicy
+
+
+def _casbin_access(enforcer: Any, role: str, coordinate: str, purpose: str) -> Access:
+    if enforcer.enforce(role, coordinate, "read", purpose):
+        return Access.READ
+    if enforcer.enforce(role, coordinate, "mask", purpose):
+        return Access.MASK
+    return Access.DENY
+
+
+def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | None:
+    """None when the row holds, else a one-line explanation."""
+    role, purpose, target, expected = cells
+    label = f"{role} / {purpose} / {target}: expected {expected}"
+    if role not in policy.roles:
+        return f"{label}, but the role is unknown"
+    if expected in ("use", "no_use"):
+        got = purpose in policy.role_purposes.get(role, frozenset())
+        enforced = bool(enforcer.enforce(role, "purpose", "use", purpose))
+        want = expected == "use"
+        return None if got == want == enforced else f"{label}, got {got} (casbin {enforced})"
+    grant = policy.grants.get((role, purpose))
+    if expected.startswith("rows:"):
+        wanted = expected.removeprefix("rows:")
+        scopes = grant.scopes.get(target, ()) if grant else ()
+        got_rows = "+".join(scopes) or "none"
+        return None if got_rows == wanted else f"{label}, got rows:{got_rows}"
+    if expected in ("write", "no_write"):
+        got_write = grant is not None and target in grant.writes
+        casbin_write = bool(enforcer.enforce(role, target, "write", purpose))
+        want = expected == "write"
+        if got_write == want == casbin_write:
+            return None
+        return f"{label}, got {got_write} (casbin {casbin_write})"
+    compiled = policy.field_access([role], purpose, target)
+    enforced = _casbin_access(enforcer, role, target, purpose)
+    if purpose not in policy.role_purposes.get(role, frozenset()):
+        enforced = Access.DENY
+    if compiled.label == expected == enforced.label:
+        return None
+    return f"{label}, got {compiled.label} (casbin {enforced.label})"
+
+
+def run_policy_tests(policy: CompiledPolicy, enforcer: Any) -> list[str]:
+    failures: list[str] = []
+    tests_dir = policy.source_dir / "tests"
+    if not tests_dir.is_dir():
+        return failures
+    for path in sorted(tests_dir.glob("*.csv")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            cells = [c.strip() for c in next(csv.reader(io.StringIO(stripped)))]
+            if len(cells) != 4:
+                failures.append(f"{path.name}:{number}: expected 4 columns")
+                continue
+            problem = check_row(policy, enforcer, cells)
+            if problem:
+                failures.append(f"{path.name}:{number}: {problem}")
+    return failures

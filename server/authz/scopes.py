@@ -1,0 +1,177 @@
+"""Named row scopes and filters: the SQL behind the names that the policy grants.
+
+A scope widens (a role sees the union of its scopes' rows); a filter narrows (every filter
+granted for the purpose applies). Both are SQL predicates over the type's table, so rows are
+filtered in the database, never in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+
+from server.billing.models import CollectionCase, CollectionCaseInvoice, Invoice
+from server.contracts.models import Contract
+from server.customers.models import Customer
+from server.organisations.models import Assignment
+from server.prospects.models import Prospect
+from server.sites.models import Site
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeEnv:
+    """What a predicate may depend on: the caller's organisation and today's date."""
+
+    organisation_id: uuid.UUID
+    today: date
+
+
+Predicate = Callable[[ScopeEnv], ColumnElement[bool]]
+
+
+def _col(model: Any, name: str) -> Any:
+    return getattr(model, name)
+
+
+def _assignment_valid(env: ScopeEnv) -> ColumnElement[bool]:
+    return and_(
+        _col(Assignment, "organisation_id") == env.organisation_id,
+        _col(Assignment, "valid_from") <= env.today,
+        or_(_col(Assignment, "valid_to").is_(None), _col(Assignment, "valid_to") >= env.today),
+        _col(Assignment, "revoked_at").is_(None),
+    )
+
+
+def site_assigned(env: ScopeEnv) -> ColumnElement[bool]:
+    return exists().where(_col(Assignment, "site_id") == _col(Site, "id"), _assignment_valid(env))
+
+
+def _site_ids_assigned(env: ScopeEnv) -> Any:
+    return select(_col(Assignment, "site_id")).where(
+        _col(Assignment, "site_id").is_not(None), _assignment_valid(env)
+    )
+
+
+def customer_has_assigned_site(env: ScopeEnv) -> ColumnElement[bool]:
+    return exists().where(
+        _col(Site, "customer_id") == _col(Customer, "id"),
+        _col(Site, "id").in_(_site_ids_assigned(env)),
+    )
+
+
+def customer_assigned(env: ScopeEnv) -> ColumnElement[bool]:
+    return exists().where(
+        _col(Assignment, "customer_id") == _col(Customer, "id"), _assignment_valid(env)
+    )
+
+
+def _open_case_of_own_agency(env: ScopeEnv) -> ColumnElement[bool]:
+    return and_(
+        _col(CollectionCase, "agency_id") == env.organisation_id,
+        _col(CollectionCase, "closed_on").is_(None),
+    )
+
+
+def customer_in_own_collection(env: ScopeEnv) -> ColumnElement[bool]:
+    return exists().where(
+        _col(CollectionCase, "customer_id") == _col(Customer, "id"), _open_case_of_own_agency(env)
+    )
+
+
+def invoice_in_own_collection(env: ScopeEnv) -> ColumnElement[bool]:
+    return exists().where(
+        _col(CollectionCaseInvoice, "invoice_id") == _col(Invoice, "id"),
+        _col(CollectionCaseInvoice, "collection_case_id") == _col(CollectionCase, "id"),
+        _open_case_of_own_agency(env),
+    )
+
+
+def case_of_own_agency(env: ScopeEnv) -> ColumnElement[bool]:
+    return _open_case_of_own_agency(env)
+
+
+def contract_on_assigned_site(env: ScopeEnv) -> ColumnElement[bool]:
+    return _col(Contract, "site_id").in_(_site_ids_assigned(env))
+
+
+def everything(env: ScopeEnv) -> ColumnElement[bool]:
+    return true()
+
+
+# Filters on the data subject (the customer); lifted to every type that has a customer_id.
+CUSTOMER_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "no_direct_marketing_objection": lambda: _col(Customer, "direct_marketing_objection_at").is_(
+        None
+    ),
+    "no_distance_selling_objection": lambda: _col(Customer, "distance_selling_objection_at").is_(
+        None
+    ),
+    "no_research_objection": lambda: _col(Customer, "research_objection_at").is_(None),
+    "not_restricted": lambda: _col(Customer, "processing_restricted_at").is_(None),
+    "not_anonymised": lambda: _col(Customer, "anonymised_at").is_(None),
+    "current_customer": lambda: _col(Customer, "former_customer_since").is_(None),
+}
+
+# GraphQL type name -> the table whose rows it shows (types reachable from a root field).
+SCOPED_TABLES: dict[str, Any] = {
+    "Customer": Customer,
+    "Site": Site,
+    "Contract": Contract,
+    "Invoice": Invoice,
+    "CollectionCase": CollectionCase,
+    "Prospect": Prospect,
+}
+
+ROW_SCOPES: dict[str, dict[str, Predicate]] = {
+    "Customer": {
+        "all": everything,
+        "collection_assigned": customer_in_own_collection,
+        "site_assigned": customer_has_assigned_site,
+        "assigned": customer_assigned,
+    },
+    "Site": {"all": everything, "assigned": site_assigned},
+    "Contract": {"all": everything, "site_assigned": contract_on_assigned_site},
+    "Invoice": {"all": everything, "collection_assigned": invoice_in_own_collection},
+    "CollectionCase": {"all": everything, "own_agency": case_of_own_agency},
+    "Prospect": {"all": everything},
+}
+
+
+def prospect_consent_valid(env: ScopeEnv) -> ColumnElement[bool]:
+    return _col(Prospect, "consent_expires_on") >= env.today
+
+
+def _lift_customer_filter(model: Any, name: str) -> Predicate:
+    condition = CUSTOMER_FILTERS[name]
+    if model is Customer:
+        return lambda env: condition()
+    return lambda env: exists().where(
+        _col(Customer, "id") == _col(model, "customer_id"), condition()
+    )
+
+
+ROW_FILTERS: dict[str, dict[str, Predicate]] = {
+    type_name: {name: _lift_customer_filter(model, name) for name in CUSTOMER_FILTERS}
+    for type_name, model in SCOPED_TABLES.items()
+    if hasattr(model, "customer_id") or model is Customer
+}
+ROW_FILTERS["Prospect"] = {"consent_valid": prospect_consent_valid}
+
+
+def row_predicate(
+    type_name: str, scopes: tuple[str, ...], filters: tuple[str, ...], env: ScopeEnv
+) -> ColumnElement[bool]:
+    """The WHERE condition for a type: OR of granted scopes, AND of required filters."""
+    if not scopes:
+        return false()
+    if "all" in scopes:
+        widened: ColumnElement[bool] = true()
+    else:
+        widened = or_(*(ROW_SCOPES[type_name][name](env) for name in scopes))
+    narrowed = [ROW_FILTERS[type_name][name](env) for name in filters]
+    return and_(widened, *narrowed) if narrowed else widened

@@ -1,0 +1,77 @@
+"""Holds the current compiled policy and swaps it only for a policy that validates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from server.authz.policy import Catalogue, CompiledPolicy, PolicyError, load_policy, policy_version
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadFailure:
+    at: datetime
+    version: str
+    problems: tuple[str, ...]
+
+
+class PolicyStore:
+    """The last good policy; a broken edit is reported and never replaces it."""
+
+    def __init__(
+        self,
+        directory: Path,
+        catalogue: Catalogue,
+        on_reload: Callable[[CompiledPolicy | None, ReloadFailure | None], None] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.catalogue = catalogue
+        self.current: CompiledPolicy = load_policy(directory, catalogue)
+        self.last_failure: ReloadFailure | None = None
+        self._on_reload = on_reload
+        self._seen_version = self.current.version
+
+    def reload_if_changed(self) -> bool:
+        """Check the files; compile and swap if they changed and are valid. True if swapped."""
+        try:
+            version = policy_version(self.directory)
+        except OSError as exc:
+            self._fail("unreadable", [f"cannot read policy files: {exc}"])
+            return False
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        try:
+            compiled = load_policy(self.directory, self.catalogue)
+        except PolicyError as exc:
+            self._fail(version, exc.problems)
+            return False
+        except Exception as exc:  # fail closed: any surprise keeps the last good policy
+            self._fail(version, [f"{type(exc).__name__}: {exc}"])
+            return False
+        self.current = compiled
+        self.last_failure = None
+        log.info("policy %s loaded", compiled.version)
+        if self._on_reload:
+            self._on_reload(compiled, None)
+        return True
+
+    def _fail(self, version: str, problems: list[str]) -> None:
+        failure = ReloadFailure(datetime.now(UTC), version, tuple(problems))
+        self.last_failure = failure
+        log.error(
+            "policy %s rejected, keeping %s: %s", version, self.current.version, "; ".join(problems)
+        )
+        if self._on_reload:
+            self._on_reload(None, failure)
+
+    async def watch(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.to_thread(self.reload_if_changed)

@@ -1,0 +1,149 @@
+"""GraphQL types of the billing domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from server.billing.models import BillingMethod, CollectionStage, DepositStatus, InvoiceStatus
+from server.graphql.context import RequestContext
+from server.graphql.fields import data
+from server.graphql.shaping import related_list, related_one
+
+if TYPE_CHECKING:
+    from server.contracts.types import Contract
+    from server.customers.types import Customer
+    from server.organisations.types import Organisation
+
+BillingMethodEnum = strawberry.enum(BillingMethod, description="How the invoice is delivered.")
+InvoiceStatusEnum = strawberry.enum(InvoiceStatus, description="State of an invoice.")
+DepositStatusEnum = strawberry.enum(DepositStatus, description="State of a security deposit.")
+CollectionStageEnum = strawberry.enum(CollectionStage, description="Stage of debt collection.")
+
+
+@strawberry.type(description="One line of an invoice, with its own VAT rate.")
+class InvoiceLine:
+    id: strawberry.ID = strawberry.field(description="Invoice and line number.")
+    line_number: int | None = data("Position on the invoice.")
+    description: str | None = data("What is charged.")
+    quantity: Decimal | None = data("Quantity, in `unit`.")
+    unit: str | None = data("Unit of the quantity (kWh, month...).")
+    unit_price: Decimal | None = data("Price per unit without VAT, EUR.")
+    vat_rate: Decimal | None = data("VAT rate in per cent.")
+    amount_excl_vat: Decimal | None = data("Line amount without VAT, EUR.")
+    vat_amount: Decimal | None = data("VAT of the line, EUR.")
+
+
+@strawberry.type(description="A payment received for an invoice.")
+class Payment:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    paid_on: date | None = data("Date of payment.")
+    amount: Decimal | None = data("Amount paid, EUR.")
+    reference_number: str | None = data("Reference number given with the payment.")
+    source: str | None = data("Where the payment came from (bank, cash...).")
+
+
+@strawberry.type(description="An invoice to a customer.")
+class Invoice:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    customer_id: strawberry.Private[uuid.UUID]
+    contract_id: strawberry.Private[uuid.UUID | None]
+    invoice_number: int | None = data("Invoice number.")
+    reference_number: str | None = data("Finnish national reference number for the payment.")
+    billing_method: BillingMethodEnum | None = data("How it is delivered.")  # type: ignore[valid-type]
+    issue_date: date | None = data("Date of issue.")
+    due_date: date | None = data("Due date.")
+    period_start: date | None = data("First day of the billing period.")
+    period_end: date | None = data("Last day of the billing period.")
+    total_excl_vat: Decimal | None = data("Total without VAT, EUR.")
+    vat_amount: Decimal | None = data("VAT total, EUR.")
+    total_incl_vat: Decimal | None = data("Total with VAT, EUR.")
+    status: InvoiceStatusEnum | None = data("State of the invoice.")  # type: ignore[valid-type]
+    created_at: datetime | None = data("When the invoice was created.")
+
+    @strawberry.field(description="The invoiced customer.")
+    async def customer(
+        self, info: Info[RequestContext, Any]
+    ) -> Annotated[Customer, strawberry.lazy("server.customers.types")] | None:
+        from server.customers.loaders import customers_by_id
+        from server.customers.types import Customer
+
+        return await related_one(
+            info, "Invoice", "customer", customers_by_id, Customer, self.customer_id, subject="id"
+        )
+
+    @strawberry.field(description="The contract invoiced.")
+    async def contract(
+        self, info: Info[RequestContext, Any]
+    ) -> Annotated[Contract, strawberry.lazy("server.contracts.types")] | None:
+        from server.contracts.loaders import contracts_by_id
+        from server.contracts.types import Contract
+
+        return await related_one(
+            info, "Invoice", "contract", contracts_by_id, Contract, self.contract_id
+        )
+
+    @strawberry.field(description="Lines of the invoice in order.")
+    async def lines(self, info: Info[RequestContext, Any]) -> list[InvoiceLine] | None:
+        from server.billing.loaders import lines_by_invoice
+
+        return await related_list(info, "Invoice", "lines", lines_by_invoice, InvoiceLine, self.id)
+
+    @strawberry.field(description="Payments received, oldest first.")
+    async def payments(self, info: Info[RequestContext, Any]) -> list[Payment] | None:
+        from server.billing.loaders import payments_by_invoice
+
+        return await related_list(
+            info, "Invoice", "payments", payments_by_invoice, Payment, self.id
+        )
+
+
+@strawberry.type(description="A security deposit (vakuus) held for a customer.")
+class SecurityDeposit:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    amount: Decimal | None = data("Amount, EUR.")
+    received_on: date | None = data("When it was received.")
+    returned_on: date | None = data("When it was returned (null: still held).")
+    status: DepositStatusEnum | None = data("Held, returned or applied.")  # type: ignore[valid-type]
+    reason: str | None = data("Why a deposit was required.")
+
+
+@strawberry.type(description="A debt collection case over one or more invoices.")
+class CollectionCase:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    customer_id: strawberry.Private[uuid.UUID]
+    agency_id: strawberry.Private[uuid.UUID | None]
+    stage: CollectionStageEnum | None = data("Stage of collection.")  # type: ignore[valid-type]
+    opened_on: date | None = data("When the case was opened.")
+    closed_on: date | None = data("When it was closed (null: open).")
+    amount_due: Decimal | None = data("Amount under collection, EUR.")
+
+    @strawberry.field(description="The collection agency handling the case.")
+    async def agency(
+        self, info: Info[RequestContext, Any]
+    ) -> Annotated[Organisation, strawberry.lazy("server.organisations.types")] | None:
+        from server.billing.loaders import organisations_by_id
+        from server.organisations.types import Organisation
+
+        return await related_one(
+            info,
+            "CollectionCase",
+            "agency",
+            organisations_by_id,
+            Organisation,
+            self.agency_id,
+            subject=None,
+        )
+
+    @strawberry.field(description="Invoices in the case.")
+    async def invoices(self, info: Info[RequestContext, Any]) -> list[Invoice] | None:
+        from server.billing.loaders import invoices_by_case
+
+        return await related_list(
+            info, "CollectionCase", "invoices", invoices_by_case, Invoice, self.id
+        )

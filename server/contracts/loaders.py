@@ -1,0 +1,96 @@
+"""Batched reads of contracts, products, prices and offers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from server.contracts.models import Contract, Offer, Price, Product
+from server.graphql.context import RequestContext
+from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows
+from server.graphql.relay import PageRequest
+
+contract_table = Contract.__table__  # type: ignore[attr-defined]
+product_table = Product.__table__  # type: ignore[attr-defined]
+price_table = Price.__table__  # type: ignore[attr-defined]
+offer_table = Offer.__table__  # type: ignore[attr-defined]
+
+
+def _newest_first(statement: Select[Any]) -> Select[Any]:
+    return statement.order_by(contract_table.c.start_date.desc(), contract_table.c.id)
+
+
+def contracts_by_customer(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return _newest_first(
+            select(contract_table).where(
+                contract_table.c.customer_id.in_(ids), ctx.access.rows("Contract")
+            )
+        )
+
+    return children_loader(ctx, "contracts_by_customer", statement, "customer_id")
+
+
+def contracts_by_site(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return _newest_first(
+            select(contract_table).where(
+                contract_table.c.site_id.in_(ids), ctx.access.rows("Contract")
+            )
+        )
+
+    return children_loader(ctx, "contracts_by_site", statement, "site_id")
+
+
+def products_by_id(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return select(product_table).where(product_table.c.id.in_(ids))
+
+    return by_id_loader(ctx, "product_by_id", statement)
+
+
+def prices_by_product(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return (
+            select(price_table)
+            .where(price_table.c.product_id.in_(ids))
+            .order_by(price_table.c.product_id, price_table.c.valid_from)
+        )
+
+    return children_loader(ctx, "prices_by_product", statement, "product_id")
+
+
+def offers_by_customer(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return (
+            select(offer_table)
+            .where(offer_table.c.customer_id.in_(ids))
+            .order_by(offer_table.c.created_at.desc())
+        )
+
+    return children_loader(ctx, "offers_by_customer", statement, "customer_id")
+
+
+async def contract_page(
+    *, ctx: RequestContext, status: str | None, customer_id: uuid.UUID | None, page: PageRequest
+) -> list[Row]:
+    statement = select(contract_table).where(ctx.access.rows("Contract"))
+    if status:
+        statement = statement.where(contract_table.c.status == status)
+    if customer_id:
+        statement = statement.where(contract_table.c.customer_id == customer_id)
+    if page.after:
+        statement = statement.where(contract_table.c.contract_number > int(page.after[0]))
+    statement = statement.order_by(contract_table.c.contract_number).limit(page.first + 1)
+    return await fetch_rows(ctx.session, statement)
+
+
+def contracts_by_id(ctx: RequestContext) -> Any:
+    def statement(ids: list[uuid.UUID]) -> Select[Any]:
+        return select(contract_table).where(
+            contract_table.c.id.in_(ids), ctx.access.rows("Contract")
+        )
+
+    return by_id_loader(ctx, "contract_by_id", statement)

@@ -1,0 +1,60 @@
+"""Root query fields of the contracts domain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from server.contracts.loaders import contract_page
+from server.contracts.types import Contract, ContractStatusEnum
+from server.graphql.context import RequestContext
+from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
+from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.shaping import build
+
+
+@strawberry.input(description="Filters for the contract list.")
+class ContractFilter:
+    status: ContractStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only contracts in this state."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this customer's contracts."
+    )
+
+
+@strawberry.type(description="Contract queries.")
+class ContractQuery:
+    @strawberry.field(description="Contracts in contract-number order, one page at a time.")
+    async def contracts(
+        self,
+        info: Info[RequestContext, Any],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        filter: Annotated[
+            ContractFilter | None, strawberry.argument(description="Filters.")
+        ] = None,
+    ) -> Connection[Contract]:
+        ctx = info.context
+        page = page_request(
+            first,
+            after,
+            default=ctx.settings.default_page_size,
+            maximum=ctx.settings.max_page_size,
+            key_parts=1,
+        )
+        if page.after:
+            int_cursor(page.after[0])
+        if not ctx.access.can_see_rows("Contract"):
+            return Connection.empty()
+        status = filter.status.value if filter and filter.status else None
+        if status:
+            require_readable_for_filter(ctx, "Contract.status", "filter.status")
+        customer_id = parse_id(filter.customer_id) if filter and filter.customer_id else None
+        if filter and filter.customer_id and customer_id is None:
+            return Connection.empty()
+        rows = await contract_page(ctx=ctx, status=status, customer_id=customer_id, page=page)
+        nodes = build(Contract, rows[: page.first], ctx, info, through=("edges", "node"))
+        return make_connection(nodes, rows, page, key=lambda row: [row["contract_number"]])

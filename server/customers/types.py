@@ -1,0 +1,137 @@
+"""GraphQL types of the customers domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from server.customers.models import CustomerKind, Language
+from server.graphql.fields import data, personal
+from server.graphql.shaping import related_list
+
+if TYPE_CHECKING:
+    from server.billing.types import CollectionCase, Invoice, SecurityDeposit
+    from server.contracts.types import Contract
+    from server.sites.types import Site
+
+CustomerKindEnum = strawberry.enum(CustomerKind, description="Person or organisation.")
+LanguageEnum = strawberry.enum(Language, description="Language of service.")
+
+
+@strawberry.type(description="A customer of the company: a person or an organisation.")
+class Customer:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    customer_number: int | None = data("Customer number printed on invoices.")
+    kind: CustomerKindEnum | None = data("Person or organisation.")  # type: ignore[valid-type]
+    first_name: str | None = personal("First name(s) of a person.")
+    last_name: str | None = personal("Last name of a person.")
+    organisation_name: str | None = data("Name of an organisation customer.")
+    personal_identity_code: str | None = personal(
+        "Finnish personal identity code (henkilötunnus) of a person."
+    )
+    business_id: str | None = data("Finnish business ID (Y-tunnus) of an organisation.")
+    street_address: str | None = personal("Postal street address.")
+    postal_code: str | None = personal("Postal code (5 digits).")
+    post_office: str | None = personal("Post office (town) of the postal address.")
+    country: str | None = data("Country of the postal address (ISO 3166-1 alpha-2).")
+    email: str | None = personal("E-mail address.")
+    phone: str | None = personal("Phone number in international form.")
+    language: LanguageEnum | None = data("Language of service.")  # type: ignore[valid-type]
+    direct_marketing_objection_at: datetime | None = data(
+        "When the customer forbade direct marketing (null: no objection)."
+    )
+    direct_marketing_objection_source: str | None = data("How that objection was given.")
+    distance_selling_objection_at: datetime | None = data(
+        "When the customer forbade distance selling (null: no objection)."
+    )
+    distance_selling_objection_source: str | None = data("How that objection was given.")
+    research_objection_at: datetime | None = data(
+        "When the customer forbade market and opinion research (null: no objection)."
+    )
+    research_objection_source: str | None = data("How that objection was given.")
+    processing_restricted_at: datetime | None = data(
+        "When processing was restricted (GDPR Art. 18); null when it is not."
+    )
+    created_at: datetime | None = data("When the customer was registered.")
+    updated_at: datetime | None = data("When the customer's data last changed.")
+
+    @strawberry.field(description="Usage sites held by the customer.")
+    async def sites(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[Site, strawberry.lazy("server.sites.types")]] | None:
+        from server.sites.loaders import sites_by_customer
+        from server.sites.types import Site
+
+        return await related_list(info, "Customer", "sites", sites_by_customer, Site, self.id)
+
+    @strawberry.field(description="Contracts of the customer, newest first.")
+    async def contracts(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
+        from server.contracts.loaders import contracts_by_customer
+        from server.contracts.types import Contract
+
+        return await related_list(
+            info, "Customer", "contracts", contracts_by_customer, Contract, self.id
+        )
+
+    @strawberry.field(description="Invoices of the customer, newest first.")
+    async def invoices(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import invoices_by_customer
+        from server.billing.types import Invoice
+
+        return await related_list(
+            info, "Customer", "invoices", invoices_by_customer, Invoice, self.id
+        )
+
+    @strawberry.field(description="Security deposits of the customer.")
+    async def deposits(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[SecurityDeposit, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import deposits_by_customer
+        from server.billing.types import SecurityDeposit
+
+        return await related_list(
+            info, "Customer", "deposits", deposits_by_customer, SecurityDeposit, self.id
+        )
+
+    @strawberry.field(description="Debt collection cases of the customer.")
+    async def collection_cases(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[CollectionCase, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import collection_cases_by_customer
+        from server.billing.types import CollectionCase
+
+        return await related_list(
+            info,
+            "Customer",
+            "collectionCases",
+            collection_cases_by_customer,
+            CollectionCase,
+            self.id,
+        )
+
+
+@strawberry.input(description="Search filters of the customer-service screen.")
+class CustomerFilter:
+    name: str | None = strawberry.field(
+        default=None, description="Part of the name (case-insensitive)."
+    )
+    customer_number: int | None = strawberry.field(default=None, description="Customer number.")
+    personal_identity_code: str | None = strawberry.field(
+        default=None, description="Exact personal identity code (needs read access to it)."
+    )
+    metering_point_id: str | None = strawberry.field(
+        default=None, description="18-digit metering point ID (GSRN) of one of the sites."
+    )
+    invoice_status: str | None = strawberry.field(
+        default=None, description="Has an invoice in this status (open, paid, overdue...)."
+    )
+    overdue: bool | None = strawberry.field(
+        default=None, description="True: has an overdue invoice; false: has none."
+    )

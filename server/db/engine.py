@@ -1,0 +1,57 @@
+"""The async engine: one per process, owned by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from server.db.embedded import embedded_database_url
+from server.settings import Settings
+
+
+def asyncpg_url(url: str) -> str:
+    """Turn any postgres URL into one SQLAlchemy drives with asyncpg."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """A libpq/asyncpg style URL (postgresql://...) from any SQLAlchemy URL."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured server, or the embedded one started on demand (blocking)."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded_database_url(settings.embedded_data_dir)
+
+
+async def resolve_database_url_async(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return await asyncio.to_thread(embedded_database_url, settings.embedded_data_dir)
+
+
+def create_engine(url: str, settings: Settings, *, as_app_role: bool = True) -> AsyncEngine:
+    """An asyncpg engine; `as_app_role` switches every connection to the restricted role."""
+    server_settings: dict[str, str] = {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "application_name": "rekisteri",
+        "timezone": "UTC",
+    }
+    if as_app_role and settings.app_db_role:
+        server_settings["role"] = settings.app_db_role
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=settings.pool_size,
+        max_overflow=0,
+        pool_timeout=settings.pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )

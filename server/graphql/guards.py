@@ -1,0 +1,48 @@
+"""Checks shared by root fields: IDs, and filters that would reveal hidden fields."""
+
+from __future__ import annotations
+
+import uuid
+
+from server.authz.decision import Access
+from server.graphql.context import RequestContext
+from server.graphql.errors import ForbiddenError, UserInputError
+
+
+def parse_id(value: str, *, field: str = "id") -> uuid.UUID | None:
+    """An ID argument; a malformed ID behaves as an unknown one (None)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def require_id(value: str, *, field: str) -> uuid.UUID:
+    parsed = parse_id(value)
+    if parsed is None:
+        raise UserInputError(f"{field} is not a valid ID", field=field, reason="not an ID")
+    return parsed
+
+
+def require_readable_for_filter(ctx: RequestContext, coordinate: str, argument: str) -> None:
+    """Filtering on a field reveals it, so it needs full read access to that field."""
+    if ctx.access.field(coordinate) is not Access.READ:
+        raise ForbiddenError(
+            f"Filter {argument} needs read access to {coordinate}",
+            coordinate=coordinate,
+            purpose=ctx.purpose,
+        )
+
+
+def int_cursor(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc
+
+
+def uuid_cursor(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc

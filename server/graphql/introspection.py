@@ -1,0 +1,82 @@
+"""Per-role introspection: `__schema` shows a principal only what it may read or see masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.authz.access import AccessView
+from server.authz.decision import Access
+from server.schema import is_policed
+
+
+def is_introspection(query: str) -> bool:
+    return "__schema" in query or "__type" in query
+
+
+def _named(type_ref: dict[str, Any] | None) -> str | None:
+    while type_ref is not None:
+        if type_ref.get("name"):
+            return str(type_ref["name"])
+        type_ref = type_ref.get("ofType")
+    return None
+
+
+def _hidden_types(types: list[dict[str, Any]], access: AccessView) -> set[str]:
+    hidden: set[str] = set()
+    for graphql_type in types:
+        name = graphql_type.get("name") or ""
+        fields = graphql_type.get("fields")
+        if fields is None or not is_policed(name):
+            continue
+        visible = [
+            f for f in fields if f["name"] == "id" or access.field(f"{name}.{f['name']}") is not Access.DENY
+        ]
+        if len(visible) <= 1:
+            hidden.add(name)
+    return hidden
+
+
+def _prune_fields(graphql_type: dict[str, Any], hidden: set[str], access: AccessView) -> None:
+    name = graphql_type.get("name") or ""
+    fields = graphql_type.get("fields")
+    if fields is None:
+        return
+    kept = []
+    for field in fields:
+        if _named(field.get("type")) in hidden:
+            continue
+        if (
+            is_policed(name)
+            and field["name"] != "id"
+            and access.field(f"{name}.{field['name']}") is Access.DENY
+        ):
+            continue
+        kept.append(field)
+    graphql_type["fields"] = kept
+
+
+def filter_introspection(data: dict[str, Any], access: AccessView) -> dict[str, Any]:
+    """Remove denied fields, types with nothing visible, and fields that lead to them."""
+    schema = data.get("__schema")
+    if isinstance(schema, dict) and isinstance(schema.get("types"), list):
+        types: list[dict[str, Any]] = schema["types"]
+        hidden = _hidden_types(types, access)
+        changed = True
+        while changed:  # wrappers (edges, connections) of hidden types disappear too
+            changed = False
+            for graphql_type in types:
+                if graphql_type.get("name") in hidden or graphql_type.get("fields") is None:
+                    continue
+                _prune_fields(graphql_type, hidden, access)
+                if not graphql_type["fields"] and graphql_type.get("name") not in hidden:
+                    hidden.add(graphql_type["name"])
+                    changed = True
+        schema["types"] = [t for t in types if t.get("name") not in hidden]
+    single = data.get("__type")
+    if isinstance(single, dict):
+        name = single.get("name") or ""
+        if is_policed(name) and _hidden_types([single], access):
+            data["__type"] = None
+        else:
+            _prune_fields(single, set(), access)
+    return data

@@ -1,0 +1,89 @@
+"""Which fields a query selects on the objects a resolver returns (fragments resolved)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+CONNECTION_PATH = ("edges", "node")
+
+
+def _fields_of(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    type_name: str | None,
+) -> Iterable[FieldNode]:
+    """Fields in a selection set; fragments apply when their condition names `type_name`
+    (or always, when `type_name` is None, for wrapper types such as connections)."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is None or type_name is None or condition.name.value == type_name:
+                yield from _fields_of(selection.selection_set, fragments, type_name)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and (
+                type_name is None or fragment.type_condition.name.value == type_name
+            ):
+                yield from _fields_of(fragment.selection_set, fragments, type_name)
+
+
+def selected_field_names(
+    info: GraphQLResolveInfo, type_name: str, *, through: tuple[str, ...] = ()
+) -> frozenset[str]:
+    """Field names selected on `type_name` objects, optionally below a wrapper (edges.node)."""
+    nodes: list[FieldNode] = list(info.field_nodes)
+    for step in through:
+        nodes = [
+            f
+            for n in nodes
+            for f in _fields_of(n.selection_set, info.fragments, None)
+            if f.name.value == step
+        ]
+    names = {
+        f.name.value for n in nodes for f in _fields_of(n.selection_set, info.fragments, type_name)
+    }
+    names.discard("__typename")
+    return frozenset(names)
+
+
+def path_key(info: GraphQLResolveInfo) -> tuple[str, ...]:
+    """The response path without list indices: the same for every item of a list."""
+    keys: list[str] = []
+    node = info.path
+    while node is not None:
+        if isinstance(node.key, str):
+            keys.append(node.key)
+        node = node.prev
+    return tuple(reversed(keys))
+
+
+class SelectionCache:
+    """Selected fields per (path, type), computed once per request and path."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
+
+    def get(
+        self, info: GraphQLResolveInfo, type_name: str, through: tuple[str, ...] = ()
+    ) -> frozenset[str]:
+        key = (path_key(info), type_name)
+        names = self._cache.get(key)
+        if names is None:
+            names = selected_field_names(info, type_name, through=through)
+            self._cache[key] = names
+        return names

@@ -1,0 +1,210 @@
+"""Turn database rows into GraphQL objects with the policy applied once per object.
+
+Each field of a policed type is read, masked or nulled here, while the object is built;
+resolvers stay plain attribute reads, so no hook runs per field. The same step records
+the object, with the fields the query selected on it, for the access log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.types import Info
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.utils.str_converters import to_camel_case
+
+from server.authz.access import FieldRule
+from server.authz.decision import Access
+from server.graphql.context import RequestContext
+from server.graphql.selection import SelectionCache
+
+T = TypeVar("T")
+ALWAYS_VISIBLE = frozenset({"id"})
+
+
+@dataclass(frozen=True, slots=True)
+class TypeShape:
+    type_name: str
+    data_fields: tuple[tuple[str, str], ...]  # (python name, GraphQL name), policy applies
+    relation_fields: tuple[str, ...]  # GraphQL names of fields with resolvers
+    copied: tuple[str, ...]  # id and private attributes, copied as they are
+
+
+def _definition(cls: type[Any]) -> StrawberryObjectDefinition:
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if not isinstance(definition, StrawberryObjectDefinition):
+        raise TypeError(f"{cls!r} is not a Strawberry type")
+    return definition
+
+
+@functools.cache
+def shape_of(cls: type[Any]) -> TypeShape:
+    definition = _definition(cls)
+    data: list[tuple[str, str]] = []
+    relations: list[str] = []
+    graphql_names: set[str] = set()
+    for f in definition.fields:
+        name = f.graphql_name or to_camel_case(f.python_name)
+        if f.base_resolver is not None:
+            relations.append(name)
+        elif f.python_name not in ALWAYS_VISIBLE:
+            data.append((f.python_name, name))
+        graphql_names.add(f.python_name)
+    copied = tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name in ALWAYS_VISIBLE or f.name not in graphql_names
+    )
+    return TypeShape(definition.name, tuple(data), tuple(relations), copied)
+
+
+def field_rules(ctx: RequestContext, cls: type[Any]) -> list[FieldRule]:
+    """The per-request rule list for a type, built once per request."""
+    shape = shape_of(cls)
+    key = f"rules:{shape.type_name}"
+    rules: list[FieldRule] | None = ctx.loaders.get(key)
+    if rules is None:
+        rules = []
+        for python_name, graphql_name in shape.data_fields:
+            coordinate = f"{shape.type_name}.{graphql_name}"
+            access = ctx.access.field(coordinate)
+            mask = ctx.access.mask_for(coordinate) if access is Access.MASK else None
+            rules.append(FieldRule(python_name, graphql_name, access, mask))
+        ctx.loaders[key] = rules
+    return rules
+
+
+def _selection(ctx: RequestContext) -> SelectionCache:
+    if ctx.selections is None:
+        ctx.selections = SelectionCache()
+    return ctx.selections
+
+
+def audit_fields(
+    ctx: RequestContext, info: Info[Any, Any], type_name: str, through: tuple[str, ...]
+) -> tuple[set[str], set[str], set[str]]:
+    """Split the fields selected at this path into read, masked and denied."""
+    selected = _selection(ctx).get(info._raw_info, type_name, through)
+    read: set[str] = set()
+    masked: set[str] = set()
+    denied: set[str] = set()
+    for name in selected:
+        if name in ALWAYS_VISIBLE:
+            read.add(name)
+            continue
+        coordinate = f"{type_name}.{name}"
+        access = ctx.access.field(coordinate)
+        if access is Access.READ:
+            read.add(name)
+        elif access is Access.MASK:
+            masked.add(name)
+        else:
+            denied.add(name)
+            ctx.collector.denied_coordinates.add(coordinate)
+    return read, masked, denied
+
+
+def build(
+    cls: type[T],
+    rows: Sequence[Mapping[str, Any]],
+    ctx: RequestContext,
+    info: Info[Any, Any],
+    *,
+    through: tuple[str, ...] = (),
+    subject: str | None = "customer_id",
+    prospect: str | None = None,
+) -> list[T]:
+    """GraphQL objects for `rows`, with reads, masks and denials applied and logged."""
+    if not rows:
+        return []
+    shape = shape_of(cls)
+    rules = field_rules(ctx, cls)
+    read, masked, denied = audit_fields(ctx, info, shape.type_name, through)
+    objects: list[T] = []
+    for row in rows:
+        values: dict[str, Any] = {name: row[name] for name in shape.copied}
+        for rule in rules:
+            if rule.access is Access.READ:
+                values[rule.python_name] = row[rule.python_name]
+            elif rule.access is Access.MASK and rule.mask is not None:
+                raw = row[rule.python_name]
+                values[rule.python_name] = None if raw is None else rule.mask(str(raw))
+            else:
+                values[rule.python_name] = None
+        objects.append(cls(**values))
+        subject_id: uuid.UUID | None = row[subject] if subject else None
+        prospect_id: uuid.UUID | None = row[prospect] if prospect else None
+        ctx.collector.touch(
+            shape.type_name,
+            str(row["id"]) if "id" in row else _composite_id(row),
+            customer_id=subject_id,
+            prospect_id=prospect_id,
+            read=read,
+            masked=masked,
+            denied=denied,
+        )
+    return objects
+
+
+def build_one(
+    cls: type[T],
+    row: Mapping[str, Any] | None,
+    ctx: RequestContext,
+    info: Info[Any, Any],
+    **options: Any,
+) -> T | None:
+    if row is None:
+        return None
+    return build(cls, [row], ctx, info, **options)[0]
+
+
+def _composite_id(row: Mapping[str, Any]) -> str:
+    return ":".join(str(row[k]) for k in ("invoice_id", "line_number") if k in row)
+
+
+def relation_allowed(ctx: RequestContext, type_name: str, field_name: str) -> bool:
+    """A relation field (with a resolver) follows the same read decision as a data field."""
+    return ctx.access.field(f"{type_name}.{field_name}") is not Access.DENY
+
+
+async def related_list(
+    info: Info[Any, Any],
+    owner: str,
+    field_name: str,
+    load: Any,
+    cls: type[T],
+    key: Any,
+    **options: Any,
+) -> list[T] | None:
+    """A list relation: denied as a whole by policy, else batch-loaded and shaped."""
+    ctx: RequestContext = info.context
+    if not relation_allowed(ctx, owner, field_name):
+        ctx.collector.denied_coordinates.add(f"{owner}.{field_name}")
+        return None
+    rows = await load(ctx).load(key)
+    return build(cls, rows, ctx, info, **options)
+
+
+async def related_one(
+    info: Info[Any, Any],
+    owner: str,
+    field_name: str,
+    load: Any,
+    cls: type[T],
+    key: Any,
+    **options: Any,
+) -> T | None:
+    """A single-object relation; an object outside the row scope is simply absent."""
+    ctx: RequestContext = info.context
+    if not relation_allowed(ctx, owner, field_name):
+        ctx.collector.denied_coordinates.add(f"{owner}.{field_name}")
+        return None
+    if key is None:
+        return None
+    row = await load(ctx).load(key)
+    return build_one(cls, row, ctx, info, **options)

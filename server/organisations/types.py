@@ -1,0 +1,33 @@
+"""GraphQL types of the organisations domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from server.graphql.fields import data
+from server.organisations.models import OrganisationKind
+
+OrganisationKindEnum = strawberry.enum(
+    OrganisationKind, description="The company itself, a subcontractor, partner or authority."
+)
+
+
+@strawberry.type(description="An organisation: the company, a subcontractor, partner or authority.")
+class Organisation:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    code: str | None = data("Short stable code.")
+    name: str | None = data("Name of the organisation.")
+    business_id: str | None = data("Finnish business ID (Y-tunnus).")
+    kind: OrganisationKindEnum | None = data("Kind of organisation.")  # type: ignore[valid-type]
+    description: str | None = data("What the organisation does for the company.")
+
+
+@strawberry.type(description="Access granted to an organisation over a customer or a site.")
+class Assignment:
+    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+    purpose: str | None = data("Purpose of processing the assignment is for.")
+    valid_from: date | None = data("First day of the assignment.")
+    valid_to: date | None = data("Last day of the assignment (null: until revoked).")
+    revoked_at: datetime | None = data("When the assignment was revoked.")

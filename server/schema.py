@@ -1,0 +1,101 @@
+"""The root schema: it only merges the domains' query types."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from strawberry.tools import merge_types
+
+from server.authz.policy import Catalogue
+from server.billing.queries import BillingQuery
+from server.contracts.queries import ContractQuery
+from server.customers.queries import CustomerQuery
+from server.graphql.fields import PERSONAL_DATA
+from server.graphql.limits import schema_extensions
+from server.prospects.queries import ProspectQuery
+from server.sites.queries import SiteQuery
+
+QUERY_TYPES: tuple[type, ...] = (
+    CustomerQuery,
+    SiteQuery,
+    ContractQuery,
+    BillingQuery,
+    ProspectQuery,
+)
+
+# Types that carry no register data of their own: paging, roots, the caller's own identity.
+UNPOLICED_SUFFIXES = ("Connection", "Edge")
+UNPOLICED_TYPES = frozenset({"Query", "Mutation", "PageInfo", "Me"})
+
+
+def build_schema() -> strawberry.Schema:
+    query = merge_types("Query", QUERY_TYPES)
+    return strawberry.Schema(
+        query=query,
+        config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=True),
+        extensions=schema_extensions(),
+    )
+
+
+@functools.cache
+def schema() -> strawberry.Schema:
+    return build_schema()
+
+
+def export_sdl() -> str:
+    return schema().as_str() + "\n"
+
+
+def is_policed(type_name: str) -> bool:
+    return not (
+        type_name.startswith("__")
+        or type_name in UNPOLICED_TYPES
+        or type_name.endswith(UNPOLICED_SUFFIXES)
+    )
+
+
+def _unwrap(graphql_type: object) -> object:
+    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+        graphql_type = graphql_type.of_type
+    return graphql_type
+
+
+@functools.cache
+def catalogue() -> Catalogue:
+    """Every policed coordinate of the schema (the `id` fields are structural, not policed)."""
+    fields: dict[str, frozenset[str]] = {}
+    personal: set[str] = set()
+    strings: set[str] = set()
+    graphql_schema = schema()._schema
+    for name, graphql_type in graphql_schema.type_map.items():
+        if not isinstance(graphql_type, GraphQLObjectType) or not is_policed(name):
+            continue
+        names = {field_name for field_name in graphql_type.fields if field_name != "id"}
+        fields[name] = frozenset(names)
+        for field_name in names:
+            field = graphql_type.fields[field_name]
+            coordinate = f"{name}.{field_name}"
+            inner = _unwrap(field.type)
+            if isinstance(inner, GraphQLScalarType) and inner.name == "String":
+                strings.add(coordinate)
+    definition_fields = _personal_fields()
+    personal.update(definition_fields)
+    return Catalogue(fields, frozenset(personal), frozenset(strings))
+
+
+def _personal_fields() -> set[str]:
+    """Coordinates whose Strawberry field is marked as personal data."""
+    found: set[str] = set()
+    for graphql_type in schema()._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_name, field in graphql_type.fields.items():
+            strawberry_field = (
+                field.extensions.get("strawberry-definition") if field.extensions else None
+            )
+            metadata = getattr(strawberry_field, "metadata", None) or {}
+            if metadata.get(PERSONAL_DATA):
+                found.add(f"{graphql_type.name}.{field_name}")
+    return found

@@ -1,0 +1,83 @@
+"""One validated settings class for the whole service."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
+DEVELOPMENT_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
+
+
+class Environment(StrEnum):
+    """Where the service runs; only development relaxes safety checks."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment (prefix-less names such as DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the owner role; none starts the embedded server.",
+    )
+    app_db_role: str | None = Field(
+        default="rekisteri_app",
+        description="Role the service switches to at runtime (INSERT-only on the access log).",
+    )
+    embedded_data_dir: Path = PROJECT_ROOT / "var" / "pgdata"
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    secret_key: str = DEVELOPMENT_SECRET
+    audit_seal_key: str = DEVELOPMENT_SECRET
+    token_audience: str = "rekisteri"  # noqa: S105
+    token_issuer: str = "rekisteri"  # noqa: S105
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    session_idle_timeout_seconds: int = Field(default=1800, ge=60)
+    session_absolute_lifetime_seconds: int = Field(default=8 * 3600, ge=300)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    default_page_size: int = Field(default=20, ge=1)
+    statement_timeout_ms: int = Field(default=5000, ge=100)
+    pool_size: int = Field(default=10, ge=1)
+    pool_timeout_seconds: float = Field(default=3.0, gt=0)
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    policy_reload_interval_seconds: float = Field(default=2.0, gt=0)
+    audit_seal_interval_seconds: float = Field(default=30.0, gt=0)
+    audit_retention_months: int = Field(default=24, ge=1)
+    login_failures_per_hour: int = Field(default=100, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment is not Environment.DEVELOPMENT:
+            for name in ("secret_key", "audit_seal_key"):
+                value = getattr(self, name)
+                if value in PLACEHOLDER_SECRETS or len(value) < 32:
+                    raise ValueError(
+                        f"{name.upper()} must be set to a random value of at least 32 "
+                        f"characters outside development (environment={self.environment})"
+                    )
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT

@@ -1,0 +1,114 @@
+"""Usage sites (käyttöpaikka) and their metered consumption."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, DateTime, Numeric, PrimaryKeyConstraint, func
+from sqlmodel import Field, SQLModel
+
+from server.db.columns import enum_check, id_field, valid_identifier_check
+
+
+class HousingType(StrEnum):
+    APARTMENT_BLOCK = "apartment_block"
+    TERRACED_HOUSE = "terraced_house"
+    SEMI_DETACHED_HOUSE = "semi_detached_house"
+    DETACHED_HOUSE = "detached_house"
+    HOLIDAY_HOME = "holiday_home"
+    BUSINESS_PREMISES = "business_premises"
+
+
+class Ownership(StrEnum):
+    OWNED = "owned"
+    RENTED = "rented"
+
+
+class HeatingType(StrEnum):
+    DIRECT_ELECTRIC = "direct_electric"
+    STORAGE_ELECTRIC = "storage_electric"
+    GROUND_SOURCE_HEAT_PUMP = "ground_source_heat_pump"
+    AIR_TO_WATER_HEAT_PUMP = "air_to_water_heat_pump"
+    AIR_TO_AIR_HEAT_PUMP = "air_to_air_heat_pump"
+    DISTRICT_HEAT = "district_heat"
+    OIL = "oil"
+    WOOD_OR_PELLET = "wood_or_pellet"
+
+
+class Resolution(StrEnum):
+    """Time step of a consumption series, as Datahub names them."""
+
+    PT15M = "PT15M"
+    PT1H = "PT1H"
+
+
+class Quality(StrEnum):
+    MEASURED = "measured"
+    ESTIMATED = "estimated"
+    REVISED = "revised"
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+    __table_args__ = (
+        enum_check("housing_type", HousingType),
+        enum_check("ownership", Ownership),
+        enum_check("heating_type", HeatingType),
+        valid_identifier_check("metering_point_id", "fi_valid_gsrn"),
+        CheckConstraint("main_fuse ~ '^[13]x[0-9]{2,3}A$'", name="main_fuse_format"),
+        CheckConstraint("postal_code ~ '^[0-9]{5}$'", name="postal_code_format"),
+        CheckConstraint(
+            "annual_consumption_estimate_kwh IS NULL OR annual_consumption_estimate_kwh >= 0",
+            name="estimate_not_negative",
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    customer_id: uuid.UUID = Field(foreign_key="customer.id", index=True)
+    metering_point_id: str = Field(max_length=18, unique=True)
+    street_address: str = Field(max_length=200)
+    postal_code: str = Field(max_length=5)
+    post_office: str = Field(max_length=100)
+    housing_type: str = Field(max_length=30)
+    ownership: str = Field(max_length=10)
+    heating_type: str = Field(max_length=30)
+    heating_depends_on_electricity: bool = False
+    annual_consumption_estimate_kwh: int | None = None
+    main_fuse: str = Field(max_length=6)
+    connection_id: str = Field(max_length=40)
+    grid_operator: str = Field(max_length=200)
+    connection_power_kw: Decimal | None = Field(
+        default=None, sa_column=Column(Numeric(10, 2), nullable=True)
+    )
+    connected_on: date | None = None
+    created_at: datetime = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": func.now(), "nullable": False},
+    )
+    updated_at: datetime = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": func.now(), "nullable": False},
+    )
+
+
+class Consumption(SQLModel, table=True):
+    """Energy per time step (not meter readings) for one site."""
+
+    __tablename__ = "consumption"
+    __table_args__ = (
+        PrimaryKeyConstraint("site_id", "resolution", "period_start"),
+        enum_check("resolution", Resolution),
+        enum_check("quality", Quality),
+        CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),
+    )
+
+    site_id: uuid.UUID = Field(foreign_key="site.id")
+    resolution: str = Field(max_length=5)
+    period_start: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    energy_kwh: Decimal = Field(sa_column=Column(Numeric(12, 3), nullable=False))
+    quality: str = Field(default="measured", max_length=10)
