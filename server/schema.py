@@ -32,6 +32,10 @@ UNPOLICED_TYPES = frozenset({"Query", "Mutation", "PageInfo", "Me"})
 
 def build_schema() -> strawberry.Schema:
     query = merge_types("Query", QUERY_TYPES)
+    query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+        "Reads of the customer register. Every field answers only within your role, purpose "
+        "and row scope; denied fields are null with a FORBIDDEN error."
+    )
     return strawberry.Schema(
         query=query,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=True),

@@ -3,7 +3,7 @@
 Every ``validate_*`` function takes user input, returns the value in its one
 canonical form (the form stored in the database) and raises `IdentifierError`
 for anything it refuses. The rules follow
-``/work/shared/reference/finnish-domain-facts.md``.
+the Finnish domain fact sheet the project was specified with.
 
 The database enforces the same rules with the ``fi_valid_*`` functions in
 ``migrations/sql/identifier_checks.sql``. Those accept exactly the canonical

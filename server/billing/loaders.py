@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from server.billing.models import (
     CollectionCase,
@@ -67,9 +67,9 @@ def invoices_by_case(ctx: RequestContext) -> Any:
     return children_loader(ctx, "invoices_by_case", statement, "collection_case_id")
 
 
-def _with_customer(table: Any) -> Select[Any]:
+def _with_customer(table: Any, *extra: Any) -> Select[Any]:
     """Child rows of an invoice carry the invoice's customer: the data subject."""
-    return select(table, invoice_table.c.customer_id).join(
+    return select(table, invoice_table.c.customer_id, *extra).join(
         invoice_table, invoice_table.c.id == table.c.invoice_id
     )
 
@@ -77,7 +77,10 @@ def _with_customer(table: Any) -> Select[Any]:
 def lines_by_invoice(ctx: RequestContext) -> Any:
     def statement(ids: list[uuid.UUID]) -> Select[Any]:
         return (
-            _with_customer(line_table)
+            _with_customer(
+                line_table,
+                func.concat(line_table.c.invoice_id, ":", line_table.c.line_number).label("id"),
+            )
             .where(line_table.c.invoice_id.in_(ids))
             .order_by(line_table.c.invoice_id, line_table.c.line_number)
         )

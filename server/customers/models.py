@@ -56,10 +56,10 @@ class Customer(SQLModel, table=True):
     street_address: str = Field(max_length=200)
     postal_code: str = Field(max_length=5)
     post_office: str = Field(max_length=100)
-    country: str = Field(default="FI", max_length=2)
+    country: str = Field(default="FI", max_length=2, sa_column_kwargs={"server_default": "FI"})
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20)
-    language: str = Field(default="fi", max_length=2)
+    language: str = Field(default="fi", max_length=2, sa_column_kwargs={"server_default": "fi"})
     direct_marketing_objection_at: datetime | None = Field(
         default=None,
         sa_type=DateTime(timezone=True),  # type: ignore[call-overload]

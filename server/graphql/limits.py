@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import ASTValidationRule, DirectiveNode, GraphQLError, ValidationContext
@@ -32,10 +33,11 @@ class MaxDirectivesRule(ASTValidationRule):
             self.report_error(GraphQLError("Too many directives.", node))
 
 
-def schema_extensions() -> list[SchemaExtension | type[SchemaExtension]]:
+def schema_extensions() -> list[Callable[[], SchemaExtension]]:
+    """Factories, so that every request gets fresh extension instances."""
     return [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        AddValidationRules([MaxDirectivesRule]),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules([MaxDirectivesRule]),
     ]

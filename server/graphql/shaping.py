@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.private import is_private
 from strawberry.utils.str_converters import to_camel_case
 
 from server.authz.access import FieldRule
@@ -49,6 +50,8 @@ def shape_of(cls: type[Any]) -> TypeShape:
     relations: list[str] = []
     graphql_names: set[str] = set()
     for f in definition.fields:
+        if f.type_annotation is not None and is_private(f.type_annotation.annotation):
+            continue
         name = f.graphql_name or to_camel_case(f.python_name)
         if f.base_resolver is not None:
             relations.append(name)
@@ -141,7 +144,7 @@ def build(
         prospect_id: uuid.UUID | None = row[prospect] if prospect else None
         ctx.collector.touch(
             shape.type_name,
-            str(row["id"]) if "id" in row else _composite_id(row),
+            str(row["id"]),
             customer_id=subject_id,
             prospect_id=prospect_id,
             read=read,
@@ -161,10 +164,6 @@ def build_one(
     if row is None:
         return None
     return build(cls, [row], ctx, info, **options)[0]
-
-
-def _composite_id(row: Mapping[str, Any]) -> str:
-    return ":".join(str(row[k]) for k in ("invoice_id", "line_number") if k in row)
 
 
 def relation_allowed(ctx: RequestContext, type_name: str, field_name: str) -> bool:

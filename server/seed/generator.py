@@ -646,6 +646,15 @@ class _Generator:
         self.business_ids: set[str] = set()
         self.gsrn_serial = 0
         self.connection_serial = 0
+        self.org_ids: dict[str, uuid.UUID] = {}
+        # Cumulative seasonal cosine per day over the invoicing window, for estimates.
+        first = add_months(today.replace(day=1), -13) - timedelta(days=1)
+        self.cos_cumulative: dict[date, float] = {}
+        running = 0.0
+        for offset in range((today - first).days + 1):
+            day = first + timedelta(days=offset)
+            running += _season_cos(day) if offset else 0.0
+            self.cos_cumulative[day] = running
 
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -788,7 +797,7 @@ class _Generator:
             word = rng.choice(names.ORGANISATION_WORDS)
             style = rng.random()
             if style < 0.25:
-                org_name = f"Asunto Oy {area.town}n {word}"
+                org_name = f"Asunto Oy {word}"
             elif style < 0.35:
                 org_name = f"Kiinteistö Oy {word}"
             else:
@@ -1057,19 +1066,21 @@ class _Generator:
 
     def energy_kwh(self, site: _Site, start: date, end: date, noise: float) -> Decimal:
         """Energy used at ``site`` on the days ``start``..``end`` (metered when there is data)."""
+        if site.series is None:  # estimated from the annual estimate: whole kWh
+            days = (end - start).days + 1
+            cosines = self.cos_cumulative[end] - self.cos_cumulative[start - timedelta(days=1)]
+            kwh = site.estimate / 365.25 * (days + site.amplitude * cosines) * noise
+            return Decimal(int(kwh)).quantize(Decimal("0.001"))
         milli = 0
         day = start
-        daily = site.series.daily if site.series is not None else {}
+        daily = site.series.daily
         while day <= end:
             measured = daily.get(day)
-            if measured is not None:
-                milli += measured
-            else:
+            if measured is None:
                 expected = site.estimate / 365.25 * (1 + site.amplitude * _season_cos(day))
-                milli += int(expected * noise * 1000)
+                measured = int(expected * noise * 1000)
+            milli += measured
             day += timedelta(days=1)
-        if site.series is None:
-            milli = milli // 1000 * 1000  # estimated invoices bill whole kWh
         return Decimal(milli).scaleb(-3)
 
     def invoice_lines(self, site: _Site, contract: _Contract, start: date, end: date) -> list[_Line]:
@@ -1135,6 +1146,7 @@ class _Generator:
         rng, today = self.rng, self.today
         org_rows, org_ids = self.organisations()
         org_ids.update(existing_organisations)
+        self.org_ids = org_ids
         org_rows = [row for row in org_rows if row[1] not in existing_organisations]
         products = self.products()
 
@@ -1158,7 +1170,7 @@ class _Generator:
                     start = since + timedelta(days=rng.randrange(max(1, (today - since).days - 10)))
                 self.contracts_for(customer, site, start, products)
                 customer.sites.append(site)
-            customer.created_at = _at(since, rng)
+            customer.created_at = _at(since - timedelta(days=14), rng)
             ends = [s.contracts[-1].end for s in customer.sites]
             if all(s.contracts[-1].status == ContractStatus.TERMINATED for s in customer.sites):
                 last_end = max(e for e in ends if e is not None)
@@ -1415,8 +1427,6 @@ class _Generator:
             )  # fmt: skip
         return cases
 
-    org_ids: dict[str, uuid.UUID]
-
     # ---------------------------------------------------------------- rows
 
     def assemble(
@@ -1436,10 +1446,9 @@ class _Generator:
         prospect_rows: list[Row],
     ) -> SeedData:
         product_rows: list[Row] = [
-            (p.id, p.spec.code, p.spec.name, p.spec.kind.value if isinstance(p.spec.kind, ProductKind)
-             else p.spec.kind, p.spec.term, p.spec.description)
+            (p.id, p.spec.code, p.spec.name, str(p.spec.kind), p.spec.term, p.spec.description)
             for p in products
-        ]  # fmt: skip
+        ]
         price_rows: list[Row] = [
             (pr.id, p.id, pr.energy, pr.margin, pr.fee, pr.vat, pr.valid_from, pr.valid_to)
             for p in products
@@ -1466,7 +1475,7 @@ class _Generator:
         owner = {s.id: c for c in customers for s in c.sites}
         site_rows: list[Row] = []
         for s in sites:
-            created = datetime.combine(s.contracts[0].start, time(6), HELSINKI)
+            created = datetime.combine(s.contracts[0].start - timedelta(days=14), time(17), HELSINKI)
             site_rows.append(
                 (s.id, owner[s.id].id, s.gsrn, s.street, s.area.code, s.area.town, str(s.housing),
                  str(s.ownership), str(s.heating), s.heating in ELECTRIC_HEATING, s.estimate,
@@ -1480,8 +1489,7 @@ class _Generator:
             contract_rows.append(
                 (k.id, k.number, owner[site.id].id, site.id, k.product.id, k.offer_id, k.energy,
                  k.margin, k.fee, k.start, k.end, str(k.status), str(k.channel),
-                 datetime.combine(min(k.start, self.today), time(7), HELSINKI)
-                 - timedelta(days=14 if k.start <= self.today else 0))
+                 datetime.combine(min(k.start - timedelta(days=14), self.today), time(17), HELSINKI))
             )  # fmt: skip
         invoice_rows: list[Row] = []
         line_rows: list[Row] = []
@@ -1618,9 +1626,4 @@ def generate(
     their ids: those rows are not generated again, and references use the ids.
     """
     generator = _Generator(customers, seed, today, consumption_share)
-    existing = dict(existing_organisations or {})
-    generator.org_ids = {}
-    data_orgs = existing
-    result = generator._run_with_orgs(data_orgs) if False else None  # pragma: no cover
-    del result
-    return generator.run(existing)
+    return generator.run(dict(existing_organisations or {}))

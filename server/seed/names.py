@@ -66,9 +66,10 @@ SWEDISH_LAST_NAMES: Final[tuple[str, ...]] = (
 # --------------------------------------------------------------------------
 
 ORGANISATION_WORDS: Final[tuple[str, ...]] = (
-    "Mäntylä", "Koivula", "Rantala", "Kivimäki", "Pohjola", "Virtala", "Mylly",
-    "Honkala", "Harjula", "Niittylä", "Kotiranta", "Saarenpää", "Lehtola", "Aittola",
-    "Peltoniemi", "Kuusela", "Tammisto", "Vaahtera", "Koskela", "Mäkelä",
+    # Words that take a plain -n in the genitive ("Mäntylän Saha Oy").
+    "Mäntylä", "Koivula", "Rantala", "Kivelä", "Pohjola", "Virtala", "Mylly",
+    "Honkala", "Harjula", "Niittylä", "Rinnelä", "Saarenpää", "Lehtola", "Aittola",
+    "Peltola", "Kuusela", "Tammisto", "Vaahtera", "Koskela", "Mäkelä",
 )  # fmt: skip
 ORGANISATION_TRADES: Final[tuple[str, ...]] = (
     "Konepaja", "Saha", "Puutyö", "Rakennus", "Kuljetus", "Maatila", "Kauppa",

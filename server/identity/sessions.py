@@ -1,0 +1,153 @@
+"""Server-side login sessions: what makes logout, disabling and role changes immediate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from server.authz.principal import Principal, PrincipalKind
+from server.identity.models import AppUser, UserSession
+from server.organisations.models import Organisation
+from server.settings import Settings
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session row with its user and organisation, as read in one statement."""
+
+    session_id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    user_id: uuid.UUID
+    username: str
+    active: bool
+    roles: tuple[str, ...]
+    organisation_id: uuid.UUID
+    organisation_code: str
+
+    def ends_at(self, settings: Settings) -> datetime:
+        """The absolute end: the stored expiry, or sooner if the setting was shortened."""
+        lifetime = timedelta(seconds=settings.session_absolute_lifetime_seconds)
+        return min(self.expires_at, self.created_at + lifetime)
+
+    def problem(self, settings: Settings, now: datetime) -> str | None:
+        """Why this session may not be used now, or None."""
+        if self.revoked_at is not None:
+            return "session revoked"
+        if not self.active:
+            return "user disabled"
+        if now >= self.ends_at(settings):
+            return "session expired"
+        if now - self.last_seen_at > timedelta(seconds=settings.session_idle_timeout_seconds):
+            return "session idle"
+        return None
+
+    def principal(self) -> Principal:
+        return Principal(
+            kind=PrincipalKind.USER,
+            id=self.user_id,
+            name=self.username,
+            organisation_id=self.organisation_id,
+            organisation_code=self.organisation_code,
+            roles=self.roles,
+            session_id=self.session_id,
+        )
+
+
+async def load_session(
+    session: AsyncSession, *, session_id: uuid.UUID, user_id: uuid.UUID
+) -> LiveSession | None:
+    """Session, user (with the roles it has now) and organisation in one SQL statement."""
+    statement = (
+        select(
+            col(UserSession.id),
+            col(UserSession.created_at),
+            col(UserSession.last_seen_at),
+            col(UserSession.expires_at),
+            col(UserSession.revoked_at),
+            col(AppUser.id),
+            col(AppUser.username),
+            col(AppUser.active),
+            col(AppUser.roles),
+            col(Organisation.id),
+            col(Organisation.code),
+        )
+        .join(AppUser, col(AppUser.id) == col(UserSession.user_id))
+        .join(Organisation, col(Organisation.id) == col(AppUser.organisation_id))
+        .where(col(UserSession.id) == session_id, col(UserSession.user_id) == user_id)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return LiveSession(
+        session_id=row[0],
+        created_at=row[1],
+        last_seen_at=row[2],
+        expires_at=row[3],
+        revoked_at=row[4],
+        user_id=row[5],
+        username=row[6],
+        active=row[7],
+        roles=tuple(row[8] or ()),
+        organisation_id=row[9],
+        organisation_code=row[10],
+    )
+
+
+async def touch_session(
+    session: AsyncSession, live: LiveSession, now: datetime, *, force: bool = False
+) -> None:
+    """Move last_seen_at forward, at most once a minute unless forced."""
+    if not force and now - live.last_seen_at < LAST_SEEN_RESOLUTION:
+        return
+    await session.execute(
+        update(UserSession).where(col(UserSession.id) == live.session_id).values(last_seen_at=now)
+    )
+
+
+async def start_session(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    client_address: str | None,
+    settings: Settings,
+    now: datetime,
+) -> UserSession:
+    row = UserSession(
+        user_id=user_id,
+        client_address=client_address,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=settings.session_absolute_lifetime_seconds),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    user_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> int:
+    """Revoke one session or every live session of a user; returns how many were live."""
+    if user_id is None and session_id is None:
+        raise ValueError("name a user or a session")
+    statement = update(UserSession).where(col(UserSession.revoked_at).is_(None))
+    if user_id is not None:
+        statement = statement.where(col(UserSession.user_id) == user_id)
+    if session_id is not None:
+        statement = statement.where(col(UserSession.id) == session_id)
+    result = await session.execute(statement.values(revoked_at=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,157 @@
+"""Managing users: create, disable, change password or roles (each takes effect at once)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from server.authz.principal import PrincipalKind
+from server.db.columns import utcnow
+from server.identity.errors import InvalidUsername, UnknownOrganisation, UnknownUser, UsernameTaken
+from server.identity.events import record_event
+from server.identity.models import USERNAME_MAX_LENGTH, AppUser, AuthEventKind
+from server.identity.passwords import check_new_password, hash_password
+from server.identity.roles import validate_roles
+from server.identity.sessions import revoke_sessions
+from server.organisations.models import Organisation
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,%d}" % (USERNAME_MAX_LENGTH - 1))
+
+
+def check_username(username: str) -> str:
+    """The username as stored: 3-150 letters, digits or . _ @ - (an e-mail address fits)."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise InvalidUsername(
+            "A username has 3 to 150 characters: letters a-z, digits and . _ @ -, "
+            "starting with a letter or digit."
+        )
+    return username
+
+
+async def organisation_by_code(session: AsyncSession, code: str) -> Organisation:
+    statement = select(Organisation).where(col(Organisation.code) == code)
+    organisation = (await session.execute(statement)).scalar_one_or_none()
+    if organisation is None:
+        raise UnknownOrganisation(f"No organisation with code {code!r}.")
+    return organisation
+
+
+async def user_by_username(session: AsyncSession, username: str) -> AppUser | None:
+    """Case-insensitive lookup (the unique index is on lower(username))."""
+    statement = select(AppUser).where(
+        func.lower(col(AppUser.username)) == username.strip().lower()
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _existing(session: AsyncSession, username: str) -> AppUser:
+    user = await user_by_username(session, username)
+    if user is None:
+        raise UnknownUser(f"No user {username!r}.")
+    return user
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    password: str,
+    organisation_code: str,
+    roles: Iterable[str],
+    known_roles: set[str],
+) -> AppUser:
+    username = check_username(username.strip())
+    checked = validate_roles(roles, known_roles)
+    check_new_password(password, username=username)
+    organisation = await organisation_by_code(session, organisation_code)
+    if await user_by_username(session, username) is not None:
+        raise UsernameTaken(f"The username {username!r} is taken.")
+    now = utcnow()
+    user = AppUser(
+        username=username,
+        password_hash=await hash_password(password),
+        organisation_id=organisation.id,
+        roles=list(checked),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    await record_event(
+        session,
+        AuthEventKind.USER_CREATED,
+        principal_kind=PrincipalKind.USER,
+        principal_id=user.id,
+        detail=f"organisation={organisation.code} roles={','.join(checked)}",
+        at=now,
+    )
+    return user
+
+
+async def disable_user(*, session: AsyncSession, username: str) -> int:
+    """Disable the user and revoke every session; returns how many sessions were live."""
+    user = await _existing(session, username)
+    now = utcnow()
+    user.active = False
+    user.updated_at = now
+    session.add(user)
+    await session.flush()
+    revoked = await revoke_sessions(session, user_id=user.id, now=now)
+    await record_event(
+        session,
+        AuthEventKind.USER_DISABLED,
+        principal_kind=PrincipalKind.USER,
+        principal_id=user.id,
+        detail=f"sessions_revoked={revoked}",
+        at=now,
+    )
+    return revoked
+
+
+async def set_password(*, session: AsyncSession, username: str, password: str) -> int:
+    """Set a new password and revoke every session; returns how many sessions were live."""
+    user = await _existing(session, username)
+    check_new_password(password, username=user.username)
+    now = utcnow()
+    user.password_hash = await hash_password(password)
+    user.updated_at = now
+    session.add(user)
+    await session.flush()
+    revoked = await revoke_sessions(session, user_id=user.id, now=now)
+    await record_event(
+        session,
+        AuthEventKind.PASSWORD_CHANGED,
+        principal_kind=PrincipalKind.USER,
+        principal_id=user.id,
+        detail=f"sessions_revoked={revoked}",
+        at=now,
+    )
+    return revoked
+
+
+async def set_roles(
+    *, session: AsyncSession, username: str, roles: Iterable[str], known_roles: set[str]
+) -> tuple[str, ...]:
+    """Replace the user's roles; the next request of any live session sees the new ones."""
+    user = await _existing(session, username)
+    checked = validate_roles(roles, known_roles)
+    before = ",".join(user.roles)
+    now = utcnow()
+    user.roles = list(checked)
+    user.updated_at = now
+    session.add(user)
+    await session.flush()
+    await record_event(
+        session,
+        AuthEventKind.ROLES_CHANGED,
+        principal_kind=PrincipalKind.USER,
+        principal_id=user.id,
+        detail=f"from={before} to={','.join(checked)}",
+        at=now,
+    )
+    return checked

@@ -1,0 +1,150 @@
+"""Shared fixtures: a real PostgreSQL, a fresh database per test, the app and role clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from server.app import create_app
+from server.db.engine import asyncpg_url
+from server.db.migrate import upgrade
+from server.settings import Environment, Settings
+from tests import dbserver, factories
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+TEST_PASSWORD = "correct horse battery staple 2026"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return dbserver.server_url()
+
+
+@pytest.fixture(scope="session")
+async def template_database(server_url: str) -> AsyncIterator[str]:
+    """A migrated database, cloned for every test."""
+    name = dbserver.unique_name("rk_tmpl")
+    await dbserver.create_database(server_url, name)
+    url = dbserver.with_database(server_url, name)
+    engine = create_async_engine(asyncpg_url(url))
+    async with engine.begin() as conn:
+        await upgrade(conn)
+    await engine.dispose()
+    yield name
+    await dbserver.drop_database(server_url, name)
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_database: str) -> AsyncIterator[str]:
+    name = dbserver.unique_name("rk_test")
+    await dbserver.create_database(server_url, name, template=template_database)
+    yield dbserver.with_database(server_url, name)
+    await dbserver.drop_database(server_url, name)
+
+
+@pytest.fixture
+async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the database owner, for factories and direct checks."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        audit_seal_key=TEST_SECRET + "-seal",
+        policy_reload_interval_seconds=0.2,
+        audit_seal_interval_seconds=3600,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
+    async with httpx.AsyncClient(transport=transport, base_url="http://rekisteri.test") as http:
+        yield http
+
+
+@dataclass
+class Users:
+    """Creates one user per (role, organisation) on demand and keeps their tokens."""
+
+    owner: asyncpg.Connection
+    client: httpx.AsyncClient
+    tokens: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    async def token(self, role: str, org: str = "ksat") -> str:
+        key = (role, org)
+        if key not in self.tokens:
+            from server.identity.passwords import hash_password
+
+            kind = "company" if org == "ksat" else "subcontractor"
+            organisation = await factories.organisation(self.owner, code=org, kind=kind)
+            username = f"{role}.{org}.{uuid.uuid4().hex[:6]}"
+            await factories.insert(
+                self.owner,
+                "app_user",
+                {
+                    "id": uuid.uuid4(),
+                    "username": username,
+                    "password_hash": await hash_password(TEST_PASSWORD),
+                    "organisation_id": organisation["id"],
+                    "roles": [role],
+                    "active": True,
+                },
+            )
+            response = await self.client.post(
+                "/auth/token", json={"username": username, "password": TEST_PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            self.tokens[key] = response.json()["access_token"]
+        return self.tokens[key]
+
+
+@pytest.fixture
+async def users(owner: asyncpg.Connection, client: httpx.AsyncClient) -> Users:
+    return Users(owner, client)
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    *,
+    as_: tuple[str, str] | str | None = None,
+    users: Users | None = None,
+    variables: dict[str, Any] | None = None,
+    purpose: str | None = None,
+    token: str | None = None,
+) -> httpx.Response:
+    """POST a GraphQL query as a role (or an explicit token), optionally for a purpose."""
+    headers: dict[str, str] = {}
+    if as_ is not None:
+        assert users is not None, "pass users= to act as a role"
+        role, org = (as_, "ksat") if isinstance(as_, str) else as_
+        token = await users.token(role, org)
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if purpose is not None:
+        headers["X-Purpose"] = purpose
+    body: dict[str, Any] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return await client.post("/graphql", json=body, headers=headers)

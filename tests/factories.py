@@ -1,0 +1,315 @@
+"""Factories for test data, written straight to the database as its owner."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from server.validators import make_reference
+
+_counter = itertools.count(1)
+HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def make_hetu(birth: date, individual: int) -> str:
+    sign = "-" if birth.year < 2000 else "A"
+    body = f"{birth:%d%m%y}{individual:03d}"
+    return f"{birth:%d%m%y}{sign}{individual:03d}{HETU_CHECK[int(body) % 31]}"
+
+
+def make_business_id(body: int) -> str:
+    digits = f"{body:07d}"
+    weights = (7, 9, 10, 5, 8, 4, 2)
+    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+    if remainder == 1:
+        return make_business_id(body + 1)
+    check = 0 if remainder == 0 else 11 - remainder
+    return f"{digits}-{check}"
+
+
+def make_gsrn(serial: int) -> str:
+    body = f"643007127{serial:08d}"
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+async def insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -> dict[str, Any]:
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row = await conn.fetchrow(
+        f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING *",  # noqa: S608
+        *values.values(),
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def organisation(
+    conn: asyncpg.Connection, *, code: str, kind: str = "subcontractor", name: str | None = None
+) -> dict[str, Any]:
+    existing = await conn.fetchrow("SELECT * FROM organisation WHERE code = $1", code)
+    if existing:
+        return dict(existing)
+    return await insert(
+        conn,
+        "organisation",
+        {
+            "id": uuid.uuid4(),
+            "code": code,
+            "name": name or code.title(),
+            "kind": kind,
+            "description": "",
+        },
+    )
+
+
+async def customer(conn: asyncpg.Connection, **overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "kind": "person",
+        "first_name": "Aino",
+        "last_name": f"Testinen{n}",
+        "personal_identity_code": make_hetu(date(1970, 1, 1) + timedelta(days=n), 2 + n % 800),
+        "street_address": f"Koulukatu {n}",
+        "postal_code": "34800",
+        "post_office": "Virrat",
+        "email": f"aino.testinen{n}@example.fi",
+        "phone": f"+35840{n:07d}",
+        "language": "fi",
+    }
+    values.update(overrides)
+    return await insert(conn, "customer", values)
+
+
+async def site(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, **overrides: Any
+) -> dict[str, Any]:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "customer_id": customer_id,
+        "metering_point_id": make_gsrn(n),
+        "street_address": f"Mäkitie {n}",
+        "postal_code": "34800",
+        "post_office": "Virrat",
+        "housing_type": "detached_house",
+        "ownership": "owned",
+        "heating_type": "direct_electric",
+        "heating_depends_on_electricity": True,
+        "annual_consumption_estimate_kwh": 18000,
+        "main_fuse": "3x25A",
+        "connection_id": f"LI-{n:06d}",
+        "grid_operator": "Koillis-Satakunnan Sähköverkko",
+        "connection_power_kw": Decimal("17.00"),
+        "connected_on": date(2001, 5, 1),
+    }
+    values.update(overrides)
+    return await insert(conn, "site", values)
+
+
+async def product(conn: asyncpg.Connection, **overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "code": f"SPOT-{n}",
+        "name": "Pörssisähkö",
+        "kind": "spot",
+        "fixed_term_months": None,
+        "description": "",
+    }
+    values.update(overrides)
+    return await insert(conn, "product", values)
+
+
+async def contract(
+    conn: asyncpg.Connection,
+    *,
+    customer_id: uuid.UUID,
+    site_id: uuid.UUID,
+    product_id: uuid.UUID,
+    **overrides: Any,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "customer_id": customer_id,
+        "site_id": site_id,
+        "product_id": product_id,
+        "spot_margin_c_per_kwh": Decimal("0.4900"),
+        "basic_fee_eur_per_month": Decimal("3.90"),
+        "start_date": date(2024, 1, 1),
+        "status": "active",
+        "sales_channel": "web",
+    }
+    values.update(overrides)
+    return await insert(conn, "contract", values)
+
+
+async def invoice(
+    conn: asyncpg.Connection,
+    *,
+    customer_id: uuid.UUID,
+    contract_id: uuid.UUID | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "customer_id": customer_id,
+        "contract_id": contract_id,
+        "reference_number": make_reference(1000 + n),
+        "billing_method": "e_invoice",
+        "issue_date": date(2026, 10, 1),
+        "due_date": date(2026, 10, 15),
+        "total_excl_vat": Decimal("80.00"),
+        "vat_amount": Decimal("20.40"),
+        "total_incl_vat": Decimal("100.40"),
+        "status": "paid",
+    }
+    values.update(overrides)
+    row = await insert(conn, "invoice", values)
+    await insert(
+        conn,
+        "invoice_line",
+        {
+            "invoice_id": row["id"],
+            "line_number": 1,
+            "description": "Energia",
+            "quantity": Decimal("1000.000"),
+            "unit": "kWh",
+            "unit_price": Decimal("0.0800"),
+            "vat_rate": Decimal("25.50"),
+            "amount_excl_vat": Decimal("80.00"),
+            "vat_amount": Decimal("20.40"),
+        },
+    )
+    return row
+
+
+async def payment(
+    conn: asyncpg.Connection, *, invoice_id: uuid.UUID, amount: Decimal
+) -> dict[str, Any]:
+    return await insert(
+        conn,
+        "payment",
+        {
+            "id": uuid.uuid4(),
+            "invoice_id": invoice_id,
+            "paid_on": date(2026, 10, 14),
+            "amount": amount,
+            "source": "bank",
+        },
+    )
+
+
+async def collection_case(
+    conn: asyncpg.Connection,
+    *,
+    customer_id: uuid.UUID,
+    agency_id: uuid.UUID,
+    invoice_ids: list[uuid.UUID],
+    **overrides: Any,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "customer_id": customer_id,
+        "agency_id": agency_id,
+        "stage": "collection_agency",
+        "opened_on": date(2026, 9, 1),
+        "amount_due": Decimal("100.40"),
+    }
+    values.update(overrides)
+    row = await insert(conn, "collection_case", values)
+    for invoice_id in invoice_ids:
+        await insert(
+            conn,
+            "collection_case_invoice",
+            {"collection_case_id": row["id"], "invoice_id": invoice_id},
+        )
+    return row
+
+
+async def assignment(
+    conn: asyncpg.Connection,
+    *,
+    organisation_id: uuid.UUID,
+    site_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    purpose: str = "delivery",
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    return await insert(
+        conn,
+        "assignment",
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisation_id,
+            "site_id": site_id,
+            "customer_id": customer_id,
+            "purpose": purpose,
+            "valid_from": valid_from or today - timedelta(days=30),
+            "valid_to": valid_to,
+        },
+    )
+
+
+async def prospect(conn: asyncpg.Connection, **overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    today = datetime.now(UTC).date()
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "first_name": "Pekka",
+        "last_name": f"Prospekti{n}",
+        "email": f"pekka{n}@example.com",
+        "phone": None,
+        "postal_code": "33100",
+        "source": "prize_draw",
+        "campaign": "Kesäarvonta 2026",
+        "marketing_consent_at": datetime.now(UTC),
+        "consent_text": "Saa lähettää markkinointia.",
+        "consent_expires_on": today + timedelta(days=365),
+    }
+    values.update(overrides)
+    return await insert(conn, "prospect", values)
+
+
+@dataclass
+class CustomerGraph:
+    """A customer with sites, contracts and invoices, as a page test needs."""
+
+    customer: dict[str, Any]
+    sites: list[dict[str, Any]]
+    contracts: list[dict[str, Any]]
+    invoices: list[dict[str, Any]]
+
+
+async def customer_graph(
+    conn: asyncpg.Connection,
+    *,
+    product_id: uuid.UUID,
+    sites: int = 2,
+    invoices_per_contract: int = 2,
+    **customer_overrides: Any,
+) -> CustomerGraph:
+    holder = await customer(conn, **customer_overrides)
+    graph = CustomerGraph(holder, [], [], [])
+    for _ in range(sites):
+        place = await site(conn, customer_id=holder["id"])
+        deal = await contract(
+            conn, customer_id=holder["id"], site_id=place["id"], product_id=product_id
+        )
+        graph.sites.append(place)
+        graph.contracts.append(deal)
+        for _ in range(invoices_per_contract):
+            bill = await invoice(conn, customer_id=holder["id"], contract_id=deal["id"])
+            await payment(conn, invoice_id=bill["id"], amount=bill["total_incl_vat"])
+            graph.invoices.append(bill)
+    return graph

@@ -1,0 +1,216 @@
+"""The policy files: compile, lint, explain, diff, and hot reload that never widens access."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import casbin
+import pytest
+
+from server.authz.cli import diff
+from server.authz.decision import Access
+from server.authz.lint import personal_data_without_explicit_rule
+from server.authz.masks import MASKS
+from server.authz.policy import PolicyError, load_policy
+from server.authz.store import PolicyStore
+from server.schema import catalogue
+from server.settings import PROJECT_ROOT
+
+POLICY_DIR = PROJECT_ROOT / "policies"
+
+# role, purpose, coordinate, expected
+DECISIONS = [
+    ("customer_service", "customer_relationship", "Customer.personalIdentityCode", Access.MASK),
+    ("customer_service", "customer_relationship", "Customer.email", Access.READ),
+    ("billing", "billing", "Customer.personalIdentityCode", Access.READ),
+    ("collection_agency", "billing", "Customer.personalIdentityCode", Access.READ),
+    ("collection_agency", "billing", "Site.meteringPointId", Access.DENY),
+    ("field_service", "delivery", "Customer.personalIdentityCode", Access.DENY),
+    ("field_service", "delivery", "Customer.invoices", Access.DENY),
+    ("field_service", "delivery", "Site.mainFuse", Access.READ),
+    ("marketing", "marketing", "Customer.personalIdentityCode", Access.DENY),
+    ("marketing", "marketing", "Customer.invoices", Access.DENY),
+    ("business_analyst", "business_development", "Customer.lastName", Access.DENY),
+    ("business_analyst", "business_development", "Customer.postalCode", Access.MASK),
+    ("auditor", "oversight", "Customer.email", Access.DENY),
+    ("administrator", "marketing", "Customer.personalIdentityCode", Access.READ),
+]
+
+MASK_EXAMPLES = [
+    ("identity_code", "131052-308T", "131052-****"),
+    ("email", "matti.meikalainen@example.fi", "m***@example.fi"),
+    ("phone", "+358447355230", "**********230"),
+    ("initial", "Virtanen", "V."),
+    ("street", "Kauppakatu 12 B 4", "Kauppakatu"),
+    ("postal_area", "34800", "348**"),
+    ("last4", "643007127000012344", "**************2344"),
+]
+
+
+@pytest.fixture(scope="module")
+def policy():  # type: ignore[no-untyped-def]
+    return load_policy(POLICY_DIR, catalogue())
+
+
+@pytest.fixture(scope="module")
+def enforcer() -> casbin.Enforcer:
+    return casbin.Enforcer(str(POLICY_DIR / "model.conf"), str(POLICY_DIR / "policy.csv"))
+
+
+@pytest.mark.parametrize(("role", "purpose", "coordinate", "expected"), DECISIONS)
+def test_decision_table(policy, enforcer, role, purpose, coordinate, expected) -> None:  # type: ignore[no-untyped-def]
+    assert policy.field_access([role], purpose, coordinate) is expected
+    casbin_says = (
+        Access.READ
+        if enforcer.enforce(role, coordinate, "read", purpose)
+        else Access.MASK
+        if enforcer.enforce(role, coordinate, "mask", purpose)
+        else Access.DENY
+    )
+    assert casbin_says is expected
+
+
+def test_compiled_table_agrees_with_casbin_everywhere(policy, enforcer) -> None:  # type: ignore[no-untyped-def]
+    """Every role x usable purpose x coordinate: the compiler and enforce() agree."""
+    disagreements = []
+    for role in policy.roles:
+        for purpose in policy.role_purposes[role]:
+            for coordinate in policy.catalogue.coordinates():
+                compiled = policy.field_access([role], purpose, coordinate)
+                if enforcer.enforce(role, coordinate, "read", purpose):
+                    direct = Access.READ
+                elif enforcer.enforce(role, coordinate, "mask", purpose):
+                    direct = Access.MASK
+                else:
+                    direct = Access.DENY
+                if compiled is not direct:
+                    disagreements.append((role, purpose, coordinate, compiled, direct))
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(("mask", "value", "masked"), MASK_EXAMPLES)
+def test_masks(mask: str, value: str, masked: str) -> None:
+    assert MASKS[mask](value) == masked
+
+
+def test_roles_and_scopes(policy) -> None:  # type: ignore[no-untyped-def]
+    assert policy.role_purposes["field_service"] == {"delivery"}
+    assert policy.grants[("collection_agency", "billing")].scopes == {
+        "Customer": ("collection_assigned",),
+        "Invoice": ("collection_assigned",),
+        "CollectionCase": ("own_agency",),
+    }
+    marketing = policy.grants[("marketing", "marketing")].filters["Customer"]
+    assert "no_direct_marketing_objection" in marketing
+    assert "no_distance_selling_objection" in marketing
+    assert "not_restricted" not in policy.grants[("billing", "billing")].filters.get("Customer", ())
+
+
+def test_shipped_policy_passes_the_lint(policy) -> None:  # type: ignore[no-untyped-def]
+    assert personal_data_without_explicit_rule(policy) == []
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, target)
+    return target
+
+
+def test_lint_finds_personal_data_without_an_explicit_rule(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    policy_file = directory / "policy.csv"
+    lines = policy_file.read_text().splitlines()
+    kept = [line for line in lines if line != "p, marketing, Customer.email, read, marketing, allow"]
+    assert len(kept) == len(lines) - 1
+    policy_file.write_text("\n".join(kept) + "\n")
+    (directory / "tests" / "decisions.csv").write_text("")
+    problems = personal_data_without_explicit_rule(load_policy(directory, catalogue()))
+    assert problems == ["Customer.email: no explicit rule for role marketing"]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("p, marketing, Customer.shoeSize, read, marketing, allow", "unknown coordinate"),
+        ("p, intern, Customer.email, read, marketing, allow", "unknown role"),
+        ("p, marketing, Customer.email, read, gossip, allow", "unknown purpose"),
+        ("p, marketing, Customer, rows:everyone_i_like, marketing, allow", "unknown rows"),
+        ("p, marketing, Customer.email, peek, marketing, allow", "unknown action"),
+        ("p, marketing, Customer.email, read", "not a valid p"),
+        ("p, marketing, Customer.kind, mask, marketing, allow", "declares no mask"),
+    ],
+)
+def test_invalid_policies_are_refused(tmp_path: Path, line: str, problem: str) -> None:
+    directory = _copy(tmp_path)
+    with (directory / "policy.csv").open("a") as handle:
+        handle.write(line + "\n")
+    if "Customer.kind, mask" in line:
+        (directory / "policy.csv").write_text(
+            (directory / "policy.csv").read_text().replace(
+                "p, marketing, Customer.*, read, marketing, allow",
+                "p, marketing, Customer.*, read, marketing, allow\n"
+                "p, marketing, Customer.kind, read, marketing, deny",
+            )
+        )
+    with pytest.raises(PolicyError) as refused:
+        load_policy(directory, catalogue())
+    assert any(problem in p for p in refused.value.problems), refused.value.problems
+
+
+def test_a_failing_expectation_refuses_the_policy(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    with (directory / "tests" / "decisions.csv").open("a") as handle:
+        handle.write("marketing, marketing, Customer.personalIdentityCode, read\n")
+    with pytest.raises(PolicyError, match="policy test failed"):
+        load_policy(directory, catalogue())
+
+
+@pytest.mark.parametrize(
+    "corruption",
+    [
+        lambda text: text[: len(text) // 2],  # truncated mid-line
+        lambda text: "",  # emptied
+        lambda text: text + "\x00\xff garbage,,\n",  # garbage bytes
+        lambda text: text.replace("p, marketing, Customer.personalIdentityCode, read, *, deny\n", "")
+        + "p, marketing, Customer.personalIdentityCode, read, marketing, allow\n",  # widened
+    ],
+)
+def test_hot_reload_keeps_the_last_good_policy(tmp_path: Path, corruption) -> None:  # type: ignore[no-untyped-def]
+    directory = _copy(tmp_path)
+    store = PolicyStore(directory, catalogue())
+    good = store.current
+    policy_file = directory / "policy.csv"
+    policy_file.write_text(corruption(policy_file.read_text()))
+    assert store.reload_if_changed() is False
+    assert store.current is good
+    assert store.last_failure is not None
+    assert store.current.field_access(
+        ["marketing"], "marketing", "Customer.personalIdentityCode"
+    ) is Access.DENY
+
+
+def test_hot_reload_applies_a_valid_change(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    store = PolicyStore(directory, catalogue())
+    policy_file = directory / "policy.csv"
+    policy_file.write_text(
+        policy_file.read_text().replace(
+            "p, marketing, Customer.phone, read, marketing, allow",
+            "p, marketing, Customer.phone, read, marketing, deny",
+        )
+    )
+    old_version = store.current.version
+    assert store.reload_if_changed() is True
+    assert store.current.version != old_version
+    assert store.current.field_access(["marketing"], "marketing", "Customer.phone") is Access.DENY
+    assert diff(load_policy(POLICY_DIR, catalogue()), store.current) == [
+        "- marketing/marketing: Customer.phone read -> deny"
+    ]
+
+
+def test_explain_names_the_lines(policy) -> None:  # type: ignore[no-untyped-def]
+    rules = policy.explain("customer_service", "Customer.personalIdentityCode", "read", "billing")
+    texts = {rule.text() for rule in rules}
+    assert "p, customer_service, Customer.personalIdentityCode, read, *, deny" in texts
+    assert "p, customer_service, Customer.*, read, *, allow" in texts
