@@ -9,12 +9,21 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScala
 from strawberry.tools import merge_types
 
 from server.authz.policy import Catalogue
+from server.billing.mutations import BillingMutation
 from server.billing.queries import BillingQuery
+from server.contracts.mutations import ContractMutation
 from server.contracts.queries import ContractQuery
+from server.customers.mutations import CustomerMutation
 from server.customers.queries import CustomerQuery
 from server.graphql.fields import PERSONAL_DATA
 from server.graphql.limits import schema_extensions
+from server.identity.queries import MeQuery
+from server.organisations.mutations import AssignmentMutation
+from server.prospects.mutations import ProspectMutation
 from server.prospects.queries import ProspectQuery
+from server.rights.mutations import RightsMutation
+from server.rights.queries import RightsQuery
+from server.sites.mutations import SiteMutation
 from server.sites.queries import SiteQuery
 
 QUERY_TYPES: tuple[type, ...] = (
@@ -23,6 +32,18 @@ QUERY_TYPES: tuple[type, ...] = (
     ContractQuery,
     BillingQuery,
     ProspectQuery,
+    RightsQuery,
+    MeQuery,
+)
+
+MUTATION_TYPES: tuple[type, ...] = (
+    CustomerMutation,
+    SiteMutation,
+    ContractMutation,
+    BillingMutation,
+    AssignmentMutation,
+    ProspectMutation,
+    RightsMutation,
 )
 
 # Types that carry no register data of their own: paging, roots, the caller's own identity.
@@ -36,8 +57,14 @@ def build_schema() -> strawberry.Schema:
         "Reads of the customer register. Every field answers only within your role, purpose "
         "and row scope; denied fields are null with a FORBIDDEN error."
     )
+    mutation = merge_types("Mutation", MUTATION_TYPES)
+    mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+        "Changes to the register. Each runs in one transaction and writes nothing when any "
+        "part fails; every input field needs `write` on its coordinate for your purpose."
+    )
     return strawberry.Schema(
         query=query,
+        mutation=mutation,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=True),
         extensions=schema_extensions(),
     )

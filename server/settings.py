@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where policies/, migrations/ and schema.graphql live: the checkout, or REKISTERI_HOME
+# when the package is installed elsewhere (as in the container image).
+PROJECT_ROOT = Path(os.environ.get("REKISTERI_HOME") or Path(__file__).resolve().parent.parent)
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "development-only-secret"})
 DEVELOPMENT_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
 
@@ -49,9 +52,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100)
     pool_size: int = Field(default=10, ge=1)
     pool_timeout_seconds: float = Field(default=3.0, gt=0)
-    max_query_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000
+    introspection: bool | None = Field(
+        default=None, description="Schema introspection; default: on except in production."
+    )
     policy_reload_interval_seconds: float = Field(default=2.0, gt=0)
     audit_seal_interval_seconds: float = Field(default=30.0, gt=0)
     audit_retention_months: int = Field(default=24, ge=1)
@@ -77,6 +80,12 @@ class Settings(BaseSettings):
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection is not None:
+            return self.introspection
+        return self.environment is not Environment.PRODUCTION
 
     @property
     def is_development(self) -> bool:

@@ -74,7 +74,7 @@ class CustomerQuery:
             customer_number=chosen.customer_number,
             personal_identity_code=chosen.personal_identity_code,
             metering_point_id=chosen.metering_point_id,
-            invoice_status=chosen.invoice_status,
+            invoice_status=chosen.invoice_status.value if chosen.invoice_status else None,
             overdue=chosen.overdue,
             today=ctx.access.today,
         )

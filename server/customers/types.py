@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.billing.types import InvoiceStatusEnum
 from server.customers.models import CustomerKind, Language
 from server.graphql.fields import data, personal
 from server.graphql.shaping import related_list
@@ -15,6 +16,7 @@ from server.graphql.shaping import related_list
 if TYPE_CHECKING:
     from server.billing.types import CollectionCase, Invoice, SecurityDeposit
     from server.contracts.types import Contract
+    from server.rights.types import AccessEvent, CustomerChange
     from server.sites.types import Site
 
 CustomerKindEnum = strawberry.enum(CustomerKind, description="Person or organisation.")
@@ -116,6 +118,28 @@ class Customer:
             self.id,
         )
 
+    @strawberry.field(
+        description="Changes to the customer's and their sites' data, newest first: previous "
+        "and new values (each shown as its own field's policy allows), who, when and why."
+    )
+    async def history(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[CustomerChange, strawberry.lazy("server.rights.types")]] | None:
+        from server.rights.types import customer_history
+
+        return await customer_history(info, self.id)
+
+    @strawberry.field(
+        description="When and for which purposes the customer's data was accessed, newest "
+        "first, from the access log."
+    )
+    async def access_history(
+        self, info: Info[Any, Any]
+    ) -> list[Annotated[AccessEvent, strawberry.lazy("server.rights.types")]] | None:
+        from server.rights.types import customer_access_history
+
+        return await customer_access_history(info, self.id)
+
 
 @strawberry.input(description="Search filters of the customer-service screen.")
 class CustomerFilter:
@@ -129,8 +153,8 @@ class CustomerFilter:
     metering_point_id: str | None = strawberry.field(
         default=None, description="18-digit metering point ID (GSRN) of one of the sites."
     )
-    invoice_status: str | None = strawberry.field(
-        default=None, description="Has an invoice in this status (open, paid, overdue...)."
+    invoice_status: InvoiceStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Has an invoice in this status."
     )
     overdue: bool | None = strawberry.field(
         default=None, description="True: has an overdue invoice; false: has none."

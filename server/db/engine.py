@@ -54,4 +54,5 @@ def create_engine(url: str, settings: Settings, *, as_app_role: bool = True) -> 
         pool_timeout=settings.pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args=connect_args,
+        hide_parameters=not settings.is_development,
     )

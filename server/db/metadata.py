@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from server.billing import models as billing_models
 from server.contracts import models as contract_models
 from server.customers import models as customer_models
+from server.identity import models as identity_models
 from server.organisations import models as organisation_models
 from server.prospects import models as prospect_models
 from server.sites import models as site_models
@@ -15,6 +16,7 @@ __all__ = [
     "billing_models",
     "contract_models",
     "customer_models",
+    "identity_models",
     "metadata",
     "organisation_models",
     "prospect_models",

@@ -179,6 +179,14 @@ async def graphql_endpoint(request: Request) -> Response:
             403, ErrorCode.FORBIDDEN, "This purpose is not allowed for your roles.", request_id
         )
 
+    if is_introspection(query) and not settings.introspection_enabled:
+        await _log_quietly(
+            state, write_event, record(Outcome.DENIED, principal, purpose, "introspection off")
+        )
+        return _errors_only(
+            400, ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE, request_id
+        )
+
     access = AccessView(policy, principal, purpose, _today())
     try:
         async with state.sessionmaker() as session, session.begin():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from server.authz.access import AccessView
@@ -9,8 +10,12 @@ from server.authz.decision import Access
 from server.schema import is_policed
 
 
+_INTROSPECTION = re.compile(r"__schema\b|__type\b")
+
+
 def is_introspection(query: str) -> bool:
-    return "__schema" in query or "__type" in query
+    """True for documents asking for `__schema` or `__type` (not `__typename`)."""
+    return _INTROSPECTION.search(query) is not None
 
 
 def _named(type_ref: dict[str, Any] | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Authentication: users, sessions, access tokens, API keys, throttling and auth events."""

@@ -122,9 +122,7 @@ async def revoke_api_key(*, session: AsyncSession, key_id: uuid.UUID) -> bool:
     if row.revoked_at is not None:
         return False
     now = utcnow()
-    await session.execute(
-        update(ApiKey).where(col(ApiKey.id) == key_id).values(revoked_at=now)
-    )
+    await session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(revoked_at=now))
     await record_event(
         session,
         AuthEventKind.API_KEY_REVOKED,

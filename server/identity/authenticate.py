@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from server.authz.principal import Principal, PrincipalKind
+from server.authz.principal import Principal
 from server.db.columns import utcnow
 from server.identity.apikeys import KEY_MARKER, InvalidApiKey, verify_api_key
 from server.identity.events import record_unless_flooding
 from server.identity.models import AuthEventKind
-from server.identity.sessions import load_session, touch_session
-from server.identity.tokens import InvalidToken, decode_access_token
+from server.identity.sessions import session_for_token, touch_session
 from server.settings import Settings
 
 # RFC 6750 b64token: the only characters a bearer credential may have.
@@ -25,10 +23,14 @@ class AuthenticationFailed(Exception):
     """No usable credentials; the message names no secret and is safe to log."""
 
 
+class MissingCredentials(AuthenticationFailed):
+    """No Authorization header at all: refused, but not an authentication event."""
+
+
 def bearer_credential(request: Request) -> str:
     values = request.headers.getlist("authorization")
     if not values:
-        raise AuthenticationFailed("missing credentials")
+        raise MissingCredentials("missing credentials")
     if len(values) > 1:
         raise AuthenticationFailed("more than one Authorization header")
     match = BEARER.fullmatch(values[0].strip())
@@ -45,9 +47,10 @@ async def authenticate(request: Request, *, session: AsyncSession, settings: Set
     client = request.client.host if request.client else None
     try:
         credential = bearer_credential(request)
+    except MissingCredentials:
+        raise
     except AuthenticationFailed as exc:
-        if str(exc) != "missing credentials":
-            await _rejected(session, AuthEventKind.TOKEN_REJECTED, client, str(exc))
+        await _rejected(session, AuthEventKind.TOKEN_REJECTED, client, str(exc))
         raise
     if credential.startswith(KEY_MARKER):
         try:
@@ -61,18 +64,11 @@ async def authenticate(request: Request, *, session: AsyncSession, settings: Set
 async def _user_principal(
     session: AsyncSession, token: str, client: str | None, settings: Settings
 ) -> Principal:
-    try:
-        claims = decode_access_token(token, settings=settings)
-    except InvalidToken as exc:
-        await _rejected(session, AuthEventKind.TOKEN_REJECTED, client, str(exc))
-        raise AuthenticationFailed("invalid token") from None
     now = utcnow()
-    live = await load_session(session, session_id=claims.session_id, user_id=claims.user_id)
-    problem = live.problem(settings, now) if live is not None else "unknown session"
-    if live is None or problem is not None:
-        await _rejected(
-            session, AuthEventKind.TOKEN_REJECTED, client, problem or "", claims.user_id
-        )
+    live = await session_for_token(
+        session, token=token, client_address=client, settings=settings, now=now, action="request"
+    )
+    if live is None:
         raise AuthenticationFailed("invalid token")
     await touch_session(session, live, now)
     return live.principal()
@@ -83,13 +79,5 @@ async def _rejected(
     event: AuthEventKind,
     client: str | None,
     reason: str,
-    user_id: uuid.UUID | None = None,
 ) -> None:
-    await record_unless_flooding(
-        session,
-        event,
-        client_address=client,
-        principal_kind=PrincipalKind.USER if user_id else None,
-        principal_id=user_id,
-        detail=reason,
-    )
+    await record_unless_flooding(session, event, client_address=client, detail=reason)

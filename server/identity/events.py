@@ -78,7 +78,6 @@ async def record_event(
     )
 
 
-
 async def recently_recorded(
     session: AsyncSession, event: AuthEventKind, client_address: str | None, now: datetime
 ) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import ARRAY, BigInteger, Column, DateTime, Identity, Index, String, text
 from sqlmodel import Field, SQLModel
@@ -20,20 +21,20 @@ def roles_column() -> Column[list[str]]:
 
 
 def required_timestamp() -> datetime:
-    return Field(sa_type=DateTime(timezone=True), nullable=False)  # type: ignore[call-overload]
+    return cast(datetime, Field(sa_type=DateTime(timezone=True), nullable=False))
 
 
-class AuthEventKind(StrEnum):
+class AuthEventKind(StrEnum):  # values are event names, not secrets
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
     LOCKED_OUT = "locked_out"
     LOGOUT = "logout"
-    TOKEN_REJECTED = "token_rejected"
+    TOKEN_REJECTED = "token_rejected"  # noqa: S105
     SESSION_REVOKED = "session_revoked"
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     ROLES_CHANGED = "roles_changed"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
     API_KEY_REJECTED = "api_key_rejected"
@@ -96,9 +97,7 @@ class LoginFailure(SQLModel, table=True):
         Index("login_failure_client_idx", "client_address", "at"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     account_key: str = Field(max_length=64)
     client_address: str = Field(max_length=64)
     at: datetime = required_timestamp()
@@ -121,9 +120,7 @@ class AuthEvent(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     at: datetime = required_timestamp()
     event: str = Field(max_length=30)
     principal_kind: str | None = Field(default=None, max_length=10)

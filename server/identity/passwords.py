@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
-from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -17,7 +18,7 @@ MIN_LENGTH = 8
 RECOMMENDED_LENGTH = 12
 MAX_LENGTH = 128
 CONCURRENT_HASHES = 2
-MAX_WAITING_HASHES = 16
+MAX_PENDING_HASHES = 8
 
 # OWASP's second option (m=19456 KiB, t=2, p=1): about 0.07 s a hash on this hardware.
 HASHER = PasswordHasher(
@@ -25,9 +26,9 @@ HASHER = PasswordHasher(
 )
 # A hash of a random, forgotten password with the same parameters: verified for unknown
 # usernames so that they take as long as a wrong password (a test keeps it in step).
-T = TypeVar("T")
 DUMMY_HASH = (
-    "$argon2id$v=19$m=19456,t=2,p=1$4nJkDkNHSiEKMYc8zyCuNw$1XPr/4u4xpRkB2DYkgjqru5qLrnQMG/TtsvtzCJongk"
+    "$argon2id$v=19$m=19456,t=2,p=1$4nJkDkNHSiEKMYc8zyCuNw"
+    "$1XPr/4u4xpRkB2DYkgjqru5qLrnQMG/TtsvtzCJongk"
 )
 
 
@@ -36,20 +37,18 @@ class PasswordRejected(IdentityError):
 
 
 class HashingBusy(RuntimeError):
-    """Too many password hashes are queued: the caller should answer 503 with Retry-After."""
+    """Too many password hashes are pending: the caller should answer 503 with Retry-After."""
 
 
 class _Gate:
-    """At most CONCURRENT_HASHES hashes at once per event loop; a bounded queue behind them."""
+    """At most CONCURRENT_HASHES hashes at once per event loop, and a bounded queue."""
 
     def __init__(self) -> None:
         self.semaphore = asyncio.Semaphore(CONCURRENT_HASHES)
-        self.waiting = 0
+        self.pending = 0
 
 
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gate] = (
-    weakref.WeakKeyDictionary()
-)
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gate] = weakref.WeakKeyDictionary()
 
 
 def _gate() -> _Gate:
@@ -60,16 +59,18 @@ def _gate() -> _Gate:
     return gate
 
 
-async def _run_hash(fn: functools.partial[T]) -> T:
+@asynccontextmanager
+async def hashing_slot() -> AsyncIterator[None]:
+    """Hold one of the hashing slots; HashingBusy at once if MAX_PENDING_HASHES are pending."""
     gate = _gate()
-    if gate.waiting >= MAX_WAITING_HASHES:
+    if gate.pending >= MAX_PENDING_HASHES:
         raise HashingBusy("too many password checks in progress")
-    gate.waiting += 1
+    gate.pending += 1
     try:
         async with gate.semaphore:
-            return await asyncio.to_thread(fn)
+            yield
     finally:
-        gate.waiting -= 1
+        gate.pending -= 1
 
 
 def _verify(stored_hash: str, password: str) -> bool:
@@ -79,16 +80,21 @@ def _verify(stored_hash: str, password: str) -> bool:
         return False
 
 
-async def hash_password(password: str) -> str:
-    return await _run_hash(functools.partial(HASHER.hash, password))
+async def check_password_in_slot(stored_hash: str | None, password: str) -> bool:
+    """Verify while holding a hashing slot; with no stored hash, take as long and fail."""
+    matches = await asyncio.to_thread(_verify, stored_hash or DUMMY_HASH, password)
+    return matches and stored_hash is not None
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
     """True if the password matches; with no stored hash, spends the same time and fails."""
-    if stored_hash is None:
-        await _run_hash(functools.partial(_verify, DUMMY_HASH, password))
-        return False
-    return await _run_hash(functools.partial(_verify, stored_hash, password))
+    async with hashing_slot():
+        return await check_password_in_slot(stored_hash, password)
+
+
+async def hash_password(password: str) -> str:
+    async with hashing_slot():
+        return await asyncio.to_thread(HASHER.hash, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -20,7 +20,7 @@ from server.identity.service import (
 MAX_BODY_BYTES = 4096
 MAX_FIELD_LENGTH = 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-INVALID_TOKEN_CHALLENGE = 'Bearer realm="rekisteri", error="invalid_token"'
+INVALID_TOKEN_CHALLENGE = 'Bearer realm="rekisteri", error="invalid_token"'  # noqa: S105
 
 
 def _json(payload: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -90,7 +90,7 @@ async def token_endpoint(request: Request) -> Response:
         return parsed
     username, password = parsed
     state = request.app.state
-    async with state.sessionmaker() as session, session.begin():
+    async with state.sessionmaker() as session:  # it commits its own transactions
         result = await authenticate_password(
             session=session,
             username=username,
@@ -123,7 +123,9 @@ async def refresh_endpoint(request: Request) -> Response:
             session=session, token=token, client_address=_client(request), settings=state.settings
         )
     if grant is None:
-        return _json({"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+        return _json(
+            {"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
+        )
     return _json(grant.as_json())
 
 
@@ -138,7 +140,9 @@ async def logout_endpoint(request: Request) -> Response:
             session=session, token=token, client_address=_client(request), settings=state.settings
         )
     if not ended:
-        return _json({"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+        return _json(
+            {"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
+        )
     return _json({"status": "logged_out"})
 
 

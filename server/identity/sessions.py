@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from server.authz.principal import Principal, PrincipalKind
-from server.identity.models import AppUser, UserSession
+from server.identity.events import record_unless_flooding
+from server.identity.models import AppUser, AuthEventKind, UserSession
+from server.identity.tokens import InvalidToken, decode_access_token
 from server.organisations.models import Organisation
 from server.settings import Settings
 
@@ -151,3 +153,39 @@ async def revoke_sessions(
         statement = statement.where(col(UserSession.id) == session_id)
     result = await session.execute(statement.values(revoked_at=now))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def session_for_token(
+    session: AsyncSession,
+    *,
+    token: str,
+    client_address: str | None,
+    settings: Settings,
+    now: datetime,
+    action: str,
+) -> LiveSession | None:
+    """The live session a valid access token names, or None (recorded as token_rejected)."""
+    user_id: uuid.UUID | None = None
+    try:
+        claims = decode_access_token(token, settings=settings)
+    except InvalidToken as exc:
+        problem = str(exc)
+    else:
+        user_id = claims.user_id
+        live = await load_session(session, session_id=claims.session_id, user_id=claims.user_id)
+        if live is None:
+            problem = "unknown session"
+        else:
+            found = live.problem(settings, now)
+            if found is None:
+                return live
+            problem = found
+    await record_unless_flooding(
+        session,
+        AuthEventKind.TOKEN_REJECTED,
+        client_address=client_address,
+        principal_kind=PrincipalKind.USER if user_id else None,
+        principal_id=user_id,
+        detail=f"{action}: {problem}",
+    )
+    return None

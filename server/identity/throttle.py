@@ -84,7 +84,9 @@ async def check_throttle(
     ).where(col(LoginFailure.at) > now - WINDOW, or_(by_account, by_client))
     account_count, client_count, pair_count = (await session.execute(statement)).one()
     if client_count >= limit:
-        return Throttled("address", await _retry_after(session, by_client, client_count, limit, now))
+        return Throttled(
+            "address", await _retry_after(session, by_client, client_count, limit, now)
+        )
     if account_count < limit:
         return None
     # The same query runs for unknown usernames, so that timing tells nothing.
@@ -105,7 +107,5 @@ async def record_failure(
 
 async def prune_failures(session: AsyncSession, *, now: datetime) -> int:
     """Delete failures older than the window; they no longer count."""
-    result = await session.execute(
-        delete(LoginFailure).where(col(LoginFailure.at) <= now - WINDOW)
-    )
+    result = await session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= now - WINDOW))
     return int(result.rowcount)  # type: ignore[attr-defined]

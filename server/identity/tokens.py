@@ -13,7 +13,7 @@ from server.settings import Settings
 
 ALGORITHM = "HS256"
 ALGORITHMS = [ALGORITHM]
-TOKEN_TYPE = "access"
+TOKEN_TYPE = "access"  # noqa: S105 - the typ claim
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "typ", "iat", "nbf", "exp", "jti"]
 # Headers that could point a verifier at a key of the attacker's choosing: never accepted.
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "kid", "crit"})

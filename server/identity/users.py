@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
@@ -17,9 +18,9 @@ from server.identity.models import USERNAME_MAX_LENGTH, AppUser, AuthEventKind
 from server.identity.passwords import check_new_password, hash_password
 from server.identity.roles import validate_roles
 from server.identity.sessions import revoke_sessions
-from server.organisations.models import Organisation
+from server.organisations.models import Organisation, OrganisationKind
 
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,%d}" % (USERNAME_MAX_LENGTH - 1))
+USERNAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{2,{USERNAME_MAX_LENGTH - 1}}}")
 
 
 def check_username(username: str) -> str:
@@ -32,7 +33,16 @@ def check_username(username: str) -> str:
     return username
 
 
-async def organisation_by_code(session: AsyncSession, code: str) -> Organisation:
+async def organisation_by_code(session: AsyncSession, code: str | None) -> Organisation:
+    """The organisation with this code; with no code, the company itself (kind 'company')."""
+    if code is None:
+        statement = select(Organisation).where(
+            col(Organisation.kind) == OrganisationKind.COMPANY.value
+        )
+        found = list((await session.execute(statement.limit(2))).scalars())
+        if len(found) != 1:
+            raise UnknownOrganisation("Name the organisation by its code.")
+        return found[0]
     statement = select(Organisation).where(col(Organisation.code) == code)
     organisation = (await session.execute(statement)).scalar_one_or_none()
     if organisation is None:
@@ -40,11 +50,16 @@ async def organisation_by_code(session: AsyncSession, code: str) -> Organisation
     return organisation
 
 
+async def organisation_by_id(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation:
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise UnknownOrganisation("No such organisation.")
+    return organisation
+
+
 async def user_by_username(session: AsyncSession, username: str) -> AppUser | None:
     """Case-insensitive lookup (the unique index is on lower(username))."""
-    statement = select(AppUser).where(
-        func.lower(col(AppUser.username)) == username.strip().lower()
-    )
+    statement = select(AppUser).where(func.lower(col(AppUser.username)) == username.strip().lower())
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -60,7 +75,7 @@ async def create_user(
     session: AsyncSession,
     username: str,
     password: str,
-    organisation_code: str,
+    organisation_code: str | None,
     roles: Iterable[str],
     known_roles: set[str],
 ) -> AppUser:

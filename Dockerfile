@@ -1,0 +1,27 @@
+# Multi-stage build: dependencies are built in one stage, the runtime image holds only the
+# virtual environment and the code, and runs as an unprivileged user.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+RUN python -m venv /opt/venv
+COPY pyproject.toml README.md ./
+COPY server ./server
+RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+
+FROM python:3.11-slim AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ENVIRONMENT=production \
+    REKISTERI_HOME=/app
+RUN groupadd --system rekisteri && useradd --system --gid rekisteri --home /app rekisteri
+WORKDIR /app
+COPY --from=build /opt/venv /opt/venv
+COPY --chown=root:root server ./server
+COPY --chown=root:root migrations ./migrations
+COPY --chown=root:root policies ./policies
+COPY --chown=root:root schema.graphql pyproject.toml ./
+USER rekisteri
+EXPOSE 8000
+# DATABASE_URL (owner role, for migrations) and SECRET_KEY / AUDIT_SEAL_KEY must be given.
+CMD ["sh", "-c", "rekisteri db upgrade && exec rekisteri serve --host 0.0.0.0 --port 8000"]

@@ -1,0 +1,126 @@
+"""GraphQL types of the access log: the auditor's view and the data subject's report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from server.graphql.fields import data, personal
+
+
+@strawberry.type(
+    description=(
+        "One object a logged request returned or wrote, with the fields resolved on it and "
+        "the decision on each."
+    )
+)
+class AccessLogObject:
+    id: strawberry.ID = strawberry.field(description="Position of this record in the log.")
+    type_name: str | None = data("GraphQL type of the object: the category of data.")
+    object_id: str | None = data("ID of the object.")
+    subject_customer_id: strawberry.ID | None = data(
+        "ID of the customer whose data the object is (null: not customer data)."
+    )
+    subject_prospect_id: strawberry.ID | None = data(
+        "ID of the prospect whose data the object is (null: not prospect data)."
+    )
+    operation: str | None = data("read or write.")
+    fields_read: list[str] | None = data("Fields returned as stored.")
+    fields_masked: list[str] | None = data("Fields returned masked.")
+    fields_denied: list[str] | None = data("Fields asked for and refused (returned as null).")
+
+
+async def _log_objects(
+    root: AccessLogEntry,
+    info: Info[Any, Any],
+    first: Annotated[
+        int | None,
+        strawberry.argument(description="At most this many objects (null: all of them)."),
+    ] = None,
+) -> list[AccessLogObject] | None:
+    from server.audit.queries import log_objects
+
+    return await log_objects(info, root.log_key, first)
+
+
+@strawberry.type(
+    description=(
+        "One request or event in the access log: who, in which organisation and roles, for "
+        "which purpose, what operation, and how it ended. Never variables, tokens or "
+        "identity codes."
+    )
+)
+class AccessLogEntry:
+    id: strawberry.ID = strawberry.field(description="Position of this record in the log.")
+    at: datetime | None = data("When the request was answered (UTC).")
+    request_id: str | None = data("Correlation ID of the request, as given in its response.")
+    event: str | None = data(
+        "What the record stands for: graphql, authentication, policy_reload or cli."
+    )
+    principal: str | None = personal("Who asked: user:<id> or api_key:<id>.")
+    organisation: str | None = data("Code of the principal's organisation.")
+    roles: list[str] | None = data("Roles of the principal at the time.")
+    purpose: str | None = data("Purpose of processing the request was made for.")
+    client_address: str | None = personal("Network address the request came from.")
+    operation_name: str | None = data("GraphQL operation name given by the client.")
+    operation_type: str | None = data("query or mutation.")
+    document_hash: str | None = data("SHA-256 of the GraphQL document.")
+    policy_version: str | None = data("Version of the access policy that decided.")
+    outcome: str | None = data("ok, partial, denied, error or unauthenticated.")
+    duration_ms: float | None = data("Time to answer, in milliseconds.")
+    detail: str | None = data("Short reason for refused requests and events.")
+    object_count: int | None = data("Number of objects the request returned or wrote.")
+    log_key: strawberry.Private[tuple[Any, datetime] | None] = None
+
+    objects: list[AccessLogObject] | None = strawberry.field(
+        resolver=_log_objects,
+        description=(
+            "Objects the request returned or wrote, in log order. Every field resolved on "
+            "them is listed with its decision."
+        ),
+    )
+
+
+@strawberry.type(
+    description=(
+        "One consultation of a customer's data, for the data-subject report: when, for "
+        "which purpose and which kinds of data. Who looked is not shown."
+    )
+)
+class AccessHistoryEntry:
+    at: datetime | None = data("When the data was accessed (UTC).")
+    purpose: str | None = data("Purpose of processing the access was made for.")
+    purpose_description: str | None = data("The purpose as described in the privacy notice.")
+    operations: list[str] | None = data("read, write, or both.")
+    data_categories: list[str] | None = data(
+        "Kinds of data accessed, as type names (Customer, Site, Contract, Invoice...)."
+    )
+
+
+@strawberry.input(description="Which access-log records to list; all conditions apply.")
+class AccessLogFilter:
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Requests that returned or wrote data of this customer."
+    )
+    prospect_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Requests that returned or wrote data of this prospect."
+    )
+    request_id: str | None = strawberry.field(
+        default=None, description="The request with this correlation ID."
+    )
+    principal: str | None = strawberry.field(
+        default=None, description="Requests of this principal (user:<id> or api_key:<id>)."
+    )
+    organisation: str | None = strawberry.field(
+        default=None, description="Requests of principals of this organisation (code)."
+    )
+    purpose: str | None = strawberry.field(
+        default=None, description="Requests made for this purpose."
+    )
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Records at or after this instant."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Records before this instant.")

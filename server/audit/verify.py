@@ -1,0 +1,483 @@
+"""`rekisteri audit verify`: find edited, deleted and inserted access-log rows.
+
+Checks, in one pass over both tables in seq order (as the owner):
+
+* every row's hash is recomputed in SQL with the function the insert trigger used, so a
+  row edited with the triggers disabled shows up with its table and seq;
+* every sealed batch: the rows in its range are exactly the positions it sealed (a
+  missing position is a deleted row, an extra or duplicate one an inserted row) and
+  their hashes give its Merkle root (a row edited together with its hash);
+* the seals themselves: consecutive numbers and ranges, each chained to the previous
+  root, each HMAC signature valid under the configured seal key;
+* optionally, signed heads kept outside the database are still in the chain;
+* rows after the last seal are reported separately: sealing protects them later.
+
+Batches whose rows were partly dropped by retention (see `access_log_retention`) are
+checked for inserted rows and signatures only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.audit.seal import (
+    ZERO_ROOT,
+    SealHead,
+    key_id,
+    merkle_root,
+    parse_ranges,
+    sign_retention,
+)
+from server.settings import Settings
+
+MAX_PROBLEMS = 1000
+MAX_MISSING_PER_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding; `kind` is a stable keyword, `detail` says where and what."""
+
+    kind: str
+    detail: str
+    batch_no: int | None = None
+    seq: int | None = None
+    table: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "batch": self.batch_no,
+            "seq": self.seq,
+            "table": self.table,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of a verification; `ok` only when nothing at all was found."""
+
+    rows_checked: int = 0
+    sealed_rows: int = 0
+    batches_checked: int = 0
+    batches_retired: int = 0
+    unsealed_rows: int = 0
+    unsealed_first_seq: int | None = None
+    unsealed_last_seq: int | None = None
+    head: SealHead | None = None
+    retained_from: datetime | None = None
+    heads_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problems_total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problems_total == 0
+
+    def add(self, problem: Problem) -> None:
+        self.problems_total += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def kinds(self) -> set[str]:
+        return {p.kind for p in self.problems}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "rowsChecked": self.rows_checked,
+            "sealedRows": self.sealed_rows,
+            "batchesChecked": self.batches_checked,
+            "batchesRetired": self.batches_retired,
+            "unsealedRows": self.unsealed_rows,
+            "unsealedFirstSeq": self.unsealed_first_seq,
+            "unsealedLastSeq": self.unsealed_last_seq,
+            "head": self.head.to_json() if self.head else None,
+            "retainedFrom": self.retained_from.isoformat() if self.retained_from else None,
+            "headsChecked": self.heads_checked,
+            "problemsTotal": self.problems_total,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"access log {'OK' if self.ok else 'NOT OK'}: {self.rows_checked} rows checked, "
+            f"{self.sealed_rows} in {self.batches_checked} sealed batches "
+            f"({self.batches_retired} partly removed by retention)",
+        ]
+        if self.head is not None:
+            lines.append(
+                f"head: batch {self.head.batch_no}, seq up to {self.head.last_seq}, "
+                f"root {self.head.merkle_root.hex()}"
+            )
+        if self.unsealed_rows:
+            lines.append(
+                f"not sealed yet: {self.unsealed_rows} rows, seq {self.unsealed_first_seq}"
+                f"..{self.unsealed_last_seq}"
+            )
+        if self.heads_checked:
+            lines.append(f"external heads checked: {self.heads_checked}")
+        for problem in self.problems:
+            lines.append(f"PROBLEM {problem.kind}: {problem.detail}")
+        if self.problems_total > len(self.problems):
+            lines.append(f"... and {self.problems_total - len(self.problems)} more problems")
+        return "\n".join(lines)
+
+
+ROWS = text(
+    """
+    SELECT r.seq, 'access_log_request' AS tbl, r.at, r.request_id, r.row_hash,
+           r.row_hash IS NOT DISTINCT FROM access_log_request_hash(
+               r.seq, r.at, r.request_id, r.event, r.principal, r.organisation, r.roles,
+               r.purpose, r.client_address, r.operation_name, r.operation_type,
+               r.document_hash, r.policy_version, r.outcome, r.duration_ms, r.detail, r.xid
+           ) AS hash_ok
+    FROM access_log_request r
+    UNION ALL
+    SELECT o.seq, 'access_log_object', o.at, o.request_id, o.row_hash,
+           o.row_hash IS NOT DISTINCT FROM access_log_object_hash(
+               o.seq, o.at, o.request_id, o.type_name, o.object_id, o.subject_customer_id,
+               o.subject_prospect_id, o.operation, o.fields_read, o.fields_masked,
+               o.fields_denied, o.xid
+           )
+    FROM access_log_object o
+    ORDER BY 1
+    """
+)
+
+SEALS = text(
+    "SELECT batch_no, first_seq, last_seq, leaf_count, leaf_ranges::text AS leaf_ranges,"
+    " min_at, max_at, merkle_root, prev_root, sealed_at, key_id, signature"
+    " FROM access_log_seal ORDER BY batch_no"
+)
+
+
+@dataclass(slots=True)
+class _Row:
+    seq: int
+    table: str
+    at: datetime
+    request_id: Any
+    row_hash: bytes
+
+
+def _where(row: _Row) -> str:
+    at = row.at.astimezone(UTC).isoformat()
+    return f"{row.table} seq {row.seq} (at {at}, request {row.request_id})"
+
+
+def _check_chain(report: VerifyReport, seals: Sequence[SealHead], key: str) -> None:
+    current_key = key_id(key)
+    prev_root = ZERO_ROOT
+    expected_no = 1
+    expected_first = 1
+    for seal in seals:
+        if seal.batch_no != expected_no:
+            report.add(
+                Problem(
+                    "chain_break",
+                    f"seal batch {expected_no} is missing (next found: {seal.batch_no})",
+                    batch_no=expected_no,
+                )
+            )
+        if seal.first_seq != expected_first:
+            report.add(
+                Problem(
+                    "chain_break",
+                    f"seal batch {seal.batch_no} starts at seq {seal.first_seq}, "
+                    f"expected {expected_first}",
+                    batch_no=seal.batch_no,
+                )
+            )
+        if seal.prev_root != prev_root:
+            report.add(
+                Problem(
+                    "chain_break",
+                    f"seal batch {seal.batch_no} does not chain to the root before it",
+                    batch_no=seal.batch_no,
+                )
+            )
+        if seal.key_id != current_key:
+            report.add(
+                Problem(
+                    "unknown_key",
+                    f"seal batch {seal.batch_no} is signed with key {seal.key_id}, "
+                    f"not the configured key {current_key}",
+                    batch_no=seal.batch_no,
+                )
+            )
+        elif not seal.signature_valid(key):
+            report.add(
+                Problem(
+                    "bad_signature",
+                    f"seal batch {seal.batch_no} (seq {seal.first_seq}..{seal.last_seq}) "
+                    "has an invalid signature",
+                    batch_no=seal.batch_no,
+                )
+            )
+        prev_root = seal.merkle_root
+        expected_no = seal.batch_no + 1
+        expected_first = seal.last_seq + 1
+
+
+def _check_heads(
+    report: VerifyReport, seals: Sequence[SealHead], heads: Sequence[SealHead], key: str
+) -> None:
+    by_number = {seal.batch_no: seal for seal in seals}
+    for head in heads:
+        report.heads_checked += 1
+        if not head.signature_valid(key):
+            report.add(
+                Problem(
+                    "head_invalid",
+                    f"the external head for batch {head.batch_no} is not signed with the "
+                    "configured key",
+                    batch_no=head.batch_no,
+                )
+            )
+            continue
+        stored = by_number.get(head.batch_no)
+        if stored is None:
+            report.add(
+                Problem(
+                    "head_missing",
+                    f"the externally kept head of batch {head.batch_no} (seq up to "
+                    f"{head.last_seq}) is no longer in the log: seals were removed",
+                    batch_no=head.batch_no,
+                )
+            )
+        elif stored != head:
+            report.add(
+                Problem(
+                    "head_mismatch",
+                    f"seal batch {head.batch_no} differs from the externally kept head",
+                    batch_no=head.batch_no,
+                )
+            )
+
+
+async def _retention_boundary(
+    session: AsyncSession, report: VerifyReport, key: str
+) -> datetime | None:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT id, dropped_at, dropped_before, partitions, key_id, signature"
+                " FROM access_log_retention ORDER BY id"
+            )
+        )
+    ).all()
+    boundary: datetime | None = None
+    for row in rows:
+        expected = sign_retention(
+            key,
+            dropped_before=row.dropped_before,
+            partitions=list(row.partitions),
+            dropped_at=row.dropped_at,
+        )
+        if row.key_id != key_id(key) or expected != row.signature:
+            report.add(
+                Problem(
+                    "retention_signature",
+                    f"retention record {row.id} (before {row.dropped_before.isoformat()}) "
+                    "is not signed with the configured key; it is ignored",
+                )
+            )
+            continue
+        if boundary is None or row.dropped_before > boundary:
+            boundary = row.dropped_before
+    return boundary
+
+
+class _BatchWalker:
+    """Receives rows in seq order and checks each sealed batch when it is complete."""
+
+    def __init__(
+        self, report: VerifyReport, seals: Sequence[SealHead], boundary: datetime | None
+    ) -> None:
+        self.report = report
+        self.seals = sorted(seals, key=lambda s: (s.last_seq, s.batch_no))
+        self.boundary = boundary
+        self.index = 0
+        self.rows: list[_Row] = []
+        self.sealed_upto = self.seals[-1].last_seq if self.seals else 0
+
+    def add(self, row: _Row) -> None:
+        while self.index < len(self.seals) and row.seq > self.seals[self.index].last_seq:
+            self._finish()
+        if self.index >= len(self.seals):
+            self._unsealed(row)
+            return
+        seal = self.seals[self.index]
+        if row.seq < seal.first_seq:
+            self.report.add(
+                Problem(
+                    "unexpected_row",
+                    f"{_where(row)} lies outside every sealed range",
+                    seq=row.seq,
+                    table=row.table,
+                )
+            )
+            return
+        self.rows.append(row)
+
+    def finish(self) -> None:
+        while self.index < len(self.seals):
+            self._finish()
+
+    def _unsealed(self, row: _Row) -> None:
+        report = self.report
+        report.unsealed_rows += 1
+        if report.unsealed_first_seq is None:
+            report.unsealed_first_seq = row.seq
+        report.unsealed_last_seq = row.seq
+
+    def _finish(self) -> None:
+        seal = self.seals[self.index]
+        rows, self.rows = self.rows, []
+        self.index += 1
+        report = self.report
+        report.batches_checked += 1
+        runs = parse_ranges(seal.leaf_ranges)
+        retired = self.boundary is not None and seal.min_at < self.boundary
+        leaves: list[bytes] = []
+        present: list[int] = []
+        previous: int | None = None
+        run = 0
+        damaged = False
+        for row in rows:
+            if row.seq == previous:
+                damaged = True
+                report.add(
+                    Problem(
+                        "duplicate_seq",
+                        f"{_where(row)} repeats a position in sealed batch {seal.batch_no}: "
+                        "an inserted row",
+                        batch_no=seal.batch_no,
+                        seq=row.seq,
+                        table=row.table,
+                    )
+                )
+                continue
+            previous = row.seq
+            while run < len(runs) and runs[run][1] <= row.seq:
+                run += 1
+            if run < len(runs) and runs[run][0] <= row.seq:
+                present.append(row.seq)
+                leaves.append(row.row_hash)
+            else:
+                damaged = True
+                report.add(
+                    Problem(
+                        "unexpected_row",
+                        f"{_where(row)} was not there when batch {seal.batch_no} "
+                        f"(seq {seal.first_seq}..{seal.last_seq}) was sealed: an inserted row",
+                        batch_no=seal.batch_no,
+                        seq=row.seq,
+                        table=row.table,
+                    )
+                )
+        report.sealed_rows += len(present)
+        if retired:
+            report.batches_retired += 1
+            return
+        missing = _missing(runs, present)
+        for seq in missing[:MAX_MISSING_PER_BATCH]:
+            report.add(
+                Problem(
+                    "missing_row",
+                    f"seq {seq} was sealed in batch {seal.batch_no} "
+                    f"(seq {seal.first_seq}..{seal.last_seq}) and is gone: a deleted row",
+                    batch_no=seal.batch_no,
+                    seq=seq,
+                )
+            )
+        if len(missing) > MAX_MISSING_PER_BATCH:
+            report.add(
+                Problem(
+                    "missing_row",
+                    f"{len(missing) - MAX_MISSING_PER_BATCH} more rows of batch "
+                    f"{seal.batch_no} are gone",
+                    batch_no=seal.batch_no,
+                )
+            )
+        if missing or damaged:
+            return
+        if merkle_root(leaves) != seal.merkle_root:
+            report.add(
+                Problem(
+                    "root_mismatch",
+                    f"batch {seal.batch_no} (seq {seal.first_seq}..{seal.last_seq}): the rows "
+                    "no longer give the sealed Merkle root: a row was changed together with "
+                    "its hash",
+                    batch_no=seal.batch_no,
+                )
+            )
+
+
+def _missing(runs: Sequence[tuple[int, int]], present: Sequence[int]) -> list[int]:
+    missing: list[int] = []
+    index = 0
+    for lower, upper in runs:
+        for seq in range(lower, upper):
+            while index < len(present) and present[index] < seq:
+                index += 1
+            if index >= len(present) or present[index] != seq:
+                missing.append(seq)
+    return missing
+
+
+async def verify(
+    *,
+    session: AsyncSession,
+    settings: Settings | None = None,
+    heads: Sequence[SealHead] = (),
+) -> VerifyReport:
+    """Verify the whole log (an owner session; reads every row once, in seq order)."""
+    key = (settings or Settings()).audit_seal_key
+    report = VerifyReport()
+    await session.execute(text("SET LOCAL statement_timeout = 0"))
+    seals = [SealHead.from_row(row) for row in (await session.execute(SEALS)).all()]
+    report.head = seals[-1] if seals else None
+    _check_chain(report, seals, key)
+    _check_heads(report, seals, heads, key)
+    boundary = await _retention_boundary(session, report, key)
+    report.retained_from = boundary
+
+    walker = _BatchWalker(report, seals, boundary)
+    result = await session.stream(ROWS.execution_options(yield_per=10_000))
+    async for row in result:
+        report.rows_checked += 1
+        item = _Row(row.seq, row.tbl, row.at, row.request_id, bytes(row.row_hash))
+        if not row.hash_ok:
+            report.add(
+                Problem(
+                    "row_hash_mismatch",
+                    f"{_where(item)} does not match its hash: the row was edited",
+                    seq=item.seq,
+                    table=item.table,
+                )
+            )
+        walker.add(item)
+    walker.finish()
+
+    issued = await session.scalar(
+        text("SELECT coalesce(pg_sequence_last_value('access_log_seq'), 0)")
+    )
+    if report.unsealed_last_seq is not None and report.unsealed_last_seq > int(issued or 0):
+        report.add(
+            Problem(
+                "unexpected_row",
+                f"seq {report.unsealed_last_seq} was never handed out by the sequence: "
+                "an inserted row",
+                seq=report.unsealed_last_seq,
+            )
+        )
+    return report

@@ -1,0 +1,251 @@
+"""Root query fields of the data-subject rights: the requests register, the register of
+disclosures, and the access report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select, func, select, tuple_
+from strawberry.types import Info
+
+from server.authz.decision import Access
+from server.customers.models import Customer as CustomerRow
+from server.graphql.context import RequestContext
+from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
+from server.graphql.loading import fetch_rows
+from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.shaping import build, build_one
+from server.rights.access_log import access_events
+from server.rights.models import Disclosure as DisclosureRow
+from server.rights.models import DisclosureCustomer as DisclosureCustomerRow
+from server.rights.report import LANGUAGES, build_report
+from server.rights.requests import overdue_condition, request_select, request_table
+from server.rights.types import (
+    DataSubjectReport,
+    DataSubjectRequest,
+    Disclosure,
+    RequestKindEnum,
+    RequestStatusEnum,
+)
+
+customer_table = CustomerRow.__table__  # type: ignore[attr-defined]
+disclosure_table = DisclosureRow.__table__  # type: ignore[attr-defined]
+disclosure_customer_table = DisclosureCustomerRow.__table__  # type: ignore[attr-defined]
+REPORT_COORDINATE = "DataSubjectReport.content"
+DISCLOSURE_FIELDS = ("recipient", "recipientKind", "legalBasis", "caseReference", "disclosedOn")
+
+
+@strawberry.input(description="Filters for the requests register.")
+class DataSubjectRequestFilter:
+    overdue: bool | None = strawberry.field(
+        default=None, description="True: open requests past their (extended) due date."
+    )
+    status: RequestStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only requests in this status."
+    )
+    kind: RequestKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only requests of this kind."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this customer's requests."
+    )
+
+
+def disclosure_select() -> Select[Any]:
+    customers = (
+        select(func.array_agg(disclosure_customer_table.c.customer_id))
+        .where(disclosure_customer_table.c.disclosure_id == disclosure_table.c.id)
+        .scalar_subquery()
+        .label("customer_ids")
+    )
+    return select(disclosure_table, customers)
+
+
+def disclosure_rows(rows: list[Any]) -> list[dict[str, Any]]:
+    return [{**row, "made_by": row["made_by_name"], "customer_ids": row["customer_ids"] or []}
+            for row in rows]
+
+
+def log_disclosure_subjects(ctx: RequestContext, rows: list[dict[str, Any]]) -> None:
+    """Reading the register tells whose data went where: an access to each person's data."""
+    for row in rows:
+        for customer_id in row["customer_ids"]:
+            ctx.collector.touch(
+                "Disclosure", f"{row['id']}:{customer_id}", customer_id=customer_id,
+                read=DISCLOSURE_FIELDS,
+            )
+
+
+async def produce_report(
+    ctx: RequestContext, customer_id: uuid.UUID, language: str | None
+) -> dict[str, Any] | None:
+    """The access report of a customer inside the principal's row scope, recorded in the
+    access log object by object; None when the customer is unknown or out of scope."""
+    visible = await ctx.session.scalar(
+        select(customer_table.c.language).where(
+            customer_table.c.id == customer_id, ctx.access.rows("Customer")
+        )
+    )
+    if visible is None:
+        return None
+    chosen = language or ("en" if visible == "en" else "fi")
+    if chosen not in LANGUAGES:
+        raise UserInputError(
+            "language must be fi or en", field="language", reason="unsupported language"
+        )
+    entries = await access_events(ctx, customer_id)
+    document, touched = await build_report(
+        session=ctx.session,
+        customer_id=customer_id,
+        access_entries=entries,
+        language=chosen,
+        generated_at=datetime.now(UTC),
+        purposes=ctx.access.policy.purposes,
+    )
+    for type_name, object_id, subject, fields in touched.objects:
+        ctx.collector.touch(type_name, object_id, customer_id=subject, read=fields)
+    return document
+
+
+@strawberry.type(description="Queries of the data-subject rights.")
+class RightsQuery:
+    @strawberry.field(
+        description="The requests register in request-number order; `overdue: true` lists "
+        "open requests past their deadline."
+    )
+    async def data_subject_requests(
+        self,
+        info: Info[RequestContext, Any],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        filter: Annotated[
+            DataSubjectRequestFilter | None, strawberry.argument(description="Filters.")
+        ] = None,
+    ) -> Connection[DataSubjectRequest]:
+        ctx = info.context
+        page = page_request(
+            first, after, default=ctx.settings.default_page_size,
+            maximum=ctx.settings.max_page_size, key_parts=1,
+        )
+        if page.after:
+            int_cursor(page.after[0])
+        if not ctx.access.can_see_rows("DataSubjectRequest"):
+            return Connection.empty()
+        chosen = filter or DataSubjectRequestFilter()
+        statement = request_select(ctx.access.today).where(ctx.access.rows("DataSubjectRequest"))
+        if chosen.overdue is not None:
+            require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
+            condition = overdue_condition(ctx.access.today)
+            statement = statement.where(condition if chosen.overdue else ~condition)
+        if chosen.status is not None:
+            require_readable_for_filter(ctx, "DataSubjectRequest.status", "filter.status")
+            statement = statement.where(request_table.c.status == chosen.status.value)
+        if chosen.kind is not None:
+            require_readable_for_filter(ctx, "DataSubjectRequest.kind", "filter.kind")
+            statement = statement.where(request_table.c.kind == chosen.kind.value)
+        if chosen.customer_id is not None:
+            customer_id = parse_id(chosen.customer_id)
+            if customer_id is None:
+                return Connection.empty()
+            statement = statement.where(request_table.c.customer_id == customer_id)
+        if page.after:
+            statement = statement.where(request_table.c.request_number > int(page.after[0]))
+        statement = statement.order_by(request_table.c.request_number).limit(page.first + 1)
+        rows = await fetch_rows(ctx.session, statement)
+        nodes = build(DataSubjectRequest, rows[: page.first], ctx, info, through=("edges", "node"))
+        return make_connection(nodes, rows, page, key=lambda row: [row["request_number"]])
+
+    @strawberry.field(
+        description="The register of disclosures to authorities and energy companies, "
+        "newest first."
+    )
+    async def disclosures(
+        self,
+        info: Info[RequestContext, Any],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        customer_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only disclosures about this customer."),
+        ] = None,
+    ) -> Connection[Disclosure]:
+        ctx = info.context
+        page = page_request(
+            first, after, default=ctx.settings.default_page_size,
+            maximum=ctx.settings.max_page_size, key_parts=2,
+        )
+        if not ctx.access.can_see_rows("Disclosure"):
+            return Connection.empty()
+        statement = disclosure_select().where(ctx.access.rows("Disclosure"))
+        if customer_id is not None:
+            subject = parse_id(customer_id)
+            if subject is None:
+                return Connection.empty()
+            statement = statement.where(
+                disclosure_table.c.id.in_(
+                    select(disclosure_customer_table.c.disclosure_id).where(
+                        disclosure_customer_table.c.customer_id == subject
+                    )
+                )
+            )
+        if page.after:
+            try:
+                position = (datetime.fromisoformat(page.after[0]).date(), uuid.UUID(page.after[1]))
+            except ValueError as exc:
+                raise UserInputError(
+                    "Invalid cursor", field="after", reason="not a cursor"
+                ) from exc
+            statement = statement.where(
+                tuple_(disclosure_table.c.disclosed_on, disclosure_table.c.id)
+                < tuple_(*position)
+            )
+        statement = statement.order_by(
+            disclosure_table.c.disclosed_on.desc(), disclosure_table.c.id.desc()
+        ).limit(page.first + 1)
+        rows = disclosure_rows(await fetch_rows(ctx.session, statement))
+        nodes = build(
+            Disclosure, rows[: page.first], ctx, info, through=("edges", "node"), subject=None
+        )
+        log_disclosure_subjects(ctx, rows[: page.first])
+        return make_connection(
+            nodes, rows, page, key=lambda row: [row["disclosed_on"].isoformat(), row["id"]]
+        )
+
+    @strawberry.field(
+        description="The access report of one person (GDPR Art. 15) for the roles allowed "
+        "to produce it; null when the customer is unknown or outside your scope."
+    )
+    async def data_subject_report(
+        self,
+        info: Info[RequestContext, Any],
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer.")],
+        language: Annotated[
+            str | None,
+            strawberry.argument(description="fi or en (default: the customer's language)."),
+        ] = None,
+    ) -> DataSubjectReport | None:
+        ctx = info.context
+        if ctx.access.field(REPORT_COORDINATE) is not Access.READ:
+            raise ForbiddenError(
+                f"Not allowed to read {REPORT_COORDINATE} for purpose {ctx.purpose}",
+                coordinate=REPORT_COORDINATE,
+                purpose=ctx.purpose,
+            )
+        subject = parse_id(customer_id)
+        if subject is None or not ctx.access.can_see_rows("Customer"):
+            return None
+        document = await produce_report(ctx, subject, language)
+        if document is None:
+            return None
+        row = {
+            "id": str(subject),
+            "customer_id": subject,
+            "generated_at": datetime.fromisoformat(document["generatedAt"]),
+            "language": document["language"],
+            "content": document,
+        }
+        return build_one(DataSubjectReport, row, ctx, info, subject="customer_id")

@@ -1,0 +1,502 @@
+"""The access report (GDPR Art. 15, privacy notice section 10): everything held about one
+person, their objections and consents, disclosures about them, and the dates and purposes
+of every access from the access log. One document, exported as JSON or PDF and returned
+by `dataSubjectReport`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.billing.models import (
+    CollectionCase,
+    CollectionCaseInvoice,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SecurityDeposit,
+)
+from server.contracts.models import Contract, Offer, Product
+from server.customers.models import Customer
+from server.organisations.models import Assignment, Organisation
+from server.prospects.models import Prospect
+from server.rights.labels import CONTROLLER, label, purpose_label, section_title
+from server.rights.models import ChangeRecord, DataSubjectRequest, Disclosure, DisclosureCustomer
+from server.sites.models import Site
+
+LANGUAGES = ("fi", "en")
+
+
+def _t(model: Any) -> Any:
+    return model.__table__
+
+
+customer_t, site_t = _t(Customer), _t(Site)
+contract_t, offer_t, product_t = _t(Contract), _t(Offer), _t(Product)
+invoice_t, line_t, payment_t = _t(Invoice), _t(InvoiceLine), _t(Payment)
+deposit_t, case_t, case_invoice_t = _t(SecurityDeposit), _t(CollectionCase), _t(CollectionCaseInvoice)
+assignment_t, organisation_t, prospect_t = _t(Assignment), _t(Organisation), _t(Prospect)
+change_t, request_t = _t(ChangeRecord), _t(DataSubjectRequest)
+disclosure_t, disclosure_customer_t = _t(Disclosure), _t(DisclosureCustomer)
+
+CUSTOMER_FIELDS = (
+    "customer_number", "kind", "first_name", "last_name", "organisation_name",
+    "personal_identity_code", "business_id", "street_address", "postal_code", "post_office",
+    "country", "email", "phone", "language", "created_at", "updated_at",
+    "former_customer_since",
+)
+SITE_FIELDS = (
+    "metering_point_id", "street_address", "postal_code", "post_office", "housing_type",
+    "ownership", "heating_type", "heating_depends_on_electricity",
+    "annual_consumption_estimate_kwh", "main_fuse", "connection_id", "grid_operator",
+    "connection_power_kw", "connected_on",
+)
+CONTRACT_FIELDS = (
+    "contract_number", "product_name", "energy_price_c_per_kwh", "spot_margin_c_per_kwh",
+    "basic_fee_eur_per_month", "start_date", "end_date", "status", "sales_channel",
+)
+OFFER_FIELDS = (
+    "product_name", "energy_price_c_per_kwh", "spot_margin_c_per_kwh",
+    "basic_fee_eur_per_month", "valid_until", "status", "created_at",
+)
+INVOICE_FIELDS = (
+    "invoice_number", "reference_number", "billing_method", "issue_date", "due_date",
+    "period_start", "period_end", "total_excl_vat", "vat_amount", "total_incl_vat", "status",
+)
+PAYMENT_FIELDS = ("invoice_number", "paid_on", "amount", "reference_number", "source")
+DEPOSIT_FIELDS = ("amount", "received_on", "returned_on", "status", "reason")
+CASE_FIELDS = ("stage", "opened_on", "closed_on", "amount_due", "agency_name", "invoice_numbers")
+ASSIGNMENT_FIELDS = ("organisation_name", "target", "purpose", "valid_from", "valid_to", "revoked_at")
+DISCLOSURE_FIELDS = (
+    "recipient", "recipient_kind", "legal_basis", "case_reference", "disclosed_on", "fields",
+)
+REQUEST_FIELDS = (
+    "request_number", "kind", "channel", "received_on", "due_on", "extended_due_on", "status",
+    "completed_on",
+)
+PROSPECT_FIELDS = (
+    "first_name", "last_name", "email", "phone", "postal_code", "source", "campaign",
+    "marketing_consent_at", "consent_text", "consent_expires_on",
+)
+
+
+@dataclass
+class ReportAccess:
+    """What producing the report read, for the access log: (type, id, customer, fields)."""
+
+    objects: list[tuple[str, str, uuid.UUID | None, list[str]]] = field(default_factory=list)
+
+    def add(self, type_name: str, object_id: Any, customer_id: uuid.UUID | None,
+            fields: Sequence[str]) -> None:
+        self.objects.append((type_name, str(object_id), customer_id, list(fields)))
+
+
+def plain(value: Any) -> Any:
+    """A JSON value: dates as ISO text, money as text with its decimals."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def _item(title: str, row: Mapping[str, Any], names: Sequence[str], language: str,
+          *, item_id: Any = None) -> dict[str, Any]:
+    return {
+        "id": str(item_id) if item_id is not None else None,
+        "title": title,
+        "fields": [
+            {"name": name, "label": label(name, language), "value": plain(row.get(name))}
+            for name in names
+        ],
+    }
+
+
+def _section(key: str, language: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"key": key, "title": section_title(key, language), "items": items}
+
+
+async def _rows(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in (await session.execute(statement)).mappings().all()]
+
+
+async def customer_row(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await _rows(session, select(customer_t).where(customer_t.c.id == customer_id))
+    return rows[0] if rows else None
+
+
+_MONTHLY = text(
+    """
+    SELECT site_id, date_trunc('month', period_start, 'Europe/Helsinki')::date AS month,
+           sum(energy_kwh) AS energy_kwh, count(*) AS values_count
+    FROM consumption WHERE site_id = ANY(:site_ids)
+    GROUP BY site_id, 2 ORDER BY site_id, 2
+    """
+)
+
+
+async def build_report(
+    *,
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    access_entries: Sequence[Mapping[str, Any]] | None,
+    language: str,
+    generated_at: datetime,
+    purposes: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], ReportAccess]:
+    """The report document and the objects read to make it. `access_entries` are the
+    access log's entries (None: the log could not be read)."""
+    lang = language if language in LANGUAGES else "fi"
+    touched = ReportAccess()
+    person = await customer_row(session, customer_id)
+    if person is None:
+        raise LookupError("no such customer")
+    sections: list[dict[str, Any]] = []
+
+    # Basic data of the customer (notice section 5, first item)
+    name = " ".join(
+        p for p in (person["first_name"], person["last_name"], person["organisation_name"]) if p
+    )
+    sections.append(_section("customer", lang, [_item(name, person, CUSTOMER_FIELDS, lang)]))
+    touched.add("Customer", customer_id, customer_id, CUSTOMER_FIELDS)
+
+    objections = []
+    for kind in ("direct_marketing", "distance_selling", "research"):
+        at, source = person[f"{kind}_objection_at"], person[f"{kind}_objection_source"]
+        objections.append(
+            _item(
+                label(f"objection_{kind}", lang),
+                {"in_force": at is not None, "since": at, "source": source},
+                ("in_force", "since", "source"),
+                lang,
+            )
+        )
+    objections.append(
+        _item(
+            label("processing_restriction", lang),
+            {"in_force": person["processing_restricted_at"] is not None,
+             "since": person["processing_restricted_at"]},
+            ("in_force", "since"),
+            lang,
+        )
+    )
+    contacts = [c for c in (person["email"], person["phone"]) if c]
+    prospects = (
+        await _rows(
+            session,
+            select(prospect_t).where(
+                or_(prospect_t.c.email.in_(contacts), prospect_t.c.phone.in_(contacts))
+            ),
+        )
+        if contacts
+        else []
+    )
+    for prospect in prospects:
+        objections.append(
+            _item(label("marketing_consent", lang), prospect, PROSPECT_FIELDS, lang,
+                  item_id=prospect["id"])
+        )
+    sections.append(_section("objections", lang, objections))
+
+    # Usage sites and consumption
+    sites = await _rows(
+        session,
+        select(site_t).where(site_t.c.customer_id == customer_id).order_by(site_t.c.metering_point_id),
+    )
+    sections.append(
+        _section(
+            "sites",
+            lang,
+            [_item(s["street_address"], s, SITE_FIELDS, lang, item_id=s["id"]) for s in sites],
+        )
+    )
+    for s in sites:
+        touched.add("Site", s["id"], customer_id, SITE_FIELDS)
+    monthly = (
+        await _rows(session, _MONTHLY.bindparams(site_ids=[s["id"] for s in sites]))
+        if sites
+        else []
+    )
+    by_site = {s["id"]: s for s in sites}
+    consumption_items = []
+    for site in sites:
+        months = [m for m in monthly if m["site_id"] == site["id"]]
+        if months:
+            consumption_items.append(
+                {
+                    "id": str(site["id"]),
+                    "title": f"{by_site[site['id']]['metering_point_id']}",
+                    "fields": [
+                        {"name": m["month"].strftime("%Y-%m"), "label": m["month"].strftime("%Y-%m"),
+                         "value": f"{plain(m['energy_kwh'])} kWh"}
+                        for m in months
+                    ],
+                }
+            )
+            touched.add("ConsumptionPoint", site["id"], customer_id, ["energyKwh"])
+    sections.append(_section("consumption", lang, consumption_items))
+
+    # Contracts, offers and products with their prices
+    contracts = await _rows(
+        session,
+        select(contract_t, product_t.c.name.label("product_name"))
+        .join(product_t, product_t.c.id == contract_t.c.product_id)
+        .where(contract_t.c.customer_id == customer_id)
+        .order_by(contract_t.c.start_date.desc()),
+    )
+    sections.append(
+        _section(
+            "contracts",
+            lang,
+            [_item(f"{c['contract_number']} {c['product_name']}", c, CONTRACT_FIELDS, lang,
+                   item_id=c["id"]) for c in contracts],
+        )
+    )
+    offers = await _rows(
+        session,
+        select(offer_t, product_t.c.name.label("product_name"))
+        .join(product_t, product_t.c.id == offer_t.c.product_id)
+        .where(offer_t.c.customer_id == customer_id)
+        .order_by(offer_t.c.created_at.desc()),
+    )
+    sections.append(
+        _section(
+            "offers",
+            lang,
+            [_item(o["product_name"], o, OFFER_FIELDS, lang, item_id=o["id"]) for o in offers],
+        )
+    )
+    for c in contracts:
+        touched.add("Contract", c["id"], customer_id, CONTRACT_FIELDS)
+    for o in offers:
+        touched.add("Offer", o["id"], customer_id, OFFER_FIELDS)
+
+    # Billing and payment data
+    invoices = await _rows(
+        session,
+        select(invoice_t)
+        .where(invoice_t.c.customer_id == customer_id)
+        .order_by(invoice_t.c.issue_date.desc(), invoice_t.c.invoice_number.desc()),
+    )
+    invoice_ids = [i["id"] for i in invoices]
+    lines = (
+        await _rows(
+            session,
+            select(line_t).where(line_t.c.invoice_id.in_(invoice_ids))
+            .order_by(line_t.c.invoice_id, line_t.c.line_number),
+        )
+        if invoice_ids
+        else []
+    )
+    invoice_items = []
+    for invoice in invoices:
+        item = _item(str(invoice["invoice_number"]), invoice, INVOICE_FIELDS, lang,
+                     item_id=invoice["id"])
+        for line in (entry for entry in lines if entry["invoice_id"] == invoice["id"]):
+            item["fields"].append(
+                {
+                    "name": f"line_{line['line_number']}",
+                    "label": f"{label('line', lang)} {line['line_number']}",
+                    "value": f"{line['description']}: {plain(line['quantity'])} {line['unit']} "
+                    f"x {plain(line['unit_price'])} = {plain(line['amount_excl_vat'])} "
+                    f"+ {plain(line['vat_rate'])} %",
+                }
+            )
+        invoice_items.append(item)
+        touched.add("Invoice", invoice["id"], customer_id, INVOICE_FIELDS)
+    sections.append(_section("invoices", lang, invoice_items))
+    payments = (
+        await _rows(
+            session,
+            select(payment_t, invoice_t.c.invoice_number)
+            .join(invoice_t, invoice_t.c.id == payment_t.c.invoice_id)
+            .where(payment_t.c.invoice_id.in_(invoice_ids))
+            .order_by(payment_t.c.paid_on.desc()),
+        )
+        if invoice_ids
+        else []
+    )
+    sections.append(
+        _section(
+            "payments",
+            lang,
+            [_item(plain(p["paid_on"]), p, PAYMENT_FIELDS, lang, item_id=p["id"]) for p in payments],
+        )
+    )
+    for p in payments:
+        touched.add("Payment", p["id"], customer_id, PAYMENT_FIELDS)
+    deposits = await _rows(
+        session,
+        select(deposit_t).where(deposit_t.c.customer_id == customer_id)
+        .order_by(deposit_t.c.received_on.desc()),
+    )
+    sections.append(
+        _section(
+            "deposits",
+            lang,
+            [_item(plain(d["received_on"]), d, DEPOSIT_FIELDS, lang, item_id=d["id"])
+             for d in deposits],
+        )
+    )
+    for d in deposits:
+        touched.add("SecurityDeposit", d["id"], customer_id, DEPOSIT_FIELDS)
+    cases = await _rows(
+        session,
+        select(
+            case_t,
+            organisation_t.c.name.label("agency_name"),
+            select(func.array_agg(invoice_t.c.invoice_number))
+            .join(case_invoice_t, case_invoice_t.c.invoice_id == invoice_t.c.id)
+            .where(case_invoice_t.c.collection_case_id == case_t.c.id)
+            .scalar_subquery()
+            .label("invoice_numbers"),
+        )
+        .outerjoin(organisation_t, organisation_t.c.id == case_t.c.agency_id)
+        .where(case_t.c.customer_id == customer_id)
+        .order_by(case_t.c.opened_on.desc()),
+    )
+    sections.append(
+        _section(
+            "collection",
+            lang,
+            [_item(plain(c["opened_on"]), c, CASE_FIELDS, lang, item_id=c["id"]) for c in cases],
+        )
+    )
+    for c in cases:
+        touched.add("CollectionCase", c["id"], customer_id, CASE_FIELDS)
+
+    # Who else may handle the data: assignments, and disclosures (notice section 7)
+    site_ids = [s["id"] for s in sites]
+    assignments = await _rows(
+        session,
+        select(assignment_t, organisation_t.c.name.label("organisation_name"))
+        .join(organisation_t, organisation_t.c.id == assignment_t.c.organisation_id)
+        .where(
+            or_(
+                assignment_t.c.customer_id == customer_id,
+                assignment_t.c.site_id.in_(site_ids) if site_ids else False,
+            )
+        )
+        .order_by(assignment_t.c.valid_from.desc()),
+    )
+    for a in assignments:
+        a["target"] = (
+            by_site[a["site_id"]]["metering_point_id"] if a["site_id"] in by_site
+            else label("customer_relationship", lang)
+        )
+        a["purpose"] = purpose_label(a["purpose"], lang, purposes)
+    sections.append(
+        _section(
+            "assignments",
+            lang,
+            [_item(a["organisation_name"], a, ASSIGNMENT_FIELDS, lang, item_id=a["id"])
+             for a in assignments],
+        )
+    )
+    disclosures = await _rows(
+        session,
+        select(disclosure_t)
+        .join(disclosure_customer_t, disclosure_customer_t.c.disclosure_id == disclosure_t.c.id)
+        .where(disclosure_customer_t.c.customer_id == customer_id, ~disclosure_t.c.confidential)
+        .order_by(disclosure_t.c.disclosed_on.desc()),
+    )
+    sections.append(
+        _section(
+            "disclosures",
+            lang,
+            [_item(d["recipient"], d, DISCLOSURE_FIELDS, lang, item_id=d["id"]) for d in disclosures],
+        )
+    )
+
+    # The person's own requests and the history of corrections
+    requests = await _rows(
+        session,
+        select(request_t).where(request_t.c.customer_id == customer_id)
+        .order_by(request_t.c.received_on.desc()),
+    )
+    sections.append(
+        _section(
+            "requests",
+            lang,
+            [_item(str(r["request_number"]), r, REQUEST_FIELDS, lang, item_id=r["id"])
+             for r in requests],
+        )
+    )
+    changes = await _rows(
+        session,
+        select(change_t).where(change_t.c.customer_id == customer_id)
+        .order_by(change_t.c.changed_at.desc()),
+    )
+    history_items = []
+    for change in changes:
+        old, new = change["old_values"] or {}, change["new_values"] or {}
+        history_items.append(
+            {
+                "id": str(change["id"]),
+                "title": f"{plain(change['changed_at'])} {label(change['action'], lang)}",
+                "fields": [
+                    {"name": "reason", "label": label("reason", lang), "value": change["reason"]},
+                    *[
+                        {"name": key, "label": label(_snake(key), lang),
+                         "value": f"{_shown(old.get(key))} -> {_shown(new.get(key))}"}
+                        for key in sorted(set(old) | set(new))
+                    ],
+                ],
+            }
+        )
+    sections.append(_section("history", lang, history_items))
+
+    # Every access from the access log: when and for which purpose (not who)
+    access_items = []
+    for entry in access_entries or []:
+        access_items.append(
+            {
+                "id": str(entry.get("id")),
+                "title": plain(entry.get("at")),
+                "fields": [
+                    {"name": "at", "label": label("at", lang), "value": plain(entry.get("at"))},
+                    {"name": "purpose", "label": label("purpose", lang),
+                     "value": purpose_label(entry.get("purpose"), lang, purposes)},
+                    {"name": "operations", "label": label("operations", lang),
+                     "value": plain(entry.get("operations"))},
+                    {"name": "data_categories", "label": label("data_categories", lang),
+                     "value": plain(entry.get("data_categories"))},
+                ],
+            }
+        )
+    access_section = _section("access", lang, access_items)
+    access_section["available"] = access_entries is not None
+    sections.append(access_section)
+
+    document = {
+        "kind": "data_subject_access_report",
+        "language": lang,
+        "generatedAt": plain(generated_at),
+        "controller": CONTROLLER[lang],
+        "customerId": str(customer_id),
+        "customerNumber": person["customer_number"],
+        "subject": name,
+        "sections": sections,
+    }
+    return document, touched
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)

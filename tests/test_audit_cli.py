@@ -1,0 +1,193 @@
+"""`rekisteri audit verify|seal|export|partitions|drop-before`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from server.audit.cli import register, retention_limit
+from server.audit.records import ObjectAccess
+from server.audit.service import write_access_log
+from server.settings import Settings
+from tests import audit_fixtures
+from tests.audit_fixtures import AuditDb, customer_objects, request_record
+
+audit_template = audit_fixtures.audit_template
+audit_db = audit_fixtures.audit_db
+
+IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
+
+
+async def run_cli(settings: Settings, *argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="rekisteri")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    code: int = await asyncio.to_thread(args.func, args, settings)
+    return code
+
+
+async def write(db: AuditDb, objects: list[ObjectAccess], **record: object) -> None:
+    async with db.app_session() as session:
+        await write_access_log(session, request_record(**record), objects)  # type: ignore[arg-type]
+
+
+async def cli_events(db: AuditDb) -> list[str]:
+    conn = await db.raw()
+    try:
+        rows = await conn.fetch(
+            "SELECT operation_name FROM access_log_request WHERE event = 'cli' ORDER BY seq"
+        )
+    finally:
+        await conn.close()
+    return [r["operation_name"] for r in rows]
+
+
+async def test_seal_prints_a_signed_head_that_verify_accepts(
+    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await write(audit_db, customer_objects(3))
+    assert await run_cli(audit_db.settings, "audit", "seal", "--wait", "5") == 0
+    head_line = capsys.readouterr().out.strip()
+    head = json.loads(head_line)
+    assert head["batch"] == 1 and head["leafCount"] == 4 and len(head["signature"]) == 64
+    heads = tmp_path / "heads.jsonl"
+    heads.write_text(head_line + "\n", encoding="utf-8")
+
+    assert await run_cli(audit_db.settings, "audit", "verify", "--head", str(heads)) == 0
+    out = capsys.readouterr().out
+    assert "access log OK" in out
+    assert "not sealed yet: 1 rows" in out  # the verify command's own record
+
+    assert await run_cli(audit_db.settings, "audit", "verify", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert report["head"]["root"] == head["root"]
+    assert await cli_events(audit_db) == ["audit verify", "audit verify"]
+
+    conn = await audit_db.raw()
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute("DELETE FROM access_log_object WHERE seq = 2")
+    finally:
+        await conn.close()
+    assert await run_cli(audit_db.settings, "audit", "verify") == 1
+    assert "PROBLEM missing_row: seq 2 was sealed in batch 1" in capsys.readouterr().out
+
+
+async def test_export_writes_json_lines_without_secrets(
+    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    objects = customer_objects(2, invoices_per_customer=1)
+    await write(
+        audit_db,
+        objects,
+        detail="lookup by 131052-308T failed",
+        operation_name="ByCode_131052-308T",
+    )
+    await write(audit_db, customer_objects(1), at=now - timedelta(days=3))
+    target = tmp_path / "export.jsonl"
+    start = (now - timedelta(hours=1)).isoformat()
+    end = (now + timedelta(hours=1)).isoformat()
+    code = await run_cli(
+        audit_db.settings, "audit", "export", "--from", start, "--to", end, "--output", str(target)
+    )
+    assert code == 0
+    # 1 request + 4 objects; the export's own record (committed first) is in the period too.
+    assert "exported 6 records" in capsys.readouterr().err
+    raw = target.read_text(encoding="utf-8")
+    assert not IDENTITY_CODE.search(raw)
+    lines = [json.loads(line) for line in raw.splitlines()]
+    own = lines.pop()
+    assert (own["event"], own["operationName"], own["principal"][:3]) == (
+        "cli",
+        "audit export",
+        "os:",
+    )
+    assert [line["kind"] for line in lines].count("request") == 1
+    request = next(line for line in lines if line["kind"] == "request")
+    assert request["purpose"] == "customer_relationship"
+    assert request["principal"].startswith("user:")
+    assert "variables" not in request
+    exported = {(line["typeName"], line["objectId"]) for line in lines if line["kind"] == "object"}
+    assert exported == {(o.type_name, o.object_id) for o in objects}
+    assert all(line["requestId"] == request["requestId"] for line in lines)
+    assert [line["seq"] for line in lines] == sorted(line["seq"] for line in lines)
+    # The export itself is on record, with its period.
+    assert await cli_events(audit_db) == ["audit export"]
+
+    code = await run_cli(audit_db.settings, "audit", "export", "--from", end, "--to", start)
+    assert code == 2
+
+
+async def test_partitions_and_retention(
+    audit_db: AuditDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli(audit_db.settings, "audit", "partitions", "--months-ahead", "3") == 0
+    out = capsys.readouterr().out
+    assert out.count("created ") == 2
+    assert out.count("FOR VALUES FROM") == 10
+
+    conn = await audit_db.raw()
+    try:
+        for table in ("access_log_request", "access_log_object"):
+            await conn.execute(
+                f"CREATE TABLE {table}_y2020m01 PARTITION OF {table}"
+                " FOR VALUES FROM ('2020-01-01 00:00:00+00') TO ('2020-02-01 00:00:00+00')"
+            )
+    finally:
+        await conn.close()
+    await write(audit_db, customer_objects(2), at=datetime(2020, 1, 15, tzinfo=UTC))
+    await write(audit_db, customer_objects(2))
+    assert await run_cli(audit_db.settings, "audit", "seal") == 0
+    capsys.readouterr()
+
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    assert await run_cli(audit_db.settings, "audit", "drop-before", this_month) == 2
+    assert "refused" in capsys.readouterr().err
+
+    assert await run_cli(audit_db.settings, "audit", "drop-before", "2020-02", "--dry-run") == 0
+    assert capsys.readouterr().out.split("\n")[:2] == [
+        "would drop access_log_object_y2020m01",
+        "would drop access_log_request_y2020m01",
+    ]
+    assert await run_cli(audit_db.settings, "audit", "drop-before", "2020-02") == 0
+    assert "dropped access_log_request_y2020m01" in capsys.readouterr().out
+
+    conn = await audit_db.raw()
+    try:
+        assert await conn.fetchval("SELECT to_regclass('access_log_request_y2020m01')") is None
+        retention = await conn.fetchrow("SELECT * FROM access_log_retention")
+        assert retention["dropped_before"] == datetime(2020, 2, 1, tzinfo=UTC)
+        assert sorted(retention["partitions"]) == [
+            "access_log_object_y2020m01",
+            "access_log_request_y2020m01",
+        ]
+        detail = await conn.fetchval(
+            "SELECT detail FROM access_log_request WHERE operation_name = 'audit drop-before'"
+        )
+        assert "access_log_request_y2020m01" in detail
+    finally:
+        await conn.close()
+
+    # The batch that held the dropped rows is reported as retired, not as tampered.
+    async with audit_db.owner_session() as session:
+        from server.audit.verify import verify
+
+        report = await verify(session=session, settings=audit_db.settings)
+    assert report.ok, report.summary()
+    assert report.batches_retired == 1
+    assert report.retained_from == datetime(2020, 2, 1, tzinfo=UTC)
+
+
+def test_retention_limit_counts_whole_months() -> None:
+    settings = Settings(audit_retention_months=24)
+    assert retention_limit(settings, datetime(2026, 11, 24).date()).isoformat() == "2024-11-01"
+    settings = Settings(audit_retention_months=1)
+    assert retention_limit(settings, datetime(2026, 1, 5).date()).isoformat() == "2025-12-01"
