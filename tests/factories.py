@@ -43,7 +43,7 @@ async def insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -
     columns = ", ".join(values)
     params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
     row = await conn.fetchrow(
-        f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING *",  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING *",
         *values.values(),
     )
     assert row is not None

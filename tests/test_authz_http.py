@@ -51,7 +51,9 @@ def selection(graphql_schema: GraphQLSchema, type_name: str, depth: int) -> str:
         if target is None:
             parts.append(name)
         elif depth > 0:
-            parts.append(f"{name}{ARGUMENTS.get(name, '')} {{ {selection(graphql_schema, target.name, depth - 1)} }}")
+            parts.append(
+                f"{name}{ARGUMENTS.get(name, '')} {{ {selection(graphql_schema, target.name, depth - 1)} }}"
+            )
     return " ".join(parts)
 
 
@@ -110,8 +112,11 @@ async def test_every_leaf_field_matches_casbin_for_every_role_and_purpose(
     policy = load_policy(POLICY_DIR, catalogue(), run_tests=False)
     truth: dict[tuple[str, str], dict[str, Any]] = {}
     for root in ROOTS:
-        body = (await gql(client, oracle_query(root), as_="administrator", users=users,
-                          purpose="billing")).json()
+        body = (
+            await gql(
+                client, oracle_query(root), as_="administrator", users=users, purpose="billing"
+            )
+        ).json()
         collect(body["data"], truth)
     checked: set[str] = set()
     leaves = leaf_coordinates()
@@ -120,8 +125,9 @@ async def test_every_leaf_field_matches_casbin_for_every_role_and_purpose(
         for purpose in sorted(policy.role_purposes[role]):
             as_ = (role, ORGANISATION_OF.get(role, "ksat"))
             for root in ROOTS:
-                response = await gql(client, oracle_query(root), as_=as_, users=users,
-                                     purpose=purpose)
+                response = await gql(
+                    client, oracle_query(root), as_=as_, users=users, purpose=purpose
+                )
                 body = response.json()
                 forbidden = {
                     e["extensions"]["coordinate"]
@@ -159,8 +165,19 @@ async def test_every_leaf_field_matches_casbin_for_every_role_and_purpose(
                             assert value == real, context
                         checked.add(coordinate)
     register_types = {
-        "Customer", "Site", "ConsumptionPoint", "Contract", "Product", "Price", "Invoice",
-        "InvoiceLine", "Payment", "SecurityDeposit", "CollectionCase", "Organisation", "Prospect",
+        "Customer",
+        "Site",
+        "ConsumptionPoint",
+        "Contract",
+        "Product",
+        "Price",
+        "Invoice",
+        "InvoiceLine",
+        "Payment",
+        "SecurityDeposit",
+        "CollectionCase",
+        "Organisation",
+        "Prospect",
     }
     assert {c for c in leaves if c.split(".")[0] in register_types} - checked == set()
 
@@ -182,8 +199,15 @@ query One($id: ID!) { customer(id: $id) { id personalIdentityCode } }
 async def test_aliases_and_fragments_do_not_reveal_a_denied_field(
     client: httpx.AsyncClient, users: Users, scenario: Scenario, query: str
 ) -> None:
-    body = (await gql(client, query, as_="marketing", users=users,
-                      variables={"id": str(scenario.plain.customer["id"])})).json()
+    body = (
+        await gql(
+            client,
+            query,
+            as_="marketing",
+            users=users,
+            variables={"id": str(scenario.plain.customer["id"])},
+        )
+    ).json()
     hetu = scenario.plain.customer["personal_identity_code"]
     assert hetu not in str(body["data"])
     assert hetu[:6] not in str(body["data"])
@@ -195,8 +219,14 @@ async def test_aliases_and_fragments_do_not_reveal_a_denied_field(
 async def test_one_error_per_denied_coordinate_not_per_item(
     client: httpx.AsyncClient, users: Users, scenario: Scenario
 ) -> None:
-    body = (await gql(client, "{ customers(first: 50) { edges { node { personalIdentityCode } } } }",
-                      as_="marketing", users=users)).json()
+    body = (
+        await gql(
+            client,
+            "{ customers(first: 50) { edges { node { personalIdentityCode } } } }",
+            as_="marketing",
+            users=users,
+        )
+    ).json()
     assert len(body["data"]["customers"]["edges"]) >= 3
     assert len(body["errors"]) == 1
 
@@ -206,7 +236,10 @@ async def test_nested_path_to_identity_code_is_masked_for_customer_service(
 ) -> None:
     query = "{ invoices(first: 50) { edges { node { customer { personalIdentityCode } } } } }"
     body = (await gql(client, query, as_="customer_service", users=users)).json()
-    codes = {edge["node"]["customer"]["personalIdentityCode"] for edge in body["data"]["invoices"]["edges"]}
+    codes = {
+        edge["node"]["customer"]["personalIdentityCode"]
+        for edge in body["data"]["invoices"]["edges"]
+    }
     assert codes and all(code.endswith("-****") for code in codes)
 
 
@@ -218,7 +251,9 @@ async def test_lookup_by_id_outside_the_row_scope_is_not_found(
     as_a = ("collection_agency", "perinta-a")
     found = (await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": ours})).json()
     assert found["data"]["customer"]["id"] == ours
-    hidden = (await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": theirs})).json()
+    hidden = (
+        await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": theirs})
+    ).json()
     assert hidden == {"data": {"customer": None}, "extensions": hidden["extensions"]}
 
 
@@ -234,18 +269,32 @@ async def test_two_subcontractors_never_see_each_others_rows(
         root = next(iter(body["data"].values()))
         return {edge["node"]["id"] for edge in root["edges"]}
 
-    assert await ids(customers, "collection_agency", "perinta-a") == {str(scenario.in_collection_a.customer["id"])}
-    assert await ids(customers, "collection_agency", "perinta-b") == {str(scenario.in_collection_b.customer["id"])}
-    assert await ids(invoices, "collection_agency", "perinta-a") == {str(scenario.in_collection_a.invoices[-1]["id"])}
-    assert await ids(sites, "field_service", "kenttapalvelu-a") == {str(scenario.assigned_site_a["id"])}
+    assert await ids(customers, "collection_agency", "perinta-a") == {
+        str(scenario.in_collection_a.customer["id"])
+    }
+    assert await ids(customers, "collection_agency", "perinta-b") == {
+        str(scenario.in_collection_b.customer["id"])
+    }
+    assert await ids(invoices, "collection_agency", "perinta-a") == {
+        str(scenario.in_collection_a.invoices[-1]["id"])
+    }
+    assert await ids(sites, "field_service", "kenttapalvelu-a") == {
+        str(scenario.assigned_site_a["id"])
+    }
     assert await ids(sites, "field_service", "kenttapalvelu-b") == {str(scenario.site_b["id"])}
 
 
 async def test_marketing_never_sees_customers_who_objected(
     client: httpx.AsyncClient, users: Users, scenario: Scenario
 ) -> None:
-    body = (await gql(client, "{ customers(first: 50) { edges { node { id } } } }",
-                      as_="marketing", users=users)).json()
+    body = (
+        await gql(
+            client,
+            "{ customers(first: 50) { edges { node { id } } } }",
+            as_="marketing",
+            users=users,
+        )
+    ).json()
     ids = {edge["node"]["id"] for edge in body["data"]["customers"]["edges"]}
     assert str(scenario.objector.customer["id"]) not in ids
     assert str(scenario.plain.customer["id"]) in ids
@@ -256,26 +305,43 @@ async def test_marketing_never_sees_customers_who_objected(
     [
         ("marketing", {"personalIdentityCode": "x"}, "Customer.personalIdentityCode"),
         ("business_analyst", {"name": "Testinen"}, "Customer.lastName"),
-        ("customer_service", {"personalIdentityCode": "010170-002L"}, "Customer.personalIdentityCode"),
+        (
+            "customer_service",
+            {"personalIdentityCode": "010170-002L"},
+            "Customer.personalIdentityCode",
+        ),
     ],
 )
 async def test_filtering_on_a_hidden_field_is_forbidden(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario,
-    role: str, filter_: dict[str, str], coordinate: str,
+    client: httpx.AsyncClient,
+    users: Users,
+    scenario: Scenario,
+    role: str,
+    filter_: dict[str, str],
+    coordinate: str,
 ) -> None:
-    query = "query S($f: CustomerFilter) { customers(first: 5, filter: $f) { edges { node { id } } } }"
+    query = (
+        "query S($f: CustomerFilter) { customers(first: 5, filter: $f) { edges { node { id } } } }"
+    )
     body = (await gql(client, query, as_=role, users=users, variables={"f": filter_})).json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"] == {
-        "code": "FORBIDDEN", "coordinate": coordinate, "purpose": body["errors"][0]["extensions"]["purpose"]
+        "code": "FORBIDDEN",
+        "coordinate": coordinate,
+        "purpose": body["errors"][0]["extensions"]["purpose"],
     }
 
 
 async def test_a_purpose_outside_the_roles_is_refused(
     client: httpx.AsyncClient, users: Users, scenario: Scenario
 ) -> None:
-    response = await gql(client, "{ customers { edges { cursor } } }", as_="field_service",
-                         users=users, purpose="billing")
+    response = await gql(
+        client,
+        "{ customers { edges { cursor } } }",
+        as_="field_service",
+        users=users,
+        purpose="billing",
+    )
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

@@ -121,7 +121,9 @@ def test_lint_finds_personal_data_without_an_explicit_rule(tmp_path: Path) -> No
     directory = _copy(tmp_path)
     policy_file = directory / "policy.csv"
     lines = policy_file.read_text().splitlines()
-    kept = [line for line in lines if line != "p, marketing, Customer.email, read, marketing, allow"]
+    kept = [
+        line for line in lines if line != "p, marketing, Customer.email, read, marketing, allow"
+    ]
     assert len(kept) == len(lines) - 1
     policy_file.write_text("\n".join(kept) + "\n")
     (directory / "tests" / "decisions.csv").write_text("")
@@ -147,7 +149,9 @@ def test_invalid_policies_are_refused(tmp_path: Path, line: str, problem: str) -
         handle.write(line + "\n")
     if "Customer.kind, mask" in line:
         (directory / "policy.csv").write_text(
-            (directory / "policy.csv").read_text().replace(
+            (directory / "policy.csv")
+            .read_text()
+            .replace(
                 "p, marketing, Customer.*, read, marketing, allow",
                 "p, marketing, Customer.*, read, marketing, allow\n"
                 "p, marketing, Customer.kind, read, marketing, deny",
@@ -172,8 +176,10 @@ def test_a_failing_expectation_refuses_the_policy(tmp_path: Path) -> None:
         lambda text: text[: len(text) // 2],  # truncated mid-line
         lambda text: "",  # emptied
         lambda text: text + "\x00\xff garbage,,\n",  # garbage bytes
-        lambda text: text.replace("p, marketing, Customer.personalIdentityCode, read, *, deny\n", "")
-        + "p, marketing, Customer.personalIdentityCode, read, marketing, allow\n",  # widened
+        lambda text: (
+            text.replace("p, marketing, Customer.personalIdentityCode, read, *, deny\n", "")
+            + "p, marketing, Customer.personalIdentityCode, read, marketing, allow\n"
+        ),  # widened
     ],
 )
 def test_hot_reload_keeps_the_last_good_policy(tmp_path: Path, corruption) -> None:  # type: ignore[no-untyped-def]
@@ -185,9 +191,10 @@ def test_hot_reload_keeps_the_last_good_policy(tmp_path: Path, corruption) -> No
     assert store.reload_if_changed() is False
     assert store.current is good
     assert store.last_failure is not None
-    assert store.current.field_access(
-        ["marketing"], "marketing", "Customer.personalIdentityCode"
-    ) is Access.DENY
+    assert (
+        store.current.field_access(["marketing"], "marketing", "Customer.personalIdentityCode")
+        is Access.DENY
+    )
 
 
 def test_hot_reload_applies_a_valid_change(tmp_path: Path) -> None:

@@ -68,8 +68,13 @@ async def test_pages_follow_each_other_without_gaps(
     after = None
     while True:
         page = data(
-            await gql(client, PAGE, as_="customer_service", users=users,
-                      variables={"first": 2, "after": after})
+            await gql(
+                client,
+                PAGE,
+                as_="customer_service",
+                users=users,
+                variables={"first": 2, "after": after},
+            )
         )["customers"]
         seen.extend(edge["node"]["id"] for edge in page["edges"])
         if not page["pageInfo"]["hasNextPage"]:
@@ -80,12 +85,18 @@ async def test_pages_follow_each_other_without_gaps(
 
 @pytest.mark.parametrize(
     ("variables", "field"),
-    [({"first": 1000}, "first"), ({"first": -1}, "first"), ({"after": "bm90IGEgY3Vyc29y"}, "after")],
+    [
+        ({"first": 1000}, "first"),
+        ({"first": -1}, "first"),
+        ({"after": "bm90IGEgY3Vyc29y"}, "after"),
+    ],
 )
 async def test_bad_paging_arguments_are_refused(
     client: httpx.AsyncClient, users: Users, variables: dict[str, Any], field: str
 ) -> None:
-    body = (await gql(client, PAGE, as_="customer_service", users=users, variables=variables)).json()
+    body = (
+        await gql(client, PAGE, as_="customer_service", users=users, variables=variables)
+    ).json()
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
@@ -108,21 +119,34 @@ async def test_filters_of_the_customer_service_screen(
     ]
     for search, expected in cases:
         found = data(
-            await gql(client, SEARCH, as_="customer_service", users=users,
-                      variables={"filter": search})
+            await gql(
+                client, SEARCH, as_="customer_service", users=users, variables={"filter": search}
+            )
         )["customers"]["edges"]
         assert {edge["node"]["id"] for edge in found} == {str(i) for i in expected}, search
 
 
-async def test_overdue_filter(client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection) -> None:
+async def test_overdue_filter(
+    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
+) -> None:
     product = await factories.product(owner)
     late = await factories.customer_graph(owner, product_id=product["id"], sites=1)
-    await factories.invoice(owner, customer_id=late.customer["id"], status="open",
-                            issue_date=factories.date(2026, 1, 1), due_date=factories.date(2026, 1, 15))
+    await factories.invoice(
+        owner,
+        customer_id=late.customer["id"],
+        status="open",
+        issue_date=factories.date(2026, 1, 1),
+        due_date=factories.date(2026, 1, 15),
+    )
     on_time = await factories.customer_graph(owner, product_id=product["id"], sites=1)
     found = data(
-        await gql(client, SEARCH, as_="customer_service", users=users,
-                  variables={"filter": {"overdue": True}})
+        await gql(
+            client,
+            SEARCH,
+            as_="customer_service",
+            users=users,
+            variables={"filter": {"overdue": True}},
+        )
     )["customers"]["edges"]
     ids = {edge["node"]["id"] for edge in found}
     assert str(late.customer["id"]) in ids
@@ -134,8 +158,14 @@ async def _statements_for_page(
 ) -> tuple[int, int]:
     await users.token("administrator")
     before = app.state.statements.count
-    response = await gql(client, FULL_PAGE, as_="administrator", users=users, purpose="billing",
-                         variables={"first": first})
+    response = await gql(
+        client,
+        FULL_PAGE,
+        as_="administrator",
+        users=users,
+        purpose="billing",
+        variables={"first": first},
+    )
     edges = data(response)["customers"]["edges"]
     return app.state.statements.count - before, len(edges)
 
@@ -145,8 +175,9 @@ async def test_statement_count_does_not_grow_with_page_size(
 ) -> None:
     scenario = await build_scenario(owner)
     for _ in range(100):
-        await factories.customer_graph(owner, product_id=scenario.product["id"], sites=1,
-                                       invoices_per_contract=1)
+        await factories.customer_graph(
+            owner, product_id=scenario.product["id"], sites=1, invoices_per_contract=1
+        )
     small, small_count = await _statements_for_page(app, client, users, 10)
     large, large_count = await _statements_for_page(app, client, users, 100)
     assert (small_count, large_count) == (10, 100)
@@ -159,13 +190,22 @@ async def test_statement_count_does_not_grow_with_page_size(
     [("HOUR", 48, "1.500"), ("DAY", 2, "36.000"), ("MONTH", 1, "72.000")],
 )
 async def test_consumption_is_aggregated_in_sql(
-    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection,
-    resolution: str, points: int, energy: str,
+    client: httpx.AsyncClient,
+    users: Users,
+    owner: asyncpg.Connection,
+    resolution: str,
+    points: int,
+    energy: str,
 ) -> None:
     scenario = await build_scenario(owner)
     result = data(
-        await gql(client, CONSUMPTION, as_="customer_service", users=users,
-                  variables={"id": str(scenario.plain.sites[0]["id"]), "resolution": resolution})
+        await gql(
+            client,
+            CONSUMPTION,
+            as_="customer_service",
+            users=users,
+            variables={"id": str(scenario.plain.sites[0]["id"]), "resolution": resolution},
+        )
     )["site"]["consumption"]
     assert len(result) == points
     assert {point["energyKwh"] for point in result} == {energy}

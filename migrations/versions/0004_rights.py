@@ -38,7 +38,10 @@ def upgrade() -> None:
         sa.Column("completed_on", sa.Date(), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "kind IN ('access', 'rectification', 'objection', 'restriction')", name="kind_allowed"
@@ -83,7 +86,10 @@ def upgrade() -> None:
         sa.Column("organisation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("log_request_id", sa.Uuid(), nullable=True),
         sa.Column(
-            "changed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "changed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint("action IN ('create', 'update', 'anonymise')", name="action_allowed"),
         sa.CheckConstraint("object_type IN ('Customer', 'Site')", name="object_type_allowed"),
@@ -108,7 +114,10 @@ def upgrade() -> None:
         sa.Column("made_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("made_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "recipient_kind IN ('authority', 'energy_company')", name="recipient_kind_allowed"
@@ -143,7 +152,9 @@ def upgrade() -> None:
     )
     # The runtime role: history, disclosures and retention runs are append-only for it
     # (retention itself runs as the owner); the requests register is kept up to date.
-    op.execute("GRANT SELECT, INSERT ON change_record, disclosure, disclosure_customer TO rekisteri_app")
+    op.execute(
+        "GRANT SELECT, INSERT ON change_record, disclosure, disclosure_customer TO rekisteri_app"
+    )
     op.execute("GRANT SELECT, INSERT, UPDATE ON data_subject_request TO rekisteri_app")
     op.execute("GRANT SELECT ON retention_run TO rekisteri_app")
 

@@ -62,7 +62,9 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     purposes = [args.purpose] if args.purpose else sorted(policy.purposes)
     for purpose in purposes:
         usable = purpose in policy.role_purposes.get(args.role, frozenset())
-        access = policy.field_access([args.role], purpose, args.coordinate) if usable else Access.DENY
+        access = (
+            policy.field_access([args.role], purpose, args.coordinate) if usable else Access.DENY
+        )
         print(f"{args.role} / {purpose} / {args.coordinate}: {access.label}")
         if not usable:
             print(f"  the role may not act under purpose {purpose}")
@@ -143,23 +145,29 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
 
 def _policy_at_revision(revision: str, policy_dir: Path, target: Path) -> None:
     root = Path(
-        subprocess.run(  # noqa: S603 - fixed git arguments
+        subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],  # noqa: S607
-            cwd=policy_dir, check=True, capture_output=True, text=True,
+            cwd=policy_dir,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     )
     relative = policy_dir.resolve().relative_to(root)
     names = list(POLICY_FILES)
     listing = subprocess.run(  # noqa: S603
         ["git", "ls-tree", "--name-only", f"{revision}:{relative.as_posix()}/tests"],  # noqa: S607
-        cwd=root, capture_output=True, text=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     (target / "tests").mkdir()
     names += [f"tests/{n}" for n in listing.stdout.split() if n.endswith(".csv")]
     for name in names:
         shown = subprocess.run(  # noqa: S603
             ["git", "show", f"{revision}:{(relative / name).as_posix()}"],  # noqa: S607
-            cwd=root, capture_output=True,
+            cwd=root,
+            capture_output=True,
         )
         if shown.returncode == 0:
             (target / name).write_bytes(shown.stdout)

@@ -32,6 +32,7 @@ from server.graphql.shaping import build_one
 from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.models import OrganisationKind
 from server.rights.guards import (
+    fetch_one,
     load_in_scope,
     not_found,
     parse_uuid,
@@ -223,8 +224,9 @@ async def record_payment(
 
 
 async def _row(ctx: RequestContext, table: Any, row_id: uuid.UUID) -> dict[str, Any]:
-    row = (await ctx.session.execute(select(table).where(table.c.id == row_id))).mappings().one()
-    return dict(row)
+    row = await fetch_one(ctx, select(table).where(table.c.id == row_id))
+    assert row is not None
+    return row
 
 
 async def _case_result(
@@ -233,7 +235,7 @@ async def _case_result(
     statement = select(case_table).where(
         case_table.c.id == case_id, ctx.access.rows("CollectionCase")
     )
-    row = (await ctx.session.execute(statement)).mappings().first()
+    row = await fetch_one(ctx, statement)
     return build_one(CollectionCase, row, ctx, info, through=("collectionCase",))
 
 
@@ -274,19 +276,14 @@ class BillingMutation:
                 reason="unknown source",
             )
         require_rows(ctx, "Invoice", field="input.referenceNumber")
-        invoice = (
-            (
-                await ctx.session.execute(
-                    select(invoice_table)
-                    .where(
-                        invoice_table.c.reference_number == reference,
-                        ctx.access.rows("Invoice"),
-                    )
-                    .with_for_update(of=invoice_table)
-                )
+        invoice = await fetch_one(
+            ctx,
+            select(invoice_table)
+            .where(
+                invoice_table.c.reference_number == reference,
+                ctx.access.rows("Invoice"),
             )
-            .mappings()
-            .first()
+            .with_for_update(of=invoice_table),
         )
         if invoice is None:
             raise UserInputError(
@@ -332,18 +329,20 @@ class BillingMutation:
             raise UserInputError(
                 "A case needs at least one invoice", field="input.invoiceIds", reason="required"
             )
-        invoices = []
+        invoices: list[dict[str, Any]] = []
         for index, value in enumerate(input.invoice_ids):
             field = f"input.invoiceIds.{index}"
             invoice = await load_in_scope(ctx, invoice_table, "Invoice", value, field=field)
             if invoice["customer_id"] != holder["id"]:
                 raise UserInputError(
-                    f"{field}: the invoice is not the customer's", field=field,
+                    f"{field}: the invoice is not the customer's",
+                    field=field,
                     reason="other customer",
                 )
             if invoice["status"] not in UNPAID:
                 raise UserInputError(
-                    f"{field}: the invoice is {invoice['status']}, not unpaid", field=field,
+                    f"{field}: the invoice is {invoice['status']}, not unpaid",
+                    field=field,
                     reason="not unpaid",
                 )
             if any(i["id"] == invoice["id"] for i in invoices):
@@ -352,7 +351,9 @@ class BillingMutation:
         opened_on = not_in_future(
             _value(input.opened_on) or ctx.access.today, ctx, field="input.openedOn"
         )
-        agency_id = await _agency(ctx, agency_value, field="input.agencyId") if agency_value else None
+        agency_id = (
+            await _agency(ctx, agency_value, field="input.agencyId") if agency_value else None
+        )
         stage_value = _value(input.stage)
         stage = (
             stage_value.value
@@ -396,7 +397,8 @@ class BillingMutation:
             "CollectionCase",
             case_id,
             customer_id=holder["id"],
-            fields=["stage", "openedOn", "amountDue", "invoices"] + (["agency"] if agency_id else []),
+            fields=["stage", "openedOn", "amountDue", "invoices"]
+            + (["agency"] if agency_id else []),
         )
         return payload(
             CollectionCasePayload, ctx, collection_case=await _case_result(ctx, info, case_id)
@@ -416,7 +418,10 @@ class BillingMutation:
             .values(agency_id=agency_id, stage=CollectionStage.COLLECTION_AGENCY.value)
         )
         record_write(
-            ctx, "CollectionCase", case["id"], customer_id=case["customer_id"],
+            ctx,
+            "CollectionCase",
+            case["id"],
+            customer_id=case["customer_id"],
             fields=["agency", "stage"],
         )
         return payload(
@@ -438,7 +443,8 @@ class BillingMutation:
         )
         if closed_on < case["opened_on"]:
             raise UserInputError(
-                "The case cannot close before it opened", field="input.closedOn",
+                "The case cannot close before it opened",
+                field="input.closedOn",
                 reason="before opening",
             )
         await ctx.session.execute(
@@ -462,7 +468,9 @@ class BillingMutation:
         )
         for invoice in invoices:
             paid = await paid_total(ctx, invoice["id"])
-            status = InvoiceStatus.PAID if paid >= invoice["total_incl_vat"] else InvoiceStatus.OVERDUE
+            status = (
+                InvoiceStatus.PAID if paid >= invoice["total_incl_vat"] else InvoiceStatus.OVERDUE
+            )
             await ctx.session.execute(
                 update(invoice_table)
                 .where(invoice_table.c.id == invoice["id"])
@@ -472,7 +480,10 @@ class BillingMutation:
                 ctx, "Invoice", invoice["id"], customer_id=case["customer_id"], fields=["status"]
             )
         record_write(
-            ctx, "CollectionCase", case["id"], customer_id=case["customer_id"],
+            ctx,
+            "CollectionCase",
+            case["id"],
+            customer_id=case["customer_id"],
             fields=["closedOn", "stage"],
         )
         return payload(
@@ -486,7 +497,11 @@ class BillingMutation:
         ctx = info.context
         require_write(ctx, "SecurityDeposit", ["amount", "received_on", "reason", "status"])
         holder = await load_in_scope(
-            ctx, customer_table, "Customer", input.customer_id, field="input.customerId",
+            ctx,
+            customer_table,
+            "Customer",
+            input.customer_id,
+            field="input.customerId",
             lock=False,
         )
         amount = money_input(input.amount, field="input.amount")
@@ -496,7 +511,11 @@ class BillingMutation:
         contract_id = None
         if contract_value is not None:
             contract = await load_in_scope(
-                ctx, contract_table, "Contract", contract_value, field="input.contractId",
+                ctx,
+                contract_table,
+                "Contract",
+                contract_value,
+                field="input.contractId",
                 lock=False,
             )
             if contract["customer_id"] != holder["id"]:
@@ -519,7 +538,10 @@ class BillingMutation:
             )
         )
         record_write(
-            ctx, "SecurityDeposit", deposit_id, customer_id=holder["id"],
+            ctx,
+            "SecurityDeposit",
+            deposit_id,
+            customer_id=holder["id"],
             fields=["amount", "receivedOn", "reason", "status"],
         )
         row = await _row(ctx, deposit_table, deposit_id)
@@ -537,25 +559,21 @@ class BillingMutation:
         require_write(ctx, "SecurityDeposit", ["returned_on", "status"])
         require_rows(ctx, "Customer", field="input.depositId")
         deposit_id = parse_uuid(input.deposit_id, field="input.depositId")
-        deposit = (
-            (
-                await ctx.session.execute(
-                    select(deposit_table)
-                    .where(
-                        deposit_table.c.id == deposit_id,
-                        deposit_table.c.customer_id.in_(_visible_customer_ids(ctx)),
-                    )
-                    .with_for_update()
-                )
+        deposit = await fetch_one(
+            ctx,
+            select(deposit_table)
+            .where(
+                deposit_table.c.id == deposit_id,
+                deposit_table.c.customer_id.in_(_visible_customer_ids(ctx)),
             )
-            .mappings()
-            .first()
+            .with_for_update(),
         )
         if deposit is None:
             raise not_found("input.depositId")
         if deposit["status"] != DepositStatus.HELD.value:
             raise UserInputError(
-                f"The deposit is {deposit['status']}, not held", field="input.depositId",
+                f"The deposit is {deposit['status']}, not held",
+                field="input.depositId",
                 reason="not held",
             )
         returned_on = not_in_future(input.returned_on, ctx, field="input.returnedOn")
@@ -571,7 +589,10 @@ class BillingMutation:
             .values(returned_on=returned_on, status=DepositStatus.RETURNED.value)
         )
         record_write(
-            ctx, "SecurityDeposit", deposit_id, customer_id=deposit["customer_id"],
+            ctx,
+            "SecurityDeposit",
+            deposit_id,
+            customer_id=deposit["customer_id"],
             fields=["returnedOn", "status"],
         )
         row = await _row(ctx, deposit_table, deposit_id)

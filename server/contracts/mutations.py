@@ -22,6 +22,8 @@ from server.graphql.errors import UserInputError
 from server.graphql.shaping import build_one
 from server.prospects.models import Prospect as ProspectRow
 from server.rights.guards import (
+    enum_value,
+    fetch_one,
     load_in_scope,
     not_found,
     parse_uuid,
@@ -117,11 +119,7 @@ def check_prices(kind: str, energy: Decimal | None, margin: Decimal | None) -> N
 async def _offer_result(
     ctx: RequestContext, info: Info[RequestContext, Any], offer_id: uuid.UUID
 ) -> Offer | None:
-    row = (
-        (await ctx.session.execute(select(offer_table).where(offer_table.c.id == offer_id)))
-        .mappings()
-        .one()
-    )
+    row = await fetch_one(ctx, select(offer_table).where(offer_table.c.id == offer_id))
     return build_one(Offer, row, ctx, info, through=("offer",))
 
 
@@ -131,7 +129,7 @@ async def _contract_result(
     statement = select(contract_table).where(
         contract_table.c.id == contract_id, ctx.access.rows("Contract")
     )
-    row = (await ctx.session.execute(statement)).mappings().first()
+    row = await fetch_one(ctx, statement)
     return build_one(Contract, row, ctx, info, through=("contract",))
 
 
@@ -213,9 +211,7 @@ async def accept_offer(
     return contract_id
 
 
-async def terminate_contract(
-    *, ctx: RequestContext, contract: Any, end_date: date
-) -> None:
+async def terminate_contract(*, ctx: RequestContext, contract: Any, end_date: date) -> None:
     """Terminate on `end_date`; with no other contract in force, the customer becomes a
     former customer from the next day (retention starts counting from then)."""
     await ctx.session.execute(
@@ -266,7 +262,11 @@ class ContractMutation:
         values: dict[str, Any] = {}
         if customer_value is not None:
             holder = await load_in_scope(
-                ctx, customer_table, "Customer", customer_value, field="input.customerId",
+                ctx,
+                customer_table,
+                "Customer",
+                customer_value,
+                field="input.customerId",
                 lock=False,
             )
             values["customer_id"] = holder["id"]
@@ -277,7 +277,11 @@ class ContractMutation:
                 )
         else:
             prospect = await load_in_scope(
-                ctx, prospect_table, "Prospect", prospect_value, field="input.prospectId",
+                ctx,
+                prospect_table,
+                "Prospect",
+                prospect_value,
+                field="input.prospectId",
                 lock=False,
             )
             values["prospect_id"] = prospect["id"]
@@ -316,38 +320,33 @@ class ContractMutation:
         require_write(ctx, "Offer", ["status"])
         require_rows(ctx, "Customer", field="input.offerId")
         offer_id = parse_uuid(input.offer_id, field="input.offerId")
-        offer = (
-            (
-                await ctx.session.execute(
-                    select(offer_table)
-                    .where(
-                        offer_table.c.id == offer_id,
-                        or_(
-                            offer_table.c.customer_id.in_(_visible_customer_ids(ctx)),
-                            and_(
-                                offer_table.c.customer_id.is_(None),
-                                true() if ctx.access.can_see_rows("Prospect") else false(),
-                            ),
-                        ),
-                    )
-                    .with_for_update()
-                )
+        offer = await fetch_one(
+            ctx,
+            select(offer_table)
+            .where(
+                offer_table.c.id == offer_id,
+                or_(
+                    offer_table.c.customer_id.in_(_visible_customer_ids(ctx)),
+                    and_(
+                        offer_table.c.customer_id.is_(None),
+                        true() if ctx.access.can_see_rows("Prospect") else false(),
+                    ),
+                ),
             )
-            .mappings()
-            .first()
+            .with_for_update(),
         )
         if offer is None:
             raise not_found("input.offerId")
         if offer["customer_id"] is None:
             raise UserInputError(
-                "An offer to a prospect is accepted once the prospect is registered as a "
-                "customer",
+                "An offer to a prospect is accepted once the prospect is registered as a customer",
                 field="input.offerId",
                 reason="prospect",
             )
         if offer["status"] != OfferStatus.OPEN.value:
             raise UserInputError(
-                f"The offer is {offer['status']}, not open", field="input.offerId",
+                f"The offer is {offer['status']}, not open",
+                field="input.offerId",
                 reason="not open",
             )
         if offer["valid_until"] < ctx.access.today:
@@ -367,8 +366,10 @@ class ContractMutation:
             select(contract_table.c.id).where(
                 contract_table.c.site_id == site_id,
                 contract_table.c.status.in_(IN_FORCE),
-                or_(contract_table.c.end_date.is_(None),
-                    contract_table.c.end_date >= input.start_date),
+                or_(
+                    contract_table.c.end_date.is_(None),
+                    contract_table.c.end_date >= input.start_date,
+                ),
             )
         )
         if clash is not None:
@@ -382,7 +383,7 @@ class ContractMutation:
             offer=offer,
             site_id=site_id,
             start_date=input.start_date,
-            sales_channel=input.sales_channel.value,
+            sales_channel=enum_value(input.sales_channel),
         )
         return payload(
             ContractPayload,

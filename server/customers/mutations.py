@@ -26,6 +26,7 @@ from server.graphql.shaping import build_one
 from server.rights.guards import (
     Actor,
     camel,
+    fetch_one,
     given_fields,
     load_in_scope,
     payload,
@@ -265,16 +266,11 @@ async def customer_result(
     ctx: RequestContext, info: Info[RequestContext, Any], customer_id: uuid.UUID
 ) -> Customer | None:
     """The customer after the change, through the row scope and the field policy."""
-    row = (
-        (
-            await ctx.session.execute(
-                select(customer_table).where(
-                    customer_table.c.id == customer_id, ctx.access.rows("Customer")
-                )
-            )
-        )
-        .mappings()
-        .first()
+    row = await fetch_one(
+        ctx,
+        select(customer_table).where(
+            customer_table.c.id == customer_id, ctx.access.rows("Customer")
+        ),
     )
     return build_one(Customer, row, ctx, info, through=("customer",), subject="id")
 
@@ -288,9 +284,10 @@ class CustomerMutation:
         ctx = info.context
         sent = given_fields(input, exclude=("reason",))
         require_write(ctx, "Customer", sent)
-        reason = text_input(
-            input.reason or None, field="input.reason", max_length=1000
-        ) or "customer registered"
+        reason = (
+            text_input(input.reason or None, field="input.reason", max_length=1000)
+            or "customer registered"
+        )
         values = validate_customer_values(sent)
         values["kind"] = _plain(input.kind)
         values.setdefault("country", "FI")

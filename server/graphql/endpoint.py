@@ -81,7 +81,13 @@ async def read_body(request: Request) -> dict[str, Any] | Response:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return json_response(
-            {"errors": [error_payload(ErrorCode.QUERY_REJECTED, "Expected one JSON object with a query.")]},
+            {
+                "errors": [
+                    error_payload(
+                        ErrorCode.QUERY_REJECTED, "Expected one JSON object with a query."
+                    )
+                ]
+            },
             400,
         )
     variables = body.get("variables")
@@ -183,9 +189,7 @@ async def graphql_endpoint(request: Request) -> Response:
         await _log_quietly(
             state, write_event, record(Outcome.DENIED, principal, purpose, "introspection off")
         )
-        return _errors_only(
-            400, ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE, request_id
-        )
+        return _errors_only(400, ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE, request_id)
 
     access = AccessView(policy, principal, purpose, _today())
     try:

@@ -9,7 +9,6 @@ from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.schema import is_policed
 
-
 _INTROSPECTION = re.compile(r"__schema\b|__type\b")
 
 
@@ -34,7 +33,9 @@ def _hidden_types(types: list[dict[str, Any]], access: AccessView) -> set[str]:
         if fields is None or not is_policed(name):
             continue
         visible = [
-            f for f in fields if f["name"] == "id" or access.field(f"{name}.{f['name']}") is not Access.DENY
+            f
+            for f in fields
+            if f["name"] == "id" or access.field(f"{name}.{f['name']}") is not Access.DENY
         ]
         if len(visible) <= 1:
             hidden.add(name)

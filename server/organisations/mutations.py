@@ -21,6 +21,7 @@ from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.models import OrganisationKind
 from server.organisations.types import Assignment, Organisation
 from server.rights.guards import (
+    fetch_one,
     load_in_scope,
     not_found,
     parse_uuid,
@@ -82,34 +83,21 @@ def _visible(ctx: RequestContext) -> Any:
     """An assignment is in scope when its customer or its site is."""
     customers = select(customer_table.c.id).where(ctx.access.rows("Customer"))
     sites = select(site_table.c.id).where(ctx.access.rows("Site"))
-    return or_(
-        assignment_table.c.customer_id.in_(customers), assignment_table.c.site_id.in_(sites)
-    )
+    return or_(assignment_table.c.customer_id.in_(customers), assignment_table.c.site_id.in_(sites))
 
 
 async def _result(
     ctx: RequestContext, info: Info[RequestContext, Any], assignment_id: uuid.UUID
 ) -> AssignmentPayload:
-    row = dict(
-        (
-            await ctx.session.execute(
-                select(assignment_table).where(assignment_table.c.id == assignment_id)
-            )
-        )
-        .mappings()
-        .one()
+    row = await fetch_one(
+        ctx, select(assignment_table).where(assignment_table.c.id == assignment_id)
     )
+    assert row is not None
     subject = row["customer_id"] or await ctx.session.scalar(
         select(site_table.c.customer_id).where(site_table.c.id == row["site_id"])
     )
-    organisation = (
-        (
-            await ctx.session.execute(
-                select(organisation_table).where(organisation_table.c.id == row["organisation_id"])
-            )
-        )
-        .mappings()
-        .one()
+    organisation = await fetch_one(
+        ctx, select(organisation_table).where(organisation_table.c.id == row["organisation_id"])
     )
     return payload(
         AssignmentPayload,
@@ -155,17 +143,23 @@ class AssignmentMutation:
             )
         if input.purpose not in ctx.access.policy.purposes:
             raise UserInputError(
-                "input.purpose is not a purpose of processing", field="input.purpose",
+                "input.purpose is not a purpose of processing",
+                field="input.purpose",
                 reason="unknown purpose",
             )
         if valid_to is not None and valid_to < input.valid_from:
             raise UserInputError(
-                "The assignment ends before it starts", field="input.validTo",
+                "The assignment ends before it starts",
+                field="input.validTo",
                 reason="before start",
             )
         if customer_value is not None:
             target = await load_in_scope(
-                ctx, customer_table, "Customer", customer_value, field="input.customerId",
+                ctx,
+                customer_table,
+                "Customer",
+                customer_value,
+                field="input.customerId",
                 lock=False,
             )
             customer_id, site_id, subject = target["id"], None, target["id"]
@@ -187,7 +181,10 @@ class AssignmentMutation:
             )
         )
         record_write(
-            ctx, "Assignment", assignment_id, customer_id=subject,
+            ctx,
+            "Assignment",
+            assignment_id,
+            customer_id=subject,
             fields=["purpose", "validFrom", "validTo"],
         )
         return await _result(ctx, info, assignment_id)
@@ -202,22 +199,18 @@ class AssignmentMutation:
         if not (ctx.access.can_see_rows("Customer") or ctx.access.can_see_rows("Site")):
             require_rows(ctx, "Customer", field="input.assignmentId")
         assignment_id = parse_uuid(input.assignment_id, field="input.assignmentId")
-        row = (
-            (
-                await ctx.session.execute(
-                    select(assignment_table)
-                    .where(assignment_table.c.id == assignment_id, _visible(ctx))
-                    .with_for_update(of=assignment_table)
-                )
-            )
-            .mappings()
-            .first()
+        row = await fetch_one(
+            ctx,
+            select(assignment_table)
+            .where(assignment_table.c.id == assignment_id, _visible(ctx))
+            .with_for_update(of=assignment_table),
         )
         if row is None:
             raise not_found("input.assignmentId")
         if row["revoked_at"] is not None:
             raise UserInputError(
-                "The assignment is already revoked", field="input.assignmentId",
+                "The assignment is already revoked",
+                field="input.assignmentId",
                 reason="revoked",
             )
         await ctx.session.execute(

@@ -19,6 +19,8 @@ from server.prospects.models import Prospect as ProspectRow
 from server.prospects.types import Prospect, ProspectSourceEnum
 from server.rights.guards import (
     camel,
+    enum_value,
+    fetch_one,
     given_fields,
     load_in_scope,
     payload,
@@ -107,7 +109,11 @@ def consent_values(consent: MarketingConsentInput | None, today: date) -> dict[s
         raise UserInputError(
             "The consent has already expired", field="input.consent.expiresOn", reason="expired"
         )
-    return {"marketing_consent_at": given_at, "consent_text": text, "consent_expires_on": expires_on}
+    return {
+        "marketing_consent_at": given_at,
+        "consent_text": text,
+        "consent_expires_on": expires_on,
+    }
 
 
 @strawberry.type(description="Prospect mutations.")
@@ -130,7 +136,9 @@ class ProspectMutation:
         )
         values["email"] = _contact(input.email, validate_email, "input.email")
         values["phone"] = _contact(input.phone, validate_phone, "input.phone")
-        values["postal_code"] = _contact(input.postal_code, validate_postal_code, "input.postalCode")
+        values["postal_code"] = _contact(
+            input.postal_code, validate_postal_code, "input.postalCode"
+        )
         if values["email"] is None and values["phone"] is None:
             raise UserInputError(
                 "A prospect needs an e-mail address or a phone number",
@@ -139,18 +147,18 @@ class ProspectMutation:
             )
         campaign = input.campaign if input.campaign is not strawberry.UNSET else None
         values["campaign"] = text_input(campaign, field="input.campaign", max_length=200) or ""
-        values["source"] = input.source.value
+        values["source"] = enum_value(input.source)
         prospect_id = uuid.uuid4()
         await ctx.session.execute(insert(prospect_table).values(id=prospect_id, **values))
         record_write(
-            ctx, "Prospect", prospect_id, customer_id=None, prospect_id=prospect_id,
+            ctx,
+            "Prospect",
+            prospect_id,
+            customer_id=None,
+            prospect_id=prospect_id,
             fields=[camel(k) for k in values],
         )
-        row = (
-            (await ctx.session.execute(select(prospect_table).where(prospect_table.c.id == prospect_id)))
-            .mappings()
-            .one()
-        )
+        row = await fetch_one(ctx, select(prospect_table).where(prospect_table.c.id == prospect_id))
         return payload(
             ProspectPayload,
             ctx,
@@ -184,6 +192,10 @@ async def erase_prospect(*, ctx: RequestContext, prospect_id: uuid.UUID) -> None
     await ctx.session.execute(delete(offer_table).where(offer_table.c.prospect_id == prospect_id))
     await ctx.session.execute(delete(prospect_table).where(prospect_table.c.id == prospect_id))
     record_write(
-        ctx, "Prospect", prospect_id, customer_id=None, prospect_id=prospect_id,
+        ctx,
+        "Prospect",
+        prospect_id,
+        customer_id=None,
+        prospect_id=prospect_id,
         fields=["marketingConsentAt"],
     )

@@ -24,7 +24,6 @@ from strawberry.utils.str_converters import to_camel_case
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.loading import Row
 
 T = TypeVar("T")
 
@@ -77,9 +76,20 @@ def parse_uuid(value: Any, *, field: str) -> uuid.UUID:
         raise not_found(field) from None
 
 
+async def fetch_one(ctx: RequestContext, statement: Any) -> dict[str, Any] | None:
+    """The first row of a statement as a plain dict (None when there is none)."""
+    row = (await ctx.session.execute(statement)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def enum_value(value: Any) -> str:
+    """The stored text of a GraphQL enum input."""
+    return str(getattr(value, "value", value))
+
+
 async def load_in_scope(
     ctx: RequestContext, table: Table, type_name: str, value: Any, *, field: str, lock: bool = True
-) -> Row:
+) -> dict[str, Any]:
     """The row with this ID inside the principal's row scope for `type_name`, locked for the
     update that follows; BAD_USER_INPUT "not found" on `field` otherwise."""
     require_rows(ctx, type_name, field=field)
@@ -87,14 +97,9 @@ async def load_in_scope(
     statement = select(table).where(table.c.id == row_id, ctx.access.rows(type_name))
     if lock:
         statement = statement.with_for_update(of=table)
-    row = (await ctx.session.execute(statement)).mappings().first()
+    row = await fetch_one(ctx, statement)
     if row is None:
         raise not_found(field)
-    return row
-
-
-async def fetch_row(ctx: RequestContext, table: Table, row_id: uuid.UUID) -> Row:
-    row = (await ctx.session.execute(select(table).where(table.c.id == row_id))).mappings().one()
     return row
 
 
@@ -107,7 +112,9 @@ def require_reason(reason: str | None, request_id: Any, *, field: str = "input.r
             reason="reason or request required",
         )
     if reason is not None and len(reason) > 1000:
-        raise UserInputError("The reason is too long", field=field, reason="at most 1000 characters")
+        raise UserInputError(
+            "The reason is too long", field=field, reason="at most 1000 characters"
+        )
 
 
 def text_input(

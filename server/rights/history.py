@@ -118,6 +118,7 @@ def change_rows(rows: list[Row]) -> list[dict[str, Any]]:
             {
                 **row,
                 "changed_by": row["changed_by_name"],
+                "changed_type": row["object_type"],
                 "pairs": [(name, old.get(name), new.get(name)) for name in names],
             }
         )

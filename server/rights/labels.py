@@ -80,7 +80,8 @@ LABELS = {
     "objection_direct_marketing": ("Suoramarkkinointikielto", "Objection to direct marketing"),
     "objection_distance_selling": ("Etämyyntikielto", "Objection to distance selling"),
     "objection_research": (
-        "Markkina- ja mielipidetutkimuskielto", "Objection to market and opinion research"
+        "Markkina- ja mielipidetutkimuskielto",
+        "Objection to market and opinion research",
     ),
     "processing_restriction": ("Käsittelyn rajoitus", "Restriction of processing"),
     "marketing_consent": ("Markkinointisuostumus", "Marketing consent"),
@@ -92,7 +93,8 @@ LABELS = {
     "ownership": ("Omistus", "Ownership"),
     "heating_type": ("Lämmitystapa", "Heating type"),
     "heating_depends_on_electricity": (
-        "Lämmitys riippuu sähköstä", "Heating depends on electricity"
+        "Lämmitys riippuu sähköstä",
+        "Heating depends on electricity",
     ),
     "annual_consumption_estimate_kwh": ("Vuosikulutusarvio, kWh", "Annual estimate, kWh"),
     "main_fuse": ("Pääsulake", "Main fuse"),
@@ -167,10 +169,14 @@ PURPOSES = {
         "Asiakassuhteen hoitaminen ja kehittäminen",
         "Managing and developing the customer relationship",
     ),
-    "delivery": ("Tuotteiden ja palvelujen tarjoaminen ja toimittaminen",
-                 "Offering and delivering products and services"),
-    "billing": ("Laskutus, maksujen valvonta ja perintä",
-                "Billing, monitoring of payments and debt collection"),
+    "delivery": (
+        "Tuotteiden ja palvelujen tarjoaminen ja toimittaminen",
+        "Offering and delivering products and services",
+    ),
+    "billing": (
+        "Laskutus, maksujen valvonta ja perintä",
+        "Billing, monitoring of payments and debt collection",
+    ),
     "marketing": ("Markkinointi ja etämyynti", "Marketing and distance selling"),
     "business_development": ("Liiketoiminnan kehittäminen", "Developing the business"),
     "oversight": ("Tietosuojan ja tietoturvan valvonta", "Data-protection and security oversight"),

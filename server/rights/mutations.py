@@ -26,6 +26,8 @@ from server.organisations.models import Organisation as OrganisationRow
 from server.rights.guards import (
     Actor,
     camel,
+    enum_value,
+    fetch_one,
     given_fields,
     load_in_scope,
     not_found,
@@ -207,14 +209,8 @@ def _change_id(value: uuid.UUID | None) -> strawberry.ID | None:
 async def _request_result(
     ctx: RequestContext, info: Info[RequestContext, Any], request_id: uuid.UUID
 ) -> DataSubjectRequest | None:
-    row = (
-        (
-            await ctx.session.execute(
-                request_select(ctx.access.today).where(request_table.c.id == request_id)
-            )
-        )
-        .mappings()
-        .one()
+    row = await fetch_one(
+        ctx, request_select(ctx.access.today).where(request_table.c.id == request_id)
     )
     return build_one(DataSubjectRequest, row, ctx, info, through=("request",))
 
@@ -309,9 +305,11 @@ class RightsMutation:
         request_id = await request_of_customer(
             ctx.session, request_value, current["id"], field="input.requestId"
         )
-        restricted_at = (current["processing_restricted_at"] or datetime.now(UTC)) if (
-            input.restricted
-        ) else None
+        restricted_at = (
+            (current["processing_restricted_at"] or datetime.now(UTC))
+            if (input.restricted)
+            else None
+        )
         change_id = await change_customer_flags(
             ctx=ctx,
             current=current,
@@ -336,12 +334,17 @@ class RightsMutation:
         sent = given_fields(input, exclude=("customer_id",))
         require_write(ctx, "DataSubjectRequest", [*sent, "due_on", "status"])
         holder = await load_in_scope(
-            ctx, customer_table, "Customer", input.customer_id, field="input.customerId",
+            ctx,
+            customer_table,
+            "Customer",
+            input.customer_id,
+            field="input.customerId",
             lock=False,
         )
         if input.received_on > ctx.access.today:
             raise UserInputError(
-                "input.receivedOn is in the future", field="input.receivedOn",
+                "input.receivedOn is in the future",
+                field="input.receivedOn",
                 reason="in the future",
             )
         actor = Actor.of(ctx)
@@ -349,8 +352,8 @@ class RightsMutation:
         request_id = await record_request(
             session=ctx.session,
             customer_id=holder["id"],
-            kind=input.kind.value,
-            channel=input.channel.value,
+            kind=enum_value(input.kind),
+            channel=enum_value(input.channel),
             received_on=input.received_on,
             created_by=actor.ref,
             handler=handler or actor.name,
@@ -359,7 +362,10 @@ class RightsMutation:
             notes=text_input(_value(input.notes), field="input.notes", max_length=2000) or "",
         )
         record_write(
-            ctx, "DataSubjectRequest", request_id, customer_id=holder["id"],
+            ctx,
+            "DataSubjectRequest",
+            request_id,
+            customer_id=holder["id"],
             fields=[*sent, "due_on", "status"],
         )
         return payload(
@@ -388,9 +394,7 @@ class RightsMutation:
         if "handler" in sent:
             values["handler"] = text_input(sent["handler"], field="input.handler", max_length=150)
         if "notes" in sent:
-            values["notes"] = (
-                text_input(sent["notes"], field="input.notes", max_length=2000) or ""
-            )
+            values["notes"] = text_input(sent["notes"], field="input.notes", max_length=2000) or ""
         if "extended_due_on" in sent:
             extended = sent["extended_due_on"]
             if extended is not None and not (
@@ -417,7 +421,10 @@ class RightsMutation:
             values.setdefault("completed_on", None)
         await update_request(session=ctx.session, request_id=current["id"], values=values)
         record_write(
-            ctx, "DataSubjectRequest", current["id"], customer_id=current["customer_id"],
+            ctx,
+            "DataSubjectRequest",
+            current["id"],
+            customer_id=current["customer_id"],
             fields=list(values),
         )
         return payload(
@@ -433,25 +440,35 @@ class RightsMutation:
     ) -> DisclosurePayload:
         ctx = info.context
         written = [
-            "recipient", "recipient_kind", "legal_basis", "case_reference", "disclosed_on",
-            "fields", "customers", "confidential",
+            "recipient",
+            "recipient_kind",
+            "legal_basis",
+            "case_reference",
+            "disclosed_on",
+            "fields",
+            "customers",
+            "confidential",
         ]
         require_write(ctx, "Disclosure", written)
-        recipient = text_input(input.recipient, field="input.recipient", max_length=200,
-                               required=True)
-        legal_basis = text_input(input.legal_basis, field="input.legalBasis", max_length=500,
-                                 required=True)
+        recipient = text_input(
+            input.recipient, field="input.recipient", max_length=200, required=True
+        )
+        legal_basis = text_input(
+            input.legal_basis, field="input.legalBasis", max_length=500, required=True
+        )
         case_reference = text_input(
             input.case_reference, field="input.caseReference", max_length=200, required=True
         )
         if input.disclosed_on > ctx.access.today:
             raise UserInputError(
-                "input.disclosedOn is in the future", field="input.disclosedOn",
+                "input.disclosedOn is in the future",
+                field="input.disclosedOn",
                 reason="in the future",
             )
         if not input.customer_ids:
             raise UserInputError(
-                "Name the customers whose data was disclosed", field="input.customerIds",
+                "Name the customers whose data was disclosed",
+                field="input.customerIds",
                 reason="required",
             )
         if not input.fields:
@@ -473,7 +490,11 @@ class RightsMutation:
         customers: list[uuid.UUID] = []
         for index, value in enumerate(input.customer_ids):
             row = await load_in_scope(
-                ctx, customer_table, "Customer", value, field=f"input.customerIds.{index}",
+                ctx,
+                customer_table,
+                "Customer",
+                value,
+                field=f"input.customerIds.{index}",
                 lock=False,
             )
             if row["id"] not in customers:
@@ -493,7 +514,7 @@ class RightsMutation:
             insert(disclosure_table).values(
                 id=disclosure_id,
                 recipient=recipient,
-                recipient_kind=input.recipient_kind.value,
+                recipient_kind=enum_value(input.recipient_kind),
                 organisation_id=organisation_id,
                 legal_basis=legal_basis,
                 confidential=input.confidential,
@@ -511,7 +532,10 @@ class RightsMutation:
                 )
             )
             record_write(
-                ctx, "Disclosure", f"{disclosure_id}:{customer_id}", customer_id=customer_id,
+                ctx,
+                "Disclosure",
+                f"{disclosure_id}:{customer_id}",
+                customer_id=customer_id,
                 fields=written,
             )
         from server.rights.queries import disclosure_rows, disclosure_select

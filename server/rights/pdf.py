@@ -39,7 +39,15 @@ def latin1(value: str) -> str:
             char.encode("latin-1")
             out.append(char)
         except UnicodeEncodeError:
-            replacements = {"€": "EUR", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"'}
+            replacements = {
+                "\u20ac": "EUR",
+                "\u2013": "-",
+                "\u2014": "-",
+                "\u2018": "'",
+                "\u2019": "'",
+                "\u201c": '"',
+                "\u201d": '"',
+            }
             plain = replacements.get(char) or unicodedata.normalize("NFKD", char)
             out.append(plain.encode("latin-1", "ignore").decode("latin-1") or "?")
     return "".join(out)
@@ -74,8 +82,7 @@ class ReportPDF(FPDF):
         self.set_y(-12)
         self.set_font(self.report_font, "", 8)
         self.set_text_color(110)
-        self.cell(0, 6, self.t(f"{text('page', self.language)} {self.page_no()}/{{nb}}"),
-                  align="C")
+        self.cell(0, 6, self.t(f"{text('page', self.language)} {self.page_no()}/{{nb}}"), align="C")
         self.set_text_color(0)
 
 

@@ -66,8 +66,10 @@ def disclosure_select() -> Select[Any]:
 
 
 def disclosure_rows(rows: list[Any]) -> list[dict[str, Any]]:
-    return [{**row, "made_by": row["made_by_name"], "customer_ids": row["customer_ids"] or []}
-            for row in rows]
+    return [
+        {**row, "made_by": row["made_by_name"], "customer_ids": row["customer_ids"] or []}
+        for row in rows
+    ]
 
 
 def log_disclosure_subjects(ctx: RequestContext, rows: list[dict[str, Any]]) -> None:
@@ -75,7 +77,9 @@ def log_disclosure_subjects(ctx: RequestContext, rows: list[dict[str, Any]]) -> 
     for row in rows:
         for customer_id in row["customer_ids"]:
             ctx.collector.touch(
-                "Disclosure", f"{row['id']}:{customer_id}", customer_id=customer_id,
+                "Disclosure",
+                f"{row['id']}:{customer_id}",
+                customer_id=customer_id,
                 read=DISCLOSURE_FIELDS,
             )
 
@@ -128,8 +132,11 @@ class RightsQuery:
     ) -> Connection[DataSubjectRequest]:
         ctx = info.context
         page = page_request(
-            first, after, default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size, key_parts=1,
+            first,
+            after,
+            default=ctx.settings.default_page_size,
+            maximum=ctx.settings.max_page_size,
+            key_parts=1,
         )
         if page.after:
             int_cursor(page.after[0])
@@ -160,8 +167,7 @@ class RightsQuery:
         return make_connection(nodes, rows, page, key=lambda row: [row["request_number"]])
 
     @strawberry.field(
-        description="The register of disclosures to authorities and energy companies, "
-        "newest first."
+        description="The register of disclosures to authorities and energy companies, newest first."
     )
     async def disclosures(
         self,
@@ -175,8 +181,11 @@ class RightsQuery:
     ) -> Connection[Disclosure]:
         ctx = info.context
         page = page_request(
-            first, after, default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size, key_parts=2,
+            first,
+            after,
+            default=ctx.settings.default_page_size,
+            maximum=ctx.settings.max_page_size,
+            key_parts=2,
         )
         if not ctx.access.can_see_rows("Disclosure"):
             return Connection.empty()
@@ -200,8 +209,7 @@ class RightsQuery:
                     "Invalid cursor", field="after", reason="not a cursor"
                 ) from exc
             statement = statement.where(
-                tuple_(disclosure_table.c.disclosed_on, disclosure_table.c.id)
-                < tuple_(*position)
+                tuple_(disclosure_table.c.disclosed_on, disclosure_table.c.id) < tuple_(*position)
             )
         statement = statement.order_by(
             disclosure_table.c.disclosed_on.desc(), disclosure_table.c.id.desc()

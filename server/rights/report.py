@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.billing.models import (
@@ -41,49 +41,123 @@ def _t(model: Any) -> Any:
 customer_t, site_t = _t(Customer), _t(Site)
 contract_t, offer_t, product_t = _t(Contract), _t(Offer), _t(Product)
 invoice_t, line_t, payment_t = _t(Invoice), _t(InvoiceLine), _t(Payment)
-deposit_t, case_t, case_invoice_t = _t(SecurityDeposit), _t(CollectionCase), _t(CollectionCaseInvoice)
+deposit_t, case_t, case_invoice_t = (
+    _t(SecurityDeposit),
+    _t(CollectionCase),
+    _t(CollectionCaseInvoice),
+)
 assignment_t, organisation_t, prospect_t = _t(Assignment), _t(Organisation), _t(Prospect)
 change_t, request_t = _t(ChangeRecord), _t(DataSubjectRequest)
 disclosure_t, disclosure_customer_t = _t(Disclosure), _t(DisclosureCustomer)
 
 CUSTOMER_FIELDS = (
-    "customer_number", "kind", "first_name", "last_name", "organisation_name",
-    "personal_identity_code", "business_id", "street_address", "postal_code", "post_office",
-    "country", "email", "phone", "language", "created_at", "updated_at",
+    "customer_number",
+    "kind",
+    "first_name",
+    "last_name",
+    "organisation_name",
+    "personal_identity_code",
+    "business_id",
+    "street_address",
+    "postal_code",
+    "post_office",
+    "country",
+    "email",
+    "phone",
+    "language",
+    "created_at",
+    "updated_at",
     "former_customer_since",
 )
 SITE_FIELDS = (
-    "metering_point_id", "street_address", "postal_code", "post_office", "housing_type",
-    "ownership", "heating_type", "heating_depends_on_electricity",
-    "annual_consumption_estimate_kwh", "main_fuse", "connection_id", "grid_operator",
-    "connection_power_kw", "connected_on",
+    "metering_point_id",
+    "street_address",
+    "postal_code",
+    "post_office",
+    "housing_type",
+    "ownership",
+    "heating_type",
+    "heating_depends_on_electricity",
+    "annual_consumption_estimate_kwh",
+    "main_fuse",
+    "connection_id",
+    "grid_operator",
+    "connection_power_kw",
+    "connected_on",
 )
 CONTRACT_FIELDS = (
-    "contract_number", "product_name", "energy_price_c_per_kwh", "spot_margin_c_per_kwh",
-    "basic_fee_eur_per_month", "start_date", "end_date", "status", "sales_channel",
+    "contract_number",
+    "product_name",
+    "energy_price_c_per_kwh",
+    "spot_margin_c_per_kwh",
+    "basic_fee_eur_per_month",
+    "start_date",
+    "end_date",
+    "status",
+    "sales_channel",
 )
 OFFER_FIELDS = (
-    "product_name", "energy_price_c_per_kwh", "spot_margin_c_per_kwh",
-    "basic_fee_eur_per_month", "valid_until", "status", "created_at",
+    "product_name",
+    "energy_price_c_per_kwh",
+    "spot_margin_c_per_kwh",
+    "basic_fee_eur_per_month",
+    "valid_until",
+    "status",
+    "created_at",
 )
 INVOICE_FIELDS = (
-    "invoice_number", "reference_number", "billing_method", "issue_date", "due_date",
-    "period_start", "period_end", "total_excl_vat", "vat_amount", "total_incl_vat", "status",
+    "invoice_number",
+    "reference_number",
+    "billing_method",
+    "issue_date",
+    "due_date",
+    "period_start",
+    "period_end",
+    "total_excl_vat",
+    "vat_amount",
+    "total_incl_vat",
+    "status",
 )
 PAYMENT_FIELDS = ("invoice_number", "paid_on", "amount", "reference_number", "source")
 DEPOSIT_FIELDS = ("amount", "received_on", "returned_on", "status", "reason")
 CASE_FIELDS = ("stage", "opened_on", "closed_on", "amount_due", "agency_name", "invoice_numbers")
-ASSIGNMENT_FIELDS = ("organisation_name", "target", "purpose", "valid_from", "valid_to", "revoked_at")
+ASSIGNMENT_FIELDS = (
+    "organisation_name",
+    "target",
+    "purpose",
+    "valid_from",
+    "valid_to",
+    "revoked_at",
+)
 DISCLOSURE_FIELDS = (
-    "recipient", "recipient_kind", "legal_basis", "case_reference", "disclosed_on", "fields",
+    "recipient",
+    "recipient_kind",
+    "legal_basis",
+    "case_reference",
+    "disclosed_on",
+    "fields",
 )
 REQUEST_FIELDS = (
-    "request_number", "kind", "channel", "received_on", "due_on", "extended_due_on", "status",
+    "request_number",
+    "kind",
+    "channel",
+    "received_on",
+    "due_on",
+    "extended_due_on",
+    "status",
     "completed_on",
 )
 PROSPECT_FIELDS = (
-    "first_name", "last_name", "email", "phone", "postal_code", "source", "campaign",
-    "marketing_consent_at", "consent_text", "consent_expires_on",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postal_code",
+    "source",
+    "campaign",
+    "marketing_consent_at",
+    "consent_text",
+    "consent_expires_on",
 )
 
 
@@ -93,8 +167,9 @@ class ReportAccess:
 
     objects: list[tuple[str, str, uuid.UUID | None, list[str]]] = field(default_factory=list)
 
-    def add(self, type_name: str, object_id: Any, customer_id: uuid.UUID | None,
-            fields: Sequence[str]) -> None:
+    def add(
+        self, type_name: str, object_id: Any, customer_id: uuid.UUID | None, fields: Sequence[str]
+    ) -> None:
         self.objects.append((type_name, str(object_id), customer_id, list(fields)))
 
 
@@ -113,8 +188,9 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _item(title: str, row: Mapping[str, Any], names: Sequence[str], language: str,
-          *, item_id: Any = None) -> dict[str, Any]:
+def _item(
+    title: str, row: Mapping[str, Any], names: Sequence[str], language: str, *, item_id: Any = None
+) -> dict[str, Any]:
     return {
         "id": str(item_id) if item_id is not None else None,
         "title": title,
@@ -187,8 +263,10 @@ async def build_report(
     objections.append(
         _item(
             label("processing_restriction", lang),
-            {"in_force": person["processing_restricted_at"] is not None,
-             "since": person["processing_restricted_at"]},
+            {
+                "in_force": person["processing_restricted_at"] is not None,
+                "since": person["processing_restricted_at"],
+            },
             ("in_force", "since"),
             lang,
         )
@@ -206,15 +284,22 @@ async def build_report(
     )
     for prospect in prospects:
         objections.append(
-            _item(label("marketing_consent", lang), prospect, PROSPECT_FIELDS, lang,
-                  item_id=prospect["id"])
+            _item(
+                label("marketing_consent", lang),
+                prospect,
+                PROSPECT_FIELDS,
+                lang,
+                item_id=prospect["id"],
+            )
         )
     sections.append(_section("objections", lang, objections))
 
     # Usage sites and consumption
     sites = await _rows(
         session,
-        select(site_t).where(site_t.c.customer_id == customer_id).order_by(site_t.c.metering_point_id),
+        select(site_t)
+        .where(site_t.c.customer_id == customer_id)
+        .order_by(site_t.c.metering_point_id),
     )
     sections.append(
         _section(
@@ -240,8 +325,11 @@ async def build_report(
                     "id": str(site["id"]),
                     "title": f"{by_site[site['id']]['metering_point_id']}",
                     "fields": [
-                        {"name": m["month"].strftime("%Y-%m"), "label": m["month"].strftime("%Y-%m"),
-                         "value": f"{plain(m['energy_kwh'])} kWh"}
+                        {
+                            "name": m["month"].strftime("%Y-%m"),
+                            "label": m["month"].strftime("%Y-%m"),
+                            "value": f"{plain(m['energy_kwh'])} kWh",
+                        }
                         for m in months
                     ],
                 }
@@ -261,8 +349,16 @@ async def build_report(
         _section(
             "contracts",
             lang,
-            [_item(f"{c['contract_number']} {c['product_name']}", c, CONTRACT_FIELDS, lang,
-                   item_id=c["id"]) for c in contracts],
+            [
+                _item(
+                    f"{c['contract_number']} {c['product_name']}",
+                    c,
+                    CONTRACT_FIELDS,
+                    lang,
+                    item_id=c["id"],
+                )
+                for c in contracts
+            ],
         )
     )
     offers = await _rows(
@@ -295,7 +391,8 @@ async def build_report(
     lines = (
         await _rows(
             session,
-            select(line_t).where(line_t.c.invoice_id.in_(invoice_ids))
+            select(line_t)
+            .where(line_t.c.invoice_id.in_(invoice_ids))
             .order_by(line_t.c.invoice_id, line_t.c.line_number),
         )
         if invoice_ids
@@ -303,8 +400,9 @@ async def build_report(
     )
     invoice_items = []
     for invoice in invoices:
-        item = _item(str(invoice["invoice_number"]), invoice, INVOICE_FIELDS, lang,
-                     item_id=invoice["id"])
+        item = _item(
+            str(invoice["invoice_number"]), invoice, INVOICE_FIELDS, lang, item_id=invoice["id"]
+        )
         for line in (entry for entry in lines if entry["invoice_id"] == invoice["id"]):
             item["fields"].append(
                 {
@@ -333,22 +431,28 @@ async def build_report(
         _section(
             "payments",
             lang,
-            [_item(plain(p["paid_on"]), p, PAYMENT_FIELDS, lang, item_id=p["id"]) for p in payments],
+            [
+                _item(plain(p["paid_on"]), p, PAYMENT_FIELDS, lang, item_id=p["id"])
+                for p in payments
+            ],
         )
     )
     for p in payments:
         touched.add("Payment", p["id"], customer_id, PAYMENT_FIELDS)
     deposits = await _rows(
         session,
-        select(deposit_t).where(deposit_t.c.customer_id == customer_id)
+        select(deposit_t)
+        .where(deposit_t.c.customer_id == customer_id)
         .order_by(deposit_t.c.received_on.desc()),
     )
     sections.append(
         _section(
             "deposits",
             lang,
-            [_item(plain(d["received_on"]), d, DEPOSIT_FIELDS, lang, item_id=d["id"])
-             for d in deposits],
+            [
+                _item(plain(d["received_on"]), d, DEPOSIT_FIELDS, lang, item_id=d["id"])
+                for d in deposits
+            ],
         )
     )
     for d in deposits:
@@ -387,14 +491,15 @@ async def build_report(
         .where(
             or_(
                 assignment_t.c.customer_id == customer_id,
-                assignment_t.c.site_id.in_(site_ids) if site_ids else False,
+                assignment_t.c.site_id.in_(site_ids) if site_ids else false(),
             )
         )
         .order_by(assignment_t.c.valid_from.desc()),
     )
     for a in assignments:
         a["target"] = (
-            by_site[a["site_id"]]["metering_point_id"] if a["site_id"] in by_site
+            by_site[a["site_id"]]["metering_point_id"]
+            if a["site_id"] in by_site
             else label("customer_relationship", lang)
         )
         a["purpose"] = purpose_label(a["purpose"], lang, purposes)
@@ -402,8 +507,10 @@ async def build_report(
         _section(
             "assignments",
             lang,
-            [_item(a["organisation_name"], a, ASSIGNMENT_FIELDS, lang, item_id=a["id"])
-             for a in assignments],
+            [
+                _item(a["organisation_name"], a, ASSIGNMENT_FIELDS, lang, item_id=a["id"])
+                for a in assignments
+            ],
         )
     )
     disclosures = await _rows(
@@ -417,27 +524,34 @@ async def build_report(
         _section(
             "disclosures",
             lang,
-            [_item(d["recipient"], d, DISCLOSURE_FIELDS, lang, item_id=d["id"]) for d in disclosures],
+            [
+                _item(d["recipient"], d, DISCLOSURE_FIELDS, lang, item_id=d["id"])
+                for d in disclosures
+            ],
         )
     )
 
     # The person's own requests and the history of corrections
     requests = await _rows(
         session,
-        select(request_t).where(request_t.c.customer_id == customer_id)
+        select(request_t)
+        .where(request_t.c.customer_id == customer_id)
         .order_by(request_t.c.received_on.desc()),
     )
     sections.append(
         _section(
             "requests",
             lang,
-            [_item(str(r["request_number"]), r, REQUEST_FIELDS, lang, item_id=r["id"])
-             for r in requests],
+            [
+                _item(str(r["request_number"]), r, REQUEST_FIELDS, lang, item_id=r["id"])
+                for r in requests
+            ],
         )
     )
     changes = await _rows(
         session,
-        select(change_t).where(change_t.c.customer_id == customer_id)
+        select(change_t)
+        .where(change_t.c.customer_id == customer_id)
         .order_by(change_t.c.changed_at.desc()),
     )
     history_items = []
@@ -450,8 +564,11 @@ async def build_report(
                 "fields": [
                     {"name": "reason", "label": label("reason", lang), "value": change["reason"]},
                     *[
-                        {"name": key, "label": label(_snake(key), lang),
-                         "value": f"{_shown(old.get(key))} -> {_shown(new.get(key))}"}
+                        {
+                            "name": key,
+                            "label": label(_snake(key), lang),
+                            "value": f"{_shown(old.get(key))} -> {_shown(new.get(key))}",
+                        }
                         for key in sorted(set(old) | set(new))
                     ],
                 ],
@@ -468,12 +585,21 @@ async def build_report(
                 "title": plain(entry.get("at")),
                 "fields": [
                     {"name": "at", "label": label("at", lang), "value": plain(entry.get("at"))},
-                    {"name": "purpose", "label": label("purpose", lang),
-                     "value": purpose_label(entry.get("purpose"), lang, purposes)},
-                    {"name": "operations", "label": label("operations", lang),
-                     "value": plain(entry.get("operations"))},
-                    {"name": "data_categories", "label": label("data_categories", lang),
-                     "value": plain(entry.get("data_categories"))},
+                    {
+                        "name": "purpose",
+                        "label": label("purpose", lang),
+                        "value": purpose_label(entry.get("purpose"), lang, purposes),
+                    },
+                    {
+                        "name": "operations",
+                        "label": label("operations", lang),
+                        "value": plain(entry.get("operations")),
+                    },
+                    {
+                        "name": "data_categories",
+                        "label": label("data_categories", lang),
+                        "value": plain(entry.get("data_categories")),
+                    },
                 ],
             }
         )

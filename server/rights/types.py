@@ -62,6 +62,7 @@ class CustomerChange:
     id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
     customer_id: strawberry.Private[uuid.UUID]
     pairs: strawberry.Private[list[tuple[str, Any, Any]]]
+    changed_type: strawberry.Private[str]
     object_type: ChangedTypeEnum | None = data("Customer or Site.")  # type: ignore[valid-type]
     object_id: strawberry.ID | None = data("ID of the customer or site that changed.")
     action: ChangeActionEnum | None = data("Created, updated or anonymised.")  # type: ignore[valid-type]
@@ -77,7 +78,7 @@ class CustomerChange:
         if not relation_allowed(ctx, "CustomerChange", "changes"):
             ctx.collector.denied_coordinates.add("CustomerChange.changes")
             return None
-        type_name = self.object_type.value if self.object_type else "Customer"
+        type_name = self.changed_type
         rows = []
         for name, old, new in self.pairs:
             coordinate = f"{type_name}.{name}"

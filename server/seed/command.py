@@ -50,7 +50,10 @@ async def _seed(
     try:
         if if_empty and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM customer)"):
             return None
-        return await seed_database(conn, customers=customers, seed=seed, today=today)
+        summary = await seed_database(conn, customers=customers, seed=seed, today=today)
+        # Fresh planner statistics: without them the first queries scan whole tables.
+        await conn.execute("ANALYZE")
+        return summary
     finally:
         await conn.close()
 

@@ -75,7 +75,9 @@ class Site(SQLModel, table=True):
     housing_type: str = Field(max_length=30)
     ownership: str = Field(max_length=10)
     heating_type: str = Field(max_length=30)
-    heating_depends_on_electricity: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    heating_depends_on_electricity: bool = Field(
+        default=False, sa_column_kwargs={"server_default": "false"}
+    )
     annual_consumption_estimate_kwh: int | None = None
     main_fuse: str = Field(max_length=6)
     connection_id: str = Field(max_length=40)
@@ -111,4 +113,6 @@ class Consumption(SQLModel, table=True):
     resolution: str = Field(max_length=5)
     period_start: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
     energy_kwh: Decimal = Field(sa_column=Column(Numeric(12, 3), nullable=False))
-    quality: str = Field(default="measured", max_length=10, sa_column_kwargs={"server_default": "measured"})
+    quality: str = Field(
+        default="measured", max_length=10, sa_column_kwargs={"server_default": "measured"}
+    )

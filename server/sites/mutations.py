@@ -20,6 +20,7 @@ from server.graphql.shaping import build_one
 from server.rights.guards import (
     Actor,
     camel,
+    fetch_one,
     given_fields,
     load_in_scope,
     payload,
@@ -236,7 +237,7 @@ async def site_result(
     ctx: RequestContext, info: Info[RequestContext, Any], site_id: uuid.UUID
 ) -> Site | None:
     statement = select(site_table).where(site_table.c.id == site_id, ctx.access.rows("Site"))
-    row = (await ctx.session.execute(statement)).mappings().first()
+    row = await fetch_one(ctx, statement)
     return build_one(Site, row, ctx, info, through=("site",))
 
 
@@ -288,9 +289,7 @@ class SiteMutation:
         current = await load_in_scope(ctx, site_table, "Site", input.site_id, field="input.siteId")
         values = validate_site_values(sent)
         if "metering_point_id" in values:
-            await check_metering_point_free(
-                ctx, values["metering_point_id"], site_id=current["id"]
-            )
+            await check_metering_point_free(ctx, values["metering_point_id"], site_id=current["id"])
         request_id = await request_of_customer(
             ctx.session, request_given, current["customer_id"], field="input.requestId"
         )

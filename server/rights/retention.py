@@ -1,0 +1,504 @@
+"""Retention (privacy notice section 10, facts sheet section 5).
+
+For former customers whose last claim is settled, what is no longer needed goes: contact
+data and the identity code, consumption series, open offers, objection notes and the
+handlers' notes; the change history loses those values too. The customer is marked
+anonymised, which hides them from every purpose but billing. Accounting records stay for
+the Kirjanpitolaki 2:10 period: vouchers (invoices, payments, deposits, collection) six
+years from the end of the calendar year in which the financial year ended. When the last
+of them has gone, the name and addresses go as well.
+
+Prospects are erased when their consent expires or after a configured period.
+
+`plan_retention` only reads; `apply_retention` changes the rows of a plan. The command
+records the real run in `retention_run` and in the access log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.billing.models import (
+    CollectionCase,
+    CollectionCaseInvoice,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SecurityDeposit,
+)
+from server.contracts.models import Contract, Offer
+from server.customers.models import Customer
+from server.prospects.models import Prospect
+from server.rights.models import ChangeRecord, DataSubjectRequest, RetentionRun
+from server.rights.requests import add_months
+from server.sites.models import Consumption, Site
+
+
+def _t(model: Any) -> Any:
+    return model.__table__
+
+
+customer_t, site_t, consumption_t = _t(Customer), _t(Site), _t(Consumption)
+contract_t, offer_t, prospect_t = _t(Contract), _t(Offer), _t(Prospect)
+invoice_t, line_t, payment_t = _t(Invoice), _t(InvoiceLine), _t(Payment)
+deposit_t, case_t, case_invoice_t = (
+    _t(SecurityDeposit),
+    _t(CollectionCase),
+    _t(CollectionCaseInvoice),
+)
+change_t, request_t, run_t = _t(ChangeRecord), _t(DataSubjectRequest), _t(RetentionRun)
+
+VOUCHER_YEARS = 6  # Kirjanpitolaki 2:10: vouchers six years from the end of the FY's year
+FISCAL_YEAR_END_MONTH = 12  # the company's financial year is the calendar year
+SETTLE_GRACE_DAYS = 42  # Datahub keeps the supplier's post-contract rights for six weeks
+PROSPECT_MONTHS = 24
+UNSETTLED_INVOICES = ("open", "overdue", "in_collection")
+IN_FORCE = ("pending", "active")
+
+# Customer columns emptied when the claims are settled (GraphQL names for the history).
+CONTACT_COLUMNS = {
+    "email": "email",
+    "phone": "phone",
+    "personal_identity_code": "personalIdentityCode",
+    "direct_marketing_objection_source": "directMarketingObjectionSource",
+    "distance_selling_objection_source": "distanceSellingObjectionSource",
+    "research_objection_source": "researchObjectionSource",
+}
+# ...and when the accounting records are gone too.
+IDENTITY_COLUMNS = {
+    "first_name": ("firstName", None),
+    "last_name": ("lastName", None),
+    "organisation_name": ("organisationName", None),
+    "business_id": ("businessId", None),
+    "street_address": ("streetAddress", ""),
+    "postal_code": ("postalCode", "00000"),
+    "post_office": ("postOffice", ""),
+}
+
+
+@dataclass(frozen=True)
+class RetentionRules:
+    today: date
+    settle_grace_days: int = SETTLE_GRACE_DAYS
+    prospect_months: int = PROSPECT_MONTHS
+    voucher_years: int = VOUCHER_YEARS
+    fiscal_year_end_month: int = FISCAL_YEAR_END_MONTH
+
+
+def voucher_kept_until(day: date, rules: RetentionRules) -> date:
+    """Last day a voucher dated `day` is kept: the end of the calendar year in which its
+    financial year ended, plus the statutory years."""
+    fy_end_year = day.year if day.month <= rules.fiscal_year_end_month else day.year + 1
+    return date(fy_end_year + rules.voucher_years, 12, 31)
+
+
+def _expired(day: date | None, rules: RetentionRules) -> bool:
+    return day is not None and voucher_kept_until(day, rules) < rules.today
+
+
+@dataclass
+class CustomerAction:
+    customer_id: uuid.UUID
+    customer_number: int
+    consumption_rows: int = 0
+    offers: int = 0
+
+
+@dataclass
+class RetentionPlan:
+    rules: RetentionRules
+    anonymise: list[CustomerAction] = field(default_factory=list)
+    invoices: list[uuid.UUID] = field(default_factory=list)
+    deposits: list[uuid.UUID] = field(default_factory=list)
+    cases: list[uuid.UUID] = field(default_factory=list)
+    finalise: list[CustomerAction] = field(default_factory=list)
+    prospects: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    voucher_customers: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.anonymise
+            or self.invoices
+            or self.deposits
+            or self.cases
+            or self.finalise
+            or self.prospects
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "asOf": self.rules.today.isoformat(),
+            "anonymisedCustomers": [a.customer_number for a in self.anonymise],
+            "consumptionRowsDeleted": sum(a.consumption_rows for a in self.anonymise),
+            "offersDeleted": sum(a.offers for a in self.anonymise),
+            "invoicesDeleted": len(self.invoices),
+            "depositsDeleted": len(self.deposits),
+            "collectionCasesDeleted": len(self.cases),
+            "identityErasedCustomers": [a.customer_number for a in self.finalise],
+            "prospectsErased": [str(p) for p, _ in self.prospects],
+            "rules": {k: str(v) for k, v in asdict(self.rules).items()},
+        }
+
+    def lines(self) -> list[str]:
+        out = [f"retention as of {self.rules.today.isoformat()}"]
+        for action in self.anonymise:
+            out.append(
+                f"anonymise customer {action.customer_number}: contact data and identity code, "
+                f"{action.consumption_rows} consumption values, {action.offers} open offers"
+            )
+        for customer_number in sorted(set(self.voucher_customers.values())):
+            out.append(f"delete accounting records past retention of customer {customer_number}")
+        if self.invoices or self.deposits or self.cases:
+            out.append(
+                f"  {len(self.invoices)} invoices (with lines and payments), "
+                f"{len(self.deposits)} deposits, {len(self.cases)} collection cases"
+            )
+        for action in self.finalise:
+            out.append(f"erase name and addresses of customer {action.customer_number}")
+        for prospect_id, why in self.prospects:
+            out.append(f"erase prospect {prospect_id} ({why})")
+        if self.empty:
+            out.append("nothing to do")
+        return out
+
+
+async def _scalar_rows(session: AsyncSession, statement: Any) -> list[Any]:
+    return list((await session.execute(statement)).mappings().all())
+
+
+async def plan_retention(*, session: AsyncSession, rules: RetentionRules) -> RetentionPlan:
+    """What a run would change today; reads only."""
+    plan = RetentionPlan(rules)
+    cutoff = datetime.combine(
+        rules.today - timedelta(days=rules.settle_grace_days), datetime.min.time(), tzinfo=UTC
+    )
+    c = customer_t
+    settled = await _scalar_rows(
+        session,
+        select(c.c.id, c.c.customer_number)
+        .where(
+            c.c.former_customer_since.is_not(None),
+            c.c.former_customer_since <= cutoff,
+            c.c.anonymised_at.is_(None),
+            ~select(invoice_t.c.id)
+            .where(invoice_t.c.customer_id == c.c.id, invoice_t.c.status.in_(UNSETTLED_INVOICES))
+            .exists(),
+            ~select(case_t.c.id)
+            .where(case_t.c.customer_id == c.c.id, case_t.c.closed_on.is_(None))
+            .exists(),
+            ~select(deposit_t.c.id)
+            .where(deposit_t.c.customer_id == c.c.id, deposit_t.c.status == "held")
+            .exists(),
+            ~select(contract_t.c.id)
+            .where(
+                contract_t.c.customer_id == c.c.id,
+                contract_t.c.status.in_(IN_FORCE),
+                or_(contract_t.c.end_date.is_(None), contract_t.c.end_date >= rules.today),
+            )
+            .exists(),
+        )
+        .order_by(c.c.customer_number),
+    )
+    for row in settled:
+        consumption = await session.scalar(
+            select(func.count())
+            .select_from(consumption_t)
+            .where(
+                consumption_t.c.site_id.in_(
+                    select(site_t.c.id).where(site_t.c.customer_id == row["id"])
+                )
+            )
+        )
+        offers = await session.scalar(
+            select(func.count()).select_from(offer_t).where(_deletable_offers(row["id"]))
+        )
+        plan.anonymise.append(
+            CustomerAction(row["id"], row["customer_number"], consumption or 0, offers or 0)
+        )
+
+    # Accounting records of customers anonymised now or before
+    earlier = await _scalar_rows(
+        session, select(c.c.id, c.c.customer_number).where(c.c.anonymised_at.is_not(None))
+    )
+    numbers = {r["id"]: r["customer_number"] for r in earlier}
+    numbers.update({a.customer_id: a.customer_number for a in plan.anonymise})
+    subjects = set(numbers)
+    if subjects:
+        await _plan_vouchers(session, plan, subjects, numbers)
+    remaining_vouchers = await _customers_with_vouchers(session, subjects, plan)
+    finalised = (
+        await _scalar_rows(
+            session,
+            select(c.c.id, c.c.customer_number).where(
+                c.c.id.in_(subjects),
+                or_(
+                    c.c.last_name.is_not(None),
+                    c.c.organisation_name.is_not(None),
+                    c.c.street_address != "",
+                ),
+            ),
+        )
+        if subjects
+        else []
+    )
+    for row in finalised:
+        if row["id"] not in remaining_vouchers:
+            plan.finalise.append(CustomerAction(row["id"], row["customer_number"]))
+
+    # Prospects past their consent or the configured period
+    created_before = datetime.combine(
+        add_months(rules.today, -rules.prospect_months), datetime.min.time(), tzinfo=UTC
+    )
+    for row in await _scalar_rows(
+        session,
+        select(prospect_t.c.id, prospect_t.c.consent_expires_on, prospect_t.c.created_at)
+        .where(
+            or_(
+                prospect_t.c.consent_expires_on < rules.today,
+                prospect_t.c.created_at < created_before,
+            )
+        )
+        .order_by(prospect_t.c.id),
+    ):
+        why = (
+            "consent expired"
+            if row["consent_expires_on"] < rules.today
+            else (f"stored over {rules.prospect_months} months")
+        )
+        plan.prospects.append((row["id"], why))
+    return plan
+
+
+def _deletable_offers(customer_id: uuid.UUID) -> Any:
+    return (
+        (offer_t.c.customer_id == customer_id)
+        & (offer_t.c.status != "accepted")
+        & (
+            ~offer_t.c.id.in_(
+                select(contract_t.c.offer_id).where(contract_t.c.offer_id.is_not(None))
+            )
+        )
+    )
+
+
+async def _plan_vouchers(
+    session: AsyncSession,
+    plan: RetentionPlan,
+    subjects: set[uuid.UUID],
+    numbers: dict[uuid.UUID, int],
+) -> None:
+    rules = plan.rules
+    last_payment = (
+        select(func.max(payment_t.c.paid_on))
+        .where(payment_t.c.invoice_id == invoice_t.c.id)
+        .scalar_subquery()
+    )
+    invoices = await _scalar_rows(
+        session,
+        select(
+            invoice_t.c.id,
+            invoice_t.c.customer_id,
+            invoice_t.c.issue_date,
+            invoice_t.c.due_date,
+            last_payment.label("last_payment"),
+        ).where(invoice_t.c.customer_id.in_(subjects)),
+    )
+    for row in invoices:
+        day = max(d for d in (row["issue_date"], row["due_date"], row["last_payment"]) if d)
+        if _expired(day, rules):
+            plan.invoices.append(row["id"])
+            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
+    deposits = await _scalar_rows(
+        session,
+        select(
+            deposit_t.c.id,
+            deposit_t.c.customer_id,
+            deposit_t.c.received_on,
+            deposit_t.c.returned_on,
+        ).where(deposit_t.c.customer_id.in_(subjects), deposit_t.c.status != "held"),
+    )
+    for row in deposits:
+        if _expired(row["returned_on"] or row["received_on"], rules):
+            plan.deposits.append(row["id"])
+            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
+    doomed = set(plan.invoices)
+    links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for link in await _scalar_rows(session, select(case_invoice_t)):
+        links[link["collection_case_id"]].add(link["invoice_id"])
+    cases = await _scalar_rows(
+        session,
+        select(case_t.c.id, case_t.c.customer_id, case_t.c.closed_on).where(
+            case_t.c.customer_id.in_(subjects), case_t.c.closed_on.is_not(None)
+        ),
+    )
+    for row in cases:
+        if _expired(row["closed_on"], rules) and links[row["id"]] <= doomed:
+            plan.cases.append(row["id"])
+            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
+
+
+async def _customers_with_vouchers(
+    session: AsyncSession, subjects: set[uuid.UUID], plan: RetentionPlan
+) -> set[uuid.UUID]:
+    if not subjects:
+        return set()
+    left: set[uuid.UUID] = set()
+    for table, doomed in (
+        (invoice_t, set(plan.invoices)),
+        (deposit_t, set(plan.deposits)),
+        (case_t, set(plan.cases)),
+    ):
+        rows = await _scalar_rows(
+            session,
+            select(table.c.id, table.c.customer_id).where(table.c.customer_id.in_(subjects)),
+        )
+        left |= {r["customer_id"] for r in rows if r["id"] not in doomed}
+    return left
+
+
+async def _redact_history(
+    session: AsyncSession, customer_id: uuid.UUID, names: set[str] | None
+) -> None:
+    """Null the stored values of `names` (None: of every field) in the customer's history."""
+    rows = await _scalar_rows(
+        session,
+        select(change_t.c.id, change_t.c.old_values, change_t.c.new_values).where(
+            change_t.c.customer_id == customer_id
+        ),
+    )
+    for row in rows:
+        old, new = dict(row["old_values"] or {}), dict(row["new_values"] or {})
+        keys = (set(old) | set(new)) if names is None else (set(old) | set(new)) & names
+        if not keys:
+            continue
+        for key in keys:
+            if key in old:
+                old[key] = None
+            if key in new:
+                new[key] = None
+        await session.execute(
+            update(change_t)
+            .where(change_t.c.id == row["id"])
+            .values(old_values=old, new_values=new)
+        )
+
+
+async def _history(
+    session: AsyncSession, customer_id: uuid.UUID, fields: list[str], actor: str, reason: str
+) -> None:
+    await session.execute(
+        insert(change_t).values(
+            id=uuid.uuid4(),
+            customer_id=customer_id,
+            object_type="Customer",
+            object_id=customer_id,
+            action="anonymise",
+            old_values={},
+            new_values=dict.fromkeys(fields),
+            reason=reason,
+            changed_by=actor,
+            changed_by_name=actor,
+            organisation=None,
+        )
+    )
+
+
+async def apply_retention(
+    *, session: AsyncSession, plan: RetentionPlan, actor: str
+) -> list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]]:
+    """Carry out a plan in the caller's transaction; returns the objects written, for the
+    access log: (type, id, customer, prospect, fields)."""
+    written: list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]] = []
+    now = datetime.now(UTC)
+    for action in plan.anonymise:
+        cid = action.customer_id
+        sites = select(site_t.c.id).where(site_t.c.customer_id == cid)
+        await session.execute(delete(consumption_t).where(consumption_t.c.site_id.in_(sites)))
+        await session.execute(delete(offer_t).where(_deletable_offers(cid)))
+        await session.execute(
+            update(customer_t)
+            .where(customer_t.c.id == cid)
+            .values(
+                **dict.fromkeys(CONTACT_COLUMNS),
+                anonymised_at=now,
+                processing_restricted_at=func.coalesce(customer_t.c.processing_restricted_at, now),
+                updated_at=now,
+            )
+        )
+        await session.execute(
+            update(request_t).where(request_t.c.customer_id == cid).values(notes="")
+        )
+        await _redact_history(session, cid, set(CONTACT_COLUMNS.values()))
+        fields = list(CONTACT_COLUMNS.values())
+        await _history(session, cid, fields, actor, "retention: claims settled")
+        written.append(("Customer", str(cid), cid, None, fields))
+        written.append(("Site", f"{cid}:consumption", cid, None, ["consumption"]))
+
+    if plan.invoices:
+        await session.execute(
+            delete(case_invoice_t).where(case_invoice_t.c.invoice_id.in_(plan.invoices))
+        )
+        await session.execute(delete(payment_t).where(payment_t.c.invoice_id.in_(plan.invoices)))
+        await session.execute(delete(line_t).where(line_t.c.invoice_id.in_(plan.invoices)))
+    if plan.cases:
+        await session.execute(
+            delete(case_invoice_t).where(case_invoice_t.c.collection_case_id.in_(plan.cases))
+        )
+        await session.execute(delete(case_t).where(case_t.c.id.in_(plan.cases)))
+    if plan.invoices:
+        await session.execute(delete(invoice_t).where(invoice_t.c.id.in_(plan.invoices)))
+    if plan.deposits:
+        await session.execute(delete(deposit_t).where(deposit_t.c.id.in_(plan.deposits)))
+    for type_name, ids in (
+        ("Invoice", plan.invoices),
+        ("SecurityDeposit", plan.deposits),
+        ("CollectionCase", plan.cases),
+    ):
+        for object_id in ids:
+            written.append((type_name, str(object_id), None, None, ["deleted"]))
+
+    for action in plan.finalise:
+        cid = action.customer_id
+        await session.execute(
+            update(customer_t)
+            .where(customer_t.c.id == cid)
+            .values(
+                **{column: value for column, (_, value) in IDENTITY_COLUMNS.items()}, updated_at=now
+            )
+        )
+        await session.execute(
+            update(site_t).where(site_t.c.customer_id == cid).values(street_address="")
+        )
+        await _redact_history(session, cid, None)
+        fields = [name for name, _ in IDENTITY_COLUMNS.values()]
+        await _history(session, cid, fields, actor, "retention: accounting period ended")
+        written.append(("Customer", str(cid), cid, None, fields))
+
+    for prospect_id, _ in plan.prospects:
+        await session.execute(delete(offer_t).where(offer_t.c.prospect_id == prospect_id))
+        await session.execute(delete(prospect_t).where(prospect_t.c.id == prospect_id))
+        written.append(("Prospect", str(prospect_id), None, prospect_id, ["marketingConsentAt"]))
+
+    await session.execute(
+        insert(run_t).values(
+            id=uuid.uuid4(), ran_by=actor[:150], as_of=plan.rules.today, summary=plan.summary()
+        )
+    )
+    return written
+
+
+__all__ = [
+    "RetentionPlan",
+    "RetentionRules",
+    "apply_retention",
+    "plan_retention",
+    "voucher_kept_until",
+]

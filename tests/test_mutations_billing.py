@@ -1,0 +1,178 @@
+"""Billing mutations: payments by reference number, collection cases, security deposits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests import factories
+from tests.test_mutations_harness import Api, api, today  # noqa: F401
+
+PAY = """
+mutation($input: RecordPaymentInput!) {
+  recordPayment(input: $input) { payment { id amount paidOn referenceNumber } invoice { status } }
+}
+"""
+OPEN_CASE = """
+mutation($input: OpenCollectionCaseInput!) {
+  openCollectionCase(input: $input) {
+    collectionCase { id stage amountDue agency { code } invoices { status } }
+  }
+}
+"""
+ASSIGN_CASE = """
+mutation($input: AssignCollectionCaseInput!) {
+  assignCollectionCase(input: $input) { collectionCase { id stage agency { code } } }
+}
+"""
+CLOSE_CASE = """
+mutation($input: CloseCollectionCaseInput!) {
+  closeCollectionCase(input: $input) { collectionCase { id stage closedOn } }
+}
+"""
+AGENCY_CUSTOMERS = "{ customers { edges { node { id lastName } } } }"
+
+
+async def _open_invoice(api: Api) -> tuple[dict[str, object], dict[str, object]]:
+    holder = await factories.customer(api.owner)
+    bill = await factories.invoice(
+        api.owner, customer_id=holder["id"], status="overdue",
+        due_date=today() - timedelta(days=20), issue_date=today() - timedelta(days=40),
+    )
+    return holder, bill
+
+
+async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
+    _, bill = await _open_invoice(api)
+    reference = str(bill["reference_number"])
+    partial = await api.run(
+        PAY,
+        as_="billing",
+        variables={"input": {"referenceNumber": f" {reference[:-3]} {reference[-3:]}",
+                             "amount": "40.00", "paidOn": today().isoformat()}},
+    )
+    assert partial.ok()["recordPayment"]["invoice"]["status"] == "OVERDUE"
+    rest = await api.run(
+        PAY,
+        as_="billing",
+        variables={"input": {"referenceNumber": reference, "amount": "60.40",
+                             "paidOn": today().isoformat()}},
+    )
+    payload = rest.ok()["recordPayment"]
+    assert payload["payment"]["amount"] == "60.40"
+    assert payload["invoice"]["status"] == "PAID"
+    logged = await api.logged(rest.request_id)
+    assert {("Payment", "write"), ("Invoice", "write")} <= {
+        (r["type_name"], r["operation"]) for r in logged
+    }
+
+
+async def test_payment_refusals(api: Api) -> None:
+    _, bill = await _open_invoice(api)
+    wrong_check = await api.run(
+        PAY, as_="billing",
+        variables={"input": {"referenceNumber": "1234560", "amount": "1.00",
+                             "paidOn": today().isoformat()}},
+    )
+    assert wrong_check.error()["field"] == "input.referenceNumber"
+    unknown = await api.run(
+        PAY, as_="billing",
+        variables={"input": {"referenceNumber": "1234561", "amount": "1.00",
+                             "paidOn": today().isoformat()}},
+    )
+    assert unknown.error()["reason"] == "not found"
+    cents = await api.run(
+        PAY, as_="billing",
+        variables={"input": {"referenceNumber": str(bill["reference_number"]),
+                             "amount": "1.001", "paidOn": today().isoformat()}},
+    )
+    assert cents.error()["field"] == "input.amount"
+    not_billing = await api.run(
+        PAY, as_="customer_service", purpose="billing",
+        variables={"input": {"referenceNumber": str(bill["reference_number"]),
+                             "amount": "1.00", "paidOn": today().isoformat()}},
+    )
+    assert not_billing.error()["coordinate"] == "Payment.amount"
+    assert await api.count("payment") == 0
+
+
+async def test_collection_case_open_assign_close(api: Api) -> None:
+    holder, bill = await _open_invoice(api)
+    agency = await api.organisation("perinta", "subcontractor")
+    before = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
+    assert before.ok()["customers"]["edges"] == []
+    opened = await api.run(
+        OPEN_CASE, as_="billing",
+        variables={"input": {"customerId": str(holder["id"]), "invoiceIds": [str(bill["id"])]}},
+    )
+    case = opened.ok()["openCollectionCase"]["collectionCase"]
+    assert case["stage"] == "REMINDER"
+    assert case["amountDue"] == "100.40"
+    assert case["invoices"] == [{"status": "IN_COLLECTION"}]
+    assigned = await api.run(
+        ASSIGN_CASE, as_="billing",
+        variables={"input": {"caseId": case["id"], "agencyId": str(agency)}},
+    )
+    assert assigned.ok()["assignCollectionCase"]["collectionCase"]["agency"] == {"code": "perinta"}
+    during = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
+    assert [e["node"]["id"] for e in during.ok()["customers"]["edges"]] == [str(holder["id"])]
+    closed = await api.run(CLOSE_CASE, as_="billing", variables={"input": {"caseId": case["id"]}})
+    assert closed.ok()["closeCollectionCase"]["collectionCase"]["stage"] == "CLOSED"
+    after = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
+    assert after.ok()["customers"]["edges"] == []
+    status = await api.owner.fetchval("SELECT status FROM invoice WHERE id = $1", bill["id"])
+    assert status == "overdue"
+
+
+async def test_collection_case_refuses_paid_invoices_and_other_customers(api: Api) -> None:
+    holder, _ = await _open_invoice(api)
+    other = await factories.customer(api.owner)
+    paid = await factories.invoice(api.owner, customer_id=holder["id"], status="paid")
+    foreign = await factories.invoice(api.owner, customer_id=other["id"], status="open")
+    for invoice, reason in ((paid, "not unpaid"), (foreign, "other customer")):
+        result = await api.run(
+            OPEN_CASE, as_="billing",
+            variables={"input": {"customerId": str(holder["id"]),
+                                 "invoiceIds": [str(invoice["id"])]}},
+        )
+        assert result.error()["field"] == "input.invoiceIds.0"
+        assert result.error()["reason"] == reason
+    company = await api.organisation("ksat")
+    not_agency = await api.run(
+        OPEN_CASE, as_="billing",
+        variables={"input": {"customerId": str(holder["id"]), "invoiceIds": [],
+                             "agencyId": str(company)}},
+    )
+    assert not_agency.error()["field"] == "input.invoiceIds"
+    assert await api.count("collection_case") == 0
+
+
+async def test_security_deposit_recorded_and_returned(api: Api) -> None:
+    holder = await factories.customer(api.owner)
+    record = """mutation($input: RecordSecurityDepositInput!) {
+      recordSecurityDeposit(input: $input) { deposit { id amount status reason } } }"""
+    give_back = """mutation($input: ReturnSecurityDepositInput!) {
+      returnSecurityDeposit(input: $input) { deposit { id status returnedOn } } }"""
+    received = today() - timedelta(days=400)
+    made = await api.run(
+        record, as_="billing",
+        variables={"input": {"customerId": str(holder["id"]), "amount": "200.00",
+                             "receivedOn": received.isoformat(), "reason": "payment defaults"}},
+    )
+    deposit = made.ok()["recordSecurityDeposit"]["deposit"]
+    assert deposit["status"] == "HELD"
+    early = await api.run(
+        give_back, as_="billing",
+        variables={"input": {"depositId": deposit["id"],
+                             "returnedOn": (received - timedelta(days=1)).isoformat()}},
+    )
+    assert early.error()["field"] == "input.returnedOn"
+    returned = await api.run(
+        give_back, as_="billing",
+        variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
+    )
+    assert returned.ok()["returnSecurityDeposit"]["deposit"]["status"] == "RETURNED"
+    twice = await api.run(
+        give_back, as_="billing",
+        variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
+    )
+    assert twice.error()["reason"] == "not held"

@@ -1,0 +1,185 @@
+"""Running GraphQL operations as a role without HTTP: the schema, the policy, the row
+scopes and the access log exactly as the endpoint uses them (one transaction, mutations in
+a savepoint that is rolled back when the result has any error)."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from graphql import GraphQLError
+
+from server.audit.collector import AccessCollector
+from server.audit.records import EventKind, Outcome, RequestRecord
+from server.audit.service import write_access_log
+from server.authz.access import AccessView
+from server.authz.policy import CompiledPolicy, load_policy
+from server.authz.principal import Principal, PrincipalKind
+from server.db.engine import create_engine
+from server.db.session import session_factory
+from server.graphql.context import RequestContext
+from server.graphql.errors import ForbiddenError, UserInputError
+from server.schema import catalogue, schema
+from server.settings import PROJECT_ROOT, Settings
+from tests import factories
+
+
+@functools.cache
+def policy() -> CompiledPolicy:
+    return load_policy(PROJECT_ROOT / "policies", catalogue())
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class Result:
+    data: dict[str, Any] | None
+    errors: list[dict[str, Any]]
+    denied: set[str]
+    request_id: uuid.UUID
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+    def error(self) -> dict[str, Any]:
+        assert len(self.errors) == 1, self.errors
+        extensions: dict[str, Any] = self.errors[0]["extensions"]
+        return extensions
+
+    def ok(self) -> dict[str, Any]:
+        assert not self.errors, self.errors
+        assert self.data is not None
+        return self.data
+
+
+@dataclass
+class Api:
+    settings: Settings
+    engine: Any
+    owner: asyncpg.Connection
+    organisations: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    async def organisation(self, code: str, kind: str | None = None) -> uuid.UUID:
+        if code not in self.organisations:
+            chosen = kind or ("company" if code == "ksat" else "subcontractor")
+            row = await factories.organisation(self.owner, code=code, kind=chosen)
+            self.organisations[code] = row["id"]
+        return self.organisations[code]
+
+    async def run(
+        self,
+        query: str,
+        *,
+        as_: str | tuple[str, str],
+        purpose: str | None = None,
+        variables: dict[str, Any] | None = None,
+    ) -> Result:
+        role, org = (as_, "ksat") if isinstance(as_, str) else as_
+        organisation_id = await self.organisation(org)
+        compiled = policy()
+        principal = Principal(
+            kind=PrincipalKind.USER,
+            id=uuid.uuid4(),
+            name=f"{role}.tester",
+            organisation_id=organisation_id,
+            organisation_code=org,
+            roles=(role,),
+        )
+        chosen = purpose or compiled.roles[role].default_purpose
+        access = AccessView(compiled, principal, chosen, today())
+        async with session_factory(self.engine)() as session, session.begin():
+            ctx = RequestContext(
+                settings=self.settings,
+                session=session,
+                principal=principal,
+                access=access,
+                request_id=uuid.uuid4(),
+                client_address="127.0.0.1",
+                collector=AccessCollector(),
+            )
+            savepoint = (
+                await session.begin_nested() if query.lstrip().startswith("mutation") else None
+            )
+            result = await schema().execute(query, variable_values=variables, context_value=ctx)
+            if savepoint is not None:
+                await (savepoint.rollback() if result.errors else savepoint.commit())
+            for error in result.errors or []:
+                _reraise_unexpected(error)
+            record = RequestRecord(
+                request_id=ctx.request_id,
+                at=datetime.now(UTC),
+                event=EventKind.GRAPHQL,
+                principal=principal.log_ref,
+                organisation=org,
+                roles=principal.roles,
+                purpose=chosen,
+                client_address="127.0.0.1",
+                operation_name=None,
+                operation_type="mutation" if savepoint is not None else "query",
+                document_hash=None,
+                policy_version=compiled.version,
+                outcome=Outcome.ERROR if result.errors else Outcome.OK,
+                duration_ms=1.0,
+            )
+            await write_access_log(session, record, ctx.collector.objects)
+        errors = [dict(e.formatted) for e in result.errors or []]
+        return Result(result.data, errors, set(ctx.collector.denied_coordinates), ctx.request_id)
+
+    async def count(self, table: str, where: str = "true", *args: Any) -> int:
+        value = await self.owner.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", *args)
+        return int(value)
+
+    async def logged(self, request_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self.owner.fetch(
+            "SELECT type_name, object_id, subject_customer_id, subject_prospect_id, operation,"
+            " fields_read FROM access_log_object WHERE request_id = $1",
+            request_id,
+        )
+        return [dict(r) for r in rows]
+
+
+def _reraise_unexpected(error: GraphQLError) -> None:
+    """A resolver bug surfaces as the exception itself, not as a GraphQL error."""
+    original = error.original_error
+    if original is None or isinstance(original, UserInputError | ForbiddenError):
+        return
+    if isinstance(original, GraphQLError) and original.extensions.get("code"):
+        return
+    raise original
+
+
+@pytest.fixture
+async def api(settings: Settings, owner: asyncpg.Connection) -> AsyncIterator[Api]:
+    engine = create_engine(settings.database_url or "", settings)
+    try:
+        yield Api(settings, engine, owner)
+    finally:
+        await engine.dispose()
+
+
+CUSTOMER_QUERY = """
+query($id: ID!) { customer(id: $id) { id email personalIdentityCode } }
+"""
+
+
+async def test_harness_logs_reads_and_runs_as_the_app_role(api: Api) -> None:
+    person = await factories.customer(api.owner)
+    result = await api.run(
+        CUSTOMER_QUERY, as_="customer_service", variables={"id": str(person["id"])}
+    )
+    customer = result.ok()["customer"]
+    assert customer["email"] == person["email"]
+    assert customer["personalIdentityCode"].endswith("****")
+    logged = await api.logged(result.request_id)
+    assert [(r["type_name"], r["operation"]) for r in logged] == [("Customer", "read")]
+    role = await api.owner.fetchval("SELECT current_user")
+    assert role != "rekisteri_app"  # the owner checks; the api itself runs as the app role
