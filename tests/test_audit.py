@@ -22,12 +22,13 @@ from server.audit.seal import (
     node_hash,
     parse_ranges,
     ranges_text,
+    run_sealer,
     seal_pending,
     seq_ranges,
 )
 from server.audit.service import write_access_log, write_event
 from server.audit.verify import verify
-from server.db.session import StatementCounter
+from server.db.session import StatementCounter, session_factory
 from tests import audit_fixtures
 from tests.audit_fixtures import AuditDb, customer_objects, request_record
 
@@ -121,8 +122,13 @@ async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
             """
             SELECT c.relname, p.privilege
             FROM pg_class c
-            CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                    'REFERENCES', 'TRIGGER']) AS p(privilege)
+            CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) AS p(privilege)
+            WHERE c.relname LIKE 'access_log%' AND c.relkind IN ('r', 'p')
+              AND has_any_column_privilege('rekisteri_app', c.oid, p.privilege)
+            UNION ALL
+            SELECT c.relname, p.privilege
+            FROM pg_class c
+            CROSS JOIN unnest(ARRAY['DELETE', 'TRUNCATE', 'TRIGGER']) AS p(privilege)
             WHERE c.relname LIKE 'access_log%' AND c.relkind IN ('r', 'p')
               AND has_table_privilege('rekisteri_app', c.oid, p.privilege)
             """
@@ -133,6 +139,14 @@ async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
             ("access_log_object", "INSERT"),
             ("access_log_seal", "INSERT"),
         }
+        filled_by_the_database = await conn.fetch(
+            """
+            SELECT t, c FROM unnest(ARRAY['access_log_request', 'access_log_object']) AS t,
+                 unnest(ARRAY['seq', 'xid', 'row_hash']) AS c
+            WHERE has_column_privilege('rekisteri_app', t, c, 'INSERT')
+            """
+        )
+        assert filled_by_the_database == []
         await conn.execute("SET ROLE rekisteri_app")
         for statement in (
             "SELECT * FROM access_log_request",
@@ -264,20 +278,33 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
         await conn.close()
 
 
-async def test_supplied_positions_and_hashes_are_overwritten(audit_db: AuditDb) -> None:
+async def test_positions_transaction_ids_and_hashes_come_from_the_database(
+    audit_db: AuditDb,
+) -> None:
     conn = await audit_db.raw()
     try:
         await conn.execute("SET ROLE rekisteri_app")
+        for column, value in (("seq", "1"), ("xid", "'1'"), ("row_hash", "'\\x00'")):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await conn.execute(
+                    f"INSERT INTO access_log_request (at, request_id, event, outcome,"
+                    f" duration_ms, {column}) VALUES (now(), gen_random_uuid(), 'graphql', 'ok',"
+                    f" 1, {value})"
+                )
+        await conn.execute("RESET ROLE")
+        # Even the owner's own value for the hash is replaced by the trigger.
         await conn.execute(
             """
-            INSERT INTO access_log_request (seq, at, request_id, event, outcome, duration_ms,
-                                            xid, row_hash)
-            VALUES (1, now(), gen_random_uuid(), 'graphql', 'ok', 1, '1', '\\x00')
+            INSERT INTO access_log_request (at, request_id, event, outcome, duration_ms, row_hash)
+            VALUES (now(), gen_random_uuid(), 'cli', 'ok', 1, '\\x00')
             """
         )
-        await conn.execute("RESET ROLE")
-        row = await conn.fetchrow("SELECT seq, xid::text AS xid, row_hash FROM access_log_request")
-        assert row["xid"] != "1"
+        row = await conn.fetchrow(
+            "SELECT seq, xid::text AS xid, row_hash, pg_current_xact_id()::text AS now"
+            " FROM access_log_request"
+        )
+        assert row["seq"] == 1
+        assert int(row["xid"]) < int(row["now"])
         assert bytes(row["row_hash"]) != b"\x00"
     finally:
         await conn.close()
@@ -597,3 +624,21 @@ async def test_a_running_transaction_holds_sealing_back_only_in_its_own_database
         await other.close()
         await open_here.close()
     assert (await check(audit_db)).ok
+
+
+async def test_the_background_sealer_seals_as_it_goes(audit_db: AuditDb) -> None:
+    settings = audit_db.settings.model_copy(update={"audit_seal_interval_seconds": 0.05})
+    task = asyncio.create_task(run_sealer(session_factory(audit_db.app), settings))
+    try:
+        await write(audit_db, customer_objects(3))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            report = await check(audit_db)
+            if report.batches_checked and not report.unsealed_rows:
+                break
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert report.ok, report.summary()
+    assert (report.sealed_rows, report.unsealed_rows) == (4, 0)

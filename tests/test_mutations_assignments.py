@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests import factories
-from tests.test_mutations_harness import Api, api, today  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 GRANT = """
 mutation($input: GrantAssignmentInput!) {
@@ -66,18 +66,23 @@ async def test_grant_refusals(api: Api) -> None:
         "validFrom": today().isoformat(),
     }
     wrong_purpose = await api.run(
-        GRANT, as_="customer_service", purpose="delivery",
+        GRANT,
+        as_="customer_service",
+        purpose="delivery",
         variables={"input": {**base, "purpose": "gossip"}},
     )
     assert wrong_purpose.error()["field"] == "input.purpose"
     backwards = await api.run(
-        GRANT, as_="customer_service", purpose="delivery",
-        variables={"input": {**base,
-                             "validTo": (today() - timedelta(days=1)).isoformat()}},
+        GRANT,
+        as_="customer_service",
+        purpose="delivery",
+        variables={"input": {**base, "validTo": (today() - timedelta(days=1)).isoformat()}},
     )
     assert backwards.error()["field"] == "input.validTo"
     both = await api.run(
-        GRANT, as_="customer_service", purpose="delivery",
+        GRANT,
+        as_="customer_service",
+        purpose="delivery",
         variables={"input": {**base, "customerId": str(holder["id"])}},
     )
     assert both.error()["reason"] == "one target"

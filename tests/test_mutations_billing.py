@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests import factories
-from tests.test_mutations_harness import Api, api, today  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 PAY = """
 mutation($input: RecordPaymentInput!) {
@@ -35,8 +35,11 @@ AGENCY_CUSTOMERS = "{ customers { edges { node { id lastName } } } }"
 async def _open_invoice(api: Api) -> tuple[dict[str, object], dict[str, object]]:
     holder = await factories.customer(api.owner)
     bill = await factories.invoice(
-        api.owner, customer_id=holder["id"], status="overdue",
-        due_date=today() - timedelta(days=20), issue_date=today() - timedelta(days=40),
+        api.owner,
+        customer_id=holder["id"],
+        status="overdue",
+        due_date=today() - timedelta(days=20),
+        issue_date=today() - timedelta(days=40),
     )
     return holder, bill
 
@@ -47,15 +50,25 @@ async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
     partial = await api.run(
         PAY,
         as_="billing",
-        variables={"input": {"referenceNumber": f" {reference[:-3]} {reference[-3:]}",
-                             "amount": "40.00", "paidOn": today().isoformat()}},
+        variables={
+            "input": {
+                "referenceNumber": f" {reference[:-3]} {reference[-3:]}",
+                "amount": "40.00",
+                "paidOn": today().isoformat(),
+            }
+        },
     )
     assert partial.ok()["recordPayment"]["invoice"]["status"] == "OVERDUE"
     rest = await api.run(
         PAY,
         as_="billing",
-        variables={"input": {"referenceNumber": reference, "amount": "60.40",
-                             "paidOn": today().isoformat()}},
+        variables={
+            "input": {
+                "referenceNumber": reference,
+                "amount": "60.40",
+                "paidOn": today().isoformat(),
+            }
+        },
     )
     payload = rest.ok()["recordPayment"]
     assert payload["payment"]["amount"] == "60.40"
@@ -69,27 +82,44 @@ async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
 async def test_payment_refusals(api: Api) -> None:
     _, bill = await _open_invoice(api)
     wrong_check = await api.run(
-        PAY, as_="billing",
-        variables={"input": {"referenceNumber": "1234560", "amount": "1.00",
-                             "paidOn": today().isoformat()}},
+        PAY,
+        as_="billing",
+        variables={
+            "input": {"referenceNumber": "1234560", "amount": "1.00", "paidOn": today().isoformat()}
+        },
     )
     assert wrong_check.error()["field"] == "input.referenceNumber"
     unknown = await api.run(
-        PAY, as_="billing",
-        variables={"input": {"referenceNumber": "1234561", "amount": "1.00",
-                             "paidOn": today().isoformat()}},
+        PAY,
+        as_="billing",
+        variables={
+            "input": {"referenceNumber": "1234561", "amount": "1.00", "paidOn": today().isoformat()}
+        },
     )
     assert unknown.error()["reason"] == "not found"
     cents = await api.run(
-        PAY, as_="billing",
-        variables={"input": {"referenceNumber": str(bill["reference_number"]),
-                             "amount": "1.001", "paidOn": today().isoformat()}},
+        PAY,
+        as_="billing",
+        variables={
+            "input": {
+                "referenceNumber": str(bill["reference_number"]),
+                "amount": "1.001",
+                "paidOn": today().isoformat(),
+            }
+        },
     )
     assert cents.error()["field"] == "input.amount"
     not_billing = await api.run(
-        PAY, as_="customer_service", purpose="billing",
-        variables={"input": {"referenceNumber": str(bill["reference_number"]),
-                             "amount": "1.00", "paidOn": today().isoformat()}},
+        PAY,
+        as_="customer_service",
+        purpose="billing",
+        variables={
+            "input": {
+                "referenceNumber": str(bill["reference_number"]),
+                "amount": "1.00",
+                "paidOn": today().isoformat(),
+            }
+        },
     )
     assert not_billing.error()["coordinate"] == "Payment.amount"
     assert await api.count("payment") == 0
@@ -101,7 +131,8 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     before = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
     assert before.ok()["customers"]["edges"] == []
     opened = await api.run(
-        OPEN_CASE, as_="billing",
+        OPEN_CASE,
+        as_="billing",
         variables={"input": {"customerId": str(holder["id"]), "invoiceIds": [str(bill["id"])]}},
     )
     case = opened.ok()["openCollectionCase"]["collectionCase"]
@@ -109,7 +140,8 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     assert case["amountDue"] == "100.40"
     assert case["invoices"] == [{"status": "IN_COLLECTION"}]
     assigned = await api.run(
-        ASSIGN_CASE, as_="billing",
+        ASSIGN_CASE,
+        as_="billing",
         variables={"input": {"caseId": case["id"], "agencyId": str(agency)}},
     )
     assert assigned.ok()["assignCollectionCase"]["collectionCase"]["agency"] == {"code": "perinta"}
@@ -130,17 +162,21 @@ async def test_collection_case_refuses_paid_invoices_and_other_customers(api: Ap
     foreign = await factories.invoice(api.owner, customer_id=other["id"], status="open")
     for invoice, reason in ((paid, "not unpaid"), (foreign, "other customer")):
         result = await api.run(
-            OPEN_CASE, as_="billing",
-            variables={"input": {"customerId": str(holder["id"]),
-                                 "invoiceIds": [str(invoice["id"])]}},
+            OPEN_CASE,
+            as_="billing",
+            variables={
+                "input": {"customerId": str(holder["id"]), "invoiceIds": [str(invoice["id"])]}
+            },
         )
         assert result.error()["field"] == "input.invoiceIds.0"
         assert result.error()["reason"] == reason
     company = await api.organisation("ksat")
     not_agency = await api.run(
-        OPEN_CASE, as_="billing",
-        variables={"input": {"customerId": str(holder["id"]), "invoiceIds": [],
-                             "agencyId": str(company)}},
+        OPEN_CASE,
+        as_="billing",
+        variables={
+            "input": {"customerId": str(holder["id"]), "invoiceIds": [], "agencyId": str(company)}
+        },
     )
     assert not_agency.error()["field"] == "input.invoiceIds"
     assert await api.count("collection_case") == 0
@@ -154,25 +190,39 @@ async def test_security_deposit_recorded_and_returned(api: Api) -> None:
       returnSecurityDeposit(input: $input) { deposit { id status returnedOn } } }"""
     received = today() - timedelta(days=400)
     made = await api.run(
-        record, as_="billing",
-        variables={"input": {"customerId": str(holder["id"]), "amount": "200.00",
-                             "receivedOn": received.isoformat(), "reason": "payment defaults"}},
+        record,
+        as_="billing",
+        variables={
+            "input": {
+                "customerId": str(holder["id"]),
+                "amount": "200.00",
+                "receivedOn": received.isoformat(),
+                "reason": "payment defaults",
+            }
+        },
     )
     deposit = made.ok()["recordSecurityDeposit"]["deposit"]
     assert deposit["status"] == "HELD"
     early = await api.run(
-        give_back, as_="billing",
-        variables={"input": {"depositId": deposit["id"],
-                             "returnedOn": (received - timedelta(days=1)).isoformat()}},
+        give_back,
+        as_="billing",
+        variables={
+            "input": {
+                "depositId": deposit["id"],
+                "returnedOn": (received - timedelta(days=1)).isoformat(),
+            }
+        },
     )
     assert early.error()["field"] == "input.returnedOn"
     returned = await api.run(
-        give_back, as_="billing",
+        give_back,
+        as_="billing",
         variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
     )
     assert returned.ok()["returnSecurityDeposit"]["deposit"]["status"] == "RETURNED"
     twice = await api.run(
-        give_back, as_="billing",
+        give_back,
+        as_="billing",
         variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
     )
     assert twice.error()["reason"] == "not held"

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tests import factories
-from tests.test_mutations_harness import Api, api, today  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 OFFER = """
 mutation($input: CreateOfferInput!) {
@@ -55,8 +55,11 @@ async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
         ACCEPT,
         as_="customer_service",
         variables={
-            "input": {"offerId": offer_id, "startDate": today().isoformat(),
-                      "salesChannel": "PHONE"}
+            "input": {
+                "offerId": offer_id,
+                "startDate": today().isoformat(),
+                "salesChannel": "PHONE",
+            }
         },
     )
     payload = accepted.ok()["acceptOffer"]
@@ -66,8 +69,11 @@ async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
         ACCEPT,
         as_="customer_service",
         variables={
-            "input": {"offerId": offer_id, "startDate": today().isoformat(),
-                      "salesChannel": "PHONE"}
+            "input": {
+                "offerId": offer_id,
+                "startDate": today().isoformat(),
+                "salesChannel": "PHONE",
+            }
         },
     )
     assert again.error()["reason"] == "not open"
@@ -75,19 +81,26 @@ async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
     early = await api.run(
         TERMINATE,
         as_="customer_service",
-        variables={"input": {"contractId": contract_id,
-                             "endDate": (today() - timedelta(days=1)).isoformat()}},
+        variables={
+            "input": {
+                "contractId": contract_id,
+                "endDate": (today() - timedelta(days=1)).isoformat(),
+            }
+        },
     )
     assert early.error()["field"] == "input.endDate"
     end = today() + timedelta(days=30)
     ended = await api.run(
         TERMINATE,
         as_="customer_service",
-        variables={"input": {"contractId": contract_id, "endDate": end.isoformat(),
-                             "reason": "moving"}},
+        variables={
+            "input": {"contractId": contract_id, "endDate": end.isoformat(), "reason": "moving"}
+        },
     )
     assert ended.ok()["terminateContract"]["contract"] == {
-        "id": contract_id, "status": "TERMINATED", "endDate": end.isoformat()
+        "id": contract_id,
+        "status": "TERMINATED",
+        "endDate": end.isoformat(),
     }
     since = await api.owner.fetchval(
         "SELECT former_customer_since FROM customer WHERE id = $1", holder["id"]
@@ -135,8 +148,13 @@ async def test_expired_offer_cannot_be_accepted(api: Api) -> None:
     result = await api.run(
         ACCEPT,
         as_="customer_service",
-        variables={"input": {"offerId": str(offer["id"]), "startDate": today().isoformat(),
-                             "salesChannel": "WEB"}},
+        variables={
+            "input": {
+                "offerId": str(offer["id"]),
+                "startDate": today().isoformat(),
+                "salesChannel": "WEB",
+            }
+        },
     )
     assert result.error()["reason"] == "expired"
     assert await api.count("contract") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests import factories
-from tests.test_mutations_harness import Api, api  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
 mutation($input: CreateCustomerInput!) {
@@ -52,7 +52,7 @@ async def test_customer_service_creates_a_customer_with_history(api: Api) -> Non
     assert customer["lastName"] == "Mehiläinen"
     assert customer["phone"] == "+358447355230"
     assert payload["changeId"]
-    history = (await api.run(HISTORY, as_="customer_service", variables={"id": customer["id"]}))
+    history = await api.run(HISTORY, as_="customer_service", variables={"id": customer["id"]})
     entries = history.ok()["customer"]["history"]
     assert [e["action"] for e in entries] == ["CREATE"]
     fields = {c["fieldName"]: c["newValue"] for c in entries[0]["changes"]}
@@ -134,8 +134,9 @@ async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
         variables={"input": {"customerId": str(person["id"]), "email": "x@example.fi"}},
     )
     assert result.error()["field"] == "input.reason"
-    assert await api.owner.fetchval("SELECT email FROM customer WHERE id = $1", person["id"]) == (
-        person["email"]
+    assert (
+        await api.owner.fetchval("SELECT email FROM customer WHERE id = $1", person["id"])
+        == (person["email"])
     )
 
 
@@ -154,8 +155,9 @@ async def test_no_partial_write_when_one_field_is_bad(api: Api) -> None:
         },
     )
     assert result.error()["field"] == "input.postalCode"
-    row = await api.owner.fetchrow("SELECT email, postal_code FROM customer WHERE id = $1",
-                                   person["id"])
+    row = await api.owner.fetchrow(
+        "SELECT email, postal_code FROM customer WHERE id = $1", person["id"]
+    )
     assert (row["email"], row["postal_code"]) == (person["email"], "34800")
     assert await api.count("change_record") == 0
 
@@ -246,9 +248,7 @@ async def test_a_customer_outside_the_scope_is_not_found(api: Api) -> None:
     result = await api.run(
         UPDATE,
         as_="auditor",
-        variables={
-            "input": {"customerId": str(person["id"]), "email": "a@b.fi", "reason": "r"}
-        },
+        variables={"input": {"customerId": str(person["id"]), "email": "a@b.fi", "reason": "r"}},
     )
     assert result.error()["code"] == "FORBIDDEN"  # the auditor may not write contact data
     restricted = await factories.customer(api.owner, processing_restricted_at=date(2026, 1, 1))
@@ -299,8 +299,11 @@ async def test_rectification_answering_a_request(api: Api) -> None:
         UPDATE,
         as_="customer_service",
         variables={
-            "input": {"customerId": str(other["id"]), "postalCode": "33100",
-                      "requestId": request_id}
+            "input": {
+                "customerId": str(other["id"]),
+                "postalCode": "33100",
+                "requestId": request_id,
+            }
         },
     )
     assert wrong.error()["field"] == "input.requestId"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.test_mutations_harness import Api, api  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
 mutation($input: CreateProspectInput!) {
@@ -34,8 +34,12 @@ async def test_prospect_without_consent_is_refused_and_nothing_stored(api: Api) 
     empty_text = await api.run(
         CREATE,
         as_="marketing",
-        variables={"input": {**PROSPECT, "consent": {
-            "givenAt": datetime.now(UTC).isoformat(), "text": "  "}}},
+        variables={
+            "input": {
+                **PROSPECT,
+                "consent": {"givenAt": datetime.now(UTC).isoformat(), "text": "  "},
+            }
+        },
     )
     assert empty_text.error()["field"] == "input.consent.text"
     assert await api.count("prospect") == 0
@@ -45,9 +49,15 @@ async def test_withdrawing_consent_erases_the_prospect(api: Api) -> None:
     created = await api.run(
         CREATE,
         as_="marketing",
-        variables={"input": {**PROSPECT, "consent": {
-            "givenAt": datetime.now(UTC).isoformat(),
-            "text": "Saa lähettää markkinointia ja ottaa yhteyttä."}}},
+        variables={
+            "input": {
+                **PROSPECT,
+                "consent": {
+                    "givenAt": datetime.now(UTC).isoformat(),
+                    "text": "Saa lähettää markkinointia ja ottaa yhteyttä.",
+                },
+            }
+        },
     )
     prospect = created.ok()["createProspect"]["prospect"]
     assert prospect["consentExpiresOn"] is not None

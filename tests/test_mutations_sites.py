@@ -4,7 +4,7 @@ data of its assigned sites only."""
 from __future__ import annotations
 
 from tests import factories
-from tests.test_mutations_harness import Api, api  # noqa: F401
+from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
 mutation($input: CreateSiteInput!) {
@@ -126,9 +126,10 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
         variables={"input": {"siteId": str(assigned["id"]), "mainFuse": "3x27A", "reason": "x"}},
     )
     assert bad.error()["field"] == "input.mainFuse"
-    assert await api.owner.fetchval(
-        "SELECT main_fuse FROM site WHERE id = $1", assigned["id"]
-    ) == "3x35A"
+    assert (
+        await api.owner.fetchval("SELECT main_fuse FROM site WHERE id = $1", assigned["id"])
+        == "3x35A"
+    )
 
 
 async def test_negative_estimate_is_refused(api: Api) -> None:
@@ -138,8 +139,7 @@ async def test_negative_estimate_is_refused(api: Api) -> None:
         UPDATE,
         as_="customer_service",
         variables={
-            "input": {"siteId": str(place["id"]), "annualConsumptionEstimateKwh": -1,
-                      "reason": "x"}
+            "input": {"siteId": str(place["id"]), "annualConsumptionEstimateKwh": -1, "reason": "x"}
         },
     )
     assert result.error()["field"] == "input.annualConsumptionEstimateKwh"

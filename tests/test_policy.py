@@ -12,6 +12,7 @@ from server.authz.cli import diff
 from server.authz.decision import Access
 from server.authz.lint import personal_data_without_explicit_rule
 from server.authz.masks import MASKS
+from server.authz.oracle import CasbinOracle
 from server.authz.policy import PolicyError, load_policy
 from server.authz.store import PolicyStore
 from server.schema import catalogue
@@ -58,6 +59,11 @@ def enforcer() -> casbin.Enforcer:
     return casbin.Enforcer(str(POLICY_DIR / "model.conf"), str(POLICY_DIR / "policy.csv"))
 
 
+@pytest.fixture(scope="module")
+def oracle() -> CasbinOracle:
+    return CasbinOracle(POLICY_DIR)
+
+
 @pytest.mark.parametrize(("role", "purpose", "coordinate", "expected"), DECISIONS)
 def test_decision_table(policy, enforcer, role, purpose, coordinate, expected) -> None:  # type: ignore[no-untyped-def]
     assert policy.field_access([role], purpose, coordinate) is expected
@@ -71,22 +77,28 @@ def test_decision_table(policy, enforcer, role, purpose, coordinate, expected) -
     assert casbin_says is expected
 
 
-def test_compiled_table_agrees_with_casbin_everywhere(policy, enforcer) -> None:  # type: ignore[no-untyped-def]
+def test_compiled_table_agrees_with_casbin_everywhere(policy, oracle) -> None:  # type: ignore[no-untyped-def]
     """Every role x usable purpose x coordinate: the compiler and enforce() agree."""
     disagreements = []
     for role in policy.roles:
         for purpose in policy.role_purposes[role]:
+            grant = policy.grants[(role, purpose)]
             for coordinate in policy.catalogue.coordinates():
                 compiled = policy.field_access([role], purpose, coordinate)
-                if enforcer.enforce(role, coordinate, "read", purpose):
-                    direct = Access.READ
-                elif enforcer.enforce(role, coordinate, "mask", purpose):
-                    direct = Access.MASK
-                else:
-                    direct = Access.DENY
+                direct = oracle.access(role, coordinate, purpose)
                 if compiled is not direct:
                     disagreements.append((role, purpose, coordinate, compiled, direct))
+                writes = oracle.enforce(role, coordinate, "write", purpose)
+                if writes != (coordinate in grant.writes):
+                    disagreements.append((role, purpose, coordinate, "write", writes))
     assert disagreements == []
+
+
+def test_the_per_role_oracle_answers_as_the_full_enforcer(policy, enforcer, oracle) -> None:  # type: ignore[no-untyped-def]
+    for role, purpose, coordinate, _ in DECISIONS:
+        for action in ("read", "mask", "write"):
+            full = enforcer.enforce(role, coordinate, action, purpose)
+            assert oracle.enforce(role, coordinate, action, purpose) == full
 
 
 @pytest.mark.parametrize(("mask", "value", "masked"), MASK_EXAMPLES)
@@ -168,6 +180,12 @@ def test_a_failing_expectation_refuses_the_policy(tmp_path: Path) -> None:
         handle.write("marketing, marketing, Customer.personalIdentityCode, read\n")
     with pytest.raises(PolicyError, match="policy test failed"):
         load_policy(directory, catalogue())
+    with pytest.raises(PolicyError, match="policy test failed"):
+        load_policy(directory, catalogue(), cross_check=True)
+
+
+def test_expected_decisions_hold_in_casbin_too() -> None:
+    load_policy(POLICY_DIR, catalogue(), cross_check=True)
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,20 @@ class Seeded:
     conn: asyncpg.Connection
     summary: SeedSummary
     organisations_before: int  # rows a migration may have added; the seed reuses them
+    schema_before: list[str]
+
+
+SCHEMA_QUERY = """
+SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+UNION ALL
+SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+ORDER BY 1
+"""
+
+
+async def _schema(conn: asyncpg.Connection) -> list[str]:
+    return [row[0] for row in await conn.fetch(SCHEMA_QUERY)]
 
 
 async def _seeded_database(server_url: str, template: str) -> AsyncIterator[Seeded]:
@@ -89,8 +103,9 @@ async def _seeded_database(server_url: str, template: str) -> AsyncIterator[Seed
     conn = await asyncpg.connect(dbserver.with_database(server_url, name))
     try:
         before = await conn.fetchval("SELECT count(*) FROM organisation")
+        schema = await _schema(conn)
         summary = await seed_database(conn, customers=CUSTOMERS, seed=SEED, today=TODAY)
-        yield Seeded(conn, summary, before)
+        yield Seeded(conn, summary, before, schema)
     finally:
         await conn.close()
         await dbserver.drop_database(server_url, name)
@@ -156,6 +171,12 @@ async def test_summary_matches_the_tables(seeded: Seeded) -> None:
     assert seeded.summary.total == sum(counts.values())
     text = str(seeded.summary)
     assert "customers" in text and f"{CUSTOMERS:,}" in text and "total" in text
+
+
+async def test_constraints_and_indexes_are_as_migrated(seeded: Seeded) -> None:
+    """The loader drops foreign keys and primary keys around big COPYs: all are back."""
+    assert await _schema(seeded.conn) == seeded.schema_before
+    assert any("consumption_pkey PRIMARY KEY" in line for line in seeded.schema_before)
 
 
 async def test_number_sequences_continue_after_the_seeded_numbers(seeded: Seeded) -> None:

@@ -11,14 +11,15 @@
 --   * Append-only: the runtime role rekisteri_app may only INSERT; BEFORE UPDATE/DELETE
 --     row triggers and BEFORE TRUNCATE statement triggers refuse changes even from the
 --     owner or a superuser (who can still disable triggers: sealing makes that visible).
---   * Every row carries row_hash = SHA-256 of a canonical text of the row, computed by a
+--   * Every row carries row_hash = SHA-256 of a canonical encoding of the row, set by a
 --     BEFORE INSERT trigger with access_log_request_hash / access_log_object_hash, so
 --     `rekisteri audit verify` recomputes it in SQL in exactly the same way.
---   * The trigger takes the transaction id (xid) before the position (seq) from one
---     sequence shared by both tables. Every row with seq <= S therefore belongs to a
---     transaction whose id is below any transaction id taken after S was read; once
---     those transactions are over, the range up to S is final and can be sealed. No
---     request waits on a common lock for this.
+--   * Column defaults take the transaction id (xid) and then the position (seq) from one
+--     sequence shared by both tables; the runtime role may not supply seq, xid or
+--     row_hash (column-level INSERT rights). Every row with seq <= S therefore belongs
+--     to a transaction whose id is below any transaction id assigned after S was read;
+--     once those transactions are over, the range up to S is final and can be sealed.
+--     No request waits on a common lock for this.
 --   * The app role reads nothing directly: the auditor API and the sealer go through
 --     SECURITY DEFINER functions owned by the owner, granted EXECUTE to rekisteri_app.
 --
@@ -27,7 +28,8 @@
 CREATE SEQUENCE access_log_seq AS bigint MINVALUE 1 START 1 CACHE 1 NO CYCLE;
 
 CREATE TABLE access_log_request (
-    seq bigint NOT NULL,
+    -- The transaction id is taken before the position (the CASE is evaluated first).
+    seq bigint NOT NULL DEFAULT nextval(CASE WHEN pg_current_xact_id() IS NOT NULL THEN 'access_log_seq'::regclass END),
     at timestamptz NOT NULL,
     request_id uuid NOT NULL,
     event text NOT NULL CONSTRAINT access_log_request_event_format CHECK (event ~ '^[a-z][a-z_]{0,39}$'),
@@ -54,14 +56,15 @@ CREATE INDEX access_log_request_organisation_idx ON access_log_request (organisa
 CREATE INDEX access_log_request_purpose_idx ON access_log_request (purpose, seq);
 
 CREATE TABLE access_log_object (
-    seq bigint NOT NULL,
+    -- The transaction id is taken before the position (the CASE is evaluated first).
+    seq bigint NOT NULL DEFAULT nextval(CASE WHEN pg_current_xact_id() IS NOT NULL THEN 'access_log_seq'::regclass END),
     at timestamptz NOT NULL,
     request_id uuid NOT NULL,
     type_name text NOT NULL CONSTRAINT access_log_object_type_length CHECK (length(type_name) <= 100),
     object_id text NOT NULL CONSTRAINT access_log_object_id_length CHECK (length(object_id) <= 200),
     subject_customer_id uuid,
     subject_prospect_id uuid,
-    operation text NOT NULL CONSTRAINT access_log_object_operation_allowed CHECK (operation IN ('read', 'write')),
+    operation text NOT NULL CONSTRAINT access_log_object_operation_format CHECK (operation ~ '^[a-z][a-z_]{0,19}$'),
     fields_read text[] NOT NULL DEFAULT '{}',
     fields_masked text[] NOT NULL DEFAULT '{}',
     fields_denied text[] NOT NULL DEFAULT '{}',
@@ -76,41 +79,66 @@ CREATE INDEX access_log_object_customer_idx ON access_log_object (subject_custom
 CREATE INDEX access_log_object_prospect_idx ON access_log_object (subject_prospect_id, seq)
     WHERE subject_prospect_id IS NOT NULL;
 
--- Canonical row text: a record of explicitly converted values, so that its text form
--- depends on no setting (time zone, date style, float digits). `at` enters as
--- microseconds since the epoch; the table name keeps rows from moving between tables.
+-- Canonical row bytes: fixed-size values in their binary send form, text as its length in
+-- characters followed by its UTF-8 bytes, arrays as their text form likewise, NULLs with
+-- a marker. The encoding is injective and depends on no setting (time zone, date style,
+-- float digits, client encoding). The table name and a version come first, so that rows
+-- cannot move between tables. The functions are STABLE, not IMMUTABLE (convert_to is
+-- STABLE), so that PostgreSQL inlines them into the trigger and into `audit verify`.
+CREATE FUNCTION access_log_text_bytes(value text) RETURNS bytea
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(int4send(length(value)) || convert_to(value, 'UTF8'), '\xffffffff'::bytea)
+$$;
+
+CREATE FUNCTION access_log_uuid_bytes(value uuid) RETURNS bytea
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce('\x01'::bytea || uuid_send(value), '\x00'::bytea)
+$$;
+
 CREATE FUNCTION access_log_request_hash(
     p_seq bigint, p_at timestamptz, p_request_id uuid, p_event text, p_principal text,
     p_organisation text, p_roles text[], p_purpose text, p_client_address text,
     p_operation_name text, p_operation_type text, p_document_hash text,
     p_policy_version text, p_outcome text, p_duration_ms real, p_detail text, p_xid xid8
-) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT sha256(convert_to(ROW(
-        'access_log_request', p_seq, (extract(epoch FROM p_at) * 1000000)::bigint,
-        p_request_id, p_event, p_principal, p_organisation, p_roles, p_purpose,
-        p_client_address, p_operation_name, p_operation_type, p_document_hash,
-        p_policy_version, p_outcome, p_duration_ms::numeric, p_detail, p_xid
-    )::text, 'UTF8'))
+) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT sha256(
+        'access_log_request/1'::bytea
+        || int8send(p_seq) || timestamptz_send(p_at) || access_log_uuid_bytes(p_request_id)
+        || access_log_text_bytes(p_event) || access_log_text_bytes(p_principal)
+        || access_log_text_bytes(p_organisation)
+        || access_log_text_bytes(p_roles::text)
+        || access_log_text_bytes(p_purpose) || access_log_text_bytes(p_client_address)
+        || access_log_text_bytes(p_operation_name) || access_log_text_bytes(p_operation_type)
+        || access_log_text_bytes(p_document_hash) || access_log_text_bytes(p_policy_version)
+        || access_log_text_bytes(p_outcome)
+        || coalesce(float4send(p_duration_ms), '\xffffffff'::bytea)
+        || access_log_text_bytes(p_detail) || xid8send(p_xid)
+    )
 $$;
 
 CREATE FUNCTION access_log_object_hash(
     p_seq bigint, p_at timestamptz, p_request_id uuid, p_type_name text, p_object_id text,
     p_subject_customer_id uuid, p_subject_prospect_id uuid, p_operation text,
     p_fields_read text[], p_fields_masked text[], p_fields_denied text[], p_xid xid8
-) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT sha256(convert_to(ROW(
-        'access_log_object', p_seq, (extract(epoch FROM p_at) * 1000000)::bigint,
-        p_request_id, p_type_name, p_object_id, p_subject_customer_id, p_subject_prospect_id,
-        p_operation, p_fields_read, p_fields_masked, p_fields_denied, p_xid
-    )::text, 'UTF8'))
+) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT sha256(
+        'access_log_object/1'::bytea
+        || int8send(p_seq) || timestamptz_send(p_at) || access_log_uuid_bytes(p_request_id)
+        || access_log_text_bytes(p_type_name) || access_log_text_bytes(p_object_id)
+        || access_log_uuid_bytes(p_subject_customer_id)
+        || access_log_uuid_bytes(p_subject_prospect_id)
+        || access_log_text_bytes(p_operation)
+        || access_log_text_bytes(p_fields_read::text)
+        || access_log_text_bytes(p_fields_masked::text)
+        || access_log_text_bytes(p_fields_denied::text)
+        || xid8send(p_xid)
+    )
 $$;
 
--- BEFORE INSERT: transaction id first, then the position, then the hash. Values the
--- inserter supplied for these three columns are overwritten.
+-- BEFORE INSERT: the hash of the row as stored (after the defaults for seq and xid). A
+-- value the inserter supplied for row_hash is overwritten.
 CREATE FUNCTION access_log_request_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.xid := pg_current_xact_id();
-    NEW.seq := nextval('access_log_seq');
     NEW.row_hash := access_log_request_hash(
         NEW.seq, NEW.at, NEW.request_id, NEW.event, NEW.principal, NEW.organisation,
         NEW.roles, NEW.purpose, NEW.client_address, NEW.operation_name, NEW.operation_type,
@@ -122,8 +150,6 @@ $$;
 
 CREATE FUNCTION access_log_object_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.xid := pg_current_xact_id();
-    NEW.seq := nextval('access_log_seq');
     NEW.row_hash := access_log_object_hash(
         NEW.seq, NEW.at, NEW.request_id, NEW.type_name, NEW.object_id,
         NEW.subject_customer_id, NEW.subject_prospect_id, NEW.operation,
@@ -456,14 +482,23 @@ RETURNS TABLE (
 $$;
 
 -- ---------------------------------------------------------------------------------------
--- Rights. rekisteri_app: INSERT on the log tables (and on seals, for the in-app sealer),
--- the sequence for the stamp trigger, EXECUTE on the reading and sealing functions.
--- Nothing else, for it or for PUBLIC.
+-- Rights. rekisteri_app: INSERT on the log tables except the columns the database fills
+-- (seq, xid, row_hash), INSERT on seals (for the in-app sealer), the sequence for the
+-- seq default, EXECUTE on the reading and sealing functions. Nothing else, for it or for
+-- PUBLIC.
 -- ---------------------------------------------------------------------------------------
 REVOKE ALL ON access_log_request, access_log_object, access_log_seal, access_log_retention
     FROM PUBLIC, rekisteri_app;
 REVOKE ALL ON SEQUENCE access_log_seq FROM PUBLIC, rekisteri_app;
-GRANT INSERT ON access_log_request, access_log_object, access_log_seal TO rekisteri_app;
+GRANT INSERT (
+    at, request_id, event, principal, organisation, roles, purpose, client_address,
+    operation_name, operation_type, document_hash, policy_version, outcome, duration_ms, detail
+) ON access_log_request TO rekisteri_app;
+GRANT INSERT (
+    at, request_id, type_name, object_id, subject_customer_id, subject_prospect_id, operation,
+    fields_read, fields_masked, fields_denied
+) ON access_log_object TO rekisteri_app;
+GRANT INSERT ON access_log_seal TO rekisteri_app;
 GRANT USAGE ON SEQUENCE access_log_seq TO rekisteri_app;
 
 DO $$

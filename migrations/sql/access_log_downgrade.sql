@@ -19,4 +19,6 @@ DROP FUNCTION IF EXISTS access_log_object_stamp();
 DROP FUNCTION IF EXISTS access_log_request_stamp();
 DROP FUNCTION IF EXISTS access_log_object_hash(bigint, timestamptz, uuid, text, text, uuid, uuid, text, text[], text[], text[], xid8);
 DROP FUNCTION IF EXISTS access_log_request_hash(bigint, timestamptz, uuid, text, text, text, text[], text, text, text, text, text, text, text, real, text, xid8);
+DROP FUNCTION IF EXISTS access_log_uuid_bytes(uuid);
+DROP FUNCTION IF EXISTS access_log_text_bytes(text);
 DROP SEQUENCE IF EXISTS access_log_seq;

@@ -387,18 +387,27 @@ async def ensure_partitions(session: AsyncSession, months_ahead: int = 2) -> lis
 
 
 async def run_sealer(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """The app's background task: keep partitions ahead and seal every interval."""
+    """The app's background task: keep partitions ahead (hourly) and seal every interval.
+
+    Failures are logged and retried; they never reach requests, which keep writing to the
+    log whether or not it is sealed.
+    """
     interval = settings.audit_seal_interval_seconds
     partitions_checked = -PARTITION_CHECK_SECONDS
     failures = 0
     while True:
-        try:
-            if time.monotonic() - partitions_checked >= PARTITION_CHECK_SECONDS:
+        if time.monotonic() - partitions_checked >= PARTITION_CHECK_SECONDS:
+            try:
                 async with sessionmaker() as session, session.begin():
                     created = await ensure_partitions(session)
                 partitions_checked = time.monotonic()
                 if created:
                     log.info("access log partitions created: %s", ", ".join(created))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not create the access log's partitions ahead")
+        try:
             async with sessionmaker() as session, session.begin():
                 result = await seal_pending(
                     session=session, settings=settings, wait_seconds=min(5.0, interval)

@@ -4,13 +4,13 @@ The request row and every object row go to the database in a single INSERT ... S
 FROM unnest(...) (the request row rides along in a data-modifying WITH), in the caller's
 transaction. Any failure raises: the caller must then answer with an error and no data.
 The database stamps each row with its position, transaction id and hash; the runtime
-role cannot supply or read them.
+role can neither supply nor read them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -84,9 +84,19 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _field_list(names: Iterable[str]) -> str:
-    """Field names as one comma-separated string (GraphQL names contain no commas)."""
-    return ",".join(sorted(name.replace(",", "_") for name in names))
+def _field_lists() -> Callable[[Iterable[str]], str]:
+    """Field names as one sorted comma-separated string (GraphQL names contain no commas),
+    computed once per distinct set: the objects of one list share their field sets."""
+    known: dict[frozenset[str], str] = {}
+
+    def joined(names: Iterable[str]) -> str:
+        key = frozenset(names)
+        value = known.get(key)
+        if value is None:
+            value = known[key] = ",".join(sorted(name.replace(",", "_") for name in key))
+        return value
+
+    return joined
 
 
 def request_parameters(record: RequestRecord) -> dict[str, object]:
@@ -113,15 +123,16 @@ def object_parameters(objects: Sequence[ObjectAccess]) -> dict[str, list[object]
     """Parallel arrays, one element per object, for the unnest in WRITE_STATEMENT."""
     type_limit = LIMITS["type_name"]
     id_limit = LIMITS["object_id"]
+    fields = _field_lists()
     return {
         "type_names": [o.type_name[:type_limit] for o in objects],
         "object_ids": [o.object_id[:id_limit] for o in objects],
         "customer_ids": [o.subject_customer_id for o in objects],
         "prospect_ids": [o.subject_prospect_id for o in objects],
         "operations": [o.operation for o in objects],
-        "fields_read": [_field_list(o.fields_read) for o in objects],
-        "fields_masked": [_field_list(o.fields_masked) for o in objects],
-        "fields_denied": [_field_list(o.fields_denied) for o in objects],
+        "fields_read": [fields(o.fields_read) for o in objects],
+        "fields_masked": [fields(o.fields_masked) for o in objects],
+        "fields_denied": [fields(o.fields_denied) for o in objects],
     }
 
 

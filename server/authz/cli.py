@@ -15,10 +15,14 @@ from server.authz.policy import POLICY_FILES, CompiledPolicy, PolicyError, load_
 from server.settings import Settings
 
 
-def _load(settings: Settings, *, run_tests: bool = True) -> CompiledPolicy:
+def _load(
+    settings: Settings, *, run_tests: bool = True, cross_check: bool = False
+) -> CompiledPolicy:
     from server.schema import catalogue
 
-    return load_policy(settings.policy_dir, catalogue(), run_tests=run_tests)
+    return load_policy(
+        settings.policy_dir, catalogue(), run_tests=run_tests, cross_check=cross_check
+    )
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,7 +45,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        policy = _load(settings)
+        policy = _load(settings, cross_check=True)
     except PolicyError as exc:
         for problem in exc.problems:
             print(f"FAIL {problem}")

@@ -161,8 +161,17 @@ def _load_enforcer(directory: Path) -> casbin.Enforcer:
     return casbin.Enforcer(str(directory / "model.conf"), str(directory / "policy.csv"))
 
 
-def load_policy(directory: Path, catalogue: Catalogue, *, run_tests: bool = True) -> CompiledPolicy:
-    """Read, validate and compile the policy; raise PolicyError listing every problem."""
+def load_policy(
+    directory: Path,
+    catalogue: Catalogue,
+    *,
+    run_tests: bool = True,
+    cross_check: bool = False,
+) -> CompiledPolicy:
+    """Read, validate and compile the policy; raise PolicyError listing every problem.
+
+    `run_tests` checks the expected decisions in tests/ against the compiled table;
+    `cross_check` also asks Casbin itself (slower: `policy test` and the test suite do)."""
     version = policy_version(directory)
     problems: list[str] = []
     for name in POLICY_FILES:
@@ -213,7 +222,10 @@ def load_policy(directory: Path, catalogue: Catalogue, *, run_tests: bool = True
     if run_tests:
         from server.authz.policy_tests import run_policy_tests
 
-        failures = run_policy_tests(compiled, enforcer)
+        from server.authz.oracle import CasbinOracle
+
+        oracle = CasbinOracle(directory) if cross_check else None
+        failures = run_policy_tests(compiled, oracle)
         if failures:
             raise PolicyError([f"policy test failed: {f}" for f in failures])
     return compiled

@@ -139,6 +139,10 @@ ROW_SCOPES: dict[str, dict[str, Predicate]] = {
     "Invoice": {"all": everything, "collection_assigned": invoice_in_own_collection},
     "CollectionCase": {"all": everything, "own_agency": case_of_own_agency},
     "Prospect": {"all": everything},
+    # Records about the register rather than of it: whoever may see the type sees all rows.
+    "AccessLogEntry": {"all": everything},
+    "DataSubjectRequest": {"all": everything},
+    "Disclosure": {"all": everything},
 }
 
 

@@ -13,6 +13,19 @@ from server.authz.policy import Catalogue, CompiledPolicy, PolicyError, load_pol
 
 log = logging.getLogger(__name__)
 
+# Compiled policies by (folder, version): a policy is immutable data, so processes that
+# build several apps (tests, workers restarting) compile each version once.
+_COMPILED: dict[tuple[Path, str], CompiledPolicy] = {}
+
+
+def load_cached(directory: Path, catalogue: Catalogue) -> CompiledPolicy:
+    key = (directory.resolve(), policy_version(directory))
+    compiled = _COMPILED.get(key)
+    if compiled is None or compiled.catalogue is not catalogue:
+        compiled = load_policy(directory, catalogue)
+        _COMPILED[key] = compiled
+    return compiled
+
 
 @dataclass(frozen=True, slots=True)
 class ReloadFailure:
@@ -32,7 +45,7 @@ class PolicyStore:
     ) -> None:
         self.directory = directory
         self.catalogue = catalogue
-        self.current: CompiledPolicy = load_policy(directory, catalogue)
+        self.current: CompiledPolicy = load_cached(directory, catalogue)
         self.last_failure: ReloadFailure | None = None
         self._on_reload = on_reload
         self._seen_version = self.current.version
@@ -48,7 +61,7 @@ class PolicyStore:
             return False
         self._seen_version = version
         try:
-            compiled = load_policy(self.directory, self.catalogue)
+            compiled = load_cached(self.directory, self.catalogue)
         except PolicyError as exc:
             self._fail(version, exc.problems)
             return False

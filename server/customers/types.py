@@ -14,9 +14,10 @@ from server.graphql.fields import data, personal
 from server.graphql.shaping import related_list
 
 if TYPE_CHECKING:
+    from server.audit.types import AccessHistoryEntry
     from server.billing.types import CollectionCase, Invoice, SecurityDeposit
     from server.contracts.types import Contract
-    from server.rights.types import AccessEvent, CustomerChange
+    from server.rights.types import CustomerChange
     from server.sites.types import Site
 
 CustomerKindEnum = strawberry.enum(CustomerKind, description="Person or organisation.")
@@ -135,7 +136,7 @@ class Customer:
     )
     async def access_history(
         self, info: Info[Any, Any]
-    ) -> list[Annotated[AccessEvent, strawberry.lazy("server.rights.types")]] | None:
+    ) -> list[Annotated[AccessHistoryEntry, strawberry.lazy("server.audit.types")]] | None:
         from server.rights.types import customer_access_history
 
         return await customer_access_history(info, self.id)

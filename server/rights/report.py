@@ -216,7 +216,9 @@ async def customer_row(session: AsyncSession, customer_id: uuid.UUID) -> dict[st
 
 _MONTHLY = text(
     """
-    SELECT site_id, date_trunc('month', period_start, 'Europe/Helsinki')::date AS month,
+    SELECT site_id,
+           (date_trunc('month', period_start, 'Europe/Helsinki')
+            AT TIME ZONE 'Europe/Helsinki')::date AS month,
            sum(energy_kwh) AS energy_kwh, count(*) AS values_count
     FROM consumption WHERE site_id = ANY(:site_ids)
     GROUP BY site_id, 2 ORDER BY site_id, 2
@@ -598,7 +600,7 @@ async def build_report(
                     {
                         "name": "data_categories",
                         "label": label("data_categories", lang),
-                        "value": plain(entry.get("data_categories")),
+                        "value": _categories(entry.get("data_categories"), lang),
                     },
                 ],
             }
@@ -618,6 +620,37 @@ async def build_report(
         "sections": sections,
     }
     return document, touched
+
+
+CATEGORY_SECTIONS = {
+    "Customer": "customer",
+    "Site": "sites",
+    "ConsumptionPoint": "consumption",
+    "Contract": "contracts",
+    "Offer": "offers",
+    "Invoice": "invoices",
+    "InvoiceLine": "invoices",
+    "Payment": "payments",
+    "SecurityDeposit": "deposits",
+    "CollectionCase": "collection",
+    "Assignment": "assignments",
+    "Disclosure": "disclosures",
+    "DataSubjectRequest": "requests",
+    "CustomerChange": "history",
+    "FieldChange": "history",
+    "AccessHistoryEntry": "access",
+}
+
+
+def _categories(types: Any, language: str) -> list[str]:
+    """Kinds of data as the report's own section titles (Customer -> Basic data)."""
+    titles: list[str] = []
+    for type_name in types or []:
+        key = CATEGORY_SECTIONS.get(str(type_name))
+        title = section_title(key, language) if key else str(type_name)
+        if title not in titles:
+            titles.append(title)
+    return titles
 
 
 def _snake(name: str) -> str:

@@ -207,21 +207,37 @@ async def plan_retention(*, session: AsyncSession, rules: RetentionRules) -> Ret
         )
         .order_by(c.c.customer_number),
     )
-    for row in settled:
-        consumption = await session.scalar(
-            select(func.count())
-            .select_from(consumption_t)
-            .where(
-                consumption_t.c.site_id.in_(
-                    select(site_t.c.id).where(site_t.c.customer_id == row["id"])
-                )
+    ids = [row["id"] for row in settled]
+    consumption_counts: dict[uuid.UUID, int] = {}
+    offer_counts: dict[uuid.UUID, int] = {}
+    if ids:
+        consumption_counts = {
+            r["customer_id"]: r["n"]
+            for r in await _scalar_rows(
+                session,
+                select(site_t.c.customer_id, func.count().label("n"))
+                .join(consumption_t, consumption_t.c.site_id == site_t.c.id)
+                .where(site_t.c.customer_id.in_(ids))
+                .group_by(site_t.c.customer_id),
             )
-        )
-        offers = await session.scalar(
-            select(func.count()).select_from(offer_t).where(_deletable_offers(row["id"]))
-        )
+        }
+        offer_counts = {
+            r["customer_id"]: r["n"]
+            for r in await _scalar_rows(
+                session,
+                select(offer_t.c.customer_id, func.count().label("n"))
+                .where(_deletable_offers_of(ids))
+                .group_by(offer_t.c.customer_id),
+            )
+        }
+    for row in settled:
         plan.anonymise.append(
-            CustomerAction(row["id"], row["customer_number"], consumption or 0, offers or 0)
+            CustomerAction(
+                row["id"],
+                row["customer_number"],
+                consumption_counts.get(row["id"], 0),
+                offer_counts.get(row["id"], 0),
+            )
         )
 
     # Accounting records of customers anonymised now or before
@@ -278,8 +294,13 @@ async def plan_retention(*, session: AsyncSession, rules: RetentionRules) -> Ret
 
 
 def _deletable_offers(customer_id: uuid.UUID) -> Any:
+    return _deletable_offers_of([customer_id])
+
+
+def _deletable_offers_of(customer_ids: list[uuid.UUID]) -> Any:
+    """Offers of these customers that no contract was made from."""
     return (
-        (offer_t.c.customer_id == customer_id)
+        (offer_t.c.customer_id.in_(customer_ids))
         & (offer_t.c.status != "accepted")
         & (
             ~offer_t.c.id.in_(
@@ -331,7 +352,11 @@ async def _plan_vouchers(
             plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
     doomed = set(plan.invoices)
     links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for link in await _scalar_rows(session, select(case_invoice_t)):
+    subject_cases = select(case_t.c.id).where(case_t.c.customer_id.in_(subjects))
+    for link in await _scalar_rows(
+        session,
+        select(case_invoice_t).where(case_invoice_t.c.collection_case_id.in_(subject_cases)),
+    ):
         links[link["collection_case_id"]].add(link["invoice_id"])
     cases = await _scalar_rows(
         session,

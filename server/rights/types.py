@@ -10,7 +10,6 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-import server.rights.scopes  # noqa: F401  (registers the row scopes of these types)
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, personal
 from server.graphql.shaping import build, relation_allowed
@@ -25,6 +24,7 @@ from server.rights.models import (
 )
 
 if TYPE_CHECKING:
+    from server.audit.types import AccessHistoryEntry
     from server.customers.types import Customer
 
 ChangeActionEnum = strawberry.enum(ChangeAction, description="What kind of change it was.")
@@ -95,19 +95,6 @@ class CustomerChange:
                 }
             )
         return build(FieldChange, rows, ctx, info)
-
-
-@strawberry.type(
-    description="One request that accessed a customer's data, from the access log: when, "
-    "for which purpose and which kinds of data (not who)."
-)
-class AccessEvent:
-    id: strawberry.ID = strawberry.field(description="Position of the request in the log.")
-    customer_id: strawberry.Private[uuid.UUID]
-    at: datetime | None = data("When the data was accessed.")
-    purpose: str | None = data("Purpose of processing the access was made for.")
-    operations: list[str] | None = data("read, write or both.")
-    data_categories: list[str] | None = data("Kinds of data accessed (Customer, Site...).")
 
 
 @strawberry.type(description="A request from a data subject, tracked to its deadline.")
@@ -214,19 +201,19 @@ async def customer_history(
 
 async def customer_access_history(
     info: Info[RequestContext, Any], customer_id: Any
-) -> list[AccessEvent] | None:
-    from server.rights.access_log import access_events
+) -> list[AccessHistoryEntry] | None:
+    """`Customer.accessHistory`: the access log's own entries (dates, purposes, kinds of
+    data; never who), allowed or denied as a whole."""
+    from server.audit.queries import access_history
 
     ctx = info.context
     if not relation_allowed(ctx, "Customer", "accessHistory"):
         ctx.collector.denied_coordinates.add("Customer.accessHistory")
         return None
-    rows = await access_events(ctx, uuid.UUID(str(customer_id)))
-    return build(AccessEvent, rows, ctx, info)
+    return await access_history(ctx=ctx, customer_id=uuid.UUID(str(customer_id)), info=info)
 
 
 __all__ = [
-    "AccessEvent",
     "CustomerChange",
     "DataSubjectReport",
     "DataSubjectRequest",

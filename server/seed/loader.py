@@ -19,7 +19,9 @@ class SeedError(RuntimeError):
 
 # Tables with at least this many rows are loaded without their foreign keys, which
 # are added back (and so validated in one pass) right after the COPY: checking every
-# row through the FK trigger costs more than the COPY itself.
+# row through the FK trigger costs more than the COPY itself. The same goes for a
+# primary key that no foreign key references (consumption's): building its index once
+# after the COPY costs the server about half of maintaining it row by row.
 BULK_ROWS = 20_000
 
 
@@ -27,26 +29,30 @@ async def _copy(conn: asyncpg.Connection, table: TableRows) -> None:
     await conn.copy_records_to_table(table.table, records=table.rows, columns=list(table.columns))
 
 
-async def _copy_without_foreign_keys(conn: asyncpg.Connection, table: TableRows) -> None:
-    """COPY with the table's own foreign keys dropped and then re-created identically.
+async def _copy_without_constraints(conn: asyncpg.Connection, table: TableRows) -> None:
+    """COPY with the table's foreign keys (and unreferenced primary key) dropped.
 
-    The drop and the re-creation are in the caller's transaction: other sessions never
-    see the table without its constraints, and a failure restores them.
+    They are re-created identically (same names and definitions) right after, which
+    validates every row. The drop and the re-creation are in the caller's transaction:
+    other sessions never see the table without its constraints, and a failure
+    restores them.
     """
-    foreign_keys = await conn.fetch(
-        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
-        " WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname",
+    constraints = await conn.fetch(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c"
+        " WHERE c.conrelid = $1::regclass AND (c.contype = 'f' OR (c.contype = 'p'"
+        "  AND NOT EXISTS (SELECT 1 FROM pg_constraint r"
+        "   WHERE r.contype = 'f' AND r.confrelid = c.conrelid)))"
+        " ORDER BY c.contype DESC, c.conname",  # the primary key first when re-adding
         table.table,
     )
-    for fk in foreign_keys:
-        await conn.execute(
-            f"ALTER TABLE {_ident(table.table)} DROP CONSTRAINT {_ident(fk['conname'])}"
-        )
+    name = _ident(table.table)
+    for constraint in constraints:
+        await conn.execute(f"ALTER TABLE {name} DROP CONSTRAINT {_ident(constraint['conname'])}")
     await _copy(conn, table)
-    for fk in foreign_keys:
+    for constraint in constraints:
         await conn.execute(
-            f"ALTER TABLE {_ident(table.table)} ADD CONSTRAINT {_ident(fk['conname'])} "
-            f"{fk['definition']}"
+            f"ALTER TABLE {name} ADD CONSTRAINT {_ident(constraint['conname'])} "
+            f"{constraint['definition']}"
         )
 
 
@@ -63,7 +69,7 @@ async def load(conn: asyncpg.Connection, data: SeedData) -> None:
         if table.count == 0:
             continue
         if table.count >= BULK_ROWS:
-            await _copy_without_foreign_keys(conn, table)
+            await _copy_without_constraints(conn, table)
         else:
             await _copy(conn, table)
     for (table_name, column), highest in data.max_numbers.items():

@@ -1,0 +1,115 @@
+"""One-request GraphQL attacks fail, and refusals reveal nothing about the schema."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Users, gql
+
+GENERIC = "The query is not valid for this API."
+
+
+async def _errors(client: httpx.AsyncClient, users: Users, query: str) -> list[dict[str, object]]:
+    body = (await gql(client, query, as_="customer_service", users=users)).json()
+    assert body.get("data") is None
+    errors: list[dict[str, object]] = body["errors"]
+    return errors
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ customr { id } }",  # a typo would get a suggestion
+        "{ customers { edges { node { personalIdentityCod } } } }",
+        "{ customer { id } }",  # a missing argument names the argument and its type
+        "{ customers }",  # a missing selection names the type
+    ],
+)
+async def test_validation_errors_are_collapsed(
+    client: httpx.AsyncClient, users: Users, query: str
+) -> None:
+    errors = await _errors(client, users, query)
+    assert {e["message"] for e in errors} == {GENERIC}
+    assert "Did you mean" not in str(errors)
+    assert "Customer" not in str(errors)
+
+
+async def test_deep_queries_are_refused(client: httpx.AsyncClient, users: Users) -> None:
+    nested = "id"
+    for _ in range(6):  # depth 13, the limit is 10
+        nested = f"customer {{ sites {{ {nested} }} }}"
+    query = '{ site(id: "x") { ' + nested + " } }"
+    errors = await _errors(client, users, query)
+    assert errors[0]["message"] == GENERIC
+
+
+async def test_alias_overloading_is_refused(client: httpx.AsyncClient, users: Users) -> None:
+    aliases = " ".join(f'a{i}: customer(id: "{i}") {{ id }}' for i in range(16))
+    errors = await _errors(client, users, "{ " + aliases + " }")
+    assert errors[0]["message"] == GENERIC
+
+
+async def test_directive_overloading_is_refused(client: httpx.AsyncClient, users: Users) -> None:
+    directives = " ".join("@include(if: true)" for _ in range(21))
+    errors = await _errors(client, users, "{ __typename " + directives + " }")
+    assert errors[0]["message"] == GENERIC
+
+
+async def test_batched_requests_are_refused(client: httpx.AsyncClient, users: Users) -> None:
+    token = await users.token("customer_service")
+    response = await client.post(
+        "/graphql",
+        json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_csrf_friendly_content_types_are_refused(
+    client: httpx.AsyncClient, users: Users, content_type: str
+) -> None:
+    token = await users.token("customer_service")
+    response = await client.post(
+        "/graphql",
+        content='{"query": "{ __typename }"}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
+    assert response.status_code == 415
+
+
+async def test_introspection_can_be_switched_off(
+    app: object, client: httpx.AsyncClient, users: Users
+) -> None:
+    settings = app.state.settings  # type: ignore[attr-defined]
+    app.state.settings = settings.model_copy(update={"introspection": False})  # type: ignore[attr-defined]
+    try:
+        response = await gql(
+            client, "{ __schema { types { name } } }", as_="customer_service", users=users
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["message"] == GENERIC
+        typename = await gql(client, "{ __typename }", as_="customer_service", users=users)
+        assert typename.json()["data"] == {"__typename": "Query"}
+    finally:
+        app.state.settings = settings  # type: ignore[attr-defined]
+
+
+async def test_unexpected_errors_are_masked_with_a_correlation_id(
+    client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.customers.queries as queries
+
+    async def broken(**_: object) -> None:
+        raise RuntimeError("secret detail from deep inside")
+
+    monkeypatch.setattr(queries, "customer_page", broken)
+    body = (
+        await gql(client, "{ customers { edges { cursor } } }", as_="customer_service", users=users)
+    ).json()
+    assert "secret detail" not in str(body)
+    error = body["errors"][0]
+    assert error["message"] == "Internal error."
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["requestId"] == body["extensions"]["requestId"]
