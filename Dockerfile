@@ -14,6 +14,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     ENVIRONMENT=production \
     REKISTERI_HOME=/app
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system rekisteri && useradd --system --gid rekisteri --home /app rekisteri
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv

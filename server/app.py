@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +18,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from server import logsafety
-from server.authz.store import PolicyStore
+from server.authz.policy import CompiledPolicy
+from server.authz.store import PolicyStore, ReloadFailure
 from server.db.engine import create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
@@ -89,7 +92,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.policy_store = PolicyStore(settings.policy_dir, catalogue())
         tasks = [
             asyncio.create_task(
-                app.state.policy_store.watch(settings.policy_reload_interval_seconds)
+                app.state.policy_store.watch(
+                    settings.policy_reload_interval_seconds,
+                    record=lambda compiled, failure: record_policy_reload(
+                        app.state.sessionmaker, compiled, failure
+                    ),
+                )
             )
         ]
         tasks.extend(_background_tasks(app, settings))
@@ -109,6 +117,43 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *_identity_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def record_policy_reload(
+    sessionmaker: Any, compiled: CompiledPolicy | None, failure: ReloadFailure | None
+) -> None:
+    """A policy swap, or a rejected edit, goes to the access log like any other event."""
+    from server.audit.records import EventKind, Outcome, RequestRecord
+    from server.audit.service import write_event
+
+    if compiled is not None:
+        version, outcome, detail = compiled.version, Outcome.OK, "policy loaded"
+    else:
+        assert failure is not None
+        version, outcome = failure.version, Outcome.ERROR
+        detail = "policy rejected, last good kept: " + "; ".join(failure.problems)[:1500]
+    entry = RequestRecord(
+        request_id=uuid.uuid4(),
+        at=datetime.now(UTC),
+        event=EventKind.POLICY_RELOAD,
+        principal=None,
+        organisation=None,
+        roles=(),
+        purpose=None,
+        client_address=None,
+        operation_name=None,
+        operation_type=None,
+        document_hash=None,
+        policy_version=version,
+        outcome=outcome,
+        duration_ms=0.0,
+        detail=detail,
+    )
+    try:
+        async with sessionmaker() as session, session.begin():
+            await write_event(session, entry)
+    except Exception:
+        log.exception("could not record a policy reload in the access log")
 
 
 def _identity_routes() -> list[Route]:

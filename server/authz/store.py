@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +84,20 @@ class PolicyStore:
         if self._on_reload:
             self._on_reload(None, failure)
 
-    async def watch(self, interval: float) -> None:
+    async def watch(
+        self,
+        interval: float,
+        record: Callable[[CompiledPolicy | None, ReloadFailure | None], Awaitable[None]]
+        | None = None,
+    ) -> None:
+        """Poll the files; report every swap and every rejected version to `record`."""
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.reload_if_changed)
+            failure_before = self.last_failure
+            swapped = await asyncio.to_thread(self.reload_if_changed)
+            if record is None:
+                continue
+            if swapped:
+                await record(self.current, None)
+            elif self.last_failure is not None and self.last_failure is not failure_before:
+                await record(None, self.last_failure)

@@ -137,9 +137,9 @@ class Customer:
     async def access_history(
         self, info: Info[Any, Any]
     ) -> list[Annotated[AccessHistoryEntry, strawberry.lazy("server.audit.types")]] | None:
-        from server.rights.types import customer_access_history
+        from server.audit.queries import customer_access_history
 
-        return await customer_access_history(info, self.id)
+        return await customer_access_history(self, info)
 
 
 @strawberry.input(description="Search filters of the customer-service screen.")

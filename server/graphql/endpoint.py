@@ -7,6 +7,7 @@ request's reads and writes. If it cannot be committed, the caller gets an error 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import time
 import uuid
@@ -45,22 +46,25 @@ def _errors_only(status: int, code: ErrorCode, message: str, request_id: uuid.UU
     return json_response(body, status)
 
 
-def document_hash(query: str) -> str:
-    return hashlib.sha256(query.encode()).hexdigest()
+def document_hash(query: str, key: str) -> str:
+    """Keyed, so that a value written literally into a query cannot be guessed back."""
+    return hmac.new(key.encode(), query.encode(), hashlib.sha256).hexdigest()
 
 
-def operation_type(query: str, operation_name: str | None) -> str | None:
+def operation_of(query: str, operation_name: str | None) -> tuple[str | None, str | None]:
+    """(type, name) of the operation that will run: named, or the document's only one."""
     try:
         document = parse(query)
     except GraphQLSyntaxError:
-        return None
+        return None, operation_name
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode) and (
             operation_name is None
             or (definition.name is not None and definition.name.value == operation_name)
         ):
-            return definition.operation.value
-    return None
+            name = definition.name.value if definition.name else None
+            return definition.operation.value, name
+    return None, operation_name
 
 
 async def read_body(request: Request) -> dict[str, Any] | Response:
@@ -144,6 +148,8 @@ async def graphql_endpoint(request: Request) -> Response:
     operation_name = body.get("operationName")
     client = request.client.host if request.client else None
     policy = state.policy_store.current
+    requested_name = operation_name if isinstance(operation_name, str) else None
+    op_type, op_name = operation_of(query, requested_name)
 
     def record(
         outcome: Outcome, principal: Principal | None, purpose: str | None, detail: str | None
@@ -157,9 +163,9 @@ async def graphql_endpoint(request: Request) -> Response:
             roles=principal.roles if principal else (),
             purpose=purpose,
             client_address=client,
-            operation_name=operation_name if isinstance(operation_name, str) else None,
-            operation_type=operation_type(query, operation_name),
-            document_hash=document_hash(query),
+            operation_name=op_name,
+            operation_type=op_type,
+            document_hash=document_hash(query, settings.secret_key),
             policy_version=policy.version,
             outcome=outcome,
             duration_ms=(time.perf_counter() - started) * 1000,
@@ -203,13 +209,13 @@ async def graphql_endpoint(request: Request) -> Response:
                 client_address=client,
                 collector=AccessCollector(),
             )
-            is_mutation = operation_type(query, operation_name) == OperationType.MUTATION.value
+            is_mutation = op_type == OperationType.MUTATION.value
             savepoint = await session.begin_nested() if is_mutation else None
             result = await state.schema.execute(
                 query,
                 variable_values=body.get("variables"),
                 context_value=ctx,
-                operation_name=operation_name if isinstance(operation_name, str) else None,
+                operation_name=requested_name,
             )
             if savepoint is not None:
                 # A mutation that reported any error writes nothing; its log record stays.

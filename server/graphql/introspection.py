@@ -61,12 +61,25 @@ def _prune_fields(graphql_type: dict[str, Any], hidden: set[str], access: Access
     graphql_type["fields"] = kept
 
 
+def _can_write_anything(access: AccessView) -> bool:
+    return any(
+        grant.writes
+        for role in access.principal.roles
+        if (grant := access.policy.grants.get((role, access.purpose))) is not None
+    )
+
+
 def filter_introspection(data: dict[str, Any], access: AccessView) -> dict[str, Any]:
-    """Remove denied fields, types with nothing visible, and fields that lead to them."""
+    """Remove denied fields, types with nothing visible, and fields that lead to them.
+    Mutations are shown only to principals that may write something under the purpose."""
     schema = data.get("__schema")
     if isinstance(schema, dict) and isinstance(schema.get("types"), list):
         types: list[dict[str, Any]] = schema["types"]
         hidden = _hidden_types(types, access)
+        if not _can_write_anything(access):
+            hidden.add("Mutation")
+            if schema.get("mutationType") is not None:
+                schema["mutationType"] = None
         changed = True
         while changed:  # wrappers (edges, connections) of hidden types disappear too
             changed = False
@@ -81,7 +94,9 @@ def filter_introspection(data: dict[str, Any], access: AccessView) -> dict[str, 
     single = data.get("__type")
     if isinstance(single, dict):
         name = single.get("name") or ""
-        if is_policed(name) and _hidden_types([single], access):
+        if name == "Mutation" and not _can_write_anything(access):
+            data["__type"] = None
+        elif is_policed(name) and _hidden_types([single], access):
             data["__type"] = None
         else:
             _prune_fields(single, set(), access)

@@ -24,7 +24,6 @@ from server.rights.models import (
 )
 
 if TYPE_CHECKING:
-    from server.audit.types import AccessHistoryEntry
     from server.customers.types import Customer
 
 ChangeActionEnum = strawberry.enum(ChangeAction, description="What kind of change it was.")
@@ -199,26 +198,11 @@ async def customer_history(
     return build(CustomerChange, change_rows(rows), ctx, info)
 
 
-async def customer_access_history(
-    info: Info[RequestContext, Any], customer_id: Any
-) -> list[AccessHistoryEntry] | None:
-    """`Customer.accessHistory`: the access log's own entries (dates, purposes, kinds of
-    data; never who), allowed or denied as a whole."""
-    from server.audit.queries import access_history
-
-    ctx = info.context
-    if not relation_allowed(ctx, "Customer", "accessHistory"):
-        ctx.collector.denied_coordinates.add("Customer.accessHistory")
-        return None
-    return await access_history(ctx=ctx, customer_id=uuid.UUID(str(customer_id)), info=info)
-
-
 __all__ = [
     "CustomerChange",
     "DataSubjectReport",
     "DataSubjectRequest",
     "Disclosure",
     "FieldChange",
-    "customer_access_history",
     "customer_history",
 ]
