@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text

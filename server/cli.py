@@ -123,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from server.audit.cli import register as register_audit
     from server.identity.cli import register as register_identity
-
     from server.rights.cli import register as register_rights
 
     register_identity(commands)

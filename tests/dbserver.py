@@ -78,9 +78,7 @@ async def empty_tables(url: str) -> None:
               AND NOT c.relispartition AND c.relname <> 'alembic_version'
             """
         )
-        names = [
-            r["relname"] for r in tables if not r["relname"].startswith(APPEND_ONLY_PREFIXES)
-        ]
+        names = [r["relname"] for r in tables if not r["relname"].startswith(APPEND_ONLY_PREFIXES)]
         async with conn.transaction():
             # Foreign keys are not checked while deleting everything in one go.
             await conn.execute("SET LOCAL session_replication_role = replica")

@@ -20,7 +20,7 @@ SECRETS = [
 
 @pytest.mark.parametrize("secret", SECRETS)
 def test_redact_removes(secret: str) -> None:
-    line = f'duplicate key value violates unique constraint: Key (x)=({secret}) exists'
+    line = f"duplicate key value violates unique constraint: Key (x)=({secret}) exists"
     assert secret not in redact(line)
 
 

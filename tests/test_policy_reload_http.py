@@ -70,8 +70,11 @@ async def test_a_valid_edit_applies_and_a_broken_one_keeps_the_last_good_policy(
         return body["data"]["customers"]["edges"][0]["node"]["phone"]
 
     assert (await phone()) is not None
-    _edit(policy_dir, "p, marketing, Customer.phone, read, marketing, allow",
-          "p, marketing, Customer.phone, read, marketing, deny")
+    _edit(
+        policy_dir,
+        "p, marketing, Customer.phone, read, marketing, allow",
+        "p, marketing, Customer.phone, read, marketing, deny",
+    )
 
     async def phone_hidden() -> bool:
         return (await phone()) is None

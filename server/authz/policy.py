@@ -220,9 +220,8 @@ def load_policy(
         source_dir=directory,
     )
     if run_tests:
-        from server.authz.policy_tests import run_policy_tests
-
         from server.authz.oracle import CasbinOracle
+        from server.authz.policy_tests import run_policy_tests
 
         oracle = CasbinOracle(directory) if cross_check else None
         failures = run_policy_tests(compiled, oracle)

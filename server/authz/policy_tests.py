@@ -46,9 +46,9 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
         return f"{label}, but the role is unknown"
     if expected in ("use", "no_use"):
         got = purpose in policy.role_purposes.get(role, frozenset())
-        enforced = bool(enforcer.enforce(role, "purpose", "use", purpose))
+        usable = bool(enforcer.enforce(role, "purpose", "use", purpose))
         want = expected == "use"
-        return None if got == want == enforced else f"{label}, got {got} (casbin {enforced})"
+        return None if got == want == usable else f"{label}, got {got} (casbin {usable})"
     grant = policy.grants.get((role, purpose))
     if expected.startswith("rows:"):
         wanted = expected.removeprefix("rows:")
@@ -63,7 +63,7 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
             return None
         return f"{label}, got {got_write} (casbin {casbin_write})"
     compiled = policy.field_access([role], purpose, target)
-    enforced = enforcer.access(role, target, purpose)
+    enforced: Access = enforcer.access(role, target, purpose)
     if purpose not in policy.role_purposes.get(role, frozenset()):
         enforced = Access.DENY
     if compiled.label == expected == enforced.label:

@@ -96,7 +96,8 @@ def case_of_own_agency(env: ScopeEnv) -> ColumnElement[bool]:
 
 
 def contract_on_assigned_site(env: ScopeEnv) -> ColumnElement[bool]:
-    return _col(Contract, "site_id").in_(_site_ids_assigned(env))
+    condition: ColumnElement[bool] = _col(Contract, "site_id").in_(_site_ids_assigned(env))
+    return condition
 
 
 def everything(env: ScopeEnv) -> ColumnElement[bool]:
@@ -147,7 +148,8 @@ ROW_SCOPES: dict[str, dict[str, Predicate]] = {
 
 
 def prospect_consent_valid(env: ScopeEnv) -> ColumnElement[bool]:
-    return _col(Prospect, "consent_expires_on") >= env.today
+    condition: ColumnElement[bool] = _col(Prospect, "consent_expires_on") >= env.today
+    return condition
 
 
 def _lift_customer_filter(model: Any, name: str) -> Predicate:

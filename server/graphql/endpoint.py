@@ -120,8 +120,7 @@ def format_error(error: GraphQLError, request_id: uuid.UUID) -> dict[str, Any]:
     """Expected errors keep their message; anything else is masked with a correlation id."""
     code = (error.extensions or {}).get("code")
     if code in PUBLIC_CODES:
-        formatted: dict[str, Any] = error.formatted
-        return formatted
+        return dict(error.formatted)
     if error.original_error is None and error.path is None:
         # A validation error: collapsed so that it reveals no names of the schema.
         return error_payload(ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE)

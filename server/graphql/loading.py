@@ -36,7 +36,7 @@ def loader(
     if existing is None:
         existing = DataLoader(load_fn=load)
         ctx.loaders[name] = existing
-    return existing  # type: ignore[no-any-return]
+    return existing
 
 
 def children_loader(

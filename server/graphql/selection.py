@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -12,6 +13,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
+from graphql.pyutils import Path
 
 CONNECTION_PATH = ("edges", "node")
 
@@ -41,7 +43,7 @@ def _fields_of(
 
 
 def selected_field_names(
-    info: GraphQLResolveInfo, type_name: str, *, through: tuple[str, ...] = ()
+    info: GraphQLResolveInfo[Any], type_name: str, *, through: tuple[str, ...] = ()
 ) -> frozenset[str]:
     """Field names selected on `type_name` objects, optionally below a wrapper (edges.node)."""
     nodes: list[FieldNode] = list(info.field_nodes)
@@ -59,10 +61,10 @@ def selected_field_names(
     return frozenset(names)
 
 
-def path_key(info: GraphQLResolveInfo) -> tuple[str, ...]:
+def path_key(info: GraphQLResolveInfo[Any]) -> tuple[str, ...]:
     """The response path without list indices: the same for every item of a list."""
     keys: list[str] = []
-    node = info.path
+    node: Path | None = info.path
     while node is not None:
         if isinstance(node.key, str):
             keys.append(node.key)
@@ -79,7 +81,7 @@ class SelectionCache:
         self._cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
 
     def get(
-        self, info: GraphQLResolveInfo, type_name: str, through: tuple[str, ...] = ()
+        self, info: GraphQLResolveInfo[Any], type_name: str, through: tuple[str, ...] = ()
     ) -> frozenset[str]:
         key = (path_key(info), type_name)
         names = self._cache.get(key)

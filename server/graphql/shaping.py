@@ -8,7 +8,6 @@ the object, with the fields the query selected on it, for the access log.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,8 +42,18 @@ def _definition(cls: type[Any]) -> StrawberryObjectDefinition:
     return definition
 
 
-@functools.cache
+_SHAPES: dict[type[Any], TypeShape] = {}
+
+
 def shape_of(cls: type[Any]) -> TypeShape:
+    """The fields of a Strawberry type, split by how the policy applies (cached per type)."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _shape_of(cls)
+    return shape
+
+
+def _shape_of(cls: type[Any]) -> TypeShape:
     definition = _definition(cls)
     data: list[tuple[str, str]] = []
     relations: list[str] = []

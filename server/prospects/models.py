@@ -41,7 +41,7 @@ class Prospect(SQLModel, table=True):
     campaign: str = Field(default="", max_length=200)
     marketing_consent_at: datetime = Field(
         sa_type=DateTime(timezone=True),
-        nullable=False,  # type: ignore[call-overload]
+        nullable=False,
     )
     consent_text: str = Field(max_length=1000)
     consent_expires_on: date

@@ -113,7 +113,7 @@ def consumption_loader(ctx: RequestContext) -> Any:
             )
             for row in result.mappings():
                 key = ConsumptionKey(row["site_id"], start, end, resolution)
-                results[key].append(row)
+                results[key].append(dict(row))
         return [results.get(key, []) for key in keys]
 
     return loader(ctx, "consumption", load)

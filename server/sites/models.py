@@ -88,12 +88,12 @@ class Site(SQLModel, table=True):
     connected_on: date | None = None
     created_at: datetime = Field(
         default=None,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now(), "nullable": False},
     )
     updated_at: datetime = Field(
         default=None,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         sa_column_kwargs={"server_default": func.now(), "nullable": False},
     )
 
@@ -111,7 +111,7 @@ class Consumption(SQLModel, table=True):
 
     site_id: uuid.UUID = Field(foreign_key="site.id")
     resolution: str = Field(max_length=5)
-    period_start: datetime = Field(sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    period_start: datetime = Field(sa_type=DateTime(timezone=True))
     energy_kwh: Decimal = Field(sa_column=Column(Numeric(12, 3), nullable=False))
     quality: str = Field(
         default="measured", max_length=10, sa_column_kwargs={"server_default": "measured"}
