@@ -10,8 +10,8 @@ from strawberry.types import Info
 from server.billing.loaders import invoice_page, invoices_by_id
 from server.billing.types import Invoice, InvoiceStatusEnum
 from server.graphql.context import RequestContext
-from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
 
 
@@ -47,16 +47,8 @@ class BillingQuery:
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters.")] = None,
     ) -> Connection[Invoice]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            int_cursor(page.after[0])
-        if not ctx.access.can_see_rows("Invoice"):
+        page = open_page(ctx, first, after, type_name="Invoice")
+        if page is None:
             return Connection.empty()
         chosen = filter or InvoiceFilter()
         if chosen.status is not None or chosen.overdue is not None:

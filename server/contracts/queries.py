@@ -10,8 +10,8 @@ from strawberry.types import Info
 from server.contracts.loaders import contract_page
 from server.contracts.types import Contract, ContractStatusEnum
 from server.graphql.context import RequestContext
-from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build
 
 
@@ -38,16 +38,8 @@ class ContractQuery:
         ] = None,
     ) -> Connection[Contract]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            int_cursor(page.after[0])
-        if not ctx.access.can_see_rows("Contract"):
+        page = open_page(ctx, first, after, type_name="Contract")
+        if page is None:
             return Connection.empty()
         status = filter.status.value if filter and filter.status else None
         if status:

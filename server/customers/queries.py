@@ -10,8 +10,8 @@ from strawberry.types import Info
 from server.customers.loaders import customer_page, customers_by_id, filter_conditions
 from server.customers.types import Customer, CustomerFilter
 from server.graphql.context import RequestContext
-from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
 
 FILTER_COORDINATES = {
@@ -53,17 +53,8 @@ class CustomerQuery:
         ] = None,
     ) -> Connection[Customer]:
         ctx = info.context
-        settings = ctx.settings
-        page = page_request(
-            first,
-            after,
-            default=settings.default_page_size,
-            maximum=settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            int_cursor(page.after[0])
-        if not ctx.access.can_see_rows("Customer"):
+        page = open_page(ctx, first, after, type_name="Customer")
+        if page is None:
             return Connection.empty()
         chosen = filter or CustomerFilter()
         for argument, coordinate in FILTER_COORDINATES.items():

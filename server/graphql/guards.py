@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.relay import PageRequest, page_request
 
 
 def parse_id(value: str, *, field: str = "id") -> uuid.UUID | None:
@@ -46,3 +48,27 @@ def uuid_cursor(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as exc:
         raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc
+
+
+def open_page(
+    ctx: RequestContext,
+    first: int | None,
+    after: str | None,
+    *,
+    type_name: str,
+    cursor: Callable[[str], object] = int_cursor,
+) -> PageRequest | None:
+    """Checked paging arguments of a root connection; None when the principal may see no
+    rows of `type_name` (the connection is then empty, as if nothing existed)."""
+    page = page_request(
+        first,
+        after,
+        default=ctx.settings.default_page_size,
+        maximum=ctx.settings.max_page_size,
+        key_parts=1,
+    )
+    if page.after:
+        cursor(page.after[0])
+    if not ctx.access.can_see_rows(type_name):
+        return None
+    return page

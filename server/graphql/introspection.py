@@ -94,7 +94,9 @@ def filter_introspection(data: dict[str, Any], access: AccessView) -> dict[str, 
     single = data.get("__type")
     if isinstance(single, dict):
         name = single.get("name") or ""
-        if (name == "Mutation" and not _can_write_anything(access)) or (is_policed(name) and _hidden_types([single], access)):
+        if (name == "Mutation" and not _can_write_anything(access)) or (
+            is_policed(name) and _hidden_types([single], access)
+        ):
             data["__type"] = None
         else:
             _prune_fields(single, set(), access)

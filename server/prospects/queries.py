@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from server.graphql.context import RequestContext
-from server.graphql.guards import uuid_cursor
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, uuid_cursor
+from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build
 from server.prospects.loaders import prospect_page
 from server.prospects.types import Prospect
@@ -25,16 +25,8 @@ class ProspectQuery:
         after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
     ) -> Connection[Prospect]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            uuid_cursor(page.after[0])
-        if not ctx.access.can_see_rows("Prospect"):
+        page = open_page(ctx, first, after, type_name="Prospect", cursor=uuid_cursor)
+        if page is None:
             return Connection.empty()
         rows = await prospect_page(ctx=ctx, page=page)
         nodes = build(

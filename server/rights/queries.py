@@ -15,7 +15,7 @@ from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import int_cursor, parse_id, require_readable_for_filter
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
 from server.graphql.loading import fetch_rows
 from server.graphql.relay import Connection, make_connection, page_request
 from server.graphql.shaping import build, build_one
@@ -131,16 +131,8 @@ class RightsQuery:
         ] = None,
     ) -> Connection[DataSubjectRequest]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            int_cursor(page.after[0])
-        if not ctx.access.can_see_rows("DataSubjectRequest"):
+        page = open_page(ctx, first, after, type_name="DataSubjectRequest")
+        if page is None:
             return Connection.empty()
         chosen = filter or DataSubjectRequestFilter()
         statement = request_select(ctx.access.today).where(ctx.access.rows("DataSubjectRequest"))

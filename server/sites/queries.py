@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from server.graphql.context import RequestContext
-from server.graphql.guards import parse_id, require_readable_for_filter, uuid_cursor
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
+from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
 from server.sites.loaders import site_page, sites_by_id
 from server.sites.types import Site, SiteFilter
@@ -34,16 +34,8 @@ class SiteQuery:
         filter: Annotated[SiteFilter | None, strawberry.argument(description="Filters.")] = None,
     ) -> Connection[Site]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=1,
-        )
-        if page.after:
-            uuid_cursor(page.after[0])
-        if not ctx.access.can_see_rows("Site"):
+        page = open_page(ctx, first, after, type_name="Site", cursor=uuid_cursor)
+        if page is None:
             return Connection.empty()
         metering_point_id = filter.metering_point_id if filter else None
         if metering_point_id is not None:
