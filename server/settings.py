@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1)
     statement_timeout_ms: int = Field(default=5000, ge=100)
+    request_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="A GraphQL request running longer is cancelled (503)."
+    )
     pool_size: int = Field(default=10, ge=1)
     pool_timeout_seconds: float = Field(default=3.0, gt=0)
     introspection: bool | None = Field(

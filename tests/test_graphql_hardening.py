@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -113,3 +115,29 @@ async def test_unexpected_errors_are_masked_with_a_correlation_id(
     assert error["message"] == "Internal error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["requestId"] == body["extensions"]["requestId"]
+
+
+async def test_a_request_over_its_time_limit_is_cancelled_without_data(
+    app: Any, client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import server.customers.queries as queries
+
+    async def slow(**_: object) -> list[object]:
+        await asyncio.sleep(5)
+        return []
+
+    monkeypatch.setattr(queries, "customer_page", slow)
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"request_timeout_seconds": 0.3})
+    try:
+        response = await gql(
+            client, "{ customers { edges { cursor } } }", as_="customer_service", users=users
+        )
+    finally:
+        app.state.settings = settings
+    assert response.status_code == 503
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"

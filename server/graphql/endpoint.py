@@ -6,6 +6,7 @@ request's reads and writes. If it cannot be committed, the caller gets an error 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -198,7 +199,11 @@ async def graphql_endpoint(request: Request) -> Response:
 
     access = AccessView(policy, principal, purpose, _today())
     try:
-        async with state.sessionmaker() as session, session.begin():
+        async with (
+            asyncio.timeout(settings.request_timeout_seconds),
+            state.sessionmaker() as session,
+            session.begin(),
+        ):
             ctx = RequestContext(
                 settings=settings,
                 session=session,
@@ -227,8 +232,14 @@ async def graphql_endpoint(request: Request) -> Response:
             await write_access_log(
                 session, record(outcome, principal, purpose, None), ctx.collector.objects
             )
-    except Exception:
+    except Exception as exc:
+        # Nothing of this request was committed: no data leaves. Its failure is recorded
+        # in a transaction of its own, if the log can be written at all.
+        reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
         log.exception("request %s failed before its access log was committed", request_id)
+        await _log_quietly(
+            state, write_event, record(Outcome.ERROR, principal, purpose, f"failed: {reason}")
+        )
         return _errors_only(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The request could not be completed.", request_id
         )
