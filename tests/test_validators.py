@@ -1,7 +1,7 @@
 """Tests for server.validators.
 
 The identifier examples are the verified ones of the domain fact sheet
-(/work/shared/reference/finnish-domain-facts.md, "Verified identifiers").
+(the Finnish domain fact sheet, "Verified identifiers").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ are ``uuid.UUID(int=rng.getrandbits(128), version=4)`` and every date is derived
 from ``today`` (no clock is read).
 
 Identifiers are computed here (check digits per
-``/work/shared/reference/finnish-domain-facts.md``) and every one is passed through
+the Finnish domain fact sheet) and every one is passed through
 `server.validators` before it is used, so an invalid identifier fails generation
 rather than the COPY. Invoice references come from `server.validators.make_reference`.
 
