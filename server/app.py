@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from strawberry.http.ides import get_graphql_ide_html
 
 from server import logsafety
 from server.authz.policy import CompiledPolicy
@@ -28,13 +29,6 @@ from server.schema import catalogue, schema
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-GRAPHIQL_PAGE = """<!doctype html>
-<html><head><title>rekisteri GraphiQL (development only)</title>
-<link rel="stylesheet" href="https://unpkg.com/graphiql/graphiql.min.css"></head>
-<body style="margin:0"><div id="graphiql" style="height:100vh"></div>
-<p>GraphiQL loads its scripts from a CDN; send an Authorization header and X-Purpose.</p>
-</body></html>"""
 
 
 async def healthz(request: Request) -> Response:
@@ -72,7 +66,8 @@ async def readyz(request: Request) -> Response:
 async def graphql_get(request: Request) -> Response:
     """GraphiQL in development; queries over GET are never executed."""
     if request.app.state.settings.is_development:
-        return HTMLResponse(GRAPHIQL_PAGE)
+        # Strawberry's GraphiQL page; set the Authorization and X-Purpose headers in it.
+        return HTMLResponse(get_graphql_ide_html("graphiql"))
     return json_response({"error": "method_not_allowed"}, 405, allow="POST")
 
 

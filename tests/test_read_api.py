@@ -232,3 +232,17 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok"
+
+
+async def test_graphiql_is_served_only_in_development(settings: Any) -> None:
+    from server.app import create_app
+    from server.settings import Environment
+
+    for environment, status in ((Environment.DEVELOPMENT, 200), (Environment.TEST, 405)):
+        app = create_app(settings.model_copy(update={"environment": environment}))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                response = await http.get("/graphql")
+        assert response.status_code == status
+        assert ("graphiql" in response.text.lower()) is (status == 200)
