@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from server.graphql.relay import decode_cursor
 from tests import factories
 from tests.conftest import Users, gql
 from tests.scenario import build_scenario
@@ -77,6 +78,8 @@ async def test_pages_follow_each_other_without_gaps(
             )
         )["customers"]
         seen.extend(edge["node"]["id"] for edge in page["edges"])
+        for edge in page["edges"]:  # a cursor carries the row's ID, not its sort value
+            assert decode_cursor(edge["cursor"], parts=1) == [edge["node"]["id"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]

@@ -17,7 +17,7 @@ from server.billing.models import (
 )
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows
-from server.graphql.relay import PageRequest
+from server.graphql.relay import PageRequest, after_row
 from server.organisations.models import Organisation
 
 invoice_table = Invoice.__table__  # type: ignore[attr-defined]
@@ -155,6 +155,8 @@ async def invoice_page(
     if customer_id:
         statement = statement.where(invoice_table.c.customer_id == customer_id)
     if page.after:
-        statement = statement.where(invoice_table.c.invoice_number < int(page.after[0]))
+        statement = statement.where(
+            invoice_table.c.invoice_number < after_row(invoice_table, "invoice_number", page)
+        )
     statement = statement.order_by(invoice_table.c.invoice_number.desc()).limit(page.first + 1)
     return await fetch_rows(ctx.session, statement)

@@ -10,7 +10,12 @@ from strawberry.types import Info
 from server.billing.loaders import invoice_page, invoices_by_id
 from server.billing.types import Invoice, InvoiceStatusEnum
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import (
+    open_page,
+    parse_id,
+    require_readable_for_filter,
+    uuid_cursor,
+)
 from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
 
@@ -47,7 +52,7 @@ class BillingQuery:
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters.")] = None,
     ) -> Connection[Invoice]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Invoice")
+        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Invoice")
         if page is None:
             return Connection.empty()
         chosen = filter or InvoiceFilter()
@@ -64,4 +69,4 @@ class BillingQuery:
             page=page,
         )
         nodes = build(Invoice, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["invoice_number"]])
+        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from server.contracts.models import Contract, Offer, Price, Product
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows
-from server.graphql.relay import PageRequest
+from server.graphql.relay import PageRequest, after_row
 
 contract_table = Contract.__table__  # type: ignore[attr-defined]
 product_table = Product.__table__  # type: ignore[attr-defined]
@@ -82,7 +82,9 @@ async def contract_page(
     if customer_id:
         statement = statement.where(contract_table.c.customer_id == customer_id)
     if page.after:
-        statement = statement.where(contract_table.c.contract_number > int(page.after[0]))
+        statement = statement.where(
+            contract_table.c.contract_number > after_row(contract_table, "contract_number", page)
+        )
     statement = statement.order_by(contract_table.c.contract_number).limit(page.first + 1)
     return await fetch_rows(ctx.session, statement)
 

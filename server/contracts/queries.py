@@ -10,7 +10,12 @@ from strawberry.types import Info
 from server.contracts.loaders import contract_page
 from server.contracts.types import Contract, ContractStatusEnum
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import (
+    open_page,
+    parse_id,
+    require_readable_for_filter,
+    uuid_cursor,
+)
 from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build
 
@@ -38,7 +43,7 @@ class ContractQuery:
         ] = None,
     ) -> Connection[Contract]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Contract")
+        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Contract")
         if page is None:
             return Connection.empty()
         status = filter.status.value if filter and filter.status else None
@@ -49,4 +54,4 @@ class ContractQuery:
             return Connection.empty()
         rows = await contract_page(ctx=ctx, status=status, customer_id=customer_id, page=page)
         nodes = build(Contract, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["contract_number"]])
+        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

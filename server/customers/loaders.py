@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, fetch_rows
-from server.graphql.relay import PageRequest
+from server.graphql.relay import PageRequest, after_row
 from server.sites.models import Site
 
 customer_table = Customer.__table__  # type: ignore[attr-defined]
@@ -84,6 +84,8 @@ async def customer_page(
     """One page in customer-number order, fetched with one statement (LIMIT first + 1)."""
     statement = select(customer_table).where(ctx.access.rows("Customer"), *conditions)
     if page.after:
-        statement = statement.where(tuple_(_c("customer_number")) > tuple_(int(page.after[0])))
+        statement = statement.where(
+            _c("customer_number") > after_row(customer_table, "customer_number", page)
+        )
     statement = statement.order_by(_c("customer_number")).limit(page.first + 1)
     return await fetch_rows(ctx.session, statement)

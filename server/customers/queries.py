@@ -10,7 +10,12 @@ from strawberry.types import Info
 from server.customers.loaders import customer_page, customers_by_id, filter_conditions
 from server.customers.types import Customer, CustomerFilter
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import (
+    open_page,
+    parse_id,
+    require_readable_for_filter,
+    uuid_cursor,
+)
 from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
 
@@ -53,7 +58,7 @@ class CustomerQuery:
         ] = None,
     ) -> Connection[Customer]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Customer")
+        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Customer")
         if page is None:
             return Connection.empty()
         chosen = filter or CustomerFilter()
@@ -73,4 +78,4 @@ class CustomerQuery:
         nodes = build(
             Customer, rows[: page.first], ctx, info, through=("edges", "node"), subject="id"
         )
-        return make_connection(nodes, rows, page, key=lambda row: [row["customer_number"]])
+        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
+from sqlalchemy import select
 
 from server.graphql.errors import UserInputError
 
@@ -72,6 +74,17 @@ def page_request(
             f"first must be between 0 and {maximum}", field="first", reason="out of range"
         )
     return PageRequest(size, decode_cursor(after, parts=key_parts) if after else None)
+
+
+def after_row(table: Any, column: str, after: PageRequest) -> Any:
+    """The sort value of the row a cursor points at. Cursors carry only the row's ID (which
+    the caller can see anyway), never a sort value the caller might not be allowed to read."""
+    assert after.after, "only for a page that continues after a cursor"
+    return (
+        select(table.c[column])
+        .where(table.c["id"] == uuid.UUID(after.after[0]))
+        .scalar_subquery()
+    )
 
 
 def make_connection(
