@@ -10,8 +10,10 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 MAX_DEPTH = 10
@@ -40,4 +42,7 @@ def schema_extensions() -> list[Callable[[], SchemaExtension]]:
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules([MaxDirectivesRule]),
+        # Front ends send the same documents again and again: parse and validate once.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]

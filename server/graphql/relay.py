@@ -81,9 +81,7 @@ def after_row(table: Any, column: str, after: PageRequest) -> Any:
     the caller can see anyway), never a sort value the caller might not be allowed to read."""
     assert after.after, "only for a page that continues after a cursor"
     return (
-        select(table.c[column])
-        .where(table.c["id"] == uuid.UUID(after.after[0]))
-        .scalar_subquery()
+        select(table.c[column]).where(table.c["id"] == uuid.UUID(after.after[0])).scalar_subquery()
     )
 
 
