@@ -1,12 +1,12 @@
 """Fixtures of the access-log tests: a migrated database of their own per test.
 
-The server is TEST_DATABASE_URL, else a local one on 127.0.0.1:5432 if it answers, else
-the embedded server. One migrated template per session; every test gets a fresh copy,
+The server is TEST_DATABASE_URL, else the embedded server. One migrated template per session; every test gets a fresh copy,
 since these tests revoke rights, disable triggers and tamper with rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import uuid
@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -24,37 +23,20 @@ from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
-from server.settings import PROJECT_ROOT, Environment, Settings
+from server.settings import Environment, Settings
+from tests import dbserver
 
-LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SEAL_KEY = "audit-test-seal-key-0123456789abcdef-0123456789"
 SECRET = "audit-test-secret-0123456789abcdef-0123456789"
 
 
-async def _answers(url: str) -> bool:
-    try:
-        conn = await asyncpg.connect(url, timeout=2)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await conn.close()
-    return True
-
-
 async def audit_server_url() -> str:
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        return configured
-    if await _answers(LOCAL_SERVER):
-        return LOCAL_SERVER
-    from server.db.embedded import embedded_database_url
-
-    data_dir = Path(os.environ.get("TEST_EMBEDDED_DIR", PROJECT_ROOT / "var" / "test-pgdata"))
-    return embedded_database_url(data_dir, database="postgres")
+    """The test server: TEST_DATABASE_URL, or the embedded PostgreSQL (started in a thread,
+    because starting it runs an event loop of its own)."""
+    return await asyncio.to_thread(dbserver.server_url)
 
 
-def with_database(url: str, database: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{database}" + (f"?{query}" if query else "")
+with_database = dbserver.with_database
 
 
 async def _admin(url: str, statement: str) -> None:

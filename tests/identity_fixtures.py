@@ -1,18 +1,18 @@
 """Fixtures of the identity tests: one migrated database on a real PostgreSQL.
 
-The server is TEST_DATABASE_URL, else a local one on 127.0.0.1:5432 if it answers, else
+The server is TEST_DATABASE_URL, else
 the embedded server the other tests use. Tests share the database and keep apart by
 using their own usernames and client addresses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,9 +24,9 @@ from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
 from server.identity.service import create_user
-from server.settings import PROJECT_ROOT, Environment, Settings
+from server.settings import Environment, Settings
+from tests import dbserver
 
-LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "identity-test-secret-0123456789abcdef-0123456789"
 # Role names the tests invent; real ones come from the policy files.
 ROLES = frozenset({"clerk", "collector", "auditor"})
@@ -37,30 +37,13 @@ COMPANY = "ksat"
 SUBCONTRACTOR = "perinta-a"
 
 
-async def _answers(url: str) -> bool:
-    try:
-        conn = await asyncpg.connect(url, timeout=2)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await conn.close()
-    return True
-
-
 async def server_url() -> str:
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        return configured
-    if await _answers(LOCAL_SERVER):
-        return LOCAL_SERVER
-    from server.db.embedded import embedded_database_url
-
-    data_dir = Path(os.environ.get("TEST_EMBEDDED_DIR", PROJECT_ROOT / "var" / "test-pgdata"))
-    return embedded_database_url(data_dir, database="postgres")
+    """The test server: TEST_DATABASE_URL, or the embedded PostgreSQL (started in a thread,
+    because starting it runs an event loop of its own)."""
+    return await asyncio.to_thread(dbserver.server_url)
 
 
-def _with_database(url: str, database: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{database}" + (f"?{query}" if query else "")
+_with_database = dbserver.with_database
 
 
 @dataclass

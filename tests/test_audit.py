@@ -29,7 +29,7 @@ from server.audit.seal import (
 from server.audit.service import write_access_log, write_event
 from server.audit.verify import verify
 from server.db.session import StatementCounter, session_factory
-from tests import audit_fixtures
+from tests import audit_fixtures, dbserver
 from tests.audit_fixtures import AuditDb, customer_objects, request_record
 
 audit_template = audit_fixtures.audit_template
@@ -597,7 +597,7 @@ async def test_a_running_transaction_holds_sealing_back_only_in_its_own_database
     audit_db: AuditDb,
 ) -> None:
     # An open transaction with an id in another database does not block sealing.
-    other = await asyncpg.connect(audit_db.url.rsplit("/", 1)[0] + "/postgres")
+    other = await asyncpg.connect(dbserver.with_database(audit_db.url, "postgres"))
     open_here = await audit_db.raw()
     try:
         async with other.transaction():

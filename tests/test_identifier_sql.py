@@ -5,16 +5,14 @@ constraints, so the database must accept exactly the canonical values the
 Python validators return: fi_valid_x(v) is true iff validate_x(v) == v.
 
 The functions are created in a temporary schema inside a transaction that is
-rolled back, so the database is left as it was. The server is taken from
-TEST_DATABASE_URL (default: a local development server); the test is skipped
-when nothing listens there.
+rolled back, so the database is left as it was. The server is the test suite's
+(TEST_DATABASE_URL, or the embedded PostgreSQL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-import os
 import random
 import re
 import secrets
@@ -38,7 +36,6 @@ from server.validators import (
     validate_rf_reference,
 )
 
-DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SQL_FILE = Path(__file__).resolve().parents[1] / "migrations" / "sql" / "identifier_checks.sql"
 SEED = 20231219  # the day the first Y-sign code was issued
 RANDOM_CASES = 2000
@@ -248,9 +245,11 @@ def _python(function: str, value: str) -> str | None:
 # --------------------------------------------------------------------------
 
 
-async def _evaluate(cases: dict[str, list[str]]) -> tuple[dict[str, list[bool | None]], list[str]]:
+async def _evaluate(
+    cases: dict[str, list[str]], dsn: str
+) -> tuple[dict[str, list[bool | None]], list[str]]:
     """Run every fi_valid_* function over its cases (and over NULL) in a throwaway schema."""
-    conn = await asyncpg.connect(DSN, timeout=10)
+    conn = await asyncpg.connect(dsn, timeout=10)
     try:
         transaction = conn.transaction()
         await transaction.start()
@@ -286,12 +285,11 @@ async def _evaluate(cases: dict[str, list[str]]) -> tuple[dict[str, list[bool | 
 
 
 @pytest.fixture(scope="module")
-def sql_run() -> tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]]:
+def sql_run(
+    server_url: str,
+) -> tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]]:
     cases = {function: _cases(function) for function in VALIDATORS}
-    try:
-        results, described = asyncio.run(_evaluate(cases))
-    except (OSError, TimeoutError) as exc:  # nothing listening: connection refused or timed out
-        pytest.skip(f"no PostgreSQL at TEST_DATABASE_URL: {type(exc).__name__}")
+    results, described = asyncio.run(_evaluate(cases, server_url))
     return cases, results, described
 
 
