@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select
 from strawberry.types import Info
 
 from server.customers.models import Customer as CustomerRow
@@ -24,18 +24,20 @@ from server.graphql.errors import UserInputError
 from server.graphql.loading import Row
 from server.graphql.shaping import build_one
 from server.rights.guards import (
-    Actor,
     camel,
     fetch_one,
     given_fields,
     load_in_scope,
     payload,
-    record_write,
     require_reason,
     require_write,
     text_input,
 )
-from server.rights.history import record_change, request_of_customer
+from server.rights.history import (
+    request_of_customer,
+    update_with_history,
+    write_with_history,
+)
 from server.rights.models import ChangeAction, ChangedType
 from server.validators import (
     IdentifierError,
@@ -201,29 +203,23 @@ async def check_identity_code_free(
         )
 
 
-def _graphql_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {camel(name): value for name, value in values.items()}
-
-
 async def create_customer(
     *, ctx: RequestContext, values: Mapping[str, Any], reason: str | None
 ) -> tuple[uuid.UUID, uuid.UUID | None]:
     """Insert a validated customer and its creation entry in the history."""
     customer_id = uuid.uuid4()
     await ctx.session.execute(insert(customer_table).values(id=customer_id, **values))
-    change_id = await record_change(
-        session=ctx.session,
-        customer_id=customer_id,
+    change_id = await write_with_history(
+        ctx,
+        type_name="Customer",
         object_type=ChangedType.CUSTOMER,
+        customer_id=customer_id,
         object_id=customer_id,
         action=ChangeAction.CREATE,
-        old_values={},
-        new_values=_graphql_values(values),
-        actor=Actor.of(ctx),
+        old={},
+        new=values,
         reason=reason,
-        log_request_id=ctx.request_id,
     )
-    record_write(ctx, "Customer", customer_id, customer_id=customer_id, fields=values)
     return customer_id, change_id
 
 
@@ -236,30 +232,17 @@ async def update_customer(
     request_id: uuid.UUID | None,
 ) -> uuid.UUID | None:
     """Write the changed fields and keep the previous values in the history."""
-    customer_id: uuid.UUID = current["id"]
-    changed = {k: v for k, v in values.items() if current[k] != v}
-    if not changed:
-        return None
-    await ctx.session.execute(
-        update(customer_table)
-        .where(customer_table.c.id == customer_id)
-        .values(**changed, updated_at=func.now())
-    )
-    change_id = await record_change(
-        session=ctx.session,
-        customer_id=customer_id,
+    return await update_with_history(
+        ctx,
+        table=customer_table,
+        type_name="Customer",
         object_type=ChangedType.CUSTOMER,
-        object_id=customer_id,
-        action=ChangeAction.UPDATE,
-        old_values={camel(k): current[k] for k in changed},
-        new_values=_graphql_values(changed),
-        actor=Actor.of(ctx),
+        current=current,
+        customer_id=current["id"],
+        values=values,
         reason=reason,
         request_id=request_id,
-        log_request_id=ctx.request_id,
     )
-    record_write(ctx, "Customer", customer_id, customer_id=customer_id, fields=changed)
-    return change_id
 
 
 async def customer_result(

@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.loading import Row, children_loader
-from server.rights.guards import Actor, json_value, parse_uuid
+from server.rights.guards import Actor, camel, json_value, parse_uuid, record_write
 from server.rights.models import ChangeAction, ChangedType, ChangeRecord, DataSubjectRequest
 
 change_table = ChangeRecord.__table__  # type: ignore[attr-defined]
@@ -123,3 +123,67 @@ def change_rows(rows: list[Row]) -> list[dict[str, Any]]:
             }
         )
     return shaped
+
+
+async def write_with_history(
+    ctx: RequestContext,
+    *,
+    type_name: str,
+    object_type: ChangedType,
+    customer_id: uuid.UUID,
+    object_id: uuid.UUID,
+    action: ChangeAction,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    reason: str | None,
+    request_id: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """The history entry and the access-log record of a change already written."""
+    change_id = await record_change(
+        session=ctx.session,
+        customer_id=customer_id,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        old_values={camel(k): v for k, v in old.items()},
+        new_values={camel(k): v for k, v in new.items()},
+        actor=Actor.of(ctx),
+        reason=reason,
+        request_id=request_id,
+        log_request_id=ctx.request_id,
+    )
+    record_write(ctx, type_name, object_id, customer_id=customer_id, fields=new)
+    return change_id
+
+
+async def update_with_history(
+    ctx: RequestContext,
+    *,
+    table: Any,
+    type_name: str,
+    object_type: ChangedType,
+    current: Row,
+    customer_id: uuid.UUID,
+    values: Mapping[str, Any],
+    reason: str | None,
+    request_id: uuid.UUID | None,
+) -> uuid.UUID | None:
+    """Write the fields that change and keep their previous values in the history."""
+    changed = {k: v for k, v in values.items() if current[k] != v}
+    if not changed:
+        return None
+    await ctx.session.execute(
+        update(table).where(table.c.id == current["id"]).values(**changed, updated_at=func.now())
+    )
+    return await write_with_history(
+        ctx,
+        type_name=type_name,
+        object_type=object_type,
+        customer_id=customer_id,
+        object_id=current["id"],
+        action=ChangeAction.UPDATE,
+        old={k: current[k] for k in changed},
+        new=changed,
+        reason=reason,
+        request_id=request_id,
+    )

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select
 from strawberry.types import Info
 
 from server.customers.models import Customer as CustomerRow
@@ -25,7 +25,6 @@ from server.graphql.shaping import build_one
 from server.organisations.models import Organisation as OrganisationRow
 from server.rights.guards import (
     Actor,
-    camel,
     enum_value,
     fetch_one,
     given_fields,
@@ -38,10 +37,9 @@ from server.rights.guards import (
     require_write,
     text_input,
 )
-from server.rights.history import record_change, request_of_customer
+from server.rights.history import request_of_customer, update_with_history
 from server.rights.models import (
     OPEN_REQUEST_STATUSES,
-    ChangeAction,
     ChangedType,
     RequestStatus,
 )
@@ -178,27 +176,16 @@ async def change_customer_flags(
     request_id: uuid.UUID | None,
 ) -> uuid.UUID | None:
     """Set objection or restriction columns of a customer and keep the change in history."""
-    changed = {k: v for k, v in values.items() if current[k] != v}
-    if not changed:
-        return None
-    await ctx.session.execute(
-        update(customer_table)
-        .where(customer_table.c.id == current["id"])
-        .values(**changed, updated_at=func.now())
-    )
-    record_write(ctx, "Customer", current["id"], customer_id=current["id"], fields=changed)
-    return await record_change(
-        session=ctx.session,
-        customer_id=current["id"],
+    return await update_with_history(
+        ctx,
+        table=customer_table,
+        type_name="Customer",
         object_type=ChangedType.CUSTOMER,
-        object_id=current["id"],
-        action=ChangeAction.UPDATE,
-        old_values={camel(k): current[k] for k in changed},
-        new_values={camel(k): v for k, v in changed.items()},
-        actor=Actor.of(ctx),
+        current=current,
+        customer_id=current["id"],
+        values=values,
         reason=reason,
         request_id=request_id,
-        log_request_id=ctx.request_id,
     )
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select
 from strawberry.types import Info
 
 from server.customers.models import Customer as CustomerRow
@@ -18,18 +18,16 @@ from server.graphql.errors import UserInputError
 from server.graphql.loading import Row
 from server.graphql.shaping import build_one
 from server.rights.guards import (
-    Actor,
     camel,
     fetch_one,
     given_fields,
     load_in_scope,
     payload,
-    record_write,
     require_reason,
     require_write,
     text_input,
 )
-from server.rights.history import record_change, request_of_customer
+from server.rights.history import request_of_customer, update_with_history, write_with_history
 from server.rights.models import ChangeAction, ChangedType
 from server.sites.models import Site as SiteRow
 from server.sites.types import HeatingTypeEnum, HousingTypeEnum, OwnershipEnum, Site
@@ -184,19 +182,17 @@ async def create_site(
     await ctx.session.execute(
         insert(site_table).values(id=site_id, customer_id=customer_id, **values)
     )
-    change_id = await record_change(
-        session=ctx.session,
-        customer_id=customer_id,
+    change_id = await write_with_history(
+        ctx,
+        type_name="Site",
         object_type=ChangedType.SITE,
+        customer_id=customer_id,
         object_id=site_id,
         action=ChangeAction.CREATE,
-        old_values={},
-        new_values={camel(k): v for k, v in values.items()},
-        actor=Actor.of(ctx),
+        old={},
+        new=values,
         reason=reason,
-        log_request_id=ctx.request_id,
     )
-    record_write(ctx, "Site", site_id, customer_id=customer_id, fields=values)
     return site_id, change_id
 
 
@@ -208,29 +204,17 @@ async def update_site(
     reason: str | None,
     request_id: uuid.UUID | None,
 ) -> uuid.UUID | None:
-    changed = {k: v for k, v in values.items() if current[k] != v}
-    if not changed:
-        return None
-    await ctx.session.execute(
-        update(site_table)
-        .where(site_table.c.id == current["id"])
-        .values(**changed, updated_at=func.now())
-    )
-    change_id = await record_change(
-        session=ctx.session,
-        customer_id=current["customer_id"],
+    return await update_with_history(
+        ctx,
+        table=site_table,
+        type_name="Site",
         object_type=ChangedType.SITE,
-        object_id=current["id"],
-        action=ChangeAction.UPDATE,
-        old_values={camel(k): current[k] for k in changed},
-        new_values={camel(k): v for k, v in changed.items()},
-        actor=Actor.of(ctx),
+        current=current,
+        customer_id=current["customer_id"],
+        values=values,
         reason=reason,
         request_id=request_id,
-        log_request_id=ctx.request_id,
     )
-    record_write(ctx, "Site", current["id"], customer_id=current["customer_id"], fields=changed)
-    return change_id
 
 
 async def site_result(
