@@ -20,7 +20,7 @@ from server.audit.records import ObjectAccess, RequestRecord
 
 # A Finnish personal identity code anywhere in free text (operation names and details
 # come from clients or error messages): never stored.
-IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]", re.I)
+IDENTITY_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])", re.I)
 IDENTITY_CODE_REPLACEMENT = "[identity code removed]"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
