@@ -642,3 +642,13 @@ async def test_the_background_sealer_seals_as_it_goes(audit_db: AuditDb) -> None
             await task
     assert report.ok, report.summary()
     assert (report.sealed_rows, report.unsealed_rows) == (4, 0)
+
+
+def test_free_text_keeps_uuids_whole() -> None:
+    from server.audit.service import clean
+
+    shaped = "aa123456-7890-4abc-8def-0123456789ab"  # "123456-7890" has the shape of a code
+    assert clean(f"dsar export {shaped} json", 200, free_text=True) == (
+        f"dsar export {shaped} json"
+    )
+    assert "131052-308T" not in (clean(f"{shaped} 131052-308T", 200, free_text=True) or "")

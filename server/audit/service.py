@@ -20,7 +20,9 @@ from server.audit.records import ObjectAccess, RequestRecord
 
 # A Finnish personal identity code anywhere in free text (operation names and details
 # come from clients or error messages): never stored.
-IDENTITY_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])", re.I)
+IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]", re.I)
+# UUIDs (object and request IDs in details) can contain the same shape: they are kept.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 IDENTITY_CODE_REPLACEMENT = "[identity code removed]"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -76,8 +78,19 @@ def clean(value: str | None, limit: int, *, free_text: bool = False) -> str | No
         return None
     value = _UNPRINTABLE.sub("?", value)
     if free_text:
-        value = IDENTITY_CODE.sub(IDENTITY_CODE_REPLACEMENT, value)
+        value = _without_identity_codes(value)
     return value[:limit]
+
+
+def _without_identity_codes(value: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for match in UUID.finditer(value):
+        parts.append(IDENTITY_CODE.sub(IDENTITY_CODE_REPLACEMENT, value[position : match.start()]))
+        parts.append(match.group())
+        position = match.end()
+    parts.append(IDENTITY_CODE.sub(IDENTITY_CODE_REPLACEMENT, value[position:]))
+    return "".join(parts)
 
 
 def _utc(moment: datetime) -> datetime:
