@@ -160,4 +160,6 @@ def _identity_routes() -> list[Route]:
 def _background_tasks(app: Starlette, settings: Settings) -> list[asyncio.Task[None]]:
     from server.audit.seal import run_sealer
 
+    if not settings.audit_sealer:
+        return []
     return [asyncio.create_task(run_sealer(app.state.sessionmaker, settings))]

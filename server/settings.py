@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     policy_reload_interval_seconds: float = Field(default=2.0, gt=0)
     audit_seal_interval_seconds: float = Field(default=30.0, gt=0)
+    audit_sealer: bool = Field(
+        default=True, description="Run the background sealer in this process (one is enough)."
+    )
     audit_retention_months: int = Field(default=24, ge=1)
     login_failures_per_hour: int = Field(default=100, ge=1)
 
