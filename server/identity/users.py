@@ -108,45 +108,37 @@ async def create_user(
     return user
 
 
-async def disable_user(*, session: AsyncSession, username: str) -> int:
-    """Disable the user and revoke every session; returns how many sessions were live."""
-    user = await _existing(session, username)
+async def _save_and_revoke(session: AsyncSession, user: AppUser, event: AuthEventKind) -> int:
+    """Store a change to a user that ends every login, and record it."""
     now = utcnow()
-    user.active = False
     user.updated_at = now
     session.add(user)
     await session.flush()
     revoked = await revoke_sessions(session, user_id=user.id, now=now)
     await record_event(
         session,
-        AuthEventKind.USER_DISABLED,
+        event,
         principal_kind=PrincipalKind.USER,
         principal_id=user.id,
         detail=f"sessions_revoked={revoked}",
         at=now,
     )
     return revoked
+
+
+async def disable_user(*, session: AsyncSession, username: str) -> int:
+    """Disable the user and revoke every session; returns how many sessions were live."""
+    user = await _existing(session, username)
+    user.active = False
+    return await _save_and_revoke(session, user, AuthEventKind.USER_DISABLED)
 
 
 async def set_password(*, session: AsyncSession, username: str, password: str) -> int:
     """Set a new password and revoke every session; returns how many sessions were live."""
     user = await _existing(session, username)
     check_new_password(password, username=user.username)
-    now = utcnow()
     user.password_hash = await hash_password(password)
-    user.updated_at = now
-    session.add(user)
-    await session.flush()
-    revoked = await revoke_sessions(session, user_id=user.id, now=now)
-    await record_event(
-        session,
-        AuthEventKind.PASSWORD_CHANGED,
-        principal_kind=PrincipalKind.USER,
-        principal_id=user.id,
-        detail=f"sessions_revoked={revoked}",
-        at=now,
-    )
-    return revoked
+    return await _save_and_revoke(session, user, AuthEventKind.PASSWORD_CHANGED)
 
 
 async def set_roles(

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from strawberry.types import Info
 
 from server.customers.models import Customer as CustomerRow
-from server.customers.mutations import CustomerPayload, customer_result
+from server.customers.mutations import CustomerPayload, customer_result, update_customer
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.shaping import build_one
@@ -37,10 +37,9 @@ from server.rights.guards import (
     require_write,
     text_input,
 )
-from server.rights.history import request_of_customer, update_with_history
+from server.rights.history import request_of_customer
 from server.rights.models import (
     OPEN_REQUEST_STATUSES,
-    ChangedType,
     RequestStatus,
 )
 from server.rights.models import Disclosure as DisclosureRow
@@ -167,28 +166,6 @@ def _columns(kind: ObjectionKind) -> tuple[str, str]:
     return f"{kind.value}_objection_at", f"{kind.value}_objection_source"
 
 
-async def change_customer_flags(
-    *,
-    ctx: RequestContext,
-    current: Any,
-    values: dict[str, Any],
-    reason: str | None,
-    request_id: uuid.UUID | None,
-) -> uuid.UUID | None:
-    """Set objection or restriction columns of a customer and keep the change in history."""
-    return await update_with_history(
-        ctx,
-        table=customer_table,
-        type_name="Customer",
-        object_type=ChangedType.CUSTOMER,
-        current=current,
-        customer_id=current["id"],
-        values=values,
-        reason=reason,
-        request_id=request_id,
-    )
-
-
 def _change_id(value: uuid.UUID | None) -> strawberry.ID | None:
     return strawberry.ID(str(value)) if value else None
 
@@ -234,7 +211,7 @@ class RightsMutation:
         )
         change_id = None
         if current[at_column] is None:
-            change_id = await change_customer_flags(
+            change_id = await update_customer(
                 ctx=ctx,
                 current=current,
                 values={at_column: given_at, source_column: source},
@@ -262,7 +239,7 @@ class RightsMutation:
         request_id = await request_of_customer(
             ctx.session, _value(input.request_id), current["id"], field="input.requestId"
         )
-        change_id = await change_customer_flags(
+        change_id = await update_customer(
             ctx=ctx,
             current=current,
             values={at_column: None, source_column: None},
@@ -297,7 +274,7 @@ class RightsMutation:
             if (input.restricted)
             else None
         )
-        change_id = await change_customer_flags(
+        change_id = await update_customer(
             ctx=ctx,
             current=current,
             values={"processing_restricted_at": restricted_at},
