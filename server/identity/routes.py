@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +27,20 @@ MAX_BODY_BYTES = 4096
 MAX_FIELD_LENGTH = 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 INVALID_TOKEN_CHALLENGE = 'Bearer realm="rekisteri", error="invalid_token"'  # noqa: S105
+DATABASE_RETRY_AFTER = 5
+# What a database that refuses connections, was dropped, or times out raises: asyncpg's
+# connection errors arrive as OSError, pool timeouts as TimeoutError.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _json(payload: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -74,6 +94,40 @@ async def _credentials(request: Request) -> tuple[str, str] | Response:
 
 def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def _unavailable(request_id: uuid.UUID) -> Response:
+    """503 in the shape of the GraphQL endpoint's errors, with the ID to quote in support."""
+    body = {
+        "errors": [
+            {
+                "message": "The service is temporarily unavailable; try again shortly.",
+                "extensions": {"code": "SERVICE_UNAVAILABLE", "requestId": str(request_id)},
+            }
+        ]
+    }
+    return _json(body, 503, **{"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
+def _database_guarded(endpoint: Endpoint) -> Endpoint:
+    """Answer a JSON 503 with Retry-After, never a bare 500, when the database fails."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except DATABASE_ERRORS as exc:
+            request_id = uuid.uuid4()
+            # The exception's type only: its text can hold connection details.
+            log.error(
+                "request %s to %s failed: database unavailable (%s)",
+                request_id,
+                request.url.path,
+                type(exc).__name__,
+            )
+            return _unavailable(request_id)
+
+    return guarded
 
 
 def _refused(refusal: LoginRefusal) -> Response:
@@ -148,7 +202,7 @@ async def logout_endpoint(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/auth/token", token_endpoint, methods=["POST"]),
-        Route("/auth/refresh", refresh_endpoint, methods=["POST"]),
-        Route("/auth/logout", logout_endpoint, methods=["POST"]),
+        Route("/auth/token", _database_guarded(token_endpoint), methods=["POST"]),
+        Route("/auth/refresh", _database_guarded(refresh_endpoint), methods=["POST"]),
+        Route("/auth/logout", _database_guarded(logout_endpoint), methods=["POST"]),
     ]
