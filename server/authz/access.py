@@ -78,12 +78,20 @@ class AccessView:
     def can_see_rows(self, type_name: str) -> bool:
         return bool(self.scopes(type_name)[0])
 
+    def env(self) -> ScopeEnv:
+        """The values this request's row predicates compare with."""
+        return ScopeEnv(self.principal.organisation_id, self.today, self.purpose)
+
     def rows(self, type_name: str) -> ColumnElement[bool]:
         """The SQL predicate limiting `type_name` rows to what this principal may see."""
         predicate = self._rows.get(type_name)
         if predicate is None:
-            scopes, filters = self.scopes(type_name)
-            env = ScopeEnv(self.principal.organisation_id, self.today)
-            predicate = row_predicate(type_name, scopes, filters, env)
+            predicate = self.rows_with(type_name, self.env())
             self._rows[type_name] = predicate
         return predicate
+
+    def rows_with(self, type_name: str, env: ScopeEnv) -> ColumnElement[bool]:
+        """The same predicate as `rows`, over other values (e.g. bind parameters for SQL
+        built once and cached); the scopes and filters are this principal's and purpose's."""
+        scopes, filters = self.scopes(type_name)
+        return row_predicate(type_name, scopes, filters, env)

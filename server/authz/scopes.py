@@ -25,10 +25,16 @@ from server.sites.models import Site
 
 @dataclass(frozen=True, slots=True)
 class ScopeEnv:
-    """What a predicate may depend on: the caller's organisation and today's date."""
+    """What a predicate may depend on: the caller's organisation, today's date and the
+    purpose of the request.
 
-    organisation_id: uuid.UUID
-    today: date
+    Each value is used only inside SQL comparisons, never in Python logic, so a caller may
+    pass SQLAlchemy bind parameters instead of values (`bindparam("organisation_id")`, ...)
+    and build SQL once that is cached and executed with different values."""
+
+    organisation_id: uuid.UUID | ColumnElement[Any]
+    today: date | ColumnElement[Any]
+    purpose: str | ColumnElement[Any]
 
 
 Predicate = Callable[[ScopeEnv], ColumnElement[bool]]
@@ -39,8 +45,11 @@ def _col(model: Any, name: str) -> Any:
 
 
 def _assignment_valid(env: ScopeEnv) -> ColumnElement[bool]:
+    """An assignment to the caller's organisation, for the purpose of the request (an
+    assignment for marketing gives nothing under delivery), valid today and not revoked."""
     return and_(
         _col(Assignment, "organisation_id") == env.organisation_id,
+        _col(Assignment, "purpose") == env.purpose,
         _col(Assignment, "valid_from") <= env.today,
         or_(_col(Assignment, "valid_to").is_(None), _col(Assignment, "valid_to") >= env.today),
         _col(Assignment, "revoked_at").is_(None),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from server.billing.models import (
     CollectionCase,
@@ -16,8 +17,8 @@ from server.billing.models import (
     SecurityDeposit,
 )
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows
-from server.graphql.relay import PageRequest, after_row
+from server.graphql.loading import Row, by_id_loader, children_loader
+from server.graphql.relay import PageRequest, fetch_page
 from server.organisations.models import Organisation
 
 invoice_table = Invoice.__table__  # type: ignore[attr-defined]
@@ -135,6 +136,14 @@ def invoices_by_id(ctx: RequestContext) -> Any:
     return by_id_loader(ctx, "invoice_by_id", statement)
 
 
+def invoice_overdue(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
+    """Past due and unpaid on `today` (a value or a bind parameter)."""
+    return or_(
+        invoice_table.c.status == "overdue",
+        and_(invoice_table.c.status == "open", invoice_table.c.due_date < today),
+    )
+
+
 async def invoice_page(
     *,
     ctx: RequestContext,
@@ -143,20 +152,21 @@ async def invoice_page(
     customer_id: uuid.UUID | None,
     page: PageRequest,
 ) -> list[Row]:
-    statement = select(invoice_table).where(ctx.access.rows("Invoice"))
-    if status:
+    scope = ctx.access.rows("Invoice")
+    statement = select(invoice_table).where(scope)
+    if status is not None:
         statement = statement.where(invoice_table.c.status == status)
     if overdue is not None:
-        is_overdue = or_(
-            invoice_table.c.status == "overdue",
-            and_(invoice_table.c.status == "open", invoice_table.c.due_date < ctx.access.today),
-        )
+        is_overdue = invoice_overdue(ctx.access.today)
         statement = statement.where(is_overdue if overdue else ~is_overdue)
-    if customer_id:
+    if customer_id is not None:
         statement = statement.where(invoice_table.c.customer_id == customer_id)
-    if page.after:
-        statement = statement.where(
-            invoice_table.c.invoice_number < after_row(invoice_table, "invoice_number", page)
-        )
-    statement = statement.order_by(invoice_table.c.invoice_number.desc()).limit(page.first + 1)
-    return await fetch_rows(ctx.session, statement)
+    return await fetch_page(
+        ctx.session,
+        statement,
+        table=invoice_table,
+        sort_column="invoice_number",
+        page=page,
+        visible_predicate=scope,
+        descending=True,
+    )

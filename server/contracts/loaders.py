@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 
 from server.contracts.models import Contract, Offer, Price, Product
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows
-from server.graphql.relay import PageRequest, after_row
+from server.graphql.loading import Row, by_id_loader, children_loader
+from server.graphql.relay import PageRequest, fetch_page
 
 contract_table = Contract.__table__  # type: ignore[attr-defined]
 product_table = Product.__table__  # type: ignore[attr-defined]
@@ -76,17 +76,20 @@ def offers_by_customer(ctx: RequestContext) -> Any:
 async def contract_page(
     *, ctx: RequestContext, status: str | None, customer_id: uuid.UUID | None, page: PageRequest
 ) -> list[Row]:
-    statement = select(contract_table).where(ctx.access.rows("Contract"))
-    if status:
+    scope = ctx.access.rows("Contract")
+    statement = select(contract_table).where(scope)
+    if status is not None:
         statement = statement.where(contract_table.c.status == status)
-    if customer_id:
+    if customer_id is not None:
         statement = statement.where(contract_table.c.customer_id == customer_id)
-    if page.after:
-        statement = statement.where(
-            contract_table.c.contract_number > after_row(contract_table, "contract_number", page)
-        )
-    statement = statement.order_by(contract_table.c.contract_number).limit(page.first + 1)
-    return await fetch_rows(ctx.session, statement)
+    return await fetch_page(
+        ctx.session,
+        statement,
+        table=contract_table,
+        sort_column="contract_number",
+        page=page,
+        visible_predicate=scope,
+    )
 
 
 def contracts_by_id(ctx: RequestContext) -> Any:

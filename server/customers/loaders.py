@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeAlias, TypeVar, Union
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, exists, func, literal, or_, select
 
 from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, fetch_rows
-from server.graphql.relay import PageRequest, after_row
+from server.graphql.loading import Row, by_id_loader
+from server.graphql.relay import PageRequest, fetch_page
 from server.sites.models import Site
 
+T = TypeVar("T")
 customer_table = Customer.__table__  # type: ignore[attr-defined]
 _site: Any = Site.__table__.c  # type: ignore[attr-defined]
 _invoice: Any = Invoice.__table__.c  # type: ignore[attr-defined]
@@ -30,40 +33,66 @@ def customers_by_id(ctx: RequestContext) -> Any:
     return by_id_loader(ctx, "customer_by_id", statement)
 
 
+# A filter value: a Python value, a SQLAlchemy bind parameter (or any SQL expression), or
+# None for a filter not given.
+FilterValue: TypeAlias = Union[T, ColumnElement[Any], None]  # noqa: UP007
+
+
+def _text(value: str | ColumnElement[Any]) -> ColumnElement[Any]:
+    return value if isinstance(value, ColumnElement) else literal(value, String)
+
+
+def _like_pattern(value: str | ColumnElement[Any]) -> ColumnElement[Any]:
+    """'%' || lower(value) || '%' with LIKE's own wildcards escaped, computed in SQL."""
+    escaped = func.replace(
+        func.replace(func.replace(_text(value), "\\", "\\\\"), "%", "\\%"), "_", "\\_"
+    )
+    return literal("%", String).concat(func.lower(escaped, type_=String)).concat("%")
+
+
 def filter_conditions(
+    visible: Callable[[str], ColumnElement[bool]],
     *,
-    name: str | None,
-    customer_number: int | None,
-    personal_identity_code: str | None,
-    metering_point_id: str | None,
-    invoice_status: str | None,
-    overdue: bool | None,
-    today: Any,
+    name: FilterValue[str] = None,
+    customer_number: FilterValue[int] = None,
+    personal_identity_code: FilterValue[str] = None,
+    metering_point_id: FilterValue[str] = None,
+    invoice_status: FilterValue[str] = None,
+    overdue: FilterValue[bool] = None,
+    today: date | ColumnElement[Any],
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions for the customer-service search filters."""
+    """SQL conditions for the customer-service search filters.
+
+    `visible(TypeName)` is the row scope (normally `ctx.access.rows`): a filter that tests
+    other rows (sites, invoices) tests only those the principal may see, so a filter cannot
+    reveal facts outside the scope. Values are Python values or bind parameters; a value is
+    only used inside SQL, so the statement can be built once with bind parameters. None
+    leaves a filter out."""
     conditions: list[ColumnElement[bool]] = []
-    if name:
-        pattern = f"%{name.lower()}%"
+    if name is not None:
         full = func.lower(
-            func.concat_ws(" ", _c("first_name"), _c("last_name"), _c("organisation_name"))
+            func.concat_ws(" ", _c("first_name"), _c("last_name"), _c("organisation_name")),
+            type_=String,
         )
-        conditions.append(full.like(pattern))
+        conditions.append(full.like(_like_pattern(name), escape="\\"))
     if customer_number is not None:
         conditions.append(_c("customer_number") == customer_number)
-    if personal_identity_code:
+    if personal_identity_code is not None:
         conditions.append(_c("personal_identity_code") == personal_identity_code)
-    if metering_point_id:
+    if metering_point_id is not None:
         conditions.append(
             exists().where(
                 _site.customer_id == _c("id"),
                 _site.metering_point_id == metering_point_id,
+                visible("Site"),
             )
         )
-    if invoice_status:
+    if invoice_status is not None:
         conditions.append(
             exists().where(
                 _invoice.customer_id == _c("id"),
                 _invoice.status == invoice_status,
+                visible("Invoice"),
             )
         )
     if overdue is not None:
@@ -73,8 +102,12 @@ def filter_conditions(
                 _invoice.status == "overdue",
                 and_(_invoice.status == "open", _invoice.due_date < today),
             ),
+            visible("Invoice"),
         )
-        conditions.append(is_overdue if overdue else ~is_overdue)
+        if isinstance(overdue, bool):
+            conditions.append(is_overdue if overdue else ~is_overdue)
+        else:
+            conditions.append(is_overdue == overdue)
     return conditions
 
 
@@ -82,10 +115,12 @@ async def customer_page(
     *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
 ) -> list[Row]:
     """One page in customer-number order, fetched with one statement (LIMIT first + 1)."""
-    statement = select(customer_table).where(ctx.access.rows("Customer"), *conditions)
-    if page.after:
-        statement = statement.where(
-            _c("customer_number") > after_row(customer_table, "customer_number", page)
-        )
-    statement = statement.order_by(_c("customer_number")).limit(page.first + 1)
-    return await fetch_rows(ctx.session, statement)
+    scope = ctx.access.rows("Customer")
+    return await fetch_page(
+        ctx.session,
+        select(customer_table).where(scope, *conditions),
+        table=customer_table,
+        sort_column="customer_number",
+        page=page,
+        visible_predicate=scope,
+    )

@@ -66,10 +66,11 @@ class CustomerQuery:
             if getattr(chosen, argument) is not None:
                 require_readable_for_filter(ctx, coordinate, f"filter.{argument}")
         conditions = filter_conditions(
-            name=chosen.name,
+            ctx.access.rows,
+            name=chosen.name or None,
             customer_number=chosen.customer_number,
-            personal_identity_code=chosen.personal_identity_code,
-            metering_point_id=chosen.metering_point_id,
+            personal_identity_code=chosen.personal_identity_code or None,
+            metering_point_id=chosen.metering_point_id or None,
             invoice_status=chosen.invoice_status.value if chosen.invoice_status else None,
             overdue=chosen.overdue,
             today=ctx.access.today,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, exists, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.graphql.errors import UserInputError
 
@@ -76,13 +77,87 @@ def page_request(
     return PageRequest(size, decode_cursor(after, parts=key_parts) if after else None)
 
 
-def after_row(table: Any, column: str, after: PageRequest) -> Any:
-    """The sort value of the row a cursor points at. Cursors carry only the row's ID (which
-    the caller can see anyway), never a sort value the caller might not be allowed to read."""
-    assert after.after, "only for a page that continues after a cursor"
-    return (
-        select(table.c[column]).where(table.c["id"] == uuid.UUID(after.after[0])).scalar_subquery()
+def cursor_id(page: PageRequest) -> uuid.UUID:
+    """The row ID a page's cursor points at (cursors carry only row IDs, never a sort value
+    the caller might not be allowed to read)."""
+    assert page.after, "only for a page that continues after a cursor"
+    try:
+        return uuid.UUID(page.after[0])
+    except ValueError as exc:
+        raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc
+
+
+def _sort_columns(table: Any, sort_column: str | Sequence[str]) -> list[Any]:
+    names = [sort_column] if isinstance(sort_column, str) else list(sort_column)
+    return [table.c[name] for name in names]
+
+
+def after_condition(
+    table: Any,
+    sort_column: str | Sequence[str],
+    cursor_id: Any,
+    visible_predicate: ColumnElement[bool],
+    *,
+    descending: bool,
+) -> ColumnElement[bool]:
+    """Rows of `table` after the row `cursor_id` in the order of `sort_column` (one column
+    name, or several for a row comparison; the last should be unique).
+
+    The cursor's row is looked up under `visible_predicate`, the same row scope as the page
+    (normally `ctx.access.rows(TypeName)`): a cursor naming a row outside the scope, or an
+    unknown one, has no position and the condition matches nothing (see `check_cursor`).
+    `cursor_id` may be a value or a bind parameter."""
+    columns = _sort_columns(table, sort_column)
+    position = select(*columns).where(table.c["id"] == cursor_id, visible_predicate)
+    left: Any = columns[0] if len(columns) == 1 else tuple_(*columns)
+    right = position.scalar_subquery()
+    condition: ColumnElement[bool] = left < right if descending else left > right
+    return condition
+
+
+def cursor_visible(table: Any, cursor_id: Any, visible_predicate: ColumnElement[bool]) -> Any:
+    """EXISTS: the cursor's row is a row of `table` inside the scope."""
+    return exists().where(table.c["id"] == cursor_id, visible_predicate)
+
+
+async def check_cursor(
+    session: AsyncSession, table: Any, cursor_id: Any, visible_predicate: ColumnElement[bool]
+) -> None:
+    """After an empty page: was it empty because the cursor is outside the scope (or
+    unknown)? Then the cursor is refused, so it cannot be used to probe other rows."""
+    if not await session.scalar(select(cursor_visible(table, cursor_id, visible_predicate))):
+        raise UserInputError(
+            "Invalid cursor: it points at no row you can see", field="after", reason="unknown row"
+        )
+
+
+async def fetch_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    table: Any,
+    sort_column: str | Sequence[str],
+    page: PageRequest,
+    visible_predicate: ColumnElement[bool],
+    descending: bool = False,
+) -> list[Mapping[str, Any]]:
+    """One keyset page: `statement` (rows of `table` already limited by the scope and the
+    filters) continued after the cursor under the same scope, ordered by `sort_column` and
+    fetched with LIMIT first + 1 in one statement. An empty page after a cursor outside the
+    scope (or unknown) is refused with BAD_USER_INPUT on `after`."""
+    after = cursor_id(page) if page.after else None
+    if after is not None:
+        statement = statement.where(
+            after_condition(table, sort_column, after, visible_predicate, descending=descending)
+        )
+    columns = _sort_columns(table, sort_column)
+    statement = statement.order_by(*(c.desc() if descending else c for c in columns)).limit(
+        page.first + 1
     )
+    rows = list((await session.execute(statement)).mappings().all())
+    if after is not None and not rows:
+        await check_cursor(session, table, after, visible_predicate)
+    return rows
 
 
 def make_connection(

@@ -8,16 +8,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, select
 from strawberry.types import Info
 
 from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
-from server.graphql.loading import fetch_rows
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
+from server.graphql.relay import Connection, fetch_page, make_connection
 from server.graphql.shaping import build, build_one
 from server.rights.access_log import access_events
 from server.rights.models import Disclosure as DisclosureRow
@@ -131,11 +130,12 @@ class RightsQuery:
         ] = None,
     ) -> Connection[DataSubjectRequest]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="DataSubjectRequest")
+        page = open_page(ctx, first, after, type_name="DataSubjectRequest", cursor=uuid_cursor)
         if page is None:
             return Connection.empty()
         chosen = filter or DataSubjectRequestFilter()
-        statement = request_select(ctx.access.today).where(ctx.access.rows("DataSubjectRequest"))
+        scope = ctx.access.rows("DataSubjectRequest")
+        statement = request_select(ctx.access.today).where(scope)
         if chosen.overdue is not None:
             require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
             condition = overdue_condition(ctx.access.today)
@@ -151,12 +151,16 @@ class RightsQuery:
             if customer_id is None:
                 return Connection.empty()
             statement = statement.where(request_table.c.customer_id == customer_id)
-        if page.after:
-            statement = statement.where(request_table.c.request_number > int(page.after[0]))
-        statement = statement.order_by(request_table.c.request_number).limit(page.first + 1)
-        rows = await fetch_rows(ctx.session, statement)
+        rows = await fetch_page(
+            ctx.session,
+            statement,
+            table=request_table,
+            sort_column="request_number",
+            page=page,
+            visible_predicate=scope,
+        )
         nodes = build(DataSubjectRequest, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["request_number"]])
+        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
 
     @strawberry.field(
         description="The register of disclosures to authorities and energy companies, newest first."
@@ -172,16 +176,11 @@ class RightsQuery:
         ] = None,
     ) -> Connection[Disclosure]:
         ctx = info.context
-        page = page_request(
-            first,
-            after,
-            default=ctx.settings.default_page_size,
-            maximum=ctx.settings.max_page_size,
-            key_parts=2,
-        )
-        if not ctx.access.can_see_rows("Disclosure"):
+        page = open_page(ctx, first, after, type_name="Disclosure", cursor=uuid_cursor)
+        if page is None:
             return Connection.empty()
-        statement = disclosure_select().where(ctx.access.rows("Disclosure"))
+        scope = ctx.access.rows("Disclosure")
+        statement = disclosure_select().where(scope)
         if customer_id is not None:
             subject = parse_id(customer_id)
             if subject is None:
@@ -193,27 +192,22 @@ class RightsQuery:
                     )
                 )
             )
-        if page.after:
-            try:
-                position = (datetime.fromisoformat(page.after[0]).date(), uuid.UUID(page.after[1]))
-            except ValueError as exc:
-                raise UserInputError(
-                    "Invalid cursor", field="after", reason="not a cursor"
-                ) from exc
-            statement = statement.where(
-                tuple_(disclosure_table.c.disclosed_on, disclosure_table.c.id) < tuple_(*position)
+        rows = disclosure_rows(
+            await fetch_page(
+                ctx.session,
+                statement,
+                table=disclosure_table,
+                sort_column=("disclosed_on", "id"),
+                page=page,
+                visible_predicate=scope,
+                descending=True,
             )
-        statement = statement.order_by(
-            disclosure_table.c.disclosed_on.desc(), disclosure_table.c.id.desc()
-        ).limit(page.first + 1)
-        rows = disclosure_rows(await fetch_rows(ctx.session, statement))
+        )
         nodes = build(
             Disclosure, rows[: page.first], ctx, info, through=("edges", "node"), subject=None
         )
         log_disclosure_subjects(ctx, rows[: page.first])
-        return make_connection(
-            nodes, rows, page, key=lambda row: [row["disclosed_on"].isoformat(), row["id"]]
-        )
+        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
 
     @strawberry.field(
         description="The access report of one person (GDPR Art. 15) for the roles allowed "

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Select, select, text
 
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader, fetch_rows, loader
-from server.graphql.relay import PageRequest
+from server.graphql.loading import Row, by_id_loader, children_loader, loader
+from server.graphql.relay import PageRequest, fetch_page
 from server.sites.models import Site
 
 site_table = Site.__table__  # type: ignore[attr-defined]
@@ -43,13 +43,18 @@ def sites_by_id(ctx: RequestContext) -> Any:
 async def site_page(
     *, ctx: RequestContext, metering_point_id: str | None, page: PageRequest
 ) -> list[Row]:
-    statement = select(site_table).where(ctx.access.rows("Site"))
-    if metering_point_id:
+    scope = ctx.access.rows("Site")
+    statement = select(site_table).where(scope)
+    if metering_point_id is not None:
         statement = statement.where(_s("metering_point_id") == metering_point_id)
-    if page.after:
-        statement = statement.where(_s("id") > page.after[0])
-    statement = statement.order_by(_s("id")).limit(page.first + 1)
-    return await fetch_rows(ctx.session, statement)
+    return await fetch_page(
+        ctx.session,
+        statement,
+        table=site_table,
+        sort_column="id",
+        page=page,
+        visible_predicate=scope,
+    )
 
 
 @dataclass(frozen=True, slots=True)

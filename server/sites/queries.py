@@ -37,7 +37,7 @@ class SiteQuery:
         page = open_page(ctx, first, after, type_name="Site", cursor=uuid_cursor)
         if page is None:
             return Connection.empty()
-        metering_point_id = filter.metering_point_id if filter else None
+        metering_point_id = (filter.metering_point_id or None) if filter else None
         if metering_point_id is not None:
             require_readable_for_filter(ctx, "Site.meteringPointId", "filter.meteringPointId")
         rows = await site_page(ctx=ctx, metering_point_id=metering_point_id, page=page)
