@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Protocol
 
+from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
@@ -26,7 +28,18 @@ def require_id(value: str, *, field: str) -> uuid.UUID:
     return parsed
 
 
-def require_readable_for_filter(ctx: RequestContext, coordinate: str, argument: str) -> None:
+class HasAccess(Protocol):
+    """What a check needs of a request: its access view and purpose (a RequestContext, or
+    a planner's stand-in)."""
+
+    @property
+    def access(self) -> AccessView: ...
+
+    @property
+    def purpose(self) -> str: ...
+
+
+def require_readable_for_filter(ctx: HasAccess, coordinate: str, argument: str) -> None:
     """Filtering on a field reveals it, so it needs full read access to that field."""
     if ctx.access.field(coordinate) is not Access.READ:
         raise ForbiddenError(
