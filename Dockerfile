@@ -13,7 +13,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ENVIRONMENT=production \
-    REKISTERI_HOME=/app
+    REKISTERI_HOME=/app \
+    TRUSTED_PROXIES="" \
+    FORWARDED_ALLOW_IPS=""
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system rekisteri && useradd --system --gid rekisteri --home /app rekisteri
@@ -25,5 +27,8 @@ COPY --chown=root:root policies ./policies
 COPY --chown=root:root schema.graphql pyproject.toml ./
 USER rekisteri
 EXPOSE 8000
-# DATABASE_URL (owner role, for migrations) and SECRET_KEY / AUDIT_SEAL_KEY must be given.
+# DATABASE_URL (owner role, for migrations), SECRET_KEY and AUDIT_SIGNING_KEY must be given.
+# No forwarded header is believed by default: set TRUSTED_PROXIES to the proxy's address or
+# network. `rekisteri serve` turns uvicorn's own proxy headers off; FORWARDED_ALLOW_IPS=""
+# keeps them off if the command is replaced by a bare `uvicorn` (use --no-proxy-headers too).
 CMD ["sh", "-c", "rekisteri db upgrade && exec rekisteri serve --host 0.0.0.0 --port 8000"]

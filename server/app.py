@@ -111,7 +111,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         *_identity_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    _resolve_client_addresses(app, settings)
+    return app
 
 
 async def record_policy_reload(
@@ -149,6 +151,13 @@ async def record_policy_reload(
             await write_event(session, entry)
     except Exception:
         log.exception("could not record a policy reload in the access log")
+
+
+def _resolve_client_addresses(app: Starlette, settings: Settings) -> None:
+    """The client address is the socket peer unless it is one of TRUSTED_PROXIES."""
+    from server.identity.client_address import ClientAddressMiddleware
+
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
 
 
 def _identity_routes() -> list[Route]:

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from server import logsafety
 from server.settings import Settings
@@ -22,15 +23,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.database_url is None:
         print(f"Using the embedded PostgreSQL with its data in {settings.embedded_data_dir}")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        proxy_headers=False,
-        server_header=False,
-    )
+    uvicorn.run(create_app(settings), **uvicorn_options(args))
     return 0
+
+
+def uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's own proxy-header handling is off, whatever FORWARDED_ALLOW_IPS says: the
+    app reads X-Forwarded-For itself, only from TRUSTED_PROXIES (server/identity/
+    client_address.py), so a client cannot choose its address however the service runs."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "server_header": False,
+    }
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Where policies/, migrations/ and schema.graphql live: the checkout, or REKISTERI_HOME
 # when the package is installed elsewhere (as in the container image).
@@ -65,6 +67,26 @@ class Settings(BaseSettings):
     )
     audit_retention_months: int = Field(default=24, ge=1)
     login_failures_per_hour: int = Field(default=100, ge=1)
+    login_delay_base_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="Delay of the first login attempt once an account is over its failure limit.",
+    )
+    login_delay_max_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="Cap of the per-account login delay (it doubles with every failure).",
+    )
+    login_queue_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for an account's turn before a login is refused (429).",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Peers whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -72,6 +94,25 @@ class Settings(BaseSettings):
         if value is None or value.strip() == "":
             return None
         return value.strip()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple | set | frozenset):
+            raise ValueError("TRUSTED_PROXIES must be addresses or networks, comma-separated")
+        networks = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(text, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: not an IP address or network: {text!r}"
+                ) from None
+        return tuple(networks)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
