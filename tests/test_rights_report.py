@@ -4,6 +4,7 @@ GraphQL, JSON and PDF; and the register of disclosures."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,28 @@ async def _person_with_everything(api: Api) -> dict[str, Any]:
                 "quality": "measured",
             },
         )
+    # A report is produced only against the person's open access request (GDPR Art. 15).
+    await record_access_request(api, graph.customer["id"])
     return {"customer": graph.customer, "site": graph.sites[0], "invoice": graph.invoices[0]}
+
+
+async def record_access_request(api: Api, customer_id: Any) -> None:
+    await factories.insert(
+        api.owner,
+        "data_subject_request",
+        {
+            "id": uuid.uuid4(),
+            "customer_id": customer_id,
+            "kind": "access",
+            "channel": "written_signed",
+            "received_on": today(),
+            "due_on": today() + timedelta(days=30),
+            "status": "received",
+            "reference": "",
+            "notes": "",
+            "created_by": "test",
+        },
+    )
 
 
 async def _disclose(api: Api, customer_id: object, recipient: str, confidential: bool) -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,12 +79,14 @@ async def write_log(
 
 
 def report_roles(policy: CompiledPolicy, purpose: str) -> tuple[str, ...]:
-    """The roles the policy lets produce the access report under `purpose`."""
+    """The roles the policy lets produce the access report under `purpose`: `write` on
+    DataSubjectReport.content (the permission to produce it) and `read` of it."""
     return tuple(
         role
         for role in sorted(policy.roles)
         if purpose in policy.role_purposes.get(role, frozenset())
         and policy.grants[(role, purpose)].fields.get(REPORT_COORDINATE) is Access.READ
+        and REPORT_COORDINATE in policy.grants[(role, purpose)].writes
     )
 
 
@@ -167,7 +170,11 @@ async def export_report(
                 client_address=None,
                 collector=AccessCollector(),
             )
-            document = await produce_report(ctx, customer_id, language)
+            try:
+                document = await produce_report(ctx, customer_id, language)
+            except GraphQLError as exc:
+                # Refused (no open access request, or not allowed): nothing is output.
+                raise PermissionError(exc.message) from exc
             if document is None:
                 raise LookupError("no such customer")
             record = _record(

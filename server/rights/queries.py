@@ -19,6 +19,7 @@ from server.graphql.guards import open_page, parse_id, require_readable_for_filt
 from server.graphql.relay import Connection, fetch_page, make_connection
 from server.graphql.shaping import build, build_one
 from server.rights.access_log import access_events
+from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind
 from server.rights.models import Disclosure as DisclosureRow
 from server.rights.models import DisclosureCustomer as DisclosureCustomerRow
 from server.rights.report import LANGUAGES, build_report
@@ -83,11 +84,54 @@ def log_disclosure_subjects(ctx: RequestContext, rows: list[dict[str, Any]]) -> 
             )
 
 
+def require_report_allowed(ctx: RequestContext) -> None:
+    """Producing the access report is a permission of the policy: `write` on
+    DataSubjectReport.content for the role and purpose (and `read` of it, to see it)."""
+    if ctx.access.field(REPORT_COORDINATE) is not Access.READ or not ctx.access.can_write(
+        REPORT_COORDINATE
+    ):
+        raise ForbiddenError(
+            f"Not allowed to produce {REPORT_COORDINATE} for purpose {ctx.purpose}",
+            coordinate=REPORT_COORDINATE,
+            purpose=ctx.purpose,
+        )
+
+
+async def open_access_request(ctx: RequestContext, customer_id: uuid.UUID) -> uuid.UUID:
+    """The customer's open access request (GDPR Art. 15) in the requests register, the
+    oldest first; without one no report is produced."""
+    found: uuid.UUID | None = await ctx.session.scalar(
+        select(request_table.c.id)
+        .where(
+            request_table.c.customer_id == customer_id,
+            request_table.c.kind == RequestKind.ACCESS.value,
+            request_table.c.status.in_(OPEN_REQUEST_STATUSES),
+            ctx.access.rows("DataSubjectRequest"),
+        )
+        .order_by(request_table.c.received_on, request_table.c.request_number)
+        .limit(1)
+    )
+    if found is None:
+        raise UserInputError(
+            "No open access request (GDPR Art. 15) of this customer in the requests register: "
+            "record the data subject's request first",
+            field="customerId",
+            reason="no open access request",
+        )
+    return found
+
+
 async def produce_report(
     ctx: RequestContext, customer_id: uuid.UUID, language: str | None
 ) -> dict[str, Any] | None:
     """The access report of a customer inside the principal's row scope, recorded in the
-    access log object by object; None when the customer is unknown or out of scope."""
+    access log object by object; None when the customer is unknown or out of scope.
+
+    Only for a role the policy lets produce it (FORBIDDEN otherwise) and only against an
+    open access request of that customer (BAD_USER_INPUT otherwise)."""
+    require_report_allowed(ctx)
+    if not ctx.access.can_see_rows("Customer"):
+        return None
     visible = await ctx.session.scalar(
         select(customer_table.c.language).where(
             customer_table.c.id == customer_id, ctx.access.rows("Customer")
@@ -100,6 +144,7 @@ async def produce_report(
         raise UserInputError(
             "language must be fi or en", field="language", reason="unsupported language"
         )
+    await open_access_request(ctx, customer_id)
     entries = await access_events(ctx, customer_id)
     document, touched = await build_report(
         session=ctx.session,
@@ -109,8 +154,14 @@ async def produce_report(
         generated_at=datetime.now(UTC),
         purposes=ctx.access.policy.purposes,
     )
-    for type_name, object_id, subject, fields in touched.objects:
-        ctx.collector.touch(type_name, object_id, customer_id=subject, read=fields)
+    for shown in touched.objects:
+        ctx.collector.touch(
+            shown.type_name,
+            shown.object_id,
+            customer_id=shown.customer_id,
+            prospect_id=shown.prospect_id,
+            read=shown.fields,
+        )
     return document
 
 
@@ -211,7 +262,8 @@ class RightsQuery:
 
     @strawberry.field(
         description="The access report of one person (GDPR Art. 15) for the roles allowed "
-        "to produce it; null when the customer is unknown or outside your scope."
+        "to produce it, against the person's open access request in the requests register; "
+        "null when the customer is unknown or outside your scope."
     )
     async def data_subject_report(
         self,
@@ -223,14 +275,9 @@ class RightsQuery:
         ] = None,
     ) -> DataSubjectReport | None:
         ctx = info.context
-        if ctx.access.field(REPORT_COORDINATE) is not Access.READ:
-            raise ForbiddenError(
-                f"Not allowed to read {REPORT_COORDINATE} for purpose {ctx.purpose}",
-                coordinate=REPORT_COORDINATE,
-                purpose=ctx.purpose,
-            )
+        require_report_allowed(ctx)
         subject = parse_id(customer_id)
-        if subject is None or not ctx.access.can_see_rows("Customer"):
+        if subject is None:
             return None
         document = await produce_report(ctx, subject, language)
         if document is None:

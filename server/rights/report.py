@@ -161,16 +161,105 @@ PROSPECT_FIELDS = (
 )
 
 
+# Report columns that are shown under another GraphQL field of the type (or are no field
+# of it: None). Every other column is the snake_case form of its GraphQL field.
+GRAPHQL_RENAMES: dict[str, dict[str, str | None]] = {
+    "Customer": {"former_customer_since": None},
+    "Contract": {"product_name": "product"},
+    "Offer": {"product_name": "product"},
+    "Payment": {"invoice_number": None},
+    "CollectionCase": {"agency_name": "agency", "invoice_numbers": "invoices"},
+    "Assignment": {"organisation_name": None, "target": None},
+}
+OBJECTION_FIELDS = (
+    "directMarketingObjectionAt",
+    "directMarketingObjectionSource",
+    "distanceSellingObjectionAt",
+    "distanceSellingObjectionSource",
+    "researchObjectionAt",
+    "researchObjectionSource",
+    "processingRestrictedAt",
+)
+LINE_FIELDS = (
+    "lineNumber",
+    "description",
+    "quantity",
+    "unit",
+    "unitPrice",
+    "amountExclVat",
+    "vatRate",
+)
+CHANGE_FIELDS = ("changedAt", "action", "reason", "changes")
+FIELD_CHANGE_FIELDS = ("fieldName", "oldValue", "newValue")
+ACCESS_ENTRY_FIELDS = ("at", "purpose", "operations", "dataCategories")
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def graphql_fields(type_name: str, columns: Sequence[str]) -> list[str]:
+    """The GraphQL field names of `type_name` that show these report columns."""
+    renames = GRAPHQL_RENAMES.get(type_name, {})
+    names: list[str] = []
+    for column in columns:
+        name = renames[column] if column in renames else camel_case(column)
+        if name is not None and name not in names:
+            names.append(name)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class ReportObject:
+    """One object the report shows, with the GraphQL fields of its type it shows."""
+
+    type_name: str
+    object_id: str
+    customer_id: uuid.UUID | None
+    fields: tuple[str, ...]
+    prospect_id: uuid.UUID | None = None
+
+
 @dataclass
 class ReportAccess:
-    """What producing the report read, for the access log: (type, id, customer, fields)."""
+    """What producing the report read, for the access log: every object it shows, by its
+    GraphQL type and the GraphQL names of the fields shown (Customer.personalIdentityCode
+    is logged as type Customer, field personalIdentityCode)."""
 
-    objects: list[tuple[str, str, uuid.UUID | None, list[str]]] = field(default_factory=list)
+    objects: list[ReportObject] = field(default_factory=list)
 
     def add(
-        self, type_name: str, object_id: Any, customer_id: uuid.UUID | None, fields: Sequence[str]
+        self,
+        type_name: str,
+        object_id: Any,
+        customer_id: uuid.UUID | None,
+        columns: Sequence[str],
+        *,
+        prospect_id: uuid.UUID | None = None,
     ) -> None:
-        self.objects.append((type_name, str(object_id), customer_id, list(fields)))
+        """`columns` are report columns (snake_case), mapped to GraphQL field names."""
+        self.add_fields(
+            type_name,
+            object_id,
+            customer_id,
+            graphql_fields(type_name, columns),
+            prospect_id=prospect_id,
+        )
+
+    def add_fields(
+        self,
+        type_name: str,
+        object_id: Any,
+        customer_id: uuid.UUID | None,
+        fields: Sequence[str],
+        *,
+        prospect_id: uuid.UUID | None = None,
+    ) -> None:
+        """`fields` are GraphQL field names of `type_name`."""
+        self.objects.append(
+            ReportObject(type_name, str(object_id), customer_id, tuple(fields), prospect_id)
+        )
 
 
 def plain(value: Any) -> Any:
@@ -295,6 +384,9 @@ async def build_report(
             )
         )
     sections.append(_section("objections", lang, objections))
+    touched.add_fields("Customer", customer_id, customer_id, OBJECTION_FIELDS)
+    for prospect in prospects:
+        touched.add("Prospect", prospect["id"], None, PROSPECT_FIELDS, prospect_id=prospect["id"])
 
     # Usage sites and consumption
     sites = await _rows(
@@ -336,7 +428,9 @@ async def build_report(
                     ],
                 }
             )
-            touched.add("ConsumptionPoint", site["id"], customer_id, ["energyKwh"])
+            touched.add_fields(
+                "ConsumptionPoint", site["id"], customer_id, ("periodStart", "energyKwh")
+            )
     sections.append(_section("consumption", lang, consumption_items))
 
     # Contracts, offers and products with their prices
@@ -406,6 +500,12 @@ async def build_report(
             str(invoice["invoice_number"]), invoice, INVOICE_FIELDS, lang, item_id=invoice["id"]
         )
         for line in (entry for entry in lines if entry["invoice_id"] == invoice["id"]):
+            touched.add_fields(
+                "InvoiceLine",
+                f"{invoice['id']}:{line['line_number']}",
+                customer_id,
+                LINE_FIELDS,
+            )
             item["fields"].append(
                 {
                     "name": f"line_{line['line_number']}",
@@ -505,6 +605,9 @@ async def build_report(
             else label("customer_relationship", lang)
         )
         a["purpose"] = purpose_label(a["purpose"], lang, purposes)
+    for a in assignments:
+        touched.add("Assignment", a["id"], customer_id, ASSIGNMENT_FIELDS)
+        touched.add_fields("Organisation", a["organisation_id"], None, ("name",))
     sections.append(
         _section(
             "assignments",
@@ -522,6 +625,8 @@ async def build_report(
         .where(disclosure_customer_t.c.customer_id == customer_id, ~disclosure_t.c.confidential)
         .order_by(disclosure_t.c.disclosed_on.desc()),
     )
+    for d in disclosures:
+        touched.add("Disclosure", f"{d['id']}:{customer_id}", customer_id, DISCLOSURE_FIELDS)
     sections.append(
         _section(
             "disclosures",
@@ -540,6 +645,8 @@ async def build_report(
         .where(request_t.c.customer_id == customer_id)
         .order_by(request_t.c.received_on.desc()),
     )
+    for r in requests:
+        touched.add("DataSubjectRequest", r["id"], customer_id, REQUEST_FIELDS)
     sections.append(
         _section(
             "requests",
@@ -559,6 +666,11 @@ async def build_report(
     history_items = []
     for change in changes:
         old, new = change["old_values"] or {}, change["new_values"] or {}
+        touched.add_fields("CustomerChange", change["id"], customer_id, CHANGE_FIELDS)
+        for key in sorted(set(old) | set(new)):
+            touched.add_fields(
+                "FieldChange", f"{change['id']}:{key}", customer_id, FIELD_CHANGE_FIELDS
+            )
         history_items.append(
             {
                 "id": str(change["id"]),
@@ -581,6 +693,7 @@ async def build_report(
     # Every access from the access log: when and for which purpose (not who)
     access_items = []
     for entry in access_entries or []:
+        touched.add_fields("AccessHistoryEntry", entry.get("id"), customer_id, ACCESS_ENTRY_FIELDS)
         access_items.append(
             {
                 "id": str(entry.get("id")),

@@ -1,0 +1,190 @@
+"""The access report is produced only by a role the policy allows, against an open access
+request of the customer, and is logged field by field under GraphQL names."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from server.rights.cli import export_report
+from server.schema import catalogue
+from server.settings import Settings
+from tests import factories
+from tests.conftest import Users, gql
+from tests.scenario import Scenario, build_scenario
+
+REPORT = """
+query ($id: ID!) { dataSubjectReport(customerId: $id) { language content } }
+"""
+IDENTITY = """
+query ($id: ID!) { customer(id: $id) { customerNumber personalIdentityCode } }
+"""
+
+
+@pytest.fixture
+async def scenario(owner: asyncpg.Connection) -> Scenario:
+    return await build_scenario(owner)
+
+
+async def record_request(
+    owner: asyncpg.Connection, customer_id: uuid.UUID, *, kind: str = "access", status: str
+) -> dict[str, Any]:
+    received = datetime.now(UTC).date() - timedelta(days=3)
+    return await factories.insert(
+        owner,
+        "data_subject_request",
+        {
+            "id": uuid.uuid4(),
+            "customer_id": customer_id,
+            "kind": kind,
+            "channel": "written_signed",
+            "received_on": received,
+            "due_on": received + timedelta(days=30),
+            "status": status,
+            "reference": "",
+            "notes": "",
+            "created_by": "test",
+        },
+    )
+
+
+async def logged(owner: asyncpg.Connection, request_id: str) -> list[dict[str, Any]]:
+    rows = await owner.fetch(
+        "SELECT type_name, object_id, fields_read FROM access_log_object WHERE request_id = $1",
+        uuid.UUID(request_id),
+    )
+    return [dict(r) for r in rows]
+
+
+def _codes(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["extensions"] for e in body.get("errors", [])]
+
+
+async def test_auditor_gets_no_report_without_an_open_access_request(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    person = scenario.plain.customer
+    variables = {"id": str(person["id"])}
+    # The auditor's own field decision: the identity code is denied...
+    own = (
+        await gql(
+            client, IDENTITY, as_="auditor", users=users, purpose="oversight", variables=variables
+        )
+    ).json()
+    assert own["data"]["customer"]["personalIdentityCode"] is None
+    assert any(e["code"] == "FORBIDDEN" for e in _codes(own))
+    # ...and without a recorded request the report does not give it either.
+    await record_request(owner, person["id"], kind="rectification", status="received")
+    await record_request(owner, person["id"], status="completed")
+    body = (
+        await gql(
+            client, REPORT, as_="auditor", users=users, purpose="oversight", variables=variables
+        )
+    ).json()
+    assert body["data"] is None or body["data"]["dataSubjectReport"] is None
+    [error] = _codes(body)
+    assert error["code"] == "BAD_USER_INPUT"
+    assert error["field"] == "customerId"
+    assert "access request" in body["errors"][0]["message"]
+    assert person["personal_identity_code"] not in json.dumps(body)
+    assert person["email"] not in json.dumps(body)
+
+
+async def test_report_against_an_open_access_request_is_logged_by_graphql_fields(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    person = scenario.plain.customer
+    await record_request(owner, person["id"], status="in_progress")
+    response = await gql(
+        client,
+        REPORT,
+        as_="auditor",
+        users=users,
+        purpose="oversight",
+        variables={"id": str(person["id"])},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    content = body["data"]["dataSubjectReport"]["content"]
+    [basic] = [s for s in content["sections"] if s["key"] == "customer"]
+    values = {f["name"]: f["value"] for f in basic["items"][0]["fields"]}
+    assert values["personal_identity_code"] == person["personal_identity_code"]
+
+    rows = await logged(owner, body["extensions"]["requestId"])
+    by_type: dict[str, set[str]] = {}
+    for row in rows:
+        by_type.setdefault(row["type_name"], set()).update(row["fields_read"] or [])
+    assert {"personalIdentityCode", "email", "phone", "streetAddress"} <= by_type["Customer"]
+    assert "directMarketingObjectionAt" in by_type["Customer"]
+    assert {"meteringPointId"} <= by_type["Site"]
+    assert {"referenceNumber", "totalInclVat"} <= by_type["Invoice"]
+    assert {"amount", "paidOn"} <= by_type["Payment"]
+    assert {"requestNumber", "status"} <= by_type["DataSubjectRequest"]
+    assert "InvoiceLine" in by_type and "SecurityDeposit" in by_type
+    # Every logged field is a field of its GraphQL type: no column names.
+    fields = catalogue().fields
+    for type_name, names in by_type.items():
+        assert type_name in fields, type_name
+        assert names <= fields[type_name], (type_name, names - fields[type_name])
+        assert not any("_" in name for name in names)
+
+
+async def test_roles_without_the_permission_get_forbidden(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    person = scenario.plain.customer
+    await record_request(owner, person["id"], status="received")
+    for role, purpose in (("customer_service", "customer_relationship"), ("billing", "billing")):
+        body = (
+            await gql(
+                client,
+                REPORT,
+                as_=role,
+                users=users,
+                purpose=purpose,
+                variables={"id": str(person["id"])},
+            )
+        ).json()
+        [error] = _codes(body)
+        assert error["code"] == "FORBIDDEN"
+        assert error["coordinate"] == "DataSubjectReport.content"
+        assert person["personal_identity_code"] not in json.dumps(body)
+
+
+async def test_cli_export_needs_an_open_access_request(
+    settings: Settings, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    person = scenario.plain.customer
+    with pytest.raises(PermissionError, match="access request"):
+        await export_report(
+            settings,
+            customer=str(person["customer_number"]),
+            output_format="json",
+            language=None,
+            purpose="oversight",
+        )
+    exported = await owner.fetchval(
+        "SELECT count(*) FROM access_log_object WHERE subject_customer_id = $1", person["id"]
+    )
+    assert exported == 0
+    await record_request(owner, person["id"], status="received")
+    content, _ = await export_report(
+        settings,
+        customer=str(person["customer_number"]),
+        output_format="json",
+        language=None,
+        purpose="oversight",
+    )
+    assert person["personal_identity_code"] in content.decode()
+    names = await owner.fetchval(
+        "SELECT array_agg(DISTINCT f) FROM access_log_object, unnest(fields_read) AS f"
+        " WHERE subject_customer_id = $1 AND type_name = 'Customer'",
+        person["id"],
+    )
+    assert "personalIdentityCode" in names and "personal_identity_code" not in names
