@@ -1,14 +1,19 @@
 """Login with a username and password: throttled, constant in timing, cheap to refuse.
 
-The work is split so that no database connection is held while a password is hashed:
-a read (user and throttle counts), the hash in a bounded slot (after a second throttle
-check, so that concurrent attempts cannot overshoot the limit by much), then a write.
+The work is split so that no database connection is held while waiting or hashing:
+a read (user and throttle counts; a client address over its limit is refused here), then,
+in the account's turn, a second read, the account's delay if it is over its limit, the
+hash in a bounded slot, and a write. Attempts on one account take turns, so the counts
+read in turn include every attempt before, and no one can run guesses in parallel.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,14 +33,23 @@ from server.identity.passwords import (
     needs_rehash,
 )
 from server.identity.sessions import start_session
-from server.identity.throttle import check_throttle, record_failure
+from server.identity.throttle import (
+    Standing,
+    Throttled,
+    account_delay,
+    check_throttle,
+    record_failure,
+)
 from server.identity.tokens import encode_access_token
+from server.identity.turns import NoTurn, Turn, account_turn
 from server.identity.users import user_by_username
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_AFTER = 5
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +106,19 @@ class _Attempt:
     active: bool
 
 
-async def _throttled(
-    session: AsyncSession, attempt: _Attempt, settings: Settings
-) -> LoginRefusal | None:
-    throttled = await check_throttle(
+async def _standing(session: AsyncSession, attempt: _Attempt, settings: Settings) -> Standing:
+    standing = await check_throttle(
         session,
         account_key=attempt.account,
         client_key=attempt.client,
-        user_id=attempt.user_id,
-        client_address=attempt.client_address,
         limit=settings.login_failures_per_hour,
         now=utcnow(),
     )
-    await session.rollback()  # a read only: give the connection back before hashing
-    if throttled is None:
-        return None
+    await session.rollback()  # a read only: give the connection back before waiting
+    return standing
+
+
+async def _refused(session: AsyncSession, attempt: _Attempt, throttled: Throttled) -> LoginRefusal:
     await record_unless_flooding(
         session,
         AuthEventKind.LOCKED_OUT,
@@ -117,6 +129,25 @@ async def _throttled(
     return LoginRefusal("too_many_attempts", 429, throttled.retry_after)
 
 
+async def _wait(
+    session: AsyncSession, attempt: _Attempt, turn: Turn, delay: float, sleep: Sleep
+) -> None:
+    """Wait the account's delay; if cancelled, the turn stays taken until it is over."""
+    await record_unless_flooding(
+        session,
+        AuthEventKind.LOCKED_OUT,
+        client_address=attempt.client_address,
+        username_hmac=attempt.account,
+        detail=f"account over its failure limit: attempt delayed {delay:.2f} s",
+    )
+    deadline = asyncio.get_running_loop().time() + delay
+    try:
+        await sleep(delay)
+    except BaseException:
+        turn.hold_until = deadline
+        raise
+
+
 async def authenticate_password(
     *,
     session: AsyncSession,
@@ -124,8 +155,13 @@ async def authenticate_password(
     password: str,
     client_address: str | None,
     settings: Settings,
+    sleep: Sleep = asyncio.sleep,
 ) -> TokenGrant | LoginRefusal:
     """Log in; refusals are identical for unknown users, wrong passwords and disabled users.
+
+    Attempts on one account take turns. Once the account is over its failure limit, each
+    waits `account_delay` (through `sleep`) before its password is checked, so the right
+    password still succeeds. A client address over its limit is refused at once.
 
     Ends and commits its own transactions on `session` (so call it outside
     `session.begin()`): failures are recorded even though no token is returned.
@@ -139,14 +175,36 @@ async def authenticate_password(
         password_hash=user.password_hash if user else None,
         active=bool(user and user.active),
     )
-    refusal = await _throttled(session, attempt, settings)
-    if refusal is not None:
-        return refusal
+    standing = await _standing(session, attempt, settings)
+    if standing.refused is not None:
+        return await _refused(session, attempt, standing.refused)
+    try:
+        async with account_turn(
+            attempt.account, wait_seconds=settings.login_queue_timeout_seconds
+        ) as turn:
+            # Counted again in turn: the attempts before this one have been recorded.
+            standing = await _standing(session, attempt, settings)
+            if standing.refused is not None:
+                return await _refused(session, attempt, standing.refused)
+            delay = account_delay(
+                standing.account_failures,
+                limit=settings.login_failures_per_hour,
+                base=settings.login_delay_base_seconds,
+                cap=settings.login_delay_max_seconds,
+            )
+            if delay > 0:
+                await _wait(session, attempt, turn, delay, sleep)
+            return await _check(session, attempt, password, settings)
+    except NoTurn:
+        retry_after = max(1, math.ceil(settings.login_delay_max_seconds))
+        return await _refused(session, attempt, Throttled("account", retry_after))
+
+
+async def _check(
+    session: AsyncSession, attempt: _Attempt, password: str, settings: Settings
+) -> TokenGrant | LoginRefusal:
     try:
         async with hashing_slot():
-            refusal = await _throttled(session, attempt, settings)
-            if refusal is not None:
-                return refusal
             matches = await check_password_in_slot(attempt.password_hash, password)
     except HashingBusy:
         log.warning("login refused: password hashing is saturated")
@@ -156,7 +214,9 @@ async def authenticate_password(
         await _failed(session, attempt, matches, now)
         await session.commit()
         return INVALID_CREDENTIALS
-    grant = await _succeeded(session, attempt.user_id, password, client_address, settings, now)
+    grant = await _succeeded(
+        session, attempt.user_id, password, attempt.client_address, settings, now
+    )
     if grant is None:  # disabled while the password was being checked
         await _failed(session, attempt, matches, now)
         await session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -151,6 +152,8 @@ async def token_endpoint(request: Request) -> Response:
             password=password,
             client_address=_client(request),
             settings=state.settings,
+            # The account delay's sleep; tests put one that records instead of waiting.
+            sleep=getattr(state, "login_sleep", asyncio.sleep),
         )
     if isinstance(result, LoginRefusal):
         return _refused(result)

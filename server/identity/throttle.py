@@ -1,36 +1,54 @@
 """Login throttling: failures per account and per client address in the last hour.
 
-A client address from which the account logged in successfully within the last 30 days
-may still try past the per-account limit (so that an attacker cannot lock a user out),
-for a few attempts of its own, but never past the per-address limit.
+* A client address at its limit is refused (429) before any password is hashed.
+* An account at its limit is never refused for that: every attempt on it, right or wrong,
+  from anywhere, waits a delay that doubles with each further failure up to a cap of a
+  few seconds, and attempts on one account take turns (server/identity/login.py). So an
+  attacker gets one guess per delay however many addresses they use, and the owner still
+  gets in with the right password after the delay. Unknown usernames are counted and
+  delayed exactly like real ones.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from server.identity.models import AuthEvent, AuthEventKind, LoginFailure
+from server.identity.models import LoginFailure
 
 WINDOW = timedelta(hours=1)
-KNOWN_ADDRESS_WINDOW = timedelta(days=30)
-KNOWN_ADDRESS_ALLOWANCE = 10
 PRUNE_ONE_IN = 64
-NO_USER = uuid.UUID(int=0)
+MAX_DOUBLINGS = 30
 
 
 @dataclass(frozen=True, slots=True)
 class Throttled:
-    scope: str  # "account" or "address"
+    scope: str  # "address", or "account" when no turn on the account came in time
     retry_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where one login attempt stands: its account's failures, or a refusal by address."""
+
+    account_failures: int
+    refused: Throttled | None = None
+
+
+def account_delay(failures: int, *, limit: int, base: float, cap: float) -> float:
+    """Seconds an attempt on an account with `failures` in the window waits: none below the
+    limit, then `base`, doubling with every further failure, never more than `cap`."""
+    if failures < limit:
+        return 0.0
+    doublings = min(failures - limit, MAX_DOUBLINGS)
+    return float(min(cap, base * 2**doublings))
 
 
 async def _retry_after(
@@ -50,50 +68,26 @@ async def _retry_after(
     return max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
 
 
-async def _known_address(
-    session: AsyncSession, user_id: uuid.UUID | None, client_address: str | None, now: datetime
-) -> bool:
-    statement = select(
-        exists().where(
-            col(AuthEvent.event) == AuthEventKind.LOGIN_SUCCEEDED.value,
-            col(AuthEvent.principal_id) == (user_id or NO_USER),
-            col(AuthEvent.client_address) == (client_address or ""),
-            col(AuthEvent.at) > now - KNOWN_ADDRESS_WINDOW,
-        )
-    )
-    return bool(await session.scalar(statement))
-
-
 async def check_throttle(
     session: AsyncSession,
     *,
     account_key: str,
     client_key: str,
-    user_id: uuid.UUID | None,
-    client_address: str | None,
     limit: int,
     now: datetime,
-) -> Throttled | None:
-    """None if this login attempt may go ahead (and cost a password hash)."""
+) -> Standing:
+    """The failures of the attempt's account, and whether its client address is refused."""
     by_account = col(LoginFailure.account_key) == account_key
     by_client = col(LoginFailure.client_address) == client_key
     statement = select(
         func.count().filter(by_account),
         func.count().filter(by_client),
-        func.count().filter(and_(by_account, by_client)),
     ).where(col(LoginFailure.at) > now - WINDOW, or_(by_account, by_client))
-    account_count, client_count, pair_count = (await session.execute(statement)).one()
+    account_count, client_count = (await session.execute(statement)).one()
     if client_count >= limit:
-        return Throttled(
-            "address", await _retry_after(session, by_client, client_count, limit, now)
-        )
-    if account_count < limit:
-        return None
-    # The same query runs for unknown usernames, so that timing tells nothing.
-    known = await _known_address(session, user_id, client_address, now)
-    if known and pair_count < min(KNOWN_ADDRESS_ALLOWANCE, limit):
-        return None
-    return Throttled("account", await _retry_after(session, by_account, account_count, limit, now))
+        retry_after = await _retry_after(session, by_client, client_count, limit, now)
+        return Standing(int(account_count), Throttled("address", retry_after))
+    return Standing(int(account_count))
 
 
 async def record_failure(
