@@ -30,6 +30,7 @@ __all__ = [
     "IBAN_LENGTHS",
     "MAIN_FUSE_AMPERES",
     "IdentifierError",
+    "find_identity_codes",
     "format_reference",
     "hetu_birth_date",
     "make_reference",
@@ -162,6 +163,30 @@ def validate_hetu(value: str, *, allow_temporary: bool = False) -> str:
 def hetu_birth_date(value: str, *, allow_temporary: bool = False) -> datetime.date:
     """The birth date in a valid henkilötunnus (validated as `validate_hetu`)."""
     return _parse_hetu(value, allow_temporary)[1]
+
+
+# A candidate in running text: not part of a longer word or number (so never a piece of a
+# UUID or an account number), any letter case.
+_HETU_IN_TEXT: Final = re.compile(
+    r"(?<![0-9A-Za-z])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y](?![0-9A-Za-z])", re.IGNORECASE
+)
+
+
+def find_identity_codes(text: str) -> list[str]:
+    """The valid personal identity codes (check character and date correct; temporary
+    codes included) written in free text, in canonical form, in order of appearance.
+
+    For refusing identity codes in free-text fields (change reasons, notes): the caller
+    must never echo what is returned."""
+    found: list[str] = []
+    for match in _HETU_IN_TEXT.finditer(text):
+        try:
+            code = validate_hetu(match.group(), allow_temporary=True)
+        except IdentifierError:
+            continue
+        if code not in found:
+            found.append(code)
+    return found
 
 
 # --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from strawberry.utils.str_converters import to_camel_case
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
+from server.validators import find_identity_codes
 
 T = TypeVar("T")
 
@@ -115,12 +116,29 @@ def require_reason(reason: str | None, request_id: Any, *, field: str = "input.r
         raise UserInputError(
             "The reason is too long", field=field, reason="at most 1000 characters"
         )
+    if reason is not None:
+        refuse_identity_codes(reason, field=field)
+
+
+def refuse_identity_codes(value: str, *, field: str) -> None:
+    """Free text written to the register never holds a personal identity code: it would be
+    shown in full to roles that see the code itself only masked or not at all. The error
+    names the field, never the code."""
+    if find_identity_codes(value):
+        raise UserInputError(
+            f"{field} contains a personal identity code; free text must not hold one (the "
+            "code is kept only in its own field, shown by its own access rules)",
+            field=field,
+            reason="contains a personal identity code",
+        )
 
 
 def text_input(
     value: str | None, *, field: str, max_length: int, required: bool = False
 ) -> str | None:
-    """Trimmed text within its column length; empty text is null (or refused if required)."""
+    """Trimmed text within its column length; empty text is null (or refused if required).
+    Text holding a personal identity code is refused: every free-text input of the
+    mutations comes through here (reasons also through `require_reason`)."""
     if value is None:
         if required:
             raise UserInputError(f"{field} is required", field=field, reason="required")
@@ -134,6 +152,7 @@ def text_input(
         raise UserInputError(
             f"{field} is too long", field=field, reason=f"at most {max_length} characters"
         )
+    refuse_identity_codes(stripped, field=field)
     return stripped
 
 
