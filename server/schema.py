@@ -16,6 +16,7 @@ from server.contracts.mutations import ContractMutation
 from server.contracts.queries import ContractQuery
 from server.customers.mutations import CustomerMutation
 from server.customers.queries import CustomerQuery
+from server.graphql.errors import SCALAR_OVERRIDES, QuietSchema, guard_inputs
 from server.graphql.fields import PERSONAL_DATA
 from server.graphql.limits import schema_extensions
 from server.identity.queries import MeQuery
@@ -64,12 +65,15 @@ def build_schema() -> strawberry.Schema:
         "Changes to the register. Each runs in one transaction and writes nothing when any "
         "part fails; every input field needs `write` on its coordinate for your purpose."
     )
-    return strawberry.Schema(
+    built = QuietSchema(
         query=query,
         mutation=mutation,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=True),
         extensions=schema_extensions(),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
+    guard_inputs(built._schema)  # text checks on every input object (errors.py)
+    return built
 
 
 @functools.cache

@@ -27,6 +27,8 @@ import re
 from typing import Final
 
 __all__ = [
+    "BIDI_CONTROLS",
+    "COUNTRY_CODES",
     "IBAN_LENGTHS",
     "MAIN_FUSE_AMPERES",
     "IdentifierError",
@@ -35,7 +37,9 @@ __all__ = [
     "hetu_birth_date",
     "make_reference",
     "make_rf_reference",
+    "text_problem",
     "validate_business_id",
+    "validate_country",
     "validate_email",
     "validate_gsrn",
     "validate_hetu",
@@ -45,6 +49,7 @@ __all__ = [
     "validate_postal_code",
     "validate_reference",
     "validate_rf_reference",
+    "validate_text",
     "virtual_barcode",
 ]
 
@@ -537,3 +542,69 @@ def virtual_barcode(iban: str, amount_cents: int, reference: str, due: datetime.
         ref = validate_reference(reference)
         body = f"4{account[2:]}{euros:06d}{cents:02d}000{ref.zfill(20)}"
     return body + due_text
+
+
+# --------------------------------------------------------------------------
+# Free text and country codes
+# --------------------------------------------------------------------------
+
+# Bidirectional formatting characters: they make text display differently from what it
+# is (U+202E turns "txt.exe" around, for instance).
+BIDI_CONTROLS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_LINE_BREAKS: Final = frozenset("\n\r")
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why `value` is refused as text (None when it is fine).
+
+    Refused: control characters (C0, DEL and C1, also NUL and ESC), bidirectional
+    overrides and isolates, unpaired surrogates and the BOM. Line breaks (LF, CR) are
+    allowed only in multi-line text; a tab never is.
+    """
+    for char in value:
+        code = ord(char)
+        if char in _LINE_BREAKS:
+            if not multiline:
+                return "line breaks are not allowed here"
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
+            return "contains a control character"
+        elif char in BIDI_CONTROLS:
+            return "contains a bidirectional control character"
+        elif 0xD800 <= code <= 0xDFFF or char == "\ufeff":
+            return "contains an invalid character"
+    return None
+
+
+def validate_text(value: str, *, multiline: bool = False) -> str:
+    """Text as given; `IdentifierError` (kind ``text``) naming what `text_problem` found."""
+    problem = text_problem(value, multiline=multiline)
+    if problem is not None:
+        raise IdentifierError("text", problem)
+    return value
+
+
+_COUNTRY_TEXT: Final = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
+    DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP
+    GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG
+    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML
+    MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
+    SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
+    US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+"""
+COUNTRY_CODES: Final[frozenset[str]] = frozenset(_COUNTRY_TEXT.split())
+"""ISO 3166-1 alpha-2 codes officially assigned (249 codes, as of 2024)."""
+
+
+def validate_country(value: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper-cased and stripped (``" fi"`` -> ``"FI"``)."""
+    code = _ascii_upper(value.strip())
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise IdentifierError("country", "must be a two-letter ISO 3166-1 code")
+    if code not in COUNTRY_CODES:
+        raise IdentifierError("country", "not an ISO 3166-1 country code")
+    return code

@@ -43,19 +43,23 @@ async def test_deep_queries_are_refused(client: httpx.AsyncClient, users: Users)
         nested = f"customer {{ sites {{ {nested} }} }}"
     query = '{ site(id: "x") { ' + nested + " } }"
     errors = await _errors(client, users, query)
-    assert errors[0]["message"] == GENERIC
+    # Refused by its cost (5^6 sites) before validation would refuse its depth 13.
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "the limit is" in str(errors[0]["message"])
 
 
 async def test_alias_overloading_is_refused(client: httpx.AsyncClient, users: Users) -> None:
     aliases = " ".join(f'a{i}: customer(id: "{i}") {{ id }}' for i in range(16))
     errors = await _errors(client, users, "{ " + aliases + " }")
-    assert errors[0]["message"] == GENERIC
+    assert errors[0]["message"] == "The operation uses 16 aliases; the limit is 15."
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
 async def test_directive_overloading_is_refused(client: httpx.AsyncClient, users: Users) -> None:
     directives = " ".join("@include(if: true)" for _ in range(21))
     errors = await _errors(client, users, "{ __typename " + directives + " }")
-    assert errors[0]["message"] == GENERIC
+    assert errors[0]["message"] == "The operation uses 21 directives; the limit is 20."
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
 async def test_batched_requests_are_refused(client: httpx.AsyncClient, users: Users) -> None:
@@ -141,3 +145,98 @@ async def test_a_request_over_its_time_limit_is_cancelled_without_data(
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+# GraphQL over HTTP: media type negotiation and status codes.
+
+NEW = "application/graphql-response+json"
+LEGACY = "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, LEGACY),
+        ("", LEGACY),
+        ("*/*", LEGACY),
+        ("application/*", LEGACY),
+        ("application/json", LEGACY),
+        (NEW, NEW),
+        (f"{NEW}, application/json", NEW),
+        (f"application/json, {NEW}", NEW),
+        (f"application/json;q=0.9, {NEW}", NEW),
+        (f"{NEW};q=0.5, application/json", LEGACY),
+        (f"{NEW};q=0, */*", LEGACY),
+        (f"{NEW}; charset=utf-8; q=0.8, */*;q=0.1", NEW),
+        ("APPLICATION/GRAPHQL-RESPONSE+JSON", NEW),
+        ("text/html", LEGACY),
+        (f"{NEW};q=abc", LEGACY),
+    ],
+)
+def test_response_media_type(accept: str | None, expected: str) -> None:
+    from server.graphql.http import response_media_type
+
+    assert response_media_type(accept) == expected
+
+
+def test_status_for() -> None:
+    from server.graphql.http import status_for
+
+    assert status_for(NEW, request_error=True) == 400
+    assert status_for(NEW, request_error=False) == 200
+    assert status_for(LEGACY, request_error=True) == 200
+    assert status_for(LEGACY, request_error=False) == 200
+
+
+async def _post(
+    client: httpx.AsyncClient, users: Users, query: str, accept: str | None, **extra: Any
+) -> httpx.Response:
+    token = await users.token("customer_service")
+    headers = {"Authorization": f"Bearer {token}"}
+    if accept is not None:
+        headers["Accept"] = accept
+    return await client.post("/graphql", json={"query": query, **extra}, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ customr { id } }",  # does not validate
+        "{ customers { ",  # does not parse
+        "query($n: Int) { customers(first: $n) { edges { cursor } } }",  # bad variable below
+    ],
+)
+async def test_request_errors_are_400_under_graphql_response_json(
+    client: httpx.AsyncClient, users: Users, query: str
+) -> None:
+    extra = {"variables": {"n": "many"}} if "$n" in query else {}
+    response = await _post(client, users, query, NEW, **extra)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(NEW)
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"]
+
+    legacy = await _post(client, users, query, None, **extra)
+    assert legacy.status_code == 200
+    assert legacy.headers["content-type"].startswith(LEGACY)
+    assert legacy.json()["data"] is None
+
+
+async def test_executed_requests_are_200_under_graphql_response_json(
+    client: httpx.AsyncClient, users: Users
+) -> None:
+    response = await _post(client, users, "{ __typename }", f"{NEW}, {LEGACY};q=0.9")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(NEW)
+    assert response.json()["data"] == {"__typename": "Query"}
+
+
+async def test_over_cost_requests_are_400_under_graphql_response_json(
+    client: httpx.AsyncClient, users: Users
+) -> None:
+    from tests.test_limits import EXPONENTIAL
+
+    response = await _post(client, users, EXPONENTIAL, NEW)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"

@@ -7,7 +7,6 @@ history with its previous values, who made it, when and why.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,6 +41,7 @@ from server.rights.models import ChangeAction, ChangedType
 from server.validators import (
     IdentifierError,
     validate_business_id,
+    validate_country,
     validate_email,
     validate_hetu,
     validate_phone,
@@ -50,7 +50,6 @@ from server.validators import (
 
 customer_table = CustomerRow.__table__  # type: ignore[attr-defined]
 CONTROL_FIELDS = ("customer_id", "reason", "request_id")
-COUNTRY = re.compile(r"[A-Z]{2}")
 
 TEXT_LIMITS = {
     "first_name": 100,
@@ -151,12 +150,10 @@ def validate_customer_values(values: Mapping[str, Any], *, prefix: str = "input"
                 value, field=field, max_length=TEXT_LIMITS[name], required=name in REQUIRED
             )
         elif name == "country":
-            country = (value or "").strip().upper()
-            if not COUNTRY.fullmatch(country):
-                raise UserInputError(
-                    f"{field} must be a two-letter country code", field=field, reason="invalid"
-                )
-            clean[name] = country
+            try:
+                clean[name] = validate_country(value or "")
+            except IdentifierError as exc:
+                raise UserInputError(f"{field}: {exc}", field=field, reason=exc.reason) from None
         else:
             clean[name] = value
     return clean

@@ -26,14 +26,21 @@ from server.audit.records import EventKind, Outcome, RequestRecord
 from server.authz.access import AccessView
 from server.authz.principal import Principal
 from server.graphql.context import RequestContext
-from server.graphql.errors import ErrorCode, error_payload, forbidden_payload
+from server.graphql.errors import (
+    GENERIC_VALIDATION_MESSAGE,
+    ErrorCode,
+    error_payload,
+    forbidden_payload,
+    format_error,
+    format_errors,
+)
+from server.graphql.http import graphql_response, is_request_error, response_media_type
 from server.graphql.introspection import filter_introspection, is_introspection
+from server.graphql.limits import MAX_TOKENS, check_cost
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 100_000
-GENERIC_VALIDATION_MESSAGE = "The query is not valid for this API."
-PUBLIC_CODES = {code.value for code in ErrorCode}
 
 
 def json_response(payload: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -117,25 +124,6 @@ def choose_purpose(request: Request, principal: Principal, policy: Any) -> str |
     return None
 
 
-def format_error(error: GraphQLError, request_id: uuid.UUID) -> dict[str, Any]:
-    """Expected errors keep their message; anything else is masked with a correlation id."""
-    code = (error.extensions or {}).get("code")
-    if code in PUBLIC_CODES:
-        return dict(error.formatted)
-    if error.original_error is None and error.path is None:
-        # A validation error: collapsed so that it reveals no names of the schema.
-        return error_payload(ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE)
-    log.error(
-        "resolver error in request %s",
-        request_id,
-        exc_info=error.original_error or error,
-    )
-    payload = error_payload(ErrorCode.INTERNAL, "Internal error.", requestId=str(request_id))
-    if error.path is not None:
-        payload["path"] = error.path
-    return payload
-
-
 async def graphql_endpoint(request: Request) -> Response:
     state = request.app.state
     settings = state.settings
@@ -197,6 +185,20 @@ async def graphql_endpoint(request: Request) -> Response:
         )
         return _errors_only(400, ErrorCode.QUERY_REJECTED, GENERIC_VALIDATION_MESSAGE, request_id)
 
+    media_type = response_media_type(request.headers.get("accept"))
+    too_costly = _check_cost(state.schema._schema, query, requested_name, body, settings)
+    if too_costly is not None:
+        await _log_quietly(
+            state, write_event, record(Outcome.DENIED, principal, purpose, "query too complex")
+        )
+        refusal = format_error(too_costly, request_id, detailed=False)
+        refusal.setdefault("extensions", {})["requestId"] = str(request_id)
+        return graphql_response(
+            {"errors": [refusal], "extensions": {"requestId": str(request_id)}},
+            media_type=media_type,
+            request_error=True,
+        )
+
     access = AccessView(policy, principal, purpose, _today())
     try:
         async with (
@@ -224,7 +226,9 @@ async def graphql_endpoint(request: Request) -> Response:
             if savepoint is not None:
                 # A mutation that reported any error writes nothing; its log record stays.
                 await (savepoint.rollback() if result.errors else savepoint.commit())
-            errors = [format_error(e, request_id) for e in result.errors or []]
+            errors = format_errors(
+                result.errors or [], request_id, detailed=settings.is_development
+            )
             errors.extend(
                 forbidden_payload(c, purpose) for c in sorted(ctx.collector.denied_coordinates)
             )
@@ -251,7 +255,19 @@ async def graphql_endpoint(request: Request) -> Response:
     if errors:
         payload["errors"] = errors
     payload["extensions"] = {"requestId": str(request_id), "policyVersion": policy.version}
-    return json_response(payload)
+    request_error = is_request_error(result.data, result.errors)
+    return graphql_response(payload, media_type=media_type, request_error=request_error)
+
+
+def _check_cost(
+    schema: Any, query: str, operation_name: str | None, body: dict[str, Any], settings: Any
+) -> GraphQLError | None:
+    """The cost limit (server/graphql/limits.py); unparsable documents are left to execution."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLSyntaxError:
+        return None
+    return check_cost(schema, document, operation_name, body.get("variables"), settings=settings)
 
 
 def _outcome(data: Any, errors: list[dict[str, Any]]) -> Outcome:

@@ -16,6 +16,7 @@ from server.graphql.errors import UserInputError
 from server.graphql.fields import data, personal
 from server.graphql.shaping import build, related_list, related_one, relation_allowed
 from server.sites.models import HeatingType, HousingType, Ownership
+from server.sites.service import check_consumption_window
 
 if TYPE_CHECKING:
     from server.contracts.types import Contract
@@ -116,8 +117,7 @@ class Site:
             ctx.collector.denied_coordinates.add("Site.consumption")
             return None
         start, end = _aware(from_), _aware(to)
-        if end <= start:
-            raise UserInputError("to must be after from", field="to", reason="empty period")
+        check_consumption_window(start=start, end=end, resolution=resolution.value)
         if (end - start) / _STEP[resolution.value] > MAX_CONSUMPTION_POINTS:
             raise UserInputError(
                 f"at most {MAX_CONSUMPTION_POINTS} points per site; use a coarser resolution",
