@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from tests import factories
@@ -128,6 +129,19 @@ async def test_payment_refusals(api: Api) -> None:
 async def test_collection_case_open_assign_close(api: Api) -> None:
     holder, bill = await _open_invoice(api)
     agency = await api.organisation("perinta", "subcontractor")
+    # A collection agency is a subcontractor whose people work collection cases.
+    await factories.insert(
+        api.owner,
+        "app_user",
+        {
+            "id": uuid.uuid4(),
+            "username": "perinta.kasittelija",
+            "password_hash": "-",
+            "organisation_id": agency,
+            "roles": ["collection_agency"],
+            "active": True,
+        },
+    )
     before = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
     assert before.ok()["customers"]["edges"] == []
     opened = await api.run(

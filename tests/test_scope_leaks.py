@@ -237,6 +237,60 @@ async def test_assignment_for_marketing_gives_nothing_under_delivery(
     assert str(scenario.assigned_site_a["id"]) in ids(data["sites"], "sites")
 
 
+ASSIGN_CASE = """
+mutation ($input: AssignCollectionCaseInput!) {
+  assignCollectionCase(input: $input) { collectionCase { id agency { code } } }
+}
+"""
+
+
+async def test_collection_case_goes_only_to_a_collection_agency(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    """A field service company is a subcontractor too, but it does not collect debts."""
+    case_id = await owner.fetchval(
+        "SELECT id FROM collection_case WHERE customer_id = $1",
+        scenario.in_collection_b.customer["id"],
+    )
+    # Each organisation has its people: a field service user, a collection agency user.
+    await users.token(*FIELD_A)
+    await users.token(*AGENCY_A)
+    field_service = scenario.organisations["kenttapalvelu-a"]["id"]
+    refused = (
+        await gql(
+            client,
+            ASSIGN_CASE,
+            as_="billing",
+            users=users,
+            variables={"input": {"caseId": str(case_id), "agencyId": str(field_service)}},
+        )
+    ).json()
+    [error] = refused["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "input.agencyId"
+    assert error["extensions"]["reason"] == "not a collection agency"
+    agency = await owner.fetchval("SELECT agency_id FROM collection_case WHERE id = $1", case_id)
+    assert agency == scenario.organisations["perinta-b"]["id"]
+    moved = (
+        await gql(
+            client,
+            ASSIGN_CASE,
+            as_="billing",
+            users=users,
+            variables={
+                "input": {
+                    "caseId": str(case_id),
+                    "agencyId": str(scenario.organisations["perinta-a"]["id"]),
+                }
+            },
+        )
+    ).json()
+    assert "errors" not in moved, moved
+    assert moved["data"]["assignCollectionCase"]["collectionCase"]["agency"] == {
+        "code": "perinta-a"
+    }
+
+
 # --- reusable SQL for a compiled executor ----------------------------------------------
 
 

@@ -29,6 +29,7 @@ from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.shaping import build_one
+from server.organisations.agencies import is_collection_agency
 from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.models import OrganisationKind
 from server.rights.guards import (
@@ -176,6 +177,13 @@ async def _agency(ctx: RequestContext, value: Any, *, field: str) -> uuid.UUID:
     if kind != OrganisationKind.SUBCONTRACTOR.value:
         raise UserInputError(
             f"{field}: not a collection agency (subcontractor)", field=field, reason="wrong kind"
+        )
+    if not await is_collection_agency(ctx.session, ctx.access.policy, agency_id):
+        # A subcontractor, but not one that collects debts (a field service company).
+        raise UserInputError(
+            f"{field}: not a collection agency (no principal of it works collection cases)",
+            field=field,
+            reason="not a collection agency",
         )
     return agency_id
 
