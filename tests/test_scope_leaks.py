@@ -17,10 +17,15 @@ from server.authz.access import AccessView
 from server.authz.policy import load_policy
 from server.authz.principal import Principal, PrincipalKind
 from server.authz.scopes import ScopeEnv
+from server.billing.loaders import invoice_filter_conditions
+from server.contracts.loaders import contract_filter_conditions
 from server.customers.loaders import customer_table, filter_conditions
 from server.graphql.relay import after_condition, encode_cursor
+from server.rights.queries import disclosure_filter_conditions
+from server.rights.requests import request_filter_conditions
 from server.schema import catalogue
 from server.settings import PROJECT_ROOT
+from server.sites.loaders import site_filter_conditions
 from tests import factories
 from tests.conftest import Users, gql
 from tests.scenario import Scenario, build_scenario
@@ -351,3 +356,40 @@ def test_name_filter_escapes_like_wildcards_in_sql() -> None:
     [condition] = filter_conditions(view.rows, name="50%_off", today=view.today)
     sql = str(condition.compile(dialect=postgresql.dialect()))
     assert "replace(" in sql and "ESCAPE" in sql
+
+
+def test_every_root_filter_builder_takes_bind_parameters() -> None:
+    view = _field_service_view()
+    env = ScopeEnv(bindparam("org"), bindparam("today"), bindparam("purpose"))
+
+    def visible(type_name: str) -> Any:
+        return view.rows_with(type_name, env)
+
+    built = [
+        *site_filter_conditions(visible, metering_point_id=bindparam("mpid")),
+        *contract_filter_conditions(
+            visible, status=bindparam("status"), customer_id=bindparam("customer")
+        ),
+        *invoice_filter_conditions(
+            visible,
+            status=bindparam("status"),
+            overdue=bindparam("overdue"),
+            customer_id=bindparam("customer"),
+            today=bindparam("today"),
+        ),
+        *request_filter_conditions(
+            visible,
+            overdue=bindparam("overdue"),
+            status=bindparam("status"),
+            kind=bindparam("kind"),
+            customer_id=bindparam("customer"),
+            today=bindparam("today"),
+        ),
+        *disclosure_filter_conditions(visible, customer_id=bindparam("customer")),
+    ]
+    assert len(built) == 11
+    for condition in built:
+        compiled = condition.compile(dialect=postgresql.dialect())
+        assert all(not isinstance(v, uuid.UUID | date) for v in compiled.params.values()), (
+            compiled.params
+        )

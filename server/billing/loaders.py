@@ -18,7 +18,7 @@ from server.billing.models import (
 )
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader
-from server.graphql.relay import PageRequest, fetch_page
+from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
 from server.organisations.models import Organisation
 
 invoice_table = Invoice.__table__  # type: ignore[attr-defined]
@@ -144,26 +144,37 @@ def invoice_overdue(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
     )
 
 
-async def invoice_page(
+def invoice_filter_conditions(
+    visible: Visible,
     *,
-    ctx: RequestContext,
-    status: str | None,
-    overdue: bool | None,
-    customer_id: uuid.UUID | None,
-    page: PageRequest,
+    status: FilterValue[str] = None,
+    overdue: FilterValue[bool] = None,
+    customer_id: FilterValue[uuid.UUID] = None,
+    today: date | ColumnElement[Any],
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the invoice filters (values or bind parameters; None: not
+    given); they test only the invoice's own columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(invoice_table.c.status == status)
+    if overdue is not None:
+        is_overdue = invoice_overdue(today)
+        if isinstance(overdue, bool):
+            conditions.append(is_overdue if overdue else ~is_overdue)
+        else:
+            conditions.append(is_overdue == overdue)
+    if customer_id is not None:
+        conditions.append(invoice_table.c.customer_id == customer_id)
+    return conditions
+
+
+async def invoice_page(
+    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
 ) -> list[Row]:
     scope = ctx.access.rows("Invoice")
-    statement = select(invoice_table).where(scope)
-    if status is not None:
-        statement = statement.where(invoice_table.c.status == status)
-    if overdue is not None:
-        is_overdue = invoice_overdue(ctx.access.today)
-        statement = statement.where(is_overdue if overdue else ~is_overdue)
-    if customer_id is not None:
-        statement = statement.where(invoice_table.c.customer_id == customer_id)
     return await fetch_page(
         ctx.session,
-        statement,
+        select(invoice_table).where(scope, *conditions),
         table=invoice_table,
         sort_column="invoice_number",
         page=page,

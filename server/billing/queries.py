@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.billing.loaders import invoice_page, invoices_by_id
+from server.billing.loaders import invoice_filter_conditions, invoice_page, invoices_by_id
 from server.billing.types import Invoice, InvoiceStatusEnum
 from server.graphql.context import RequestContext
 from server.graphql.guards import (
@@ -61,12 +61,13 @@ class BillingQuery:
         customer_id = parse_id(chosen.customer_id) if chosen.customer_id else None
         if chosen.customer_id and customer_id is None:
             return Connection.empty()
-        rows = await invoice_page(
-            ctx=ctx,
+        conditions = invoice_filter_conditions(
+            ctx.access.rows,
             status=chosen.status.value if chosen.status else None,
             overdue=chosen.overdue,
             customer_id=customer_id,
-            page=page,
+            today=ctx.access.today,
         )
+        rows = await invoice_page(ctx=ctx, conditions=conditions, page=page)
         nodes = build(Invoice, rows[: page.first], ctx, info, through=("edges", "node"))
         return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from server.contracts.models import Contract, Offer, Price, Product
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader
-from server.graphql.relay import PageRequest, fetch_page
+from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
 
 contract_table = Contract.__table__  # type: ignore[attr-defined]
 product_table = Product.__table__  # type: ignore[attr-defined]
@@ -73,18 +73,29 @@ def offers_by_customer(ctx: RequestContext) -> Any:
     return children_loader(ctx, "offers_by_customer", statement, "customer_id")
 
 
+def contract_filter_conditions(
+    visible: Visible,
+    *,
+    status: FilterValue[str] = None,
+    customer_id: FilterValue[uuid.UUID] = None,
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the contract filters (values or bind parameters; None: not
+    given); they test only the contract's own columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(contract_table.c.status == status)
+    if customer_id is not None:
+        conditions.append(contract_table.c.customer_id == customer_id)
+    return conditions
+
+
 async def contract_page(
-    *, ctx: RequestContext, status: str | None, customer_id: uuid.UUID | None, page: PageRequest
+    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
 ) -> list[Row]:
     scope = ctx.access.rows("Contract")
-    statement = select(contract_table).where(scope)
-    if status is not None:
-        statement = statement.where(contract_table.c.status == status)
-    if customer_id is not None:
-        statement = statement.where(contract_table.c.customer_id == customer_id)
     return await fetch_page(
         ctx.session,
-        statement,
+        select(contract_table).where(scope, *conditions),
         table=contract_table,
         sort_column="contract_number",
         page=page,

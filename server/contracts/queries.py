@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.contracts.loaders import contract_page
+from server.contracts.loaders import contract_filter_conditions, contract_page
 from server.contracts.types import Contract, ContractStatusEnum
 from server.graphql.context import RequestContext
 from server.graphql.guards import (
@@ -52,6 +52,9 @@ class ContractQuery:
         customer_id = parse_id(filter.customer_id) if filter and filter.customer_id else None
         if filter and filter.customer_id and customer_id is None:
             return Connection.empty()
-        rows = await contract_page(ctx=ctx, status=status, customer_id=customer_id, page=page)
+        conditions = contract_filter_conditions(
+            ctx.access.rows, status=status, customer_id=customer_id
+        )
+        rows = await contract_page(ctx=ctx, conditions=conditions, page=page)
         nodes = build(Contract, rows[: page.first], ctx, info, through=("edges", "node"))
         return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeAlias, TypeVar, Union
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, exists, func, literal, or_, select
 
@@ -13,10 +12,9 @@ from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader
-from server.graphql.relay import PageRequest, fetch_page
+from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
 from server.sites.models import Site
 
-T = TypeVar("T")
 customer_table = Customer.__table__  # type: ignore[attr-defined]
 _site: Any = Site.__table__.c  # type: ignore[attr-defined]
 _invoice: Any = Invoice.__table__.c  # type: ignore[attr-defined]
@@ -33,11 +31,6 @@ def customers_by_id(ctx: RequestContext) -> Any:
     return by_id_loader(ctx, "customer_by_id", statement)
 
 
-# A filter value: a Python value, a SQLAlchemy bind parameter (or any SQL expression), or
-# None for a filter not given.
-FilterValue: TypeAlias = Union[T, ColumnElement[Any], None]  # noqa: UP007
-
-
 def _text(value: str | ColumnElement[Any]) -> ColumnElement[Any]:
     return value if isinstance(value, ColumnElement) else literal(value, String)
 
@@ -51,7 +44,7 @@ def _like_pattern(value: str | ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def filter_conditions(
-    visible: Callable[[str], ColumnElement[bool]],
+    visible: Visible,
     *,
     name: FilterValue[str] = None,
     customer_number: FilterValue[int] = None,

@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, Union
 
 import orjson
 import strawberry
@@ -16,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.graphql.errors import UserInputError
 
 T = TypeVar("T")
+V = TypeVar("V")
+
+# The source of row predicates a filter builder takes: normally `ctx.access.rows`, or for SQL
+# built once with bind parameters `lambda t: access.rows_with(t, ScopeEnv(bindparam(...)))`.
+Visible: TypeAlias = Callable[[str], ColumnElement[bool]]
+# A filter value: a Python value, a bind parameter (or any SQL expression), or None for a
+# filter not given. Filter builders use values only inside SQL.
+FilterValue: TypeAlias = Union[V, ColumnElement[Any], None]  # noqa: UP007
 
 
 @strawberry.type(description="Where a page ends and whether more follows.")

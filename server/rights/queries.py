@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from strawberry.types import Info
 
 from server.authz.decision import Access
@@ -16,14 +16,14 @@ from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
-from server.graphql.relay import Connection, fetch_page, make_connection
+from server.graphql.relay import Connection, FilterValue, Visible, fetch_page, make_connection
 from server.graphql.shaping import build, build_one
 from server.rights.access_log import access_events
 from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind
 from server.rights.models import Disclosure as DisclosureRow
 from server.rights.models import DisclosureCustomer as DisclosureCustomerRow
 from server.rights.report import LANGUAGES, build_report
-from server.rights.requests import overdue_condition, request_select, request_table
+from server.rights.requests import request_filter_conditions, request_select, request_table
 from server.rights.types import (
     DataSubjectReport,
     DataSubjectRequest,
@@ -63,6 +63,27 @@ def disclosure_select() -> Select[Any]:
         .label("customer_ids")
     )
     return select(disclosure_table, customers)
+
+
+def disclosure_filter_conditions(
+    visible: Visible, *, customer_id: FilterValue[uuid.UUID] = None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the disclosure filters (values or bind parameters; None: not
+    given). The customer filter tests the disclosure's customers only inside the customer
+    row scope, so it tells nothing about customers the principal may not see."""
+    conditions: list[ColumnElement[bool]] = []
+    if customer_id is not None:
+        conditions.append(
+            disclosure_table.c.id.in_(
+                select(disclosure_customer_table.c.disclosure_id).where(
+                    disclosure_customer_table.c.customer_id == customer_id,
+                    disclosure_customer_table.c.customer_id.in_(
+                        select(customer_table.c.id).where(visible("Customer"))
+                    ),
+                )
+            )
+        )
+    return conditions
 
 
 def disclosure_rows(rows: list[Any]) -> list[dict[str, Any]]:
@@ -186,22 +207,28 @@ class RightsQuery:
             return Connection.empty()
         chosen = filter or DataSubjectRequestFilter()
         scope = ctx.access.rows("DataSubjectRequest")
-        statement = request_select(ctx.access.today).where(scope)
         if chosen.overdue is not None:
             require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
-            condition = overdue_condition(ctx.access.today)
-            statement = statement.where(condition if chosen.overdue else ~condition)
         if chosen.status is not None:
             require_readable_for_filter(ctx, "DataSubjectRequest.status", "filter.status")
-            statement = statement.where(request_table.c.status == chosen.status.value)
         if chosen.kind is not None:
             require_readable_for_filter(ctx, "DataSubjectRequest.kind", "filter.kind")
-            statement = statement.where(request_table.c.kind == chosen.kind.value)
+        customer_id = None
         if chosen.customer_id is not None:
             customer_id = parse_id(chosen.customer_id)
             if customer_id is None:
                 return Connection.empty()
-            statement = statement.where(request_table.c.customer_id == customer_id)
+        statement = request_select(ctx.access.today).where(
+            scope,
+            *request_filter_conditions(
+                ctx.access.rows,
+                overdue=chosen.overdue,
+                status=chosen.status.value if chosen.status is not None else None,
+                kind=chosen.kind.value if chosen.kind is not None else None,
+                customer_id=customer_id,
+                today=ctx.access.today,
+            ),
+        )
         rows = await fetch_page(
             ctx.session,
             statement,
@@ -231,18 +258,14 @@ class RightsQuery:
         if page is None:
             return Connection.empty()
         scope = ctx.access.rows("Disclosure")
-        statement = disclosure_select().where(scope)
+        subject = None
         if customer_id is not None:
             subject = parse_id(customer_id)
             if subject is None:
                 return Connection.empty()
-            statement = statement.where(
-                disclosure_table.c.id.in_(
-                    select(disclosure_customer_table.c.disclosure_id).where(
-                        disclosure_customer_table.c.customer_id == subject
-                    )
-                )
-            )
+        statement = disclosure_select().where(
+            scope, *disclosure_filter_conditions(ctx.access.rows, customer_id=subject)
+        )
         rows = disclosure_rows(
             await fetch_page(
                 ctx.session,

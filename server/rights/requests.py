@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.graphql.relay import FilterValue, Visible
 from server.rights.models import OPEN_REQUEST_STATUSES, DataSubjectRequest
 
 request_table = DataSubjectRequest.__table__  # type: ignore[attr-defined]
@@ -33,16 +34,43 @@ def latest_extension(received_on: date) -> date:
     return add_months(received_on, ANSWER_MONTHS + MAX_EXTENSION_MONTHS)
 
 
-def overdue_condition(today: date) -> ColumnElement[bool]:
+def overdue_condition(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
     return and_(
         request_table.c.status.in_(OPEN_REQUEST_STATUSES),
         func.coalesce(request_table.c.extended_due_on, request_table.c.due_on) < today,
     )
 
 
-def request_select(today: date) -> Select[Any]:
+def request_select(today: date | ColumnElement[Any]) -> Select[Any]:
     """Request rows with their `overdue` flag computed for `today`."""
     return select(request_table, overdue_condition(today).label("overdue"))
+
+
+def request_filter_conditions(
+    visible: Visible,
+    *,
+    overdue: FilterValue[bool] = None,
+    status: FilterValue[str] = None,
+    kind: FilterValue[str] = None,
+    customer_id: FilterValue[uuid.UUID] = None,
+    today: date | ColumnElement[Any],
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the requests-register filters (values or bind parameters; None:
+    not given); they test only the request's own columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if overdue is not None:
+        condition = overdue_condition(today)
+        if isinstance(overdue, bool):
+            conditions.append(condition if overdue else ~condition)
+        else:
+            conditions.append(condition == overdue)
+    if status is not None:
+        conditions.append(request_table.c.status == status)
+    if kind is not None:
+        conditions.append(request_table.c.kind == kind)
+    if customer_id is not None:
+        conditions.append(request_table.c.customer_id == customer_id)
+    return conditions
 
 
 async def record_request(

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import ColumnElement, Select, select, text
 
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader, loader
-from server.graphql.relay import PageRequest, fetch_page
+from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
 from server.sites.models import Site
 
 site_table = Site.__table__  # type: ignore[attr-defined]
@@ -40,16 +40,25 @@ def sites_by_id(ctx: RequestContext) -> Any:
     return by_id_loader(ctx, "site_by_id", statement)
 
 
+def site_filter_conditions(
+    visible: Visible, *, metering_point_id: FilterValue[str] = None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the site filters (values or bind parameters; None: not given).
+    `visible` is the row-predicate source, as for every filter builder; these filters test
+    only the site's own columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if metering_point_id is not None:
+        conditions.append(_s("metering_point_id") == metering_point_id)
+    return conditions
+
+
 async def site_page(
-    *, ctx: RequestContext, metering_point_id: str | None, page: PageRequest
+    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
 ) -> list[Row]:
     scope = ctx.access.rows("Site")
-    statement = select(site_table).where(scope)
-    if metering_point_id is not None:
-        statement = statement.where(_s("metering_point_id") == metering_point_id)
     return await fetch_page(
         ctx.session,
-        statement,
+        select(site_table).where(scope, *conditions),
         table=site_table,
         sort_column="id",
         page=page,

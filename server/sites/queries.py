@@ -11,7 +11,7 @@ from server.graphql.context import RequestContext
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
 from server.graphql.relay import Connection, make_connection
 from server.graphql.shaping import build, build_one
-from server.sites.loaders import site_page, sites_by_id
+from server.sites.loaders import site_filter_conditions, site_page, sites_by_id
 from server.sites.types import Site, SiteFilter
 
 
@@ -40,6 +40,7 @@ class SiteQuery:
         metering_point_id = (filter.metering_point_id or None) if filter else None
         if metering_point_id is not None:
             require_readable_for_filter(ctx, "Site.meteringPointId", "filter.meteringPointId")
-        rows = await site_page(ctx=ctx, metering_point_id=metering_point_id, page=page)
+        conditions = site_filter_conditions(ctx.access.rows, metering_point_id=metering_point_id)
+        rows = await site_page(ctx=ctx, conditions=conditions, page=page)
         nodes = build(Site, rows[: page.first], ctx, info, through=("edges", "node"))
         return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
