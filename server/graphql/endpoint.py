@@ -250,7 +250,13 @@ async def graphql_endpoint(request: Request) -> Response:
 
     data = result.data
     if data is not None and is_introspection(query):
-        data = filter_introspection(data, access)
+        data = filter_introspection(
+            data,
+            access,
+            document=query,
+            operation_name=requested_name,
+            variables=body.get("variables"),
+        )
     payload: dict[str, Any] = {"data": data}
     if errors:
         payload["errors"] = errors

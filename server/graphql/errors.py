@@ -105,7 +105,7 @@ def error_payload(code: ErrorCode, message: str, **extensions: Any) -> dict[str,
 
 _VARIABLE_MESSAGE = re.compile(
     r"^Variable '\$(?P<name>\w+)' (?:has invalid (?:default )?value"
-    r"(?P<path>(?:\.\w+|\[\d+\])*): (?P<detail>.*)|(?P<rest>.*))$",
+    r"(?: at (?P<path>(?:\.\w+|\[\d+\])+))?: (?P<detail>.*)|(?P<rest>.*))$",
     re.DOTALL,
 )
 _UNKNOWN_FIELD = re.compile(r"unknown field '(\w+)'")
@@ -124,8 +124,8 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"enum", "not one of the allowed values"),
         (r"unknown field", "unknown field"),
         (r"required field", "required field missing"),
-        (r"was not provided", "required"),
-        (r"must not be null|non-null|found null", "must not be null"),
+        (r"to be provided|was not provided", "required"),
+        (r"must not be null|not to be None|non-null|found null", "must not be null"),
         (r"to be an object|to be a dict|Expected type .* to be", "must be an object"),
         (r"DateTime", "must be a date and time (ISO 8601, e.g. 2026-01-31T12:00:00Z)"),
         (r"\bDate\b", "must be a valid date (YYYY-MM-DD)"),
