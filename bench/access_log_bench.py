@@ -31,6 +31,7 @@ from sqlalchemy import text
 from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
 from server.audit.seal import seal_pending
 from server.audit.service import object_parameters, write_access_log
+from server.audit.signing import generate_private_key_pem
 from server.audit.verify import verify
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
@@ -104,6 +105,7 @@ async def main(url: str, iterations: int, sizes: list[int]) -> None:
         database_url=db_url,
         secret_key=KEY,
         audit_seal_key=KEY,
+        audit_signing_key=generate_private_key_pem(),
         statement_timeout_ms=600_000,
     )
     owner = create_engine(db_url, settings, as_app_role=False)

@@ -29,7 +29,9 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Configuration read from the environment (prefix-less names such as DATABASE_URL)."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str | None = Field(
@@ -43,7 +45,17 @@ class Settings(BaseSettings):
     embedded_data_dir: Path = PROJECT_ROOT / "var" / "pgdata"
     policy_dir: Path = PROJECT_ROOT / "policies"
     secret_key: str = DEVELOPMENT_SECRET
-    audit_seal_key: str = DEVELOPMENT_SECRET
+    audit_signing_key: str = Field(
+        default="",
+        description=(
+            "Ed25519 private key that signs access-log seals: PKCS#8 PEM text, or the path "
+            "of a PEM file. Development derives one from SECRET_KEY when it is empty."
+        ),
+    )
+    audit_seal_key: str = Field(
+        default=DEVELOPMENT_SECRET,
+        description="HMAC key of seals made before Ed25519 signing (and of verification records).",
+    )
     token_audience: str = "rekisteri"  # noqa: S105
     token_issuer: str = "rekisteri"  # noqa: S105
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
@@ -124,6 +136,14 @@ class Settings(BaseSettings):
                         f"{name.upper()} must be set to a random value of at least 32 "
                         f"characters outside development (environment={self.environment})"
                     )
+            if self.audit_signing_key.strip() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "AUDIT_SIGNING_KEY must be set to an Ed25519 private key (PEM, or a PEM "
+                    f"file's path) outside development (environment={self.environment})"
+                )
+            from server.audit.signing import load_private_key
+
+            load_private_key(self.audit_signing_key)  # SigningKeyError is a ValueError
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
@@ -137,3 +157,8 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def legacy_seal_key(self) -> str | None:
+        """The HMAC key that seals made before Ed25519 signing are checked with."""
+        return self.audit_seal_key or None

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.audit.signing import generate_private_key_pem
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
@@ -28,6 +29,7 @@ from tests import dbserver
 
 SEAL_KEY = "audit-test-seal-key-0123456789abcdef-0123456789"
 SECRET = "audit-test-secret-0123456789abcdef-0123456789"
+SIGNING_KEY = generate_private_key_pem()  # the service's Ed25519 seal key in these tests
 
 
 async def audit_server_url() -> str:
@@ -53,6 +55,7 @@ def audit_settings(url: str, **overrides: object) -> Settings:
         "database_url": url,
         "secret_key": SECRET,
         "audit_seal_key": SEAL_KEY,
+        "audit_signing_key": SIGNING_KEY,
         "pool_size": 25,
         "pool_timeout_seconds": 10.0,
     }

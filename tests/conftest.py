@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.app import create_app
+from server.audit.signing import generate_private_key_pem
 from server.db.engine import asyncpg_url
 from server.db.migrate import upgrade
 from server.settings import Environment, Settings
@@ -20,6 +21,8 @@ from tests import dbserver, factories
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_PASSWORD = "correct horse battery staple 2026"
+# A fresh Ed25519 key per test run: AUDIT_SIGNING_KEY is required outside development.
+TEST_SIGNING_KEY = generate_private_key_pem()
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +89,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key=TEST_SECRET,
         audit_seal_key=TEST_SECRET + "-seal",
+        audit_signing_key=TEST_SIGNING_KEY,
         policy_reload_interval_seconds=0.2,
         # Sealing is tested on its own; a background sealer would add statements to the
         # per-request counts that tests compare.

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from server.audit.signing import generate_private_key_pem
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
@@ -90,6 +91,7 @@ async def identity_db() -> AsyncIterator[IdentityDb]:
         database_url=url,
         secret_key=SECRET,
         audit_seal_key=SECRET + "-seal",
+        audit_signing_key=generate_private_key_pem(),
     )
     owner_engine = create_engine(url, settings, as_app_role=False)
     app_engine = create_engine(url, settings, as_app_role=True)

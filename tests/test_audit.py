@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError
 from server.audit.records import EventKind, ObjectAccess, Outcome
 from server.audit.seal import (
     ZERO_ROOT,
-    key_id,
     leaf_hash,
     merkle_root,
     node_hash,
@@ -27,6 +26,7 @@ from server.audit.seal import (
     seq_ranges,
 )
 from server.audit.service import write_access_log, write_event
+from server.audit.signing import Keyring, generate_private_key_pem, keyring_for, signer_for
 from server.audit.verify import verify
 from server.db.session import StatementCounter, session_factory
 from tests import audit_fixtures, dbserver
@@ -402,9 +402,10 @@ async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: AuditDb)
     head = first.head
     assert (head.batch_no, head.first_seq, head.leaf_count) == (1, 1, 39)
     assert head.prev_root == ZERO_ROOT
-    assert head.key_id == key_id(audit_db.settings.audit_seal_key)
-    assert head.signature_valid(audit_db.settings.audit_seal_key)
-    assert not head.signature_valid("another key of the right length 0123456789")
+    assert head.key_id == signer_for(audit_db.settings).key_id
+    assert head.signature_valid(keyring_for(audit_db.settings))
+    other = audit_db.settings.model_copy(update={"audit_signing_key": generate_private_key_pem()})
+    assert not head.signature_valid(Keyring.of([signer_for(other).public_key]))
     assert await seal(audit_db) is None
 
     await write(audit_db, customer_objects(2))
@@ -527,7 +528,7 @@ async def test_verify_checks_signatures_chain_and_external_heads(audit_db: Audit
     assert first is not None and second is not None
 
     other_key = audit_db.settings.model_copy(
-        update={"audit_seal_key": "a different seal key 0123456789abcdef"}
+        update={"audit_signing_key": generate_private_key_pem()}
     )
     async with audit_db.owner_session() as session:
         report = await verify(session=session, settings=other_key)

@@ -55,7 +55,8 @@ async def test_seal_prints_a_signed_head_that_verify_accepts(
     assert await run_cli(audit_db.settings, "audit", "seal", "--wait", "5") == 0
     head_line = capsys.readouterr().out.strip()
     head = json.loads(head_line)
-    assert head["batch"] == 1 and head["leafCount"] == 4 and len(head["signature"]) == 64
+    assert head["batch"] == 1 and head["leafCount"] == 4 and len(head["signature"]) == 128
+    assert head["keyId"].startswith("ed25519:")
     heads = tmp_path / "heads.jsonl"
     heads.write_text(head_line + "\n", encoding="utf-8")
 

@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
+from server.audit.signing import generate_private_key_pem
 from server.identity.keys import TOKEN_SIGNING, derive_key
 from server.identity.tokens import InvalidToken, decode_access_token, encode_access_token
 from server.settings import Environment, Settings
@@ -20,6 +21,7 @@ SETTINGS = Settings(
     environment=Environment.TEST,
     secret_key="token-test-secret-0123456789abcdef-0123456789",
     audit_seal_key="token-test-seal-0123456789abcdef-0123456789",
+    audit_signing_key=generate_private_key_pem(),
 )
 USER = uuid.uuid4()
 SESSION = uuid.uuid4()

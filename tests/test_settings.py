@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from server.audit.signing import generate_private_key_pem
 from server.settings import Environment, Settings
 
 STRONG = "k" * 40
@@ -27,7 +28,10 @@ def test_development_runs_with_its_own_secret() -> None:
 
 def test_production_turns_introspection_off_by_default() -> None:
     settings = Settings(
-        environment=Environment.PRODUCTION, secret_key=STRONG, audit_seal_key=STRONG
+        environment=Environment.PRODUCTION,
+        secret_key=STRONG,
+        audit_seal_key=STRONG,
+        audit_signing_key=generate_private_key_pem(),
     )
     assert not settings.introspection_enabled
 

@@ -104,15 +104,25 @@ def _read_heads(path: Path) -> list[Any]:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from server.audit.signing import SigningKeyError, keyring_for, load_public_keys
     from server.audit.verify import verify
     from server.cli_support import owner_session
 
     heads = _read_heads(args.head) if args.head else []
+    keys = None
+    if args.public_key:
+        # An auditor's check: only these public keys (plus AUDIT_SEAL_KEY if set, for
+        # old HMAC seals) are trusted, never the service's own key.
+        try:
+            keys = keyring_for(settings, load_public_keys(args.public_key))
+        except SigningKeyError as exc:
+            print(f"audit verify: {exc}", file=sys.stderr)
+            return 2
 
     async def run() -> Any:
         await _record(settings, "audit verify", None)
         async with owner_session(settings) as session:
-            return await verify(session=session, settings=settings, heads=heads)
+            return await verify(session=session, settings=settings, heads=heads, keys=keys)
 
     report = asyncio.run(run())
     if args.json:
@@ -155,6 +165,33 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     print(orjson.dumps(head.to_json()).decode())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# signing keys
+# ---------------------------------------------------------------------------------------
+
+
+def cmd_public_key(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the public key of AUDIT_SIGNING_KEY (PEM), for the security team and auditors."""
+    from server.audit.signing import SigningKeyError, signer_for
+
+    try:
+        signer = signer_for(settings)
+    except SigningKeyError as exc:
+        print(f"audit public-key: {exc}", file=sys.stderr)
+        return 2
+    print(f"key id {signer.key_id}", file=sys.stderr)
+    print(signer.public_key_pem(), end="")
+    return 0
+
+
+def cmd_generate_key(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a new Ed25519 private key (PEM), to be kept as the AUDIT_SIGNING_KEY secret."""
+    from server.audit.signing import generate_private_key_pem
+
+    print(generate_private_key_pem(), end="")
     return 0
 
 
@@ -227,8 +264,9 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_drop_before(args: argparse.Namespace, settings: Settings) -> int:
-    from server.audit.seal import key_id, sign_retention
+    from server.audit.seal import sign_retention
     from server.audit.service import write_event
+    from server.audit.signing import signer_for
     from server.cli_support import owner_session
 
     boundary: date = args.month
@@ -258,7 +296,7 @@ def cmd_drop_before(args: argparse.Namespace, settings: Settings) -> int:
             )
             names = [str(n) for n in result.scalars()]
             dropped_at = datetime.now(UTC)
-            key = settings.audit_seal_key
+            signer = signer_for(settings)
             await session.execute(
                 text(
                     "INSERT INTO access_log_retention"
@@ -271,9 +309,12 @@ def cmd_drop_before(args: argparse.Namespace, settings: Settings) -> int:
                     "dropped_before": dropped_before,
                     "partitions": names,
                     "principal": _operator(),
-                    "key_id": key_id(key),
+                    "key_id": signer.key_id,
                     "signature": sign_retention(
-                        key, dropped_before=dropped_before, partitions=names, dropped_at=dropped_at
+                        signer,
+                        dropped_before=dropped_before,
+                        partitions=names,
+                        dropped_at=dropped_at,
                     ),
                 },
             )
@@ -306,7 +347,7 @@ def _next_month(month: date | None) -> date:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `audit verify|seal|export|partitions|drop-before` to the rekisteri CLI."""
+    """Add `audit verify|seal|public-key|generate-key|export|partitions|drop-before`."""
     audit = subparsers.add_parser("audit", help="the access log: verify, seal, export, retention")
     commands = audit.add_subparsers(dest="audit_command", required=True)
 
@@ -317,6 +358,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--head",
         type=Path,
         help="file of signed heads (JSON lines from `audit seal`) that must still be in the log",
+    )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="trust only these Ed25519 public keys (PEM files, or directories of *.pem; "
+        "repeatable, looked up by key id) instead of the service's own signing key",
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(func=cmd_verify)
@@ -329,6 +378,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="seconds to wait for running transactions (default 30)",
     )
     seal.set_defaults(func=cmd_seal)
+
+    public_key = commands.add_parser(
+        "public-key", help="print the public key (PEM) that verifies the seals' signatures"
+    )
+    public_key.set_defaults(func=cmd_public_key)
+
+    generate = commands.add_parser(
+        "generate-key", help="print a new Ed25519 signing key (PEM) for AUDIT_SIGNING_KEY"
+    )
+    generate.set_defaults(func=cmd_generate_key)
 
     export = commands.add_parser("export", help="write records as JSON lines for a SIEM")
     export.add_argument(

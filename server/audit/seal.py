@@ -11,8 +11,9 @@ and on demand by `rekisteri audit seal`:
    rows up to S are committed or gone for good, and the range can be sealed;
 4. reads the row hashes after the previous batch up to S in seq order, builds an RFC 6962
    Merkle tree (leaf = SHA-256(0x00 || row_hash), node = SHA-256(0x01 || left || right)),
-   chains it to the previous root and inserts a seal signed with HMAC-SHA256 under
-   `settings.audit_seal_key`, which never reaches the database.
+   chains it to the previous root and inserts a seal signed with the service's Ed25519
+   key (`AUDIT_SIGNING_KEY`, server/audit/signing.py), which never reaches the database
+   and whose public key alone verifies the seal.
 
 The signed head it prints is to be kept outside the database; `rekisteri audit verify
 --head` checks that the log still contains it.
@@ -33,6 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.audit.signing import Keyring, Signer, signer_for
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,13 +119,8 @@ def micros(moment: datetime) -> int:
 
 
 def key_id(key: str) -> str:
-    """A short public name of the seal key, to tell keys apart after a rotation."""
+    """The key id of an HMAC key (old seals; Ed25519 key ids come from server.audit.signing)."""
     return hmac.new(key.encode(), b"rekisteri-access-log-key-id", hashlib.sha256).hexdigest()[:16]
-
-
-def _sign(key: str, parts: Sequence[object]) -> str:
-    message = "\n".join(str(p) for p in parts).encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +155,9 @@ class SealHead:
             micros(self.sealed_at),
         ]
 
-    def signature_valid(self, key: str) -> bool:
-        expected = _sign(key, self.signed_parts())
-        return hmac.compare_digest(expected, self.signature)
+    def signature_valid(self, keys: Keyring) -> bool:
+        """Signed by one of the keys (looked up by the seal's key id)."""
+        return keys.accepts(self.key_id, self.signed_parts(), self.signature)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -214,17 +211,23 @@ class SealHead:
         )
 
 
+def retention_parts(
+    *, dropped_before: datetime, partitions: Sequence[str], dropped_at: datetime
+) -> list[object]:
+    """What a retention record's signature covers."""
+    return [
+        RETENTION_CONTEXT,
+        micros(dropped_before),
+        ",".join(sorted(partitions)),
+        micros(dropped_at),
+    ]
+
+
 def sign_retention(
-    key: str, *, dropped_before: datetime, partitions: Sequence[str], dropped_at: datetime
+    signer: Signer, *, dropped_before: datetime, partitions: Sequence[str], dropped_at: datetime
 ) -> str:
-    return _sign(
-        key,
-        [
-            RETENTION_CONTEXT,
-            micros(dropped_before),
-            ",".join(sorted(partitions)),
-            micros(dropped_at),
-        ],
+    return signer.sign(
+        retention_parts(dropped_before=dropped_before, partitions=partitions, dropped_at=dropped_at)
     )
 
 
@@ -324,7 +327,7 @@ async def seal_pending(
         )
         return None
 
-    key = settings.audit_seal_key
+    signer = signer_for(settings)
     heads: list[SealHead] = []
     while after < upto:
         rows = (
@@ -349,10 +352,10 @@ async def seal_pending(
             merkle_root=merkle_root([bytes(r.row_hash) for r in rows]),
             prev_root=prev_root,
             sealed_at=datetime.now(UTC),
-            key_id=key_id(key),
+            key_id=signer.key_id,
             signature="",
         )
-        head = SealHead(**{**_fields(head), "signature": _sign(key, head.signed_parts())})
+        head = SealHead(**{**_fields(head), "signature": signer.sign(head.signed_parts())})
         await session.execute(SEAL_INSERT, _fields(head))
         heads.append(head)
         batch_no, after, prev_root = head.batch_no, head.last_seq, head.merkle_root

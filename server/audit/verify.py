@@ -8,7 +8,9 @@ Checks, in one pass over both tables in seq order (as the owner):
   missing position is a deleted row, an extra or duplicate one an inserted row) and
   their hashes give its Merkle root (a row edited together with its hash);
 * the seals themselves: consecutive numbers and ranges, each chained to the previous
-  root, each HMAC signature valid under the configured seal key;
+  root, each signature valid under a trusted Ed25519 public key looked up by its key
+  id (the service's own, or those an auditor gives), old HMAC seals under the HMAC
+  key, and no HMAC seal after an Ed25519 one (server/audit/signing.py);
 * optionally, signed heads kept outside the database are still in the chain;
 * rows after the last seal are reported separately: sealing protects them later.
 
@@ -29,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.seal import (
     ZERO_ROOT,
     SealHead,
-    key_id,
     merkle_root,
     parse_ranges,
-    sign_retention,
+    retention_parts,
 )
+from server.audit.signing import Keyring, explain, first_ed25519, is_legacy_key_id, keyring_for
 from server.settings import Settings
 
 MAX_PROBLEMS = 1000
@@ -173,8 +175,8 @@ def _where(row: _Row) -> str:
     return f"{row.table} seq {row.seq} (at {at}, request {row.request_id})"
 
 
-def _check_chain(report: VerifyReport, seals: Sequence[SealHead], key: str) -> None:
-    current_key = key_id(key)
+def _check_chain(report: VerifyReport, seals: Sequence[SealHead], keys: Keyring) -> None:
+    after_ed25519 = False
     prev_root = ZERO_ROOT
     expected_no = 1
     expected_first = 1
@@ -204,41 +206,39 @@ def _check_chain(report: VerifyReport, seals: Sequence[SealHead], key: str) -> N
                     batch_no=seal.batch_no,
                 )
             )
-        if seal.key_id != current_key:
+        what = f"seal batch {seal.batch_no} (seq {seal.first_seq}..{seal.last_seq})"
+        verdict = keys.check(seal.key_id, seal.signed_parts(), seal.signature)
+        legacy = is_legacy_key_id(seal.key_id)
+        if not verdict.accepted:
+            kind, detail = explain(verdict, what, seal.key_id, keys)
+            report.add(Problem(kind, detail, batch_no=seal.batch_no))
+        elif legacy and after_ed25519:
             report.add(
                 Problem(
-                    "unknown_key",
-                    f"seal batch {seal.batch_no} is signed with key {seal.key_id}, "
-                    f"not the configured key {current_key}",
+                    "downgraded_signature",
+                    f"{what} carries an HMAC signature after Ed25519-signed seals: "
+                    "anyone holding the HMAC key could have made it",
                     batch_no=seal.batch_no,
                 )
             )
-        elif not seal.signature_valid(key):
-            report.add(
-                Problem(
-                    "bad_signature",
-                    f"seal batch {seal.batch_no} (seq {seal.first_seq}..{seal.last_seq}) "
-                    "has an invalid signature",
-                    batch_no=seal.batch_no,
-                )
-            )
+        after_ed25519 = after_ed25519 or not legacy
         prev_root = seal.merkle_root
         expected_no = seal.batch_no + 1
         expected_first = seal.last_seq + 1
 
 
 def _check_heads(
-    report: VerifyReport, seals: Sequence[SealHead], heads: Sequence[SealHead], key: str
+    report: VerifyReport, seals: Sequence[SealHead], heads: Sequence[SealHead], keys: Keyring
 ) -> None:
     by_number = {seal.batch_no: seal for seal in seals}
     for head in heads:
         report.heads_checked += 1
-        if not head.signature_valid(key):
+        if not head.signature_valid(keys):
             report.add(
                 Problem(
                     "head_invalid",
-                    f"the external head for batch {head.batch_no} is not signed with the "
-                    "configured key",
+                    f"the external head for batch {head.batch_no} is not signed with a "
+                    f"trusted key (it names {head.key_id}; trusted: {keys.describe()})",
                     batch_no=head.batch_no,
                 )
             )
@@ -264,8 +264,13 @@ def _check_heads(
 
 
 async def _retention_boundary(
-    session: AsyncSession, report: VerifyReport, key: str
+    session: AsyncSession,
+    report: VerifyReport,
+    keys: Keyring,
+    ed25519_since: datetime | None = None,
 ) -> datetime | None:
+    """The newest retention boundary whose record is signed with a trusted key (an HMAC
+    one only from before the first Ed25519 seal)."""
     rows = (
         await session.execute(
             text(
@@ -276,18 +281,20 @@ async def _retention_boundary(
     ).all()
     boundary: datetime | None = None
     for row in rows:
-        expected = sign_retention(
-            key,
+        parts = retention_parts(
             dropped_before=row.dropped_before,
             partitions=list(row.partitions),
             dropped_at=row.dropped_at,
         )
-        if row.key_id != key_id(key) or expected != row.signature:
+        accepted = keys.accepts(row.key_id, parts, row.signature)
+        if accepted and is_legacy_key_id(row.key_id) and ed25519_since is not None:
+            accepted = row.dropped_at < ed25519_since
+        if not accepted:
             report.add(
                 Problem(
                     "retention_signature",
                     f"retention record {row.id} (before {row.dropped_before.isoformat()}) "
-                    "is not signed with the configured key; it is ignored",
+                    "is not signed with a trusted key; it is ignored",
                 )
             )
             continue
@@ -439,16 +446,20 @@ async def verify(
     session: AsyncSession,
     settings: Settings | None = None,
     heads: Sequence[SealHead] = (),
+    keys: Keyring | None = None,
 ) -> VerifyReport:
     """Verify the whole log (an owner session; reads every row once, in seq order)."""
-    key = (settings or Settings()).audit_seal_key
+    settings = settings or Settings()
+    # The public keys to trust (an auditor's), else the service's own; see signing.py.
+    keys = keys or keyring_for(settings)
     report = VerifyReport()
     await session.execute(text("SET LOCAL statement_timeout = 0"))
     seals = [SealHead.from_row(row) for row in (await session.execute(SEALS)).all()]
     report.head = seals[-1] if seals else None
-    _check_chain(report, seals, key)
-    _check_heads(report, seals, heads, key)
-    boundary = await _retention_boundary(session, report, key)
+    _check_chain(report, seals, keys)
+    _check_heads(report, seals, heads, keys)
+    ed25519_since = first_ed25519((seal.key_id, seal.sealed_at) for seal in seals)
+    boundary = await _retention_boundary(session, report, keys, ed25519_since)
     report.retained_from = boundary
 
     walker = _BatchWalker(report, seals, boundary)
