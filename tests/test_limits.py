@@ -224,7 +224,11 @@ async def test_a_refused_cost_is_recorded_in_the_access_log(
 ) -> None:
     response = await gql(client, EXPONENTIAL, as_="customer_service", users=users)
     assert response.status_code == 200
-    request_id = response.json()["errors"][0]["extensions"]["requestId"]
+    body = response.json()
+    request_id = (
+        body.get("extensions", {}).get("requestId")
+        or (body["errors"][0]["extensions"]["requestId"])
+    )
     row = await owner.fetchrow(
         "SELECT outcome, detail FROM access_log_request WHERE request_id = $1",
         uuid.UUID(request_id),
