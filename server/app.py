@@ -25,6 +25,7 @@ from server.db.engine import create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
 from server.graphql.endpoint import graphql_endpoint, json_response
+from server.operations.runner import OperationRunner
 from server.schema import catalogue, schema
 from server.settings import Settings
 
@@ -85,6 +86,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.sessionmaker = session_factory(engine)
         app.state.schema = schema()
         app.state.policy_store = PolicyStore(settings.policy_dir, catalogue())
+        app.state.runner = OperationRunner(
+            settings=settings,
+            schema=app.state.schema,
+            sessionmaker=app.state.sessionmaker,
+            policy=lambda: app.state.policy_store.current,
+        )
         tasks = [
             asyncio.create_task(
                 app.state.policy_store.watch(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import strawberry
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from server.audit.queries import AccessLogQuery
@@ -54,6 +56,15 @@ UNPOLICED_SUFFIXES = ("Connection", "Edge")
 UNPOLICED_TYPES = frozenset({"Query", "Mutation", "PageInfo", "Me"})
 
 
+class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Root fields of a query run one after the other, as those of a mutation do: they
+    share the request's database session, which allows one statement at a time. Within a
+    root field, lists are still loaded in batches."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        return super().execute_operation(serially=True)
+
+
 def build_schema() -> strawberry.Schema:
     query = merge_types("Query", QUERY_TYPES)
     query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
@@ -71,6 +82,7 @@ def build_schema() -> strawberry.Schema:
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=True),
         extensions=schema_extensions(),
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=SerialRootExecutionContext,
     )
     guard_inputs(built._schema)  # text checks on every input object (errors.py)
     return built

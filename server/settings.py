@@ -6,7 +6,7 @@ import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100)
     request_timeout_seconds: float = Field(
         default=15.0, gt=0, description="A GraphQL request running longer is cancelled (503)."
+    )
+    read_executor: Literal["compiled", "resolver"] = Field(
+        default="compiled",
+        description="compiled: a query the compiler covers runs as one SQL statement; "
+        "resolver: every operation runs on the resolver executor (the reference).",
     )
     pool_size: int = Field(default=10, ge=1)
     pool_timeout_seconds: float = Field(default=3.0, gt=0)

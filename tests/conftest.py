@@ -105,6 +105,14 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+def resolver_executor(app: Any) -> None:
+    """Every operation of the test runs on the resolver executor (for tests that patch
+    resolver internals)."""
+    runner = app.state.runner
+    runner.settings = runner.settings.model_copy(update={"read_executor": "resolver"})
+
+
+@pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
     async with httpx.AsyncClient(transport=transport, base_url="http://rekisteri.test") as http:

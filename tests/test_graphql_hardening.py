@@ -88,8 +88,9 @@ async def test_csrf_friendly_content_types_are_refused(
 async def test_introspection_can_be_switched_off(
     app: object, client: httpx.AsyncClient, users: Users
 ) -> None:
-    settings = app.state.settings  # type: ignore[attr-defined]
-    app.state.settings = settings.model_copy(update={"introspection": False})  # type: ignore[attr-defined]
+    runner = app.state.runner  # type: ignore[attr-defined]
+    settings = runner.settings
+    runner.settings = settings.model_copy(update={"introspection": False})
     try:
         response = await gql(
             client, "{ __schema { types { name } } }", as_="customer_service", users=users
@@ -99,9 +100,10 @@ async def test_introspection_can_be_switched_off(
         typename = await gql(client, "{ __typename }", as_="customer_service", users=users)
         assert typename.json()["data"] == {"__typename": "Query"}
     finally:
-        app.state.settings = settings  # type: ignore[attr-defined]
+        runner.settings = settings
 
 
+@pytest.mark.usefixtures("resolver_executor")
 async def test_unexpected_errors_are_masked_with_a_correlation_id(
     client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,15 +134,22 @@ async def test_a_request_over_its_time_limit_is_cancelled_without_data(
         await asyncio.sleep(5)
         return []
 
+    from server.compiled.executor import CompiledExecutor
+
+    async def slow_compiled(*_: object, **__: object) -> None:
+        await asyncio.sleep(5)
+
     monkeypatch.setattr(queries, "customer_page", slow)
-    settings = app.state.settings
-    app.state.settings = settings.model_copy(update={"request_timeout_seconds": 0.3})
+    monkeypatch.setattr(CompiledExecutor, "execute", slow_compiled)
+    runner = app.state.runner
+    settings = runner.settings
+    runner.settings = settings.model_copy(update={"request_timeout_seconds": 0.3})
     try:
         response = await gql(
             client, "{ customers { edges { cursor } } }", as_="customer_service", users=users
         )
     finally:
-        app.state.settings = settings
+        runner.settings = settings
     assert response.status_code == 503
     body = response.json()
     assert "data" not in body

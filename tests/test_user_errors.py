@@ -266,6 +266,7 @@ async def test_a_refused_variable_logs_no_value(
     assert all("Secret Name" not in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.usefixtures("resolver_executor")
 async def test_a_resolver_exception_logs_one_line_with_the_exception(
     client: httpx.AsyncClient,
     users: Users,

@@ -2,44 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import (
+    BooleanValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLResolveInfo,
     InlineFragmentNode,
     SelectionSetNode,
+    VariableNode,
 )
 from graphql.pyutils import Path
 
 CONNECTION_PATH = ("edges", "node")
 
 
+def included(node: Any, variables: Mapping[str, Any]) -> bool:
+    """What `@skip(if:)` and `@include(if:)` say of a selection (as graphql-core decides)."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = False
+        for argument in directive.arguments:
+            if argument.name.value == "if":
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    condition = variables.get(value.name.value) is True
+                elif isinstance(value, BooleanValueNode):
+                    condition = value.value
+        if condition == (name == "skip"):
+            return False
+    return True
+
+
 def _fields_of(
     selection_set: SelectionSetNode | None,
     fragments: dict[str, FragmentDefinitionNode],
     type_name: str | None,
+    variables: Mapping[str, Any] | None = None,
 ) -> Iterable[FieldNode]:
-    """Fields in a selection set; fragments apply when their condition names `type_name`
-    (or always, when `type_name` is None, for wrapper types such as connections)."""
+    """Fields in a selection set that the operation includes; fragments apply when their
+    condition names `type_name` (or always, when `type_name` is None, for wrapper types
+    such as connections)."""
     if selection_set is None:
         return
+    variables = variables or {}
     for selection in selection_set.selections:
+        if not included(selection, variables):
+            continue
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             if condition is None or type_name is None or condition.name.value == type_name:
-                yield from _fields_of(selection.selection_set, fragments, type_name)
+                yield from _fields_of(selection.selection_set, fragments, type_name, variables)
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None and (
                 type_name is None or fragment.type_condition.name.value == type_name
             ):
-                yield from _fields_of(fragment.selection_set, fragments, type_name)
+                yield from _fields_of(fragment.selection_set, fragments, type_name, variables)
 
 
 def selected_field_names(
@@ -47,15 +73,18 @@ def selected_field_names(
 ) -> frozenset[str]:
     """Field names selected on `type_name` objects, optionally below a wrapper (edges.node)."""
     nodes: list[FieldNode] = list(info.field_nodes)
+    variables: Mapping[str, Any] = info.variable_values or {}
     for step in through:
         nodes = [
             f
             for n in nodes
-            for f in _fields_of(n.selection_set, info.fragments, None)
+            for f in _fields_of(n.selection_set, info.fragments, None, variables)
             if f.name.value == step
         ]
     names = {
-        f.name.value for n in nodes for f in _fields_of(n.selection_set, info.fragments, type_name)
+        f.name.value
+        for n in nodes
+        for f in _fields_of(n.selection_set, info.fragments, type_name, variables)
     }
     names.discard("__typename")
     return frozenset(names)

@@ -1,0 +1,278 @@
+"""What the compiled executor knows of the register: which table shows each GraphQL type, how
+relations reach their rows, and in which order. Leaf fields come from the Strawberry types
+themselves (`shaping.shape_of`), so a new data field is compiled without a change here; a new
+relation or root field is not compiled until it is described here (it then runs on the
+resolver executor, which stays the reference).
+
+Every entry mirrors a loader of the resolver path: the same table, the same row scope, the
+same order (with the primary key as the tie-breaker in both), the same data subject.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, func
+
+from server.billing.models import (
+    CollectionCase,
+    CollectionCaseInvoice,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SecurityDeposit,
+)
+from server.contracts.models import Contract, Price, Product
+from server.customers.models import Customer
+from server.organisations.models import Organisation
+from server.sites.models import Site
+
+
+class Subject(Enum):
+    """Whose personal data an object is, for the access log."""
+
+    SELF = "self"  # the object is the customer
+    COLUMN = "column"  # the row's customer_id
+    PARENT = "parent"  # the parent object's data subject (invoice lines, payments)
+    NONE = "none"  # not personal data (products, organisations)
+
+
+class LinkKind(Enum):
+    CHILD_FK = "child_fk"  # child.<column> = parent.id (to-many)
+    PARENT_FK = "parent_fk"  # child.id = parent.<column> (to-one)
+    THROUGH = "through"  # a link table between parent and child (to-many)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    column: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A field with a resolver that reads another type's rows."""
+
+    child: str
+    many: bool
+    link: LinkKind
+    column: str  # CHILD_FK: child's foreign key; PARENT_FK: parent's foreign key
+    order: tuple[Order, ...] = ()
+    scoped: bool = False  # the child type's row scope applies
+    subject: Subject = Subject.COLUMN
+    through: tuple[Table, str, str] | None = None  # (link table, parent column, child column)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    """A GraphQL type shown from one table."""
+
+    name: str
+    table: Table
+    cls_path: str  # module:attribute of the Strawberry class
+    relations: dict[str, Relation] = field(default_factory=dict)
+    # The `id` the API shows, when it is not the table's id column.
+    id_expression: Callable[[Table], ColumnElement[Any]] | None = None
+    # The UUID the access log records for the object (the table's id unless given).
+    log_id_column: str = "id"
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _line_id(table: Table) -> ColumnElement[Any]:
+    expression: ColumnElement[Any] = func.concat(table.c.invoice_id, ":", table.c.line_number)
+    return expression
+
+
+NEWEST_INVOICES = (Order("issue_date", True), Order("invoice_number", True), Order("id"))
+NEWEST_CONTRACTS = (Order("start_date", True), Order("id"))
+
+
+@functools.cache
+def types() -> dict[str, TypeSpec]:
+    case_invoice = _table(CollectionCaseInvoice)
+    specs = [
+        TypeSpec(
+            "Customer",
+            _table(Customer),
+            "server.customers.types:Customer",
+            {
+                "sites": Relation(
+                    "Site",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "customer_id",
+                    (Order("metering_point_id"), Order("id")),
+                    scoped=True,
+                ),
+                "contracts": Relation(
+                    "Contract", True, LinkKind.CHILD_FK, "customer_id", NEWEST_CONTRACTS, True
+                ),
+                "invoices": Relation(
+                    "Invoice", True, LinkKind.CHILD_FK, "customer_id", NEWEST_INVOICES, True
+                ),
+                "deposits": Relation(
+                    "SecurityDeposit",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "customer_id",
+                    (Order("received_on", True), Order("id")),
+                ),
+                "collectionCases": Relation(
+                    "CollectionCase",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "customer_id",
+                    (Order("opened_on", True), Order("id")),
+                    scoped=True,
+                ),
+            },
+        ),
+        TypeSpec(
+            "Site",
+            _table(Site),
+            "server.sites.types:Site",
+            {
+                "customer": Relation(
+                    "Customer",
+                    False,
+                    LinkKind.PARENT_FK,
+                    "customer_id",
+                    scoped=True,
+                    subject=Subject.SELF,
+                ),
+                "contracts": Relation(
+                    "Contract", True, LinkKind.CHILD_FK, "site_id", NEWEST_CONTRACTS, True
+                ),
+            },
+        ),
+        TypeSpec(
+            "Contract",
+            _table(Contract),
+            "server.contracts.types:Contract",
+            {
+                "product": Relation(
+                    "Product", False, LinkKind.PARENT_FK, "product_id", subject=Subject.NONE
+                ),
+                "site": Relation("Site", False, LinkKind.PARENT_FK, "site_id", scoped=True),
+                "invoices": Relation(
+                    "Invoice", True, LinkKind.CHILD_FK, "contract_id", NEWEST_INVOICES, True
+                ),
+            },
+        ),
+        TypeSpec(
+            "Invoice",
+            _table(Invoice),
+            "server.billing.types:Invoice",
+            {
+                "customer": Relation(
+                    "Customer",
+                    False,
+                    LinkKind.PARENT_FK,
+                    "customer_id",
+                    scoped=True,
+                    subject=Subject.SELF,
+                ),
+                "contract": Relation(
+                    "Contract", False, LinkKind.PARENT_FK, "contract_id", scoped=True
+                ),
+                "lines": Relation(
+                    "InvoiceLine",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "invoice_id",
+                    (Order("line_number"),),
+                    subject=Subject.PARENT,
+                ),
+                "payments": Relation(
+                    "Payment",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "invoice_id",
+                    (Order("paid_on"), Order("id")),
+                    subject=Subject.PARENT,
+                ),
+            },
+        ),
+        TypeSpec(
+            "InvoiceLine",
+            _table(InvoiceLine),
+            "server.billing.types:InvoiceLine",
+            id_expression=_line_id,
+            log_id_column="invoice_id",
+        ),
+        TypeSpec("Payment", _table(Payment), "server.billing.types:Payment"),
+        TypeSpec(
+            "SecurityDeposit", _table(SecurityDeposit), "server.billing.types:SecurityDeposit"
+        ),
+        TypeSpec(
+            "CollectionCase",
+            _table(CollectionCase),
+            "server.billing.types:CollectionCase",
+            {
+                "agency": Relation(
+                    "Organisation", False, LinkKind.PARENT_FK, "agency_id", subject=Subject.NONE
+                ),
+                "invoices": Relation(
+                    "Invoice",
+                    True,
+                    LinkKind.THROUGH,
+                    "id",
+                    (Order("due_date"), Order("id")),
+                    scoped=True,
+                    through=(case_invoice, "collection_case_id", "invoice_id"),
+                ),
+            },
+        ),
+        TypeSpec(
+            "Product",
+            _table(Product),
+            "server.contracts.types:Product",
+            {
+                "prices": Relation(
+                    "Price",
+                    True,
+                    LinkKind.CHILD_FK,
+                    "product_id",
+                    (Order("valid_from"), Order("id")),
+                    subject=Subject.NONE,
+                )
+            },
+        ),
+        TypeSpec("Price", _table(Price), "server.contracts.types:Price"),
+        TypeSpec("Organisation", _table(Organisation), "server.organisations.types:Organisation"),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+def strawberry_class(spec: TypeSpec) -> type[Any]:
+    module_name, attribute = spec.cls_path.split(":")
+    module = __import__(module_name, fromlist=[attribute])
+    cls: type[Any] = getattr(module, attribute)
+    return cls
+
+
+@dataclass(frozen=True, slots=True)
+class RootConnection:
+    """A root connection: its type, sort key and how a cursor continues the page."""
+
+    type_name: str
+    sort: Order
+    cursor_compares_sort: bool  # False: the cursor is compared with the id itself
+
+
+ROOT_CONNECTIONS: dict[str, RootConnection] = {
+    "customers": RootConnection("Customer", Order("customer_number"), True),
+    "sites": RootConnection("Site", Order("id"), False),
+    "contracts": RootConnection("Contract", Order("contract_number"), True),
+    "invoices": RootConnection("Invoice", Order("invoice_number", True), True),
+}
+
+ROOT_LOOKUPS: dict[str, str] = {"customer": "Customer", "site": "Site", "invoice": "Invoice"}

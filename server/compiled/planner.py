@@ -1,0 +1,596 @@
+"""The planner: walks a validated query operation into a tree of plan nodes.
+
+Fragments (named and inline), aliases, `@skip`/`@include`, `__typename` and arguments are
+resolved here, with the request's variables, the same way graphql-core resolves them, and
+every field gets its decision from the policy (read, masked, denied). Anything the compiler
+does not cover raises `NotCompilable`, and so does anything that would make the resolver path
+answer with an error other than a denial (a bad cursor, a filter on a field the principal
+may not read): the runner then answers with the resolver executor, which stays the
+reference, so errors are identical by construction.
+
+The plan's `key` is everything the SQL depends on except parameter values, so one compiled
+statement serves every request with the same key.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
+from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+
+from server.authz.access import AccessView
+from server.authz.decision import Access
+from server.compiled.catalogue import (
+    ROOT_CONNECTIONS,
+    ROOT_LOOKUPS,
+    LinkKind,
+    Relation,
+    RootConnection,
+    TypeSpec,
+    strawberry_class,
+    types,
+)
+from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.guards import require_readable_for_filter
+from server.graphql.relay import PageRequest, page_request
+from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
+from server.settings import Settings
+
+
+class NotCompilable(Exception):
+    """The operation (or this request of it) is answered by the resolver executor."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSet:
+    """The fields one object had in the answer, as the access log records them."""
+
+    type_name: str
+    read: frozenset[str]
+    masked: frozenset[str]
+    denied: frozenset[str]
+
+    @property
+    def denied_coordinates(self) -> list[str]:
+        return sorted(f"{self.type_name}.{name}" for name in self.denied)
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    key: str
+    column: str
+    encoding: str  # ID, String, Int, Boolean, Date, DateTime, Decimal, enum:<Type>
+    access: Access
+    mask: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    key: str
+    json: str  # JSON text: "__typename" values and denied fields (null)
+
+
+@dataclass(slots=True)
+class ObjectNode:
+    index: int
+    spec: TypeSpec
+    relation: Relation | None
+    parent: ObjectNode | None
+    selections: list[Leaf | Constant | Child] = field(default_factory=list)
+    field_set: FieldSet | None = None
+    set_no: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    key: str
+    node: ObjectNode
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSelection:
+    """What an edge shows: its cursor, its node and __typename, in selection order."""
+
+    parts: tuple[tuple[str, str], ...]  # (response key, "cursor" | "node" | "typename:<T>")
+
+
+@dataclass(slots=True)
+class RootField:
+    key: str
+    kind: str  # "connection", "lookup" or "constant"
+    node: ObjectNode | None = None
+    json: str | None = None  # for "constant"
+    connection: RootConnection | None = None
+    conditions: dict[str, Any] = field(default_factory=dict)  # filter values
+    parts: tuple[tuple[str, Any], ...] = ()  # connection: (key, "edges"|"pageInfo"|typename)
+    edges: EdgeSelection | None = None
+    page_info: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Plan:
+    roots: list[RootField]
+    nodes: list[ObjectNode]
+    field_sets: list[FieldSet]
+    key: tuple[Any, ...]
+    parameters: dict[str, Any]  # slot name -> value for this request
+
+
+@dataclass(slots=True)
+class _Walk:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: VariableValues
+    access: AccessView
+    settings: Settings
+    nodes: list[ObjectNode] = field(default_factory=list)
+    sets: dict[FieldSet, int] = field(default_factory=dict)
+    key: list[Any] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def slot(self, value: Any) -> str:
+        name = f"s{len(self.parameters)}"
+        self.parameters[name] = value
+        return name
+
+
+def plan_operation(
+    *,
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    access: AccessView,
+    settings: Settings,
+) -> Plan:
+    if operation.operation.value != "query":
+        raise NotCompilable("only queries are compiled")
+    walk = _Walk(schema, fragments, variables, access, settings)
+    query_type = schema.query_type
+    assert query_type is not None
+    roots: list[RootField] = []
+    for key, nodes in _collect(walk, operation.selection_set, query_type).items():
+        roots.append(_root_field(walk, query_type, key, nodes))
+    field_sets = [s for s, _ in sorted(walk.sets.items(), key=lambda item: item[1])]
+    return Plan(roots, walk.nodes, field_sets, tuple(walk.key), walk.parameters)
+
+
+# ---------------------------------------------------------------------------------------
+# Collecting fields (graphql-core's CollectFields, for object types)
+# ---------------------------------------------------------------------------------------
+
+
+def _included(walk: _Walk, node: Any) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, walk.variables)
+    if skip is not None and skip.get("if") is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, walk.variables)
+    return not (include is not None and include.get("if") is False)
+
+
+def _condition_matches(walk: _Walk, type_name: str | None, parent: GraphQLObjectType) -> bool:
+    if type_name is None:
+        return True
+    if type_name != parent.name:
+        if not isinstance(walk.schema.get_type(type_name), GraphQLObjectType):
+            raise NotCompilable("abstract type conditions")
+        return False
+    return True
+
+
+def _collect(
+    walk: _Walk, selection_set: SelectionSetNode | None, parent: GraphQLObjectType
+) -> dict[str, list[FieldNode]]:
+    grouped: dict[str, list[FieldNode]] = {}
+    _collect_into(walk, selection_set, parent, grouped, set())
+    return grouped
+
+
+def _collect_into(
+    walk: _Walk,
+    selection_set: SelectionSetNode | None,
+    parent: GraphQLObjectType,
+    grouped: dict[str, list[FieldNode]],
+    visited: set[str],
+) -> None:
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if not _included(walk, selection):
+            continue
+        if isinstance(selection, FieldNode):
+            key = selection.alias.value if selection.alias else selection.name.value
+            grouped.setdefault(key, []).append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            if _condition_matches(walk, condition, parent):
+                _collect_into(walk, selection.selection_set, parent, grouped, visited)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in visited:
+                continue
+            visited.add(name)
+            fragment = walk.fragments[name]
+            if _condition_matches(walk, fragment.type_condition.name.value, parent):
+                _collect_into(walk, fragment.selection_set, parent, grouped, visited)
+
+
+def _subfields(
+    walk: _Walk, nodes: list[FieldNode], parent: GraphQLObjectType
+) -> dict[str, list[FieldNode]]:
+    grouped: dict[str, list[FieldNode]] = {}
+    visited: set[str] = set()
+    for node in nodes:
+        _collect_into(walk, node.selection_set, parent, grouped, visited)
+    return grouped
+
+
+def _named(type_: GraphQLOutputType) -> tuple[Any, bool]:
+    """The named type and whether it is a list."""
+    many = False
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        if isinstance(type_, GraphQLList):
+            many = True
+        type_ = type_.of_type
+    return type_, many
+
+
+def _json_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# ---------------------------------------------------------------------------------------
+# Root fields
+# ---------------------------------------------------------------------------------------
+
+
+def _root_field(
+    walk: _Walk, query_type: GraphQLObjectType, key: str, nodes: list[FieldNode]
+) -> RootField:
+    name = nodes[0].name.value
+    walk.key.append(("root", key, name))
+    if name == "__typename":
+        return RootField(key, "constant", json=_json_string(query_type.name))
+    field_def = query_type.fields.get(name)
+    if field_def is None:
+        raise NotCompilable(name)
+    try:
+        arguments = get_argument_values(field_def, nodes[0], walk.variables)
+    except GraphQLError as exc:
+        raise NotCompilable("the resolver path reports bad arguments") from exc
+    if name in ROOT_LOOKUPS:
+        return _lookup(walk, key, nodes, field_def, ROOT_LOOKUPS[name], arguments)
+    if name in ROOT_CONNECTIONS:
+        return _connection(walk, key, nodes, field_def, ROOT_CONNECTIONS[name], arguments)
+    raise NotCompilable(name)
+
+
+def _lookup(
+    walk: _Walk,
+    key: str,
+    nodes: list[FieldNode],
+    field_def: GraphQLField,
+    type_name: str,
+    arguments: dict[str, Any],
+) -> RootField:
+    object_id = _uuid(arguments["id"])
+    if object_id is None or not walk.access.can_see_rows(type_name):
+        walk.key.append("null")
+        return RootField(key, "constant", json="null")
+    named, _ = _named(field_def.type)
+    node = _object(walk, types()[type_name], None, None, nodes, named)
+    walk.key.append("lookup")
+    root = RootField(key, "lookup", node=node)
+    root.conditions["id"] = walk.slot(object_id)
+    return root
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _page(walk: _Walk, arguments: dict[str, Any]) -> PageRequest:
+    try:
+        page = page_request(
+            arguments.get("first"),
+            arguments.get("after"),
+            default=walk.settings.default_page_size,
+            maximum=walk.settings.max_page_size,
+            key_parts=1,
+        )
+    except UserInputError as exc:
+        raise NotCompilable("bad paging arguments") from exc
+    if page.after and _uuid(page.after[0]) is None:
+        raise NotCompilable("bad cursor")
+    return page
+
+
+def _connection(
+    walk: _Walk,
+    key: str,
+    nodes: list[FieldNode],
+    field_def: GraphQLField,
+    connection: RootConnection,
+    arguments: dict[str, Any],
+) -> RootField:
+    page = _page(walk, arguments)
+    named, _ = _named(field_def.type)
+    assert isinstance(named, GraphQLObjectType)
+    root = RootField(key, "connection", connection=connection)
+    if not walk.access.can_see_rows(connection.type_name):
+        walk.key.append("empty")
+        root.kind = "constant"
+        root.json = _empty_connection(walk, nodes, named)
+        return root
+    root.conditions = _filters(walk, connection, arguments.get("filter"))
+    if root.conditions.pop("_empty", False):
+        walk.key.append("empty")
+        root.kind = "constant"
+        root.json = _empty_connection(walk, nodes, named)
+        return root
+    filters: dict[str, Any] = {}
+    for argument, value in root.conditions.items():
+        if isinstance(value, bool):  # the statement differs for true and false
+            filters[argument] = ("const", value)
+            walk.key.append(("filter", argument, value))
+        else:
+            filters[argument] = ("slot", walk.slot(value))
+            walk.key.append(("filter", argument))
+    root.conditions = {"filters": filters}
+    root.conditions["first"] = walk.slot(page.first)
+    root.conditions["limit"] = walk.slot(page.first + 1)
+    if page.after:
+        root.conditions["after"] = walk.slot(uuid.UUID(page.after[0]))
+    walk.key.append(("after", bool(page.after)))
+    _connection_selection(walk, root, nodes, named)
+    return root
+
+
+def _connection_selection(
+    walk: _Walk, root: RootField, nodes: list[FieldNode], connection_type: GraphQLObjectType
+) -> None:
+    assert root.connection is not None
+    parts: list[tuple[str, Any]] = []
+    edge_nodes: list[FieldNode] = []
+    edges_keys: list[str] = []
+    for key, fields in _subfields(walk, nodes, connection_type).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            parts.append((key, "typename:" + connection_type.name))
+        elif name == "edges":
+            edges_keys.append(key)
+            edge_nodes.extend(fields)
+            parts.append((key, "edges"))
+        elif name == "pageInfo":
+            page_info = connection_type.fields["pageInfo"]
+            page_type, _ = _named(page_info.type)
+            root.page_info = tuple(
+                (k, f[0].name.value) for k, f in _subfields(walk, fields, page_type).items()
+            )
+            parts.append((key, "pageInfo"))
+        else:
+            raise NotCompilable(name)
+    if len(edges_keys) > 1:
+        raise NotCompilable("edges under several keys")
+    root.parts = tuple(parts)
+    walk.key.append(("connection", root.parts, root.page_info))
+    edge_type, _ = _named(connection_type.fields["edges"].type)
+    assert isinstance(edge_type, GraphQLObjectType)
+    edge_parts: list[tuple[str, str]] = []
+    node_fields: list[FieldNode] = []
+    for key, fields in (_subfields(walk, edge_nodes, edge_type) if edge_nodes else {}).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            edge_parts.append((key, "typename:" + edge_type.name))
+        elif name == "cursor":
+            edge_parts.append((key, "cursor"))
+        elif name == "node":
+            if node_fields:
+                raise NotCompilable("node under several keys")
+            node_fields = fields
+            edge_parts.append((key, "node"))
+    root.edges = EdgeSelection(tuple(edge_parts))
+    walk.key.append(("edges", root.edges.parts))
+    node_type, _ = _named(edge_type.fields["node"].type)
+    # Without edges or node the rows still decide pageInfo and are logged with no fields,
+    # as on the resolver path.
+    root.node = _object(
+        walk, types()[root.connection.type_name], None, None, node_fields, node_type
+    )
+
+
+def _empty_connection(
+    walk: _Walk, nodes: list[FieldNode], connection_type: GraphQLObjectType
+) -> str:
+    """The JSON of Connection.empty() for the selection (the principal sees no rows)."""
+    pieces: list[str] = []
+    for key, fields in _subfields(walk, nodes, connection_type).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            value = _json_string(connection_type.name)
+        elif name == "edges":
+            value = "[]"
+        elif name == "pageInfo":
+            page_type, _ = _named(connection_type.fields["pageInfo"].type)
+            inner = []
+            for k, f in _subfields(walk, fields, page_type).items():
+                leaf = f[0].name.value
+                shown = {"hasNextPage": "false", "endCursor": "null"}.get(leaf)
+                inner.append(f"{_json_string(k)}:{shown or _json_string(page_type.name)}")
+            value = "{" + ",".join(inner) + "}"
+        else:
+            raise NotCompilable(name)
+        pieces.append(f"{_json_string(key)}:{value}")
+    return "{" + ",".join(pieces) + "}"
+
+
+# Filters of root connections: (argument, readable coordinate, condition name).
+FILTER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "customers": (
+        ("name", "Customer.lastName"),
+        ("personalIdentityCode", "Customer.personalIdentityCode"),
+        ("meteringPointId", "Site.meteringPointId"),
+        ("invoiceStatus", "Invoice.status"),
+        ("overdue", "Invoice.status"),
+        ("customerNumber", "Customer.customerNumber"),
+    ),
+    "sites": (("meteringPointId", "Site.meteringPointId"),),
+    "contracts": (("status", "Contract.status"), ("customerId", "")),
+    "invoices": (("status", "Invoice.status"), ("overdue", "Invoice.status"), ("customerId", "")),
+}
+
+
+def _filters(
+    walk: _Walk, connection: RootConnection, chosen: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Filter values (part of the plan key) after the same checks as the resolver path."""
+    root_name = next(name for name, c in ROOT_CONNECTIONS.items() if c is connection)
+    values: dict[str, Any] = {}
+    for argument, coordinate in FILTER_RULES[root_name]:
+        value = (chosen or {}).get(argument)
+        if value is None:
+            continue
+        if coordinate:
+            try:
+                require_readable_for_filter(_CheckContext(walk.access), coordinate, argument)
+            except ForbiddenError as exc:
+                raise NotCompilable("filter needs read access") from exc
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if argument == "customerId":
+            parsed = _uuid(value)
+            if parsed is None:
+                return {"_empty": True}
+            value = parsed
+        if isinstance(value, str) and value == "" and argument != "status":
+            continue  # an empty text filter does not narrow (as on the resolver path)
+        values[argument] = value
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckContext:
+    access: AccessView
+
+    @property
+    def purpose(self) -> str:
+        return self.access.purpose
+
+
+# ---------------------------------------------------------------------------------------
+# Objects
+# ---------------------------------------------------------------------------------------
+
+_LEAF_ENCODINGS = {"ID", "String", "Int", "Boolean", "Date", "DateTime", "Decimal", "Float"}
+
+
+def _object(
+    walk: _Walk,
+    spec: TypeSpec,
+    relation: Relation | None,
+    parent: ObjectNode | None,
+    nodes: list[FieldNode],
+    graphql_type: Any,
+) -> ObjectNode:
+    assert isinstance(graphql_type, GraphQLObjectType)
+    node = ObjectNode(len(walk.nodes), spec, relation, parent)
+    walk.nodes.append(node)
+    columns = dict(
+        (graphql, python) for python, graphql in shape_of(strawberry_class(spec)).data_fields
+    )
+    read: set[str] = set()
+    masked: set[str] = set()
+    denied: set[str] = set()
+    for key, fields in _subfields(walk, nodes, graphql_type).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            node.selections.append(Constant(key, _json_string(graphql_type.name)))
+            walk.key.append(("typename", key))
+            continue
+        coordinate = f"{spec.name}.{name}"
+        access = Access.READ if name in ALWAYS_VISIBLE else walk.access.field(coordinate)
+        {Access.READ: read, Access.MASK: masked, Access.DENY: denied}[access].add(name)
+        field_def = graphql_type.fields[name]
+        if name in spec.relations:
+            _relation(walk, node, key, name, fields, field_def, access)
+            continue
+        if name != "id" and name not in columns:
+            raise NotCompilable(coordinate)
+        if field_def.args:
+            raise NotCompilable(coordinate)
+        leaf = _leaf(walk, key, coordinate, columns.get(name, "id"), field_def, access)
+        node.selections.append(leaf)
+    node.field_set = FieldSet(spec.name, frozenset(read), frozenset(masked), frozenset(denied))
+    node.set_no = walk.sets.setdefault(node.field_set, len(walk.sets) + 1)
+    walk.key.append(("node", spec.name, node.set_no))
+    return node
+
+
+def _leaf(
+    walk: _Walk, key: str, coordinate: str, column: str, field_def: GraphQLField, access: Access
+) -> Leaf | Constant:
+    named, many = _named(field_def.type)
+    if many:
+        raise NotCompilable("list of scalars")
+    if isinstance(named, GraphQLEnumType):
+        encoding = "enum:" + named.name
+    elif isinstance(named, GraphQLScalarType) and named.name in _LEAF_ENCODINGS:
+        encoding = named.name
+    else:
+        raise NotCompilable(named.name)
+    mask = walk.access.policy.masks.get(coordinate) if access is Access.MASK else None
+    if access is Access.DENY or (access is Access.MASK and mask is None):
+        walk.key.append(("null", key))
+        return Constant(key, "null")
+    walk.key.append(("leaf", key, coordinate, int(access), mask))
+    return Leaf(key, column, encoding, access, mask)
+
+
+def _relation(
+    walk: _Walk,
+    node: ObjectNode,
+    key: str,
+    name: str,
+    fields: list[FieldNode],
+    field_def: GraphQLField,
+    access: Access,
+) -> None:
+    if field_def.args:
+        raise NotCompilable(f"{node.spec.name}.{name} has arguments")
+    if access is Access.DENY:
+        node.selections.append(Constant(key, "null"))
+        walk.key.append(("denied-relation", key))
+        return
+    relation = node.spec.relations[name]
+    if relation.link is LinkKind.THROUGH and relation.through is None:
+        raise NotCompilable(name)
+    child_type, many = _named(field_def.type)
+    if many != relation.many:
+        raise NotCompilable(name)
+    walk.key.append(("relation", key, name))
+    child = _object(walk, types()[relation.child], relation, node, fields, child_type)
+    node.selections.append(Child(key, child))

@@ -1,0 +1,583 @@
+"""The compiler: one plan becomes one SQL statement that returns the whole `data` object as
+JSON text and writes the request's access-log records in the same statement.
+
+Shape of the statement (every CTE is a plain SELECT except the two INSERTs):
+
+    r0all  rows of a root field (scope, filters, cursor, ORDER BY, LIMIT first + 1)
+    r0     the rows shown (row_number <= first); children read their parents from here
+    r1 ... rows of every nested selection: the child table restricted to its parents'
+           keys (`IN`, a semi-join) and to the child type's row scope
+    j1 ... each row's JSON object, built bottom-up: a row joins its children's arrays
+    a1 ... a node's objects grouped by parent key (`string_agg ... ORDER BY`), hash-joined
+           by the parent: linear in the number of objects, no correlated scans
+    objects  (field-set number, object id, data subject) of every row shown
+    logged   INSERT of one access_log_subject row per data subject
+    request  INSERT of the access_log_request row, outcome decided from `objects`
+
+Row selections are SQLAlchemy expressions built with the same row-scope predicates as the
+resolver path (`server.authz.scopes`), compiled once per plan key and renumbered into the
+statement's parameters; the scope's organisation, date and purpose are named parameters, so
+one statement serves every principal with the same roles and purpose. The JSON layer is SQL
+text built here from names of the schema only (never from request values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import GraphQLSchema
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    column,
+    func,
+    null,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.elements import BindParameter
+
+from server.authz.access import AccessView
+from server.authz.scopes import ScopeEnv
+from server.billing.loaders import invoice_filter_conditions
+from server.compiled.catalogue import LinkKind, Order, RootConnection, Subject
+from server.compiled.encode import NULL, encode, masked, quote_literal
+from server.compiled.planner import (
+    Child,
+    Constant,
+    FieldSet,
+    Leaf,
+    ObjectNode,
+    Plan,
+    RootField,
+)
+from server.contracts.loaders import contract_filter_conditions
+from server.customers.loaders import filter_conditions
+from server.graphql.relay import Visible, after_condition, cursor_visible
+from server.sites.loaders import site_filter_conditions
+
+DIALECT = asyncpg_dialect()
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """Where the value of one `$n` comes from: a plan slot, the scope, the log record, or a
+    constant fixed when the statement was compiled."""
+
+    source: str  # "slot", "env", "log" or "const"
+    name: str = ""
+    value: Any = None
+
+
+@dataclass(slots=True)
+class CompiledStatement:
+    sql: str
+    params: list[Param]
+    field_sets: list[FieldSet]
+    has_guard: bool
+
+    def bind(self, slots: dict[str, Any], env: dict[str, Any], log: dict[str, Any]) -> list[Any]:
+        values: list[Any] = []
+        for param in self.params:
+            if param.source == "slot":
+                values.append(slots[param.name])
+            elif param.source == "env":
+                values.append(env[param.name])
+            elif param.source == "log":
+                values.append(log[param.name])
+            else:
+                values.append(param.value)
+        return values
+
+
+def symbolic_env() -> ScopeEnv:
+    """A ScopeEnv whose every value is a named parameter (env_<field>)."""
+    values: dict[str, Any] = {}
+    for env_field in dataclasses.fields(ScopeEnv):
+        annotation = str(env_field.type)
+        type_: Any = (
+            Uuid() if "UUID" in annotation else Date() if "date" in annotation else String()
+        )
+        values[env_field.name] = bindparam(f"env_{env_field.name}", type_=type_)
+    return ScopeEnv(**values)
+
+
+def concrete_env(access: AccessView) -> dict[str, Any]:
+    """The values of the scope parameters for this request."""
+    known = {
+        "organisation_id": access.principal.organisation_id,
+        "today": access.today,
+        "purpose": access.purpose,
+    }
+    return {f.name: known[f.name] for f in dataclasses.fields(ScopeEnv)}
+
+
+@dataclass(slots=True)
+class _Builder:
+    schema: GraphQLSchema
+    access: AccessView
+    env: ScopeEnv
+    params: list[Param] = field(default_factory=list)
+    named: dict[tuple[str, str], int] = field(default_factory=dict)
+    ctes: list[str] = field(default_factory=list)
+    object_selects: list[str] = field(default_factory=list)
+    guards: list[str] = field(default_factory=list)
+
+    def param(self, source: str, name: str, cast: str | None = None) -> str:
+        key = (source, name)
+        index = self.named.get(key)
+        if index is None:
+            self.params.append(Param(source, name))
+            index = self.named[key] = len(self.params)
+        return f"${index}::{cast}" if cast else f"${index}"
+
+    def fragment(self, statement: Any) -> str:
+        """SQL of an SQLAlchemy statement with its parameters renumbered into ours."""
+        compiled = statement.compile(dialect=DIALECT)
+        names: Sequence[str] = compiled.positiontup or ()
+        processors = compiled._bind_processors
+        local: dict[int, int] = {}
+        for position, name in enumerate(names, start=1):
+            bind: BindParameter[Any] = compiled.binds[name]
+            if name.startswith(("slot_", "env_")):
+                source, _, key = name.partition("_")
+                local[position] = int(self.param(source, key).lstrip("$"))
+                continue
+            value = bind.effective_value
+            processor = processors.get(name)
+            self.params.append(Param("const", value=processor(value) if processor else value))
+            local[position] = len(self.params)
+        return _PLACEHOLDER.sub(lambda m: f"${local[int(m.group(1))]}", compiled.string)
+
+
+def compile_plan(plan: Plan, *, schema: GraphQLSchema, access: AccessView) -> CompiledStatement:
+    builder = _Builder(schema, access, symbolic_env())
+    roots: list[str] = []
+    for root in plan.roots:
+        roots.append(
+            f"{quote_literal(_key(root.key))} || {_root_json(builder, root, plan.parameters)}"
+        )
+    data = " || ',' || ".join(roots) if roots else "''"
+    objects = " UNION ALL ".join(builder.object_selects) or (
+        "SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c WHERE false"
+    )
+    builder.ctes.append(f"objects AS ({objects})")
+    guard = ""
+    if builder.guards:
+        builder.ctes.append("guard AS (SELECT " + " AND ".join(builder.guards) + " AS ok)")
+        guard = " AND (SELECT ok FROM guard)"
+    builder.ctes.append(_log_subjects(builder, guard))
+    builder.ctes.append(_log_request(builder, plan.field_sets, guard))
+    ok = "(SELECT ok FROM guard)" if builder.guards else "true"
+    sql = (
+        "WITH " + ",\n".join(builder.ctes) + f"\nSELECT '{{' || {data} || '}}' AS data, "
+        "(SELECT array_agg(DISTINCT s) FROM objects) AS touched, "
+        f"{ok} AS ok"
+    )
+    return CompiledStatement(sql, builder.params, plan.field_sets, bool(builder.guards))
+
+
+def _key(key: str) -> str:
+    return orjson.dumps(key).decode() + ":"
+
+
+# ---------------------------------------------------------------------------------------
+# Root fields
+# ---------------------------------------------------------------------------------------
+
+
+def _root_json(builder: _Builder, root: RootField, slots: dict[str, Any]) -> str:
+    if root.kind == "constant":
+        assert root.json is not None
+        return quote_literal(root.json)
+    node = root.node
+    assert node is not None
+    if root.kind == "lookup":
+        spec = node.spec
+        t = spec.table
+        statement = _node_columns(builder, node, t).where(
+            t.c.id == bindparam("slot_" + root.conditions["id"], type_=Uuid()),
+            _scope(builder, spec.name),
+        )
+        builder.ctes.append(f"r{node.index} AS MATERIALIZED ({builder.fragment(statement)})")
+        _node_json(builder, node, f"r{node.index}")
+        return f"coalesce((SELECT obj FROM j{node.index}), {NULL})"
+    return _connection_json(builder, root, slots)
+
+
+def _connection_json(builder: _Builder, root: RootField, slots: dict[str, Any]) -> str:
+    node = root.node
+    connection = root.connection
+    assert node is not None and connection is not None
+    spec = node.spec
+    t = spec.table
+    sort = _sort_column(t, connection.sort)
+    rows = _node_columns(builder, node, t, row_number=sort).where(
+        _scope(builder, spec.name), *_root_filters(builder, root, slots)
+    )
+    if "after" in root.conditions:
+        rows = rows.where(_after(builder, root, connection))
+    limit = bindparam("slot_" + root.conditions["limit"], type_=Integer())
+    rows = rows.order_by(sort).limit(limit)
+    i = node.index
+    builder.ctes.append(f"r{i}all AS MATERIALIZED ({builder.fragment(rows)})")
+    first = builder.param("slot", root.conditions["first"], "integer")
+    builder.ctes.append(f"r{i} AS MATERIALIZED (SELECT * FROM r{i}all WHERE _rn <= {first})")
+    _node_json(builder, node, f"r{i}", with_rn=True)
+    parts: list[str] = []
+    for key, part in root.parts:
+        if part == "edges":
+            value = _edges_json(builder, root)
+        elif part == "pageInfo":
+            value = _page_info_json(builder, root, first)
+        else:
+            value = quote_literal(orjson.dumps(part.removeprefix("typename:")).decode())
+        parts.append(f"{quote_literal(_key(key))} || {value}")
+    return _object_text(parts)
+
+
+def _cursor(row: str) -> str:
+    """relay.encode_cursor([id]): URL-safe base64 of the JSON array ["<id>"], padded."""
+    return (
+        "'\"' || translate(encode(convert_to('[\"' || CAST("
+        + row
+        + "._id AS text) || '\"]', 'UTF8'), 'base64'), '+/', '-_') || '\"'"
+    )
+
+
+def _edges_json(builder: _Builder, root: RootField) -> str:
+    node = root.node
+    assert node is not None and root.edges is not None
+    parts: list[str] = []
+    for key, part in root.edges.parts:
+        if part == "cursor":
+            value = _cursor("e")
+        elif part == "node":
+            value = "e.obj"
+        else:
+            value = quote_literal(orjson.dumps(part.removeprefix("typename:")).decode())
+        parts.append(f"{quote_literal(_key(key))} || {value}")
+    edge = _object_text(parts)
+    return (
+        f"'[' || coalesce((SELECT string_agg({edge}, ',' ORDER BY e._rn) "
+        f"FROM j{node.index} e), '') || ']'"
+    )
+
+
+def _page_info_json(builder: _Builder, root: RootField, first: str) -> str:
+    node = root.node
+    assert node is not None
+    i = node.index
+    parts: list[str] = []
+    for key, name in root.page_info:
+        if name == "hasNextPage":
+            value = (
+                f"CASE WHEN (SELECT count(*) FROM r{i}all) > {first} THEN 'true' ELSE 'false' END"
+            )
+        elif name == "endCursor":
+            value = (
+                f"coalesce((SELECT {_cursor('e')} FROM r{i} e ORDER BY e._rn DESC LIMIT 1), {NULL})"
+            )
+        else:
+            value = quote_literal('"PageInfo"')
+        parts.append(f"{quote_literal(_key(key))} || {value}")
+    return _object_text(parts)
+
+
+def _sort_column(t: Any, order: Order) -> Any:
+    column_ = t.c[order.column]
+    return column_.desc() if order.descending else column_
+
+
+def _after(builder: _Builder, root: RootField, connection: RootConnection) -> ColumnElement[bool]:
+    """Rows after the cursor's row, looked up under the same scope as the page; the
+    statement answers only if that row is visible (else the resolver path answers with its
+    BAD_USER_INPUT), so the guard gates the log records too."""
+    assert root.node is not None
+    t = root.node.spec.table
+    after = bindparam("slot_" + root.conditions["after"], type_=Uuid())
+    scope = _scope(builder, connection.type_name)
+    builder.guards.append(f"({builder.fragment(select(cursor_visible(t, after, scope)))})")
+    return after_condition(
+        t, connection.sort.column, after, scope, descending=connection.sort.descending
+    )
+
+
+_FILTER_TYPES: dict[type[Any], Any] = {str: String(), int: BigInteger(), uuid.UUID: Uuid()}
+
+
+def _filter_value(kind: str, value: Any, slots: dict[str, Any]) -> Any:
+    if kind == "const":
+        return value
+    return bindparam("slot_" + value, type_=_FILTER_TYPES[type(slots[value])])
+
+
+def _root_filters(
+    builder: _Builder, root: RootField, slots: dict[str, Any]
+) -> list[ColumnElement[bool]]:
+    """The root connection's filters, built by the domain's own filter builder."""
+    assert root.connection is not None
+    chosen = {
+        argument: _filter_value(kind, value, slots)
+        for argument, (kind, value) in root.conditions["filters"].items()
+    }
+    visible: Visible = lambda type_name: _scope(builder, type_name)  # noqa: E731
+    today = builder.env.today
+    type_name = root.connection.type_name
+    if type_name == "Customer":
+        return filter_conditions(
+            visible,
+            name=chosen.get("name"),
+            customer_number=chosen.get("customerNumber"),
+            personal_identity_code=chosen.get("personalIdentityCode"),
+            metering_point_id=chosen.get("meteringPointId"),
+            invoice_status=chosen.get("invoiceStatus"),
+            overdue=chosen.get("overdue"),
+            today=today,
+        )
+    if type_name == "Site":
+        return site_filter_conditions(visible, metering_point_id=chosen.get("meteringPointId"))
+    if type_name == "Contract":
+        return contract_filter_conditions(
+            visible, status=chosen.get("status"), customer_id=chosen.get("customerId")
+        )
+    return invoice_filter_conditions(
+        visible,
+        status=chosen.get("status"),
+        overdue=chosen.get("overdue"),
+        customer_id=chosen.get("customerId"),
+        today=today,
+    )
+
+
+def _scope(builder: _Builder, type_name: str) -> ColumnElement[bool]:
+    return builder.access.rows_with(type_name, builder.env)
+
+
+# ---------------------------------------------------------------------------------------
+# Object nodes
+# ---------------------------------------------------------------------------------------
+
+
+def _subject_column(node: ObjectNode, t: Any) -> Any:
+    relation = node.relation
+    subject = (
+        relation.subject
+        if relation
+        else (Subject.SELF if node.spec.name == "Customer" else Subject.COLUMN)
+    )
+    if subject is Subject.SELF:
+        return t.c.id
+    if subject is Subject.COLUMN:
+        return t.c.customer_id if "customer_id" in t.c else null()
+    if subject is Subject.NONE:
+        return null()
+    return None  # PARENT: joined in _child_rows
+
+
+def _node_columns(
+    builder: _Builder, node: ObjectNode, t: Any, *, row_number: Any = None
+) -> Select[Any]:
+    spec = node.spec
+    identifier = spec.id_expression(t) if spec.id_expression else t.c.id
+    columns: list[Any] = [
+        t,
+        identifier.label("_id"),
+        t.c[spec.log_id_column].label("_log"),
+        t.c.id.label("_pk") if "id" in t.c else identifier.label("_pk"),
+        _subject_column(node, t).label("_subj"),
+    ]
+    if row_number is not None:
+        columns.append(func.row_number().over(order_by=row_number).label("_rn"))
+    return select(*columns)
+
+
+def _child_rows(builder: _Builder, node: ObjectNode) -> Select[Any]:
+    relation = node.relation
+    parent = node.parent
+    assert relation is not None and parent is not None
+    spec = node.spec
+    t = spec.table
+    parent_rows = table(f"r{parent.index}", column("_id"), column("_subj"), column(relation.column))
+    identifier = spec.id_expression(t) if spec.id_expression else t.c.id
+    subject = _subject_column(node, t)
+    base: list[Any] = [t, identifier.label("_id"), t.c[spec.log_id_column].label("_log")]
+    if relation.link is LinkKind.CHILD_FK:
+        key = t.c[relation.column]
+        if subject is None:
+            parents = select(parent_rows.c._id, parent_rows.c._subj).distinct().subquery("p")
+            statement = select(*base, key.label("_pk"), parents.c._subj.label("_subj")).select_from(
+                t.join(parents, key == parents.c._id)
+            )
+        else:
+            statement = select(*base, key.label("_pk"), subject.label("_subj")).where(
+                key.in_(select(parent_rows.c._id))
+            )
+    elif relation.link is LinkKind.PARENT_FK:
+        statement = select(*base, t.c.id.label("_pk"), subject.label("_subj")).where(
+            t.c.id.in_(select(parent_rows.c[relation.column]))
+        )
+    else:
+        assert relation.through is not None
+        link, parent_column, child_column = relation.through
+        statement = (
+            select(*base, link.c[parent_column].label("_pk"), subject.label("_subj"))
+            .select_from(t.join(link, link.c[child_column] == t.c.id))
+            .where(link.c[parent_column].in_(select(parent_rows.c._id)))
+        )
+    if relation.scoped:
+        statement = statement.where(_scope(builder, spec.name))
+    return statement
+
+
+def _object_text(parts: list[str]) -> str:
+    if not parts:
+        return "'{}'"
+    return "'{' || array_to_string(ARRAY[" + ", ".join(parts) + "], ',') || '}'"
+
+
+def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool = False) -> None:
+    """CTEs j<i> (and a<i> for lists) of a node and, first, of all its children."""
+    joins: list[str] = []
+    parts: list[str] = []
+    for selection in node.selections:
+        key = quote_literal(_key(selection.key))
+        if isinstance(selection, Constant):
+            parts.append(quote_literal(_key(selection.key) + selection.json))
+        elif isinstance(selection, Leaf):
+            column_ = "r._id" if selection.column == "id" else f"r.{selection.column}"
+            value = (
+                masked(column_, selection.mask)
+                if selection.mask
+                else encode(column_, selection.encoding, builder.schema)
+            )
+            parts.append(f"{key} || coalesce({value}, {NULL})")
+        else:
+            parts.append(f"{key} || {_child_json(builder, selection, joins)}")
+    i = node.index
+    builder.object_selects.append(
+        f"SELECT {node.set_no}::int2 AS s, _log::uuid AS o, _subj::uuid AS c FROM {rows}"
+    )
+    order = node.relation.order if node.relation else ()
+    order_columns = "".join(f", r.{o.column} AS _o{n}" for n, o in enumerate(order))
+    rn = ", r._rn" if with_rn else ""
+    builder.ctes.append(
+        f"j{i} AS (SELECT r._pk, r._id{rn}{order_columns}, {_object_text(parts)} AS obj "
+        f"FROM {rows} r {' '.join(joins)})"
+    )
+    if node.relation is not None and node.relation.many:
+        ordering = ", ".join(f"_o{n}{' DESC' if o.descending else ''}" for n, o in enumerate(order))
+        order_by = f" ORDER BY {ordering}" if ordering else ""
+        builder.ctes.append(
+            f"a{i} AS (SELECT _pk, '[' || string_agg(obj, ','{order_by}) || ']' AS arr "
+            f"FROM j{i} GROUP BY _pk)"
+        )
+
+
+def _child_json(builder: _Builder, selection: Child, joins: list[str]) -> str:
+    child = selection.node
+    relation = child.relation
+    assert relation is not None
+    builder.ctes.append(
+        f"r{child.index} AS MATERIALIZED ({builder.fragment(_child_rows(builder, child))})"
+    )
+    _node_json(builder, child, f"r{child.index}")
+    i = child.index
+    if relation.many:
+        joins.append(f"LEFT JOIN a{i} ON a{i}._pk = r._id")
+        return f"coalesce(a{i}.arr, '[]')"
+    joins.append(f"LEFT JOIN j{i} ON j{i}._pk = r.{relation.column}")
+    return f"coalesce(j{i}.obj, {NULL})"
+
+
+# ---------------------------------------------------------------------------------------
+# The access log, written by the same statement
+# ---------------------------------------------------------------------------------------
+
+
+def _log_subjects(builder: _Builder, guard: str) -> str:
+    at = builder.param("log", "at", "timestamptz")
+    request_id = builder.param("log", "request_id", "uuid")
+    return (
+        "logged AS (INSERT INTO access_log_subject (at, request_id, subject_customer_id, "
+        "subject_prospect_id, object_ids, object_sets) "
+        f"SELECT {at}, {request_id}, d.c, NULL, array_agg(d.o ORDER BY d.s, d.o), "
+        "array_agg(d.s ORDER BY d.s, d.o) "
+        "FROM (SELECT DISTINCT s, o, c FROM objects) d "
+        f"WHERE true{guard} GROUP BY d.c RETURNING 1)"
+    )
+
+
+REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("at", "timestamptz"),
+    ("request_id", "uuid"),
+    ("event", "text"),
+    ("principal", "text"),
+    ("organisation", "text"),
+    ("roles", "text[]"),
+    ("purpose", "text"),
+    ("client_address", "text"),
+    ("operation_name", "text"),
+    ("operation_type", "text"),
+    ("document_hash", "text"),
+    ("policy_version", "text"),
+    ("duration_ms", "real"),
+    ("detail", "text"),
+    ("executor", "text"),
+    ("field_sets", "jsonb"),
+)
+
+
+def _log_request(builder: _Builder, field_sets: list[FieldSet], guard: str) -> str:
+    values = [builder.param("log", name, cast) for name, cast in REQUEST_COLUMNS]
+    denying = [str(n) for n, s in enumerate(field_sets, start=1) if s.denied]
+    outcome = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM objects WHERE s IN ({', '.join(denying)})) "
+        "THEN 'partial' ELSE 'ok' END"
+        if denying
+        else "'ok'"
+    )
+    # The statement's own time is added to the time spent before it.
+    duration_index = [name for name, _ in REQUEST_COLUMNS].index("duration_ms")
+    values[duration_index] = (
+        f"({values[duration_index]} + extract(epoch FROM clock_timestamp() - "
+        "statement_timestamp()) * 1000)::real"
+    )
+    columns = ", ".join(name for name, _ in REQUEST_COLUMNS)
+    return (
+        f"request AS (INSERT INTO access_log_request ({columns}, outcome) "
+        f"SELECT {', '.join(values)}, {outcome} WHERE true{guard} RETURNING 1)"
+    )
+
+
+def field_sets_json(field_sets: list[FieldSet], operation: str = "read") -> str:
+    """The request row's field_sets: the number of a set is its position (from 1)."""
+    return orjson.dumps(
+        [
+            {
+                "type": s.type_name,
+                "operation": operation,
+                "read": sorted(s.read),
+                "masked": sorted(s.masked),
+                "denied": sorted(s.denied),
+            }
+            for s in field_sets
+        ]
+    ).decode()
+
+
+__all__ = ["CompiledStatement", "compile_plan", "concrete_env", "field_sets_json"]

@@ -1,0 +1,445 @@
+"""The one way to run a GraphQL operation, for HTTP, the command line and the tests.
+
+    caller (principal, purpose) + document
+      -> documents.prepare        parse and validate once per document (limits included)
+      -> limits.check_cost        refuse over-cost documents before any SQL
+      -> executor                 compiled (one statement, log inside it) for the queries it
+                                  covers; resolver (Strawberry, the reference) for the rest
+      -> access log               in the same transaction as the reads and writes
+      -> COMMIT                   never cancelled by the request time-out; only then the
+                                  answer leaves
+
+The request record (`RequestRecord`) of every outcome is built here and nowhere else. A
+request that fails before its log is committed answers 503 with no data, and its failure
+is recorded in a short transaction of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from graphql import OperationType
+from graphql.execution.values import VariableValues, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.audit.collector import AccessCollector
+from server.audit.records import EventKind, Outcome, RequestRecord
+from server.audit.service import write_access_log, write_event
+from server.authz.access import AccessView
+from server.authz.policy import CompiledPolicy
+from server.authz.principal import Principal
+from server.compiled.executor import CompiledExecutor
+from server.compiled.planner import NotCompilable
+from server.graphql.context import RequestContext
+from server.graphql.errors import ErrorCode, error_payload, forbidden_payload, format_errors
+from server.graphql.http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, status_for
+from server.graphql.introspection import filter_introspection, is_introspection
+from server.graphql.limits import check_cost
+from server.operations.documents import DocumentCache, PreparedDocument
+from server.operations.failures import is_unavailable
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "2"
+FAILURE_RECORD_TIMEOUT_SECONDS = 2.0
+
+
+def document_hash(query: str, key: str) -> str:
+    """Keyed, so that a value written literally into a query cannot be guessed back."""
+    return hmac.new(key.encode(), query.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(slots=True)
+class Operation:
+    """One request to run a document: who asks, for which purpose, and what."""
+
+    query: str
+    principal: Principal | None
+    purpose: str | None
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    request_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    client_address: str | None = None
+    media_type: str = APPLICATION_JSON
+    event: EventKind = EventKind.GRAPHQL
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(slots=True)
+class OperationResult:
+    """The answer, already encoded: `body` is the response's bytes."""
+
+    status: int
+    body: bytes
+    media_type: str
+    outcome: Outcome
+    executor: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = orjson.loads(self.body)
+        return decoded
+
+
+@dataclass(slots=True)
+class _Answer:
+    """What an executor produced inside the transaction."""
+
+    data_json: bytes  # the `data` member, JSON text
+    errors: list[dict[str, Any]]
+    outcome: Outcome
+    executor: str
+    request_error: bool = False
+
+
+class OperationRunner:
+    """Runs operations with the service's settings, schema, database and policy."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        schema: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        policy: Callable[[], CompiledPolicy],
+    ) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.graphql_schema = schema._schema
+        self.sessionmaker = sessionmaker
+        self.policy = policy
+        self.documents = DocumentCache(self.graphql_schema)
+        self.compiled = CompiledExecutor(self.graphql_schema, settings)
+
+    # -- records ----------------------------------------------------------------------
+
+    def record(
+        self,
+        operation: Operation,
+        outcome: Outcome,
+        *,
+        policy_version: str | None = None,
+        detail: str | None = None,
+        executor: str | None = None,
+        principal: Principal | None = None,
+        purpose: str | None = None,
+        operation_type: str | None = None,
+        operation_name: str | None = None,
+    ) -> RequestRecord:
+        """The request record; the only place one is built for an operation."""
+        who = principal or operation.principal
+        prepared = self.documents.peek(operation.query)
+        if prepared is None and operation.principal is not None:
+            prepared = self.documents.prepare(operation.query)
+        kind, name = prepared.operation_of(operation.operation_name) if prepared else (None, None)
+        return RequestRecord(
+            request_id=operation.request_id,
+            at=datetime.now(UTC),
+            event=operation.event,
+            principal=who.log_ref if who else None,
+            organisation=who.organisation_code if who else None,
+            roles=who.roles if who else (),
+            purpose=purpose or operation.purpose,
+            client_address=operation.client_address,
+            operation_name=operation_name or name or operation.operation_name,
+            operation_type=operation_type or kind,
+            document_hash=document_hash(operation.query, self.settings.secret_key),
+            policy_version=policy_version or self.policy().version,
+            outcome=outcome,
+            duration_ms=(time.perf_counter() - operation.started) * 1000,
+            detail=detail,
+            executor=executor,
+        )
+
+    async def record_refusal(self, entry: RequestRecord) -> None:
+        """An event in a short transaction of its own; a failure to write it is logged."""
+        try:
+            async with asyncio.timeout(FAILURE_RECORD_TIMEOUT_SECONDS):
+                async with self.sessionmaker() as session, session.begin():
+                    await write_event(session, entry)
+        except Exception:
+            log.exception("could not record request %s in the access log", entry.request_id)
+
+    # -- answers ----------------------------------------------------------------------
+
+    def _refused(
+        self,
+        operation: Operation,
+        errors: list[dict[str, Any]],
+        outcome: Outcome,
+        *,
+        status: int | None = None,
+    ) -> OperationResult:
+        """A request error: nothing ran (400 under graphql-response+json, else 200)."""
+        request_id = str(operation.request_id)
+        for error in errors:
+            error.setdefault("extensions", {})["requestId"] = request_id
+        payload: dict[str, Any] = {}
+        if operation.media_type != GRAPHQL_RESPONSE_JSON and status is None:
+            payload["data"] = None
+        payload["errors"] = errors
+        payload["extensions"] = {"requestId": request_id}
+        status = status or status_for(operation.media_type, request_error=True)
+        return OperationResult(status, orjson.dumps(payload), operation.media_type, outcome)
+
+    def unavailable(self, operation: Operation) -> OperationResult:
+        """The one answer for "the database (or the log) cannot be written"."""
+        body = {
+            "errors": [
+                error_payload(
+                    ErrorCode.SERVICE_UNAVAILABLE,
+                    "The request could not be completed.",
+                    requestId=str(operation.request_id),
+                )
+            ]
+        }
+        return OperationResult(
+            503,
+            orjson.dumps(body),
+            "application/json",
+            Outcome.ERROR,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+    def _answered(self, operation: Operation, answer: _Answer, policy: str) -> OperationResult:
+        pieces = [b'{"data":', answer.data_json]
+        if answer.request_error and operation.media_type == GRAPHQL_RESPONSE_JSON:
+            pieces = [b"{"]  # the operation did not run: no data member at all
+        if answer.errors:
+            pieces += [b',"errors":' if len(pieces) > 1 else b'"errors":']
+            pieces.append(orjson.dumps(answer.errors))
+        extensions = {
+            "requestId": str(operation.request_id),
+            "policyVersion": policy,
+            "executor": answer.executor,
+        }
+        pieces += [b',"extensions":', orjson.dumps(extensions), b"}"]
+        status = status_for(operation.media_type, request_error=answer.request_error)
+        return OperationResult(
+            status, b"".join(pieces), operation.media_type, answer.outcome, answer.executor
+        )
+
+    # -- running ----------------------------------------------------------------------
+
+    async def run(self, operation: Operation) -> OperationResult:
+        """Run an operation of an authenticated principal under an allowed purpose."""
+        assert operation.principal is not None and operation.purpose is not None
+        policy = self.policy()
+        prepared = self.documents.prepare(operation.query)
+        detailed = self.settings.is_development
+        if prepared.errors:
+            await self.record_refusal(
+                self.record(operation, Outcome.ERROR, detail="invalid document")
+            )
+            errors = format_errors(prepared.errors, operation.request_id, detailed=detailed)
+            return self._refused(operation, errors, Outcome.ERROR)
+        definition = prepared.operation(operation.operation_name)
+        if definition is None:
+            await self.record_refusal(
+                self.record(operation, Outcome.ERROR, detail="unknown operation")
+            )
+            message = (
+                f"Unknown operation {operation.operation_name!r}."
+                if operation.operation_name
+                else "The document has several operations: name one with operationName."
+            )
+            error = error_payload(ErrorCode.BAD_USER_INPUT, message, field="operationName")
+            return self._refused(operation, [error], Outcome.ERROR)
+        if is_introspection(operation.query) and not self.settings.introspection_enabled:
+            await self.record_refusal(
+                self.record(operation, Outcome.DENIED, detail="introspection off")
+            )
+            error = error_payload(ErrorCode.QUERY_REJECTED, "The query is not valid for this API.")
+            return self._refused(operation, [error], Outcome.DENIED, status=400)
+        too_costly = check_cost(
+            self.graphql_schema,
+            prepared.document,
+            operation.operation_name,
+            operation.variables,
+            settings=self.settings,
+        )
+        if too_costly is not None:
+            await self.record_refusal(
+                self.record(operation, Outcome.DENIED, detail="query too complex")
+            )
+            errors = format_errors([too_costly], operation.request_id, detailed=detailed)
+            return self._refused(operation, errors, Outcome.DENIED)
+        access = AccessView(policy, operation.principal, operation.purpose, _today())
+        try:
+            answer = await self._in_transaction(operation, prepared, access)
+        except Exception as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+            if not is_unavailable(exc) and not isinstance(exc, TimeoutError):
+                log.exception(
+                    "request %s failed before its access log was committed", operation.request_id
+                )
+            else:
+                log.warning("request %s failed: %s", operation.request_id, reason)
+            await self.record_refusal(
+                self.record(operation, Outcome.ERROR, detail=f"failed: {reason}")
+            )
+            return self.unavailable(operation)
+        return self._answered(operation, answer, policy.version)
+
+    async def _in_transaction(
+        self, operation: Operation, prepared: PreparedDocument, access: AccessView
+    ) -> _Answer:
+        """Execute and log under the request time-out; then COMMIT outside it."""
+        session = self.sessionmaker()
+        try:
+            await session.begin()
+            try:
+                async with asyncio.timeout(self.settings.request_timeout_seconds):
+                    answer = await self._execute(session, operation, prepared, access)
+            except BaseException:
+                await _rollback_quietly(session)
+                raise
+            # The COMMIT is not under the time-out: once it starts, the request ends with
+            # its real outcome (a cancelled COMMIT may still have committed).
+            await asyncio.shield(session.commit())
+            return answer
+        finally:
+            await asyncio.shield(session.close())
+
+    async def _execute(
+        self,
+        session: AsyncSession,
+        operation: Operation,
+        prepared: PreparedDocument,
+        access: AccessView,
+    ) -> _Answer:
+        definition = prepared.operation(operation.operation_name)
+        assert definition is not None
+        if (
+            definition.operation is OperationType.QUERY
+            and self.settings.read_executor == "compiled"
+            and not is_introspection(operation.query)
+        ):
+            compiled = await self._try_compiled(session, operation, prepared, access)
+            if compiled is not None:
+                return compiled
+        return await self._resolver(session, operation, access, definition.operation)
+
+    async def _try_compiled(
+        self,
+        session: AsyncSession,
+        operation: Operation,
+        prepared: PreparedDocument,
+        access: AccessView,
+    ) -> _Answer | None:
+        definition = prepared.operation(operation.operation_name)
+        assert definition is not None
+        coerced = get_variable_values(
+            self.graphql_schema, definition.variable_definitions or (), operation.variables or {}
+        )
+        if not isinstance(coerced, VariableValues):
+            return None  # the resolver path reports the variables' errors
+        try:
+            plan = self.compiled.plan(
+                operation=definition,
+                fragments=prepared.fragments,
+                variables=coerced,
+                access=access,
+            )
+        except NotCompilable:
+            return None
+        record = self.record(operation, Outcome.OK, executor="compiled")
+        try:
+            answer = await self.compiled.execute(
+                session, document_key=prepared.key, plan=plan, access=access, record=record
+            )
+        except NotCompilable:
+            return None  # a guard failed: nothing was written; the resolver path answers
+        outcome = Outcome.PARTIAL if answer.errors else Outcome.OK
+        return _Answer(answer.data.encode(), answer.errors, outcome, "compiled")
+
+    async def _resolver(
+        self,
+        session: AsyncSession,
+        operation: Operation,
+        access: AccessView,
+        kind: OperationType,
+    ) -> _Answer:
+        ctx = RequestContext(
+            settings=self.settings,
+            session=session,
+            principal=operation.principal,
+            access=access,
+            request_id=operation.request_id,
+            client_address=operation.client_address,
+            collector=AccessCollector(),
+        )
+        assert operation.principal is not None and operation.purpose is not None
+        savepoint = await session.begin_nested() if kind is OperationType.MUTATION else None
+        result = await self.schema.execute(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=ctx,
+            operation_name=operation.operation_name,
+        )
+        for error in result.errors or ():
+            if error.original_error is not None and is_unavailable(error.original_error):
+                raise error.original_error
+        if savepoint is not None:
+            # A mutation that reported any error writes nothing; its log record stays.
+            await (savepoint.rollback() if result.errors else savepoint.commit())
+        errors = format_errors(
+            result.errors or [], operation.request_id, detailed=self.settings.is_development
+        )
+        errors.extend(
+            forbidden_payload(c, operation.purpose)
+            for c in sorted(ctx.collector.denied_coordinates)
+        )
+        outcome = _outcome(result.data, errors)
+        await write_access_log(
+            session,
+            self.record(operation, outcome, executor="resolver"),
+            ctx.collector.objects,
+        )
+        data = result.data
+        if data is not None and is_introspection(operation.query):
+            data = filter_introspection(
+                data,
+                access,
+                document=operation.query,
+                operation_name=operation.operation_name,
+                variables=operation.variables,
+            )
+        request_error = (
+            data is None
+            and bool(result.errors)
+            and all(e.path is None for e in result.errors or ())
+        )
+        return _Answer(orjson.dumps(data), errors, outcome, "resolver", request_error)
+
+
+def _outcome(data: Any, errors: list[dict[str, Any]]) -> Outcome:
+    if not errors:
+        return Outcome.OK
+    codes = {e.get("extensions", {}).get("code") for e in errors}
+    if data is None:
+        return Outcome.DENIED if codes == {ErrorCode.FORBIDDEN.value} else Outcome.ERROR
+    return Outcome.PARTIAL
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _rollback_quietly(session: AsyncSession) -> None:
+    try:
+        async with asyncio.timeout(FAILURE_RECORD_TIMEOUT_SECONDS):
+            await asyncio.shield(session.rollback())
+    except Exception:
+        log.warning("rollback failed; the connection is discarded")
