@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -25,7 +27,14 @@ from server.audit.seal import (
     seal_pending,
     seq_ranges,
 )
-from server.audit.service import write_access_log, write_event
+from server.audit.service import (
+    log_object_id,
+    request_insert_sql,
+    request_parameters,
+    subject_rows,
+    write_access_log,
+    write_event,
+)
 from server.audit.signing import Keyring, generate_private_key_pem, keyring_for, signer_for
 from server.audit.verify import verify
 from server.db.session import StatementCounter, session_factory
@@ -134,32 +143,51 @@ async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
             """
         )
         granted = {(r["relname"], r["privilege"]) for r in rows}
+        # The old object table is sealed history: nobody writes it any more.
         assert granted == {
             ("access_log_request", "INSERT"),
-            ("access_log_object", "INSERT"),
+            ("access_log_subject", "INSERT"),
             ("access_log_seal", "INSERT"),
+            ("access_log_seal_digest", "INSERT"),
         }
         filled_by_the_database = await conn.fetch(
             """
-            SELECT t, c FROM unnest(ARRAY['access_log_request', 'access_log_object']) AS t,
-                 unnest(ARRAY['seq', 'xid', 'row_hash']) AS c
-            WHERE has_column_privilege('rekisteri_app', t, c, 'INSERT')
+            SELECT a.attrelid::regclass::text, a.attname FROM pg_attribute a
+            WHERE a.attrelid IN ('access_log_request'::regclass, 'access_log_subject'::regclass)
+              AND a.attname IN ('seq', 'xid', 'row_hash', 'hash_version')
+              AND has_column_privilege('rekisteri_app', a.attrelid, a.attnum, 'INSERT')
             """
         )
         assert filled_by_the_database == []
+        assert not await conn.fetchval(
+            "SELECT has_table_privilege('rekisteri_app', 'access_log_object_all', 'SELECT')"
+            " OR has_table_privilege('rekisteri_app', 'access_log_verification', 'INSERT')"
+        )
         await conn.execute("SET ROLE rekisteri_app")
         for statement in (
             "SELECT * FROM access_log_request",
             "SELECT * FROM access_log_object",
+            "SELECT * FROM access_log_subject",
+            "SELECT * FROM access_log_object_all",
+            "SELECT * FROM access_log_verification",
             "SELECT * FROM access_log_seal",
             "SELECT * FROM access_log_retention",
             "UPDATE access_log_request SET principal = 'someone else'",
             "UPDATE access_log_object SET fields_denied = '{}'",
+            "UPDATE access_log_subject SET object_sets = object_sets",
             "DELETE FROM access_log_request",
             "DELETE FROM access_log_object",
+            "DELETE FROM access_log_subject",
             "DELETE FROM access_log_seal",
+            "DELETE FROM access_log_seal_digest",
             "TRUNCATE access_log_request",
             "TRUNCATE access_log_object",
+            "TRUNCATE access_log_subject",
+            "INSERT INTO access_log_object (at, request_id, type_name, object_id, operation)"
+            " VALUES (now(), gen_random_uuid(), 'Customer', 'x', 'read')",
+            "INSERT INTO access_log_verification (at, batch_no, last_seq, merkle_root,"
+            " full_check, rows_checked, result, key_id, signature) VALUES (now(), 1, 1,"
+            " '\\x00', true, 0, 'ok', 'k', 's')",
             "SELECT setval('access_log_seq', 1)",
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
@@ -178,6 +206,7 @@ async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
 
 async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(audit_db: AuditDb) -> None:
     await write(audit_db, customer_objects(2))
+    await insert_v1_objects(audit_db, 2)  # sealed history of the old layout
     await seal(audit_db)
     month = datetime.now(UTC)
     suffix = f"_y{month:%Y}m{month:%m}"
@@ -188,6 +217,13 @@ async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(audit_d
             "UPDATE access_log_request SET principal = 'someone else'",
             "UPDATE access_log_object SET fields_denied = '{}'",
             f"UPDATE access_log_object{suffix} SET fields_denied = '{{}}'",
+            "UPDATE access_log_subject SET object_sets = object_sets",
+            f"UPDATE access_log_subject{suffix} SET object_ids = object_ids",
+            "DELETE FROM access_log_subject",
+            f"TRUNCATE access_log_subject{suffix}",
+            "TRUNCATE access_log_subject",
+            "UPDATE access_log_seal_digest SET digests = ''",
+            "TRUNCATE access_log_seal_digest",
             "DELETE FROM access_log_request",
             f"DELETE FROM access_log_request{suffix}",
             "DELETE FROM access_log_object",
@@ -202,6 +238,7 @@ async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(audit_d
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await conn.execute(statement)
+        assert await conn.fetchval("SELECT count(*) FROM access_log_subject") == 2
         assert await conn.fetchval("SELECT count(*) FROM access_log_object") == 2
     finally:
         await conn.close()
@@ -234,7 +271,15 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
         assert request["client_address"] == "10.1.2.3"
         assert request["document_hash"] == "ab" * 32
         assert abs(request["at"] - entry.at) < timedelta(microseconds=1)
-        rows = await conn.fetch("SELECT * FROM access_log_object ORDER BY seq")
+        assert request["hash_version"] == 2
+        assert request["executor"] is None
+        # One row per data subject; the objects expand back to what was touched.
+        subjects = await conn.fetch("SELECT * FROM access_log_subject ORDER BY seq")
+        assert len(subjects) == 50
+        rows = await conn.fetch(
+            "SELECT * FROM access_log_object_all WHERE request_id = $1 ORDER BY seq, position",
+            entry.request_id,
+        )
         assert len(rows) == len(objects) == 650
         recorded = {
             (r["type_name"], r["object_id"]): (
@@ -260,22 +305,145 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
         customer = next(r for r in rows if r["type_name"] == "Customer")
         assert customer["fields_masked"] == ["personalIdentityCode"]
         assert customer["fields_denied"] == ["collectionCases"]
-        # One transaction: one xid; positions are distinct; every hash recomputes.
-        assert {r["xid"] for r in rows} == {request["xid"]}
-        assert len({r["seq"] for r in rows} | {request["seq"]}) == 651
-        assert (
-            await conn.fetchval(
-                """
-            SELECT count(*) FROM access_log_object o
-            WHERE o.row_hash = access_log_object_hash(o.seq, o.at, o.request_id, o.type_name,
-                o.object_id, o.subject_customer_id, o.subject_prospect_id, o.operation,
-                o.fields_read, o.fields_masked, o.fields_denied, o.xid)
-            """
-            )
-            == 650
+        assert [s["type"] for s in orjson.loads(request["field_sets"])] == ["Customer", "Invoice"]
+        # One transaction: one xid; positions are distinct; the request hash covers v2.
+        assert {r["xid"] for r in subjects} == {request["xid"]}
+        assert len({r["seq"] for r in subjects} | {request["seq"]}) == 51
+        assert await conn.fetchval(
+            "SELECT r.row_hash = access_log_request_expected_hash(r) FROM access_log_request r"
+        )
+        assert await conn.fetchval("SELECT count(*) FROM access_log_object") == 0
+    finally:
+        await conn.close()
+
+
+async def test_the_record_is_canonical_and_duplicates_are_written_once(
+    audit_db: AuditDb,
+) -> None:
+    """The same objects in any order give the same record (both executors write alike);
+    composite and numeric IDs are logged as UUIDs."""
+    customer_id = uuid.uuid4()
+    invoice_id = uuid.uuid4()
+
+    def touched() -> list[ObjectAccess]:
+        customer = ObjectAccess("Customer", str(customer_id), customer_id, None, "read")
+        customer.fields_read.update({"lastName", "id"})
+        lines = []
+        for line in (1, 2, 3):
+            item = ObjectAccess("InvoiceLine", f"{invoice_id}:{line}", customer_id, None, "read")
+            item.fields_read.update({"amount", "id"})
+            lines.append(item)
+        invoice = ObjectAccess("Invoice", str(invoice_id), customer_id, None, "read")
+        invoice.fields_read.add("id")
+        product = ObjectAccess("Product", str(uuid.uuid4()), None, None, "read")
+        product.fields_read.add("name")
+        entry = ObjectAccess("AccessLogEntry", "12345", None, None, "read")
+        entry.fields_read.add("at")
+        return [customer, *lines, invoice, product, entry]
+
+    forward = touched()
+    first = subject_rows(forward)
+    second = subject_rows(list(reversed(forward)))
+    assert first == second
+    assert first.field_set_json() == second.field_set_json()
+    assert [s["type"] for s in first.field_sets] == [
+        "AccessLogEntry",
+        "Customer",
+        "Invoice",
+        "InvoiceLine",
+        "Product",
+    ]
+    assert first.field_sets[3]["read"] == ["amount", "id"]
+    # No subject first, then the customer; the three lines of one invoice are one entry.
+    assert first.customer_ids == [None, customer_id]
+    assert first.object_sets[1] == [2, 3, 4]
+    assert first.object_ids[1] == [customer_id, invoice_id, invoice_id]
+    assert log_object_id("12345") == uuid.UUID(int=12345)
+    assert log_object_id(f"{invoice_id}:7") == invoice_id
+    assert log_object_id("5:2") == uuid.UUID(int=5 << 32 | 2) != log_object_id("5")
+    assert log_object_id("not an id") == log_object_id("not an id")
+
+    entry = request_record()
+    async with audit_db.app_session() as session:
+        await write_access_log(session, entry, forward)
+    conn = await audit_db.raw()
+    try:
+        rows = await conn.fetch(
+            "SELECT type_name, object_id FROM access_log_objects($1::uuid[], now() - interval"
+            " '1 day', now() + interval '1 day', NULL)",
+            [entry.request_id],
+        )
+        assert sorted((r["type_name"], r["object_id"]) for r in rows) == sorted(
+            [
+                ("AccessLogEntry", str(uuid.UUID(int=12345))),
+                ("Customer", str(customer_id)),
+                ("Invoice", str(invoice_id)),
+                ("InvoiceLine", str(invoice_id)),
+                ("Product", forward[5].object_id),
+            ]
         )
     finally:
         await conn.close()
+
+
+def test_request_insert_sql_binds_the_request_parameters() -> None:
+    """The compiled executor embeds this text: its parameters are request_parameters'
+    keys plus executor and field_sets."""
+    sql = request_insert_sql()
+    assert sql.startswith("INSERT INTO access_log_request (")
+    assert "RETURNING" not in sql.upper()
+    names = set(re.findall(r"(?<!:):([a-z_]+)", sql))
+    assert names == set(request_parameters(request_record())) | {"executor", "field_sets"}
+
+
+async def test_request_insert_sql_writes_a_record_that_verifies(audit_db: AuditDb) -> None:
+    entry = request_record()
+    entry.executor = "compiled"
+    parameters = request_parameters(entry)
+    rows = subject_rows(customer_objects(2))
+    parameters.update(executor="compiled", field_sets=rows.field_set_json())
+    async with audit_db.app_session() as session:
+        await session.execute(text(request_insert_sql()), parameters)
+    await seal(audit_db)
+    conn = await audit_db.raw()
+    try:
+        row = await conn.fetchrow(
+            "SELECT executor, field_sets, hash_version FROM access_log_request"
+        )
+        assert row["executor"] == "compiled" and row["hash_version"] == 2
+        assert orjson.loads(row["field_sets"]) == rows.field_sets
+    finally:
+        await conn.close()
+    assert (await check(audit_db)).ok
+    # executor and field_sets are covered by the row hash.
+    await tamper(audit_db, "UPDATE access_log_request SET executor = 'resolver'")
+    report = await check(audit_db)
+    assert ("row_hash_mismatch", "access_log_request") in {
+        (p.kind, p.table) for p in report.problems
+    }
+    await tamper(
+        audit_db,
+        "UPDATE access_log_request SET executor = 'compiled', field_sets = '[]'",
+    )
+    report = await check(audit_db)
+    assert ("row_hash_mismatch", "access_log_request") in {
+        (p.kind, p.table) for p in report.problems
+    }
+    # Version 1 (whose hash covers neither column) is refused with them set, and claiming
+    # it without them is an edit the seal shows.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await tamper(audit_db, "UPDATE access_log_request SET hash_version = 1")
+    await tamper(
+        audit_db,
+        """
+        UPDATE access_log_request SET hash_version = 1, executor = NULL, field_sets = NULL,
+            row_hash = access_log_request_hash(seq, at, request_id, event, principal,
+                organisation, roles, purpose, client_address, operation_name, operation_type,
+                document_hash, policy_version, outcome, duration_ms, detail, xid)
+        """,
+    )
+    report = await check(audit_db)
+    assert {"row_changed", "root_mismatch"} <= report.kinds()
 
 
 async def test_positions_transaction_ids_and_hashes_come_from_the_database(
@@ -342,7 +510,8 @@ async def test_write_event_records_a_request_without_objects(audit_db: AuditDb) 
     try:
         row = await conn.fetchrow("SELECT event, outcome, principal FROM access_log_request")
         assert tuple(row) == ("authentication", "unauthenticated", None)
-        assert await conn.fetchval("SELECT count(*) FROM access_log_object") == 0
+        assert await conn.fetchval("SELECT count(*) FROM access_log_subject") == 0
+        assert await conn.fetchval("SELECT field_sets FROM access_log_request") is None
     finally:
         await conn.close()
 
@@ -352,14 +521,14 @@ async def test_without_the_insert_right_the_write_fails_and_nothing_is_kept(
 ) -> None:
     conn = await audit_db.raw()
     try:
-        await conn.execute("REVOKE INSERT ON access_log_object FROM rekisteri_app")
+        await conn.execute("REVOKE INSERT ON access_log_subject FROM rekisteri_app")
         with pytest.raises(DBAPIError, match="permission denied"):
             await write(audit_db, customer_objects(3))
         # The request row was in the same statement: it is gone too.
         assert await conn.fetchval("SELECT count(*) FROM access_log_request") == 0
-        await conn.execute("GRANT INSERT ON access_log_object TO rekisteri_app")
+        await conn.execute("GRANT INSERT ON access_log_subject TO rekisteri_app")
         await write(audit_db, customer_objects(3))
-        assert await conn.fetchval("SELECT count(*) FROM access_log_object") == 3
+        assert await conn.fetchval("SELECT count(*) FROM access_log_subject") == 3
     finally:
         await conn.close()
 
@@ -374,7 +543,7 @@ async def test_ensure_partitions_creates_months_ahead_once(audit_db: AuditDb) ->
         created = list(
             (await session.execute(text("SELECT access_log_ensure_partitions(6)"))).scalars()
         )
-    assert len(created) == 8  # months +3 .. +6 of both tables (-1 .. +2 exist)
+    assert len(created) == 12  # months +3 .. +6 of the three tables (-1 .. +2 exist)
     async with audit_db.app_session() as session:
         again = (await session.execute(text("SELECT access_log_ensure_partitions(6)"))).all()
     assert again == []
@@ -400,7 +569,8 @@ async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: AuditDb)
     first = await seal(audit_db)
     assert first is not None
     head = first.head
-    assert (head.batch_no, head.first_seq, head.leaf_count) == (1, 1, 39)
+    # 3 requests of 4 customers: one request row and one row per customer each.
+    assert (head.batch_no, head.first_seq, head.leaf_count) == (1, 1, 15)
     assert head.prev_root == ZERO_ROOT
     assert head.key_id == signer_for(audit_db.settings).key_id
     assert head.signature_valid(keyring_for(audit_db.settings))
@@ -417,7 +587,7 @@ async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: AuditDb)
 
     report = await check(audit_db, heads=[head, second.head])
     assert report.ok, report.summary()
-    assert report.rows_checked == report.sealed_rows == 42
+    assert report.rows_checked == report.sealed_rows == 18
     assert report.batches_checked == 2
     assert report.unsealed_rows == 0
     assert report.heads_checked == 2
@@ -436,12 +606,40 @@ async def test_large_batches_are_split(audit_db: AuditDb) -> None:
     assert (await check(audit_db)).ok
 
 
+async def insert_v1_objects(db: AuditDb, count: int) -> uuid.UUID:
+    """Rows as the code before layout 2 wrote them (the old table still stamps its hash)."""
+    request_id = uuid.uuid4()
+    conn = await db.raw()
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO access_log_request (at, request_id, event, outcome, duration_ms)"
+                " VALUES (now(), $1, 'graphql', 'ok', 1)",
+                request_id,
+            )
+            await conn.execute(
+                "INSERT INTO access_log_object (at, request_id, type_name, object_id,"
+                " subject_customer_id, operation, fields_read, fields_denied)"
+                " SELECT now(), $1, 'Customer', gen_random_uuid()::text, gen_random_uuid(),"
+                " 'read', '{id,lastName}', '{email}' FROM generate_series(1, $2)",
+                request_id,
+                count,
+            )
+    finally:
+        await conn.close()
+    return request_id
+
+
 async def test_verify_finds_an_edited_row_and_where(audit_db: AuditDb) -> None:
     await write(audit_db, customer_objects(5))
+    await insert_v1_objects(audit_db, 3)
     await seal(audit_db)
     conn = await audit_db.raw()
     try:
-        seq = await conn.fetchval("SELECT seq FROM access_log_object ORDER BY seq OFFSET 2 LIMIT 1")
+        seq = await conn.fetchval("SELECT seq FROM access_log_object ORDER BY seq OFFSET 1 LIMIT 1")
+        subject_seq = await conn.fetchval(
+            "SELECT seq FROM access_log_subject ORDER BY seq OFFSET 2 LIMIT 1"
+        )
     finally:
         await conn.close()
     await tamper(
@@ -454,6 +652,36 @@ async def test_verify_finds_an_edited_row_and_where(audit_db: AuditDb) -> None:
     assert [(p.kind, p.seq, p.table) for p in report.problems] == [
         ("row_hash_mismatch", seq, "access_log_object")
     ]
+    # A subject row has no stored hash: the batch's leaf digest names it, the root proves it.
+    await tamper(
+        audit_db,
+        f"UPDATE access_log_subject SET object_ids = ARRAY[gen_random_uuid()] WHERE seq = {subject_seq}",
+    )
+    report = await check(audit_db)
+    assert [(p.kind, p.seq, p.table) for p in report.problems] == [
+        ("row_hash_mismatch", seq, "access_log_object"),
+        ("row_changed", subject_seq, "access_log_subject"),
+        ("root_mismatch", None, None),
+    ]
+
+
+async def test_verify_names_a_subject_row_moved_to_another_customer(audit_db: AuditDb) -> None:
+    await write(audit_db, customer_objects(3, invoices_per_customer=2))
+    await seal(audit_db)
+    conn = await audit_db.raw()
+    try:
+        seq = await conn.fetchval("SELECT min(seq) FROM access_log_subject")
+    finally:
+        await conn.close()
+    await tamper(
+        audit_db,
+        f"UPDATE access_log_subject SET subject_customer_id = gen_random_uuid() WHERE seq = {seq}",
+    )
+    report = await check(audit_db)
+    assert [(p.kind, p.batch_no, p.seq) for p in report.problems] == [
+        ("row_changed", 1, seq),
+        ("root_mismatch", 1, None),
+    ]
 
 
 async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: AuditDb) -> None:
@@ -463,13 +691,17 @@ async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: AuditDb)
         audit_db,
         """
         UPDATE access_log_request SET principal = 'user:someone-else',
-            row_hash = access_log_request_hash(seq, at, request_id, event, 'user:someone-else',
-                organisation, roles, purpose, client_address, operation_name, operation_type,
-                document_hash, policy_version, outcome, duration_ms, detail, xid)
+            row_hash = access_log_request_hash_v2(seq, at, request_id, event,
+                'user:someone-else', organisation, roles, purpose, client_address,
+                operation_name, operation_type, document_hash, policy_version, outcome,
+                duration_ms, detail, xid, executor, field_sets)
         """,
     )
     report = await check(audit_db)
-    assert [(p.kind, p.batch_no) for p in report.problems] == [("root_mismatch", 1)]
+    assert [(p.kind, p.batch_no, p.table) for p in report.problems] == [
+        ("row_changed", 1, "access_log_request"),
+        ("root_mismatch", 1, None),
+    ]
 
 
 async def test_verify_finds_a_deleted_row_and_where(audit_db: AuditDb) -> None:
@@ -477,10 +709,10 @@ async def test_verify_finds_a_deleted_row_and_where(audit_db: AuditDb) -> None:
     await seal(audit_db)
     conn = await audit_db.raw()
     try:
-        seq = await conn.fetchval("SELECT max(seq) FROM access_log_object")
+        seq = await conn.fetchval("SELECT max(seq) FROM access_log_subject")
     finally:
         await conn.close()
-    await tamper(audit_db, f"DELETE FROM access_log_object WHERE seq = {seq}")
+    await tamper(audit_db, f"DELETE FROM access_log_subject WHERE seq = {seq}")
     report = await check(audit_db)
     assert [(p.kind, p.batch_no, p.seq) for p in report.problems] == [("missing_row", 1, seq)]
 
@@ -501,10 +733,10 @@ async def test_verify_finds_inserted_rows_in_a_sealed_range(audit_db: AuditDb) -
     assert (await check(audit_db)).ok
 
     forged = """
-        INSERT INTO access_log_object (seq, at, request_id, type_name, object_id,
-            subject_customer_id, operation, fields_read, xid, row_hash)
-        SELECT {seq}, now(), gen_random_uuid(), 'Customer', 'forged', NULL, 'read', '{{id}}',
-               pg_current_xact_id(), '\\x00'
+        INSERT INTO access_log_subject (seq, at, request_id, subject_customer_id, object_ids,
+            object_sets, xid)
+        SELECT {seq}, now(), gen_random_uuid(), gen_random_uuid(), ARRAY[gen_random_uuid()],
+               '{{1}}', pg_current_xact_id()
     """
     await tamper(audit_db, forged.format(seq=gap))
     report = await check(audit_db)

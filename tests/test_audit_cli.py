@@ -22,6 +22,7 @@ audit_template = audit_fixtures.audit_template
 audit_db = audit_fixtures.audit_db
 
 IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 async def run_cli(settings: Settings, *argv: str) -> int:
@@ -65,19 +66,29 @@ async def test_seal_prints_a_signed_head_that_verify_accepts(
     assert "access log OK" in out
     assert "not sealed yet: 1 rows" in out  # the verify command's own record
 
+    # The first run checked batch 1 and recorded it: the next reads only what is newer.
     assert await run_cli(audit_db.settings, "audit", "verify", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert report["head"]["root"] == head["root"]
+    # (only the two verify commands' own, unsealed records)
+    assert (report["full"], report["verifiedBeforeBatch"], report["rowsChecked"]) == (False, 1, 2)
     assert await cli_events(audit_db) == ["audit verify", "audit verify"]
 
     conn = await audit_db.raw()
     try:
+        recorded = await conn.fetch(
+            "SELECT batch_no, full_check, result FROM access_log_verification ORDER BY id"
+        )
+        assert [tuple(r) for r in recorded] == [(1, True, "ok"), (1, False, "ok")]
         await conn.execute("SET session_replication_role = replica")
-        await conn.execute("DELETE FROM access_log_object WHERE seq = 2")
+        await conn.execute("DELETE FROM access_log_subject WHERE seq = 2")
     finally:
         await conn.close()
-    assert await run_cli(audit_db.settings, "audit", "verify") == 1
+    # A deletion in a batch verified before is found by a full run (run one regularly).
+    assert await run_cli(audit_db.settings, "audit", "verify") == 0
+    capsys.readouterr()
+    assert await run_cli(audit_db.settings, "audit", "verify", "--full") == 1
     assert "PROBLEM missing_row: seq 2 was sealed in batch 1" in capsys.readouterr().out
 
 
@@ -100,10 +111,12 @@ async def test_export_writes_json_lines_without_secrets(
         audit_db.settings, "audit", "export", "--from", start, "--to", end, "--output", str(target)
     )
     assert code == 0
-    # 1 request + 4 objects; the export's own record (committed first) is in the period too.
+    # 1 request + 4 objects (two subject rows expanded); the export's own record
+    # (committed first) is in the period too.
     assert "exported 6 records" in capsys.readouterr().err
     raw = target.read_text(encoding="utf-8")
-    assert not IDENTITY_CODE.search(raw)
+    # (object and request IDs are UUIDs, which can hold the shape by chance)
+    assert not IDENTITY_CODE.search(UUID.sub("", raw))
     lines = [json.loads(line) for line in raw.splitlines()]
     own = lines.pop()
     assert (own["event"], own["operationName"], own["principal"][:3]) == (
@@ -132,12 +145,12 @@ async def test_partitions_and_retention(
 ) -> None:
     assert await run_cli(audit_db.settings, "audit", "partitions", "--months-ahead", "3") == 0
     out = capsys.readouterr().out
-    assert out.count("created ") == 2
-    assert out.count("FOR VALUES FROM") == 10
+    assert out.count("created ") == 3
+    assert out.count("FOR VALUES FROM") == 15
 
     conn = await audit_db.raw()
     try:
-        for table in ("access_log_request", "access_log_object"):
+        for table in ("access_log_request", "access_log_object", "access_log_subject"):
             await conn.execute(
                 f"CREATE TABLE {table}_y2020m01 PARTITION OF {table}"
                 " FOR VALUES FROM ('2020-01-01 00:00:00+00') TO ('2020-02-01 00:00:00+00')"
@@ -154,9 +167,10 @@ async def test_partitions_and_retention(
     assert "refused" in capsys.readouterr().err
 
     assert await run_cli(audit_db.settings, "audit", "drop-before", "2020-02", "--dry-run") == 0
-    assert capsys.readouterr().out.split("\n")[:2] == [
+    assert capsys.readouterr().out.split("\n")[:3] == [
         "would drop access_log_object_y2020m01",
         "would drop access_log_request_y2020m01",
+        "would drop access_log_subject_y2020m01",
     ]
     assert await run_cli(audit_db.settings, "audit", "drop-before", "2020-02") == 0
     assert "dropped access_log_request_y2020m01" in capsys.readouterr().out
@@ -169,6 +183,7 @@ async def test_partitions_and_retention(
         assert sorted(retention["partitions"]) == [
             "access_log_object_y2020m01",
             "access_log_request_y2020m01",
+            "access_log_subject_y2020m01",
         ]
         detail = await conn.fetchval(
             "SELECT detail FROM access_log_request WHERE operation_name = 'audit drop-before'"

@@ -14,11 +14,11 @@ from tests.test_audit_http import PAGE, register
 
 REQUEST_COLUMNS = (
     "at, request_id, event, principal, organisation, roles, purpose, client_address,"
-    " operation_name, operation_type, document_hash, policy_version, outcome, duration_ms, detail"
+    " operation_name, operation_type, document_hash, policy_version, outcome, duration_ms, detail,"
+    " executor, field_sets"
 )
-OBJECT_COLUMNS = (
-    "at, request_id, type_name, object_id, subject_customer_id, subject_prospect_id, operation,"
-    " fields_read, fields_masked, fields_denied"
+SUBJECT_COLUMNS = (
+    "at, request_id, subject_customer_id, subject_prospect_id, object_ids, object_sets"
 )
 
 
@@ -33,7 +33,7 @@ async def test_without_the_insert_right_a_query_fails_with_no_data(
     graphs = await register(owner, 2)
     await users.token("customer_service")
     for table, columns in (
-        ("access_log_object", OBJECT_COLUMNS),
+        ("access_log_subject", SUBJECT_COLUMNS),
         ("access_log_request", REQUEST_COLUMNS),
     ):
         await owner.execute(f"REVOKE INSERT ON {table} FROM rekisteri_app")

@@ -56,7 +56,7 @@ def returned_objects(
 async def logged_objects(owner: asyncpg.Connection, request_id: str) -> list[asyncpg.Record]:
     return await owner.fetch(
         "SELECT type_name, object_id, subject_customer_id, operation, fields_read,"
-        " fields_masked, fields_denied FROM access_log_object WHERE request_id = $1",
+        " fields_masked, fields_denied FROM access_log_object_all WHERE request_id = $1",
         uuid.UUID(request_id),
     )
 
@@ -188,7 +188,7 @@ async def test_concurrent_requests_each_have_their_record(
     results, _ = await asyncio.gather(asyncio.gather(*(one() for _ in range(20))), sealer())
     counts = await owner.fetch(
         "SELECT request_id::text AS id, count(o.seq) AS objects FROM access_log_request r"
-        " LEFT JOIN access_log_object o USING (request_id, at)"
+        " LEFT JOIN access_log_object_all o USING (request_id, at)"
         " WHERE r.request_id = ANY($1::uuid[]) GROUP BY request_id",
         [uuid.UUID(request_id) for request_id, _ in results],
     )

@@ -120,9 +120,17 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             return 2
 
     async def run() -> Any:
-        await _record(settings, "audit verify", None)
+        await _record(settings, "audit verify", "full" if args.full else None)
         async with owner_session(settings) as session:
-            return await verify(session=session, settings=settings, heads=heads, keys=keys)
+            return await verify(
+                session=session,
+                settings=settings,
+                heads=heads,
+                keys=keys,
+                full=args.full,
+                record=True,
+                principal=_operator(),
+            )
 
     report = asyncio.run(run())
     if args.json:
@@ -237,7 +245,7 @@ PARTITIONS = text(
     FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid
     JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname IN ('access_log_request', 'access_log_object')
+    WHERE p.relname IN ('access_log_request', 'access_log_object', 'access_log_subject')
       AND p.relnamespace = to_regnamespace(current_schema())
     ORDER BY c.relname
     """
@@ -352,7 +360,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     commands = audit.add_subparsers(dest="audit_command", required=True)
 
     verify = commands.add_parser(
-        "verify", help="check every row, seal and signature; exit status 1 on any finding"
+        "verify",
+        help="check the rows new since the last clean run (all with --full), every seal and "
+        "signature; exit status 1 on any finding",
     )
     verify.add_argument(
         "--head",
@@ -368,6 +378,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "repeatable, looked up by key id) instead of the service's own signing key",
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument(
+        "--full",
+        action="store_true",
+        help="read every row again (default: only rows new since the last clean run)",
+    )
     verify.set_defaults(func=cmd_verify)
 
     seal = commands.add_parser("seal", help="seal every finished row now and print the signed head")

@@ -1,7 +1,9 @@
 """`rekisteri audit export`: the access log as JSON lines for a SIEM.
 
-One line per row in seq order: {"kind": "request", ...} for a request or event and
-{"kind": "object", ...} for each object a request touched (joined by requestId). The log
+One line per record in seq order: {"kind": "request", ...} for a request or event and
+{"kind": "object", ...} for each object a request touched (joined by requestId). The
+objects of a subject row share its seq and rowHash (the hash the sealer computed for the
+row), in the row's order; older object rows have a seq and stored hash of their own. The log
 holds no variable values, tokens, passwords or identity codes, so neither does the
 export. JSON encoding escapes every control character: no value can forge a line.
 """
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 EXPORT = text(
     """
-    SELECT 'request' AS kind, r.seq, r.at, r.request_id, r.row_hash,
+    SELECT 'request' AS kind, r.seq, 0::bigint AS position, r.at, r.request_id, r.row_hash,
            r.event, r.principal, r.organisation, r.roles, r.purpose, r.client_address,
            r.operation_name, r.operation_type, r.document_hash, r.policy_version, r.outcome,
            r.duration_ms, r.detail,
@@ -28,13 +30,18 @@ EXPORT = text(
     FROM access_log_request r
     WHERE r.at >= :start AND r.at < :end
     UNION ALL
-    SELECT 'object', o.seq, o.at, o.request_id, o.row_hash,
+    SELECT 'object', v.seq, v.position, v.at, v.request_id,
+           coalesce(o.row_hash, access_log_subject_hash(s.seq, s.at, s.request_id,
+               s.subject_customer_id, s.subject_prospect_id, s.object_ids, s.object_sets,
+               s.xid)),
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           o.type_name, o.object_id, o.subject_customer_id, o.subject_prospect_id,
-           o.operation, o.fields_read, o.fields_masked, o.fields_denied
-    FROM access_log_object o
-    WHERE o.at >= :start AND o.at < :end
-    ORDER BY 2
+           v.type_name, v.object_id, v.subject_customer_id, v.subject_prospect_id,
+           v.operation, v.fields_read, v.fields_masked, v.fields_denied
+    FROM access_log_object_all v
+    LEFT JOIN access_log_object o ON o.seq = v.seq AND o.at = v.at
+    LEFT JOIN access_log_subject s ON s.seq = v.seq AND s.at = v.at
+    WHERE v.at >= :start AND v.at < :end
+    ORDER BY 2, 3
     """
 )
 

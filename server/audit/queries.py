@@ -85,9 +85,11 @@ def _entry_row(row: Any) -> dict[str, Any]:
     }
 
 
-def _object_row(row: Any) -> dict[str, Any]:
+def _object_row(row: Any, nth: int = 1) -> dict[str, Any]:
+    """`nth`: the object's place among those sharing its seq (the objects of one subject
+    row); the first keeps the plain position as its ID, later ones get ":<n>"."""
     return {
-        "id": str(row.seq),
+        "id": str(row.seq) if nth == 1 else f"{row.seq}:{nth}",
         "type_name": row.type_name,
         "object_id": row.object_id,
         "subject_customer_id": str(row.subject_customer_id) if row.subject_customer_id else None,
@@ -178,8 +180,10 @@ def _objects_loader(ctx: RequestContext, first: int | None) -> DataLoader[Any, A
             },
         )
         grouped: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        for row in result:
-            grouped.setdefault(row.request_id, []).append(_object_row(row))
+        previous: tuple[Any, int] = (None, 0)
+        for row in result:  # in (request, seq, place in the subject row) order
+            previous = (row.seq, previous[1] + 1 if previous[0] == row.seq else 1)
+            grouped.setdefault(row.request_id, []).append(_object_row(row, previous[1]))
         return [grouped.get(request_id, []) for request_id, _ in keys]
 
     return loader(ctx, f"access_log_objects:{first}", load)

@@ -58,3 +58,4 @@ class RequestRecord:
     outcome: Outcome
     duration_ms: float
     detail: str | None = None
+    executor: str | None = None  # "compiled" or "resolver"; None for events

@@ -9,11 +9,13 @@ and on demand by `rekisteri audit seal`:
    row with seq <= S belongs to a transaction older than X;
 3. waits until no transaction of this database older than X is running: from then on the
    rows up to S are committed or gone for good, and the range can be sealed;
-4. reads the row hashes after the previous batch up to S in seq order, builds an RFC 6962
+4. reads the row hashes after the previous batch up to S in seq order (stored for request
+   and old object rows, computed in SQL for subject rows), builds an RFC 6962
    Merkle tree (leaf = SHA-256(0x00 || row_hash), node = SHA-256(0x01 || left || right)),
    chains it to the previous root and inserts a seal signed with the service's Ed25519
    key (`AUDIT_SIGNING_KEY`, server/audit/signing.py), which never reaches the database
-   and whose public key alone verifies the seal.
+   and whose public key alone verifies the seal, with the batch's leaf
+   digests (access_log_seal_digest) beside it.
 
 The signed head it prints is to be kept outside the database; `rekisteri audit verify
 --head` checks that the log still contains it.
@@ -26,7 +28,7 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -264,6 +266,18 @@ SEAL_INSERT = text(
 )
 
 
+# Which row of a batch changed: the first DIGEST_BYTES of every leaf's row hash, in seq
+# order, beside the seal (not signed: the root is what proves; this only locates).
+DIGEST_INSERT = text(
+    "INSERT INTO access_log_seal_digest (batch_no, digests) VALUES (:batch_no, :digests)"
+)
+DIGEST_BYTES = 8
+
+
+def leaf_digests(row_hashes: Iterable[bytes]) -> bytes:
+    return b"".join(bytes(h)[:DIGEST_BYTES] for h in row_hashes)
+
+
 async def _lock(session: AsyncSession, *, block: bool) -> bool:
     if block:
         await session.execute(
@@ -349,7 +363,9 @@ async def seal_pending(
             leaf_ranges=ranges_text(seq_ranges(seqs)),
             min_at=min(moments),
             max_at=max(moments),
-            merkle_root=merkle_root([bytes(r.row_hash) for r in rows]),
+            # In a thread: the event loop keeps serving requests meanwhile (the GIL
+            # switches every few ms instead of blocking for the whole tree).
+            merkle_root=await asyncio.to_thread(merkle_root, [bytes(r.row_hash) for r in rows]),
             prev_root=prev_root,
             sealed_at=datetime.now(UTC),
             key_id=signer.key_id,
@@ -357,6 +373,10 @@ async def seal_pending(
         )
         head = SealHead(**{**_fields(head), "signature": signer.sign(head.signed_parts())})
         await session.execute(SEAL_INSERT, _fields(head))
+        await session.execute(
+            DIGEST_INSERT,
+            {"batch_no": head.batch_no, "digests": leaf_digests(r.row_hash for r in rows)},
+        )
         heads.append(head)
         batch_no, after, prev_root = head.batch_no, head.last_seq, head.merkle_root
     return SealResult(tuple(heads)) if heads else None

@@ -18,7 +18,12 @@ from server.graphql.fields import data, personal
     )
 )
 class AccessLogObject:
-    id: strawberry.ID = strawberry.field(description="Position of this record in the log.")
+    id: strawberry.ID = strawberry.field(
+        description=(
+            "Position of this record in the log; objects recorded together for one data "
+            "subject share it, the second and later with ':<n>' appended."
+        )
+    )
     type_name: str | None = data("GraphQL type of the object: the category of data.")
     object_id: str | None = data("ID of the object.")
     subject_customer_id: strawberry.ID | None = data(

@@ -1,12 +1,16 @@
 """`rekisteri audit verify`: find edited, deleted and inserted access-log rows.
 
-Checks, in one pass over both tables in seq order (as the owner):
+Checks, in one pass over the three row tables in seq order (as the owner):
 
-* every row's hash is recomputed in SQL with the function the insert trigger used, so a
-  row edited with the triggers disabled shows up with its table and seq;
+* every request and old object row's stored hash is recomputed in SQL with the function
+  the insert trigger used (by hash version for request rows), so a row edited with the
+  triggers disabled shows up with its table and seq;
+* subject rows have no stored hash: theirs is computed in SQL, as the sealer did;
 * every sealed batch: the rows in its range are exactly the positions it sealed (a
-  missing position is a deleted row, an extra or duplicate one an inserted row) and
-  their hashes give its Merkle root (a row edited together with its hash);
+  missing position is a deleted row, an extra or duplicate one an inserted row), each
+  row's hash starts with the digest stored for its position when it was sealed (a row
+  changed after sealing, even together with its stored hash, is named) and their hashes
+  give its Merkle root;
 * the seals themselves: consecutive numbers and ranges, each chained to the previous
   root, each signature valid under a trusted Ed25519 public key looked up by its key
   id (the service's own, or those an auditor gives), old HMAC seals under the HMAC
@@ -14,12 +18,19 @@ Checks, in one pass over both tables in seq order (as the owner):
 * optionally, signed heads kept outside the database are still in the chain;
 * rows after the last seal are reported separately: sealing protects them later.
 
+Incremental runs (the command's default) read only the rows after the newest successful
+verification recorded in `access_log_verification` (signed with the seal key, and its
+batch still in the chain with the same root), plus the unsealed tail; seals, chain,
+signatures and heads are always checked in full. `--full` reads every row again.
+
 Batches whose rows were partly dropped by retention (see `access_log_retention`) are
 checked for inserted rows and signatures only.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,9 +40,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.seal import (
+    DIGEST_BYTES,
     ZERO_ROOT,
     SealHead,
+    key_id,
     merkle_root,
+    micros,
     parse_ranges,
     retention_parts,
 )
@@ -40,6 +54,7 @@ from server.settings import Settings
 
 MAX_PROBLEMS = 1000
 MAX_MISSING_PER_BATCH = 100
+VERIFICATION_CONTEXT = "rekisteri-access-log-verification-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,9 @@ class VerifyReport:
     head: SealHead | None = None
     retained_from: datetime | None = None
     heads_checked: int = 0
+    full: bool = True
+    verified_before_batch: int = 0  # incremental: batches up to this one were verified before
+    verified_before_seq: int = 0
     problems: list[Problem] = field(default_factory=list)
     problems_total: int = 0
 
@@ -104,6 +122,9 @@ class VerifyReport:
             "head": self.head.to_json() if self.head else None,
             "retainedFrom": self.retained_from.isoformat() if self.retained_from else None,
             "headsChecked": self.heads_checked,
+            "full": self.full,
+            "verifiedBeforeBatch": self.verified_before_batch,
+            "verifiedBeforeSeq": self.verified_before_seq,
             "problemsTotal": self.problems_total,
             "problems": [p.to_json() for p in self.problems],
         }
@@ -114,6 +135,12 @@ class VerifyReport:
             f"{self.sealed_rows} in {self.batches_checked} sealed batches "
             f"({self.batches_retired} partly removed by retention)",
         ]
+        if not self.full:
+            lines.append(
+                f"incremental: batches up to {self.verified_before_batch} (seq up to "
+                f"{self.verified_before_seq}) were verified before; use --full to check "
+                "everything again"
+            )
         if self.head is not None:
             lines.append(
                 f"head: batch {self.head.batch_no}, seq up to {self.head.last_seq}, "
@@ -133,15 +160,15 @@ class VerifyReport:
         return "\n".join(lines)
 
 
+# Rows after a position in seq order, each with its hash: stored and recomputed for
+# request and old object rows (hash_ok compares them), computed for subject rows (their
+# only check is the seal and its leaf digests).
 ROWS = text(
     """
     SELECT r.seq, 'access_log_request' AS tbl, r.at, r.request_id, r.row_hash,
-           r.row_hash IS NOT DISTINCT FROM access_log_request_hash(
-               r.seq, r.at, r.request_id, r.event, r.principal, r.organisation, r.roles,
-               r.purpose, r.client_address, r.operation_name, r.operation_type,
-               r.document_hash, r.policy_version, r.outcome, r.duration_ms, r.detail, r.xid
-           ) AS hash_ok
+           r.row_hash IS NOT DISTINCT FROM access_log_request_expected_hash(r) AS hash_ok
     FROM access_log_request r
+    WHERE r.seq > :after
     UNION ALL
     SELECT o.seq, 'access_log_object', o.at, o.request_id, o.row_hash,
            o.row_hash IS NOT DISTINCT FROM access_log_object_hash(
@@ -150,7 +177,37 @@ ROWS = text(
                o.fields_denied, o.xid
            )
     FROM access_log_object o
+    WHERE o.seq > :after
+    UNION ALL
+    SELECT s.seq, 'access_log_subject', s.at, s.request_id,
+           access_log_subject_hash(
+               s.seq, s.at, s.request_id, s.subject_customer_id, s.subject_prospect_id,
+               s.object_ids, s.object_sets, s.xid
+           ),
+           true
+    FROM access_log_subject s
+    WHERE s.seq > :after
     ORDER BY 1
+    """
+)
+
+DIGESTS = text("SELECT batch_no, digests FROM access_log_seal_digest WHERE batch_no > :after_batch")
+
+VERIFICATIONS = text(
+    "SELECT id, at, batch_no, last_seq, merkle_root, full_check, rows_checked, result,"
+    " principal, key_id, signature FROM access_log_verification WHERE result = 'ok'"
+    " ORDER BY id DESC"
+)
+
+RECORD_VERIFICATION = text(
+    """
+    INSERT INTO access_log_verification (
+        at, batch_no, last_seq, merkle_root, full_check, rows_checked, result, principal,
+        key_id, signature
+    ) VALUES (
+        :at, :batch_no, :last_seq, :merkle_root, :full_check, :rows_checked, :result,
+        :principal, :key_id, :signature
+    )
     """
 )
 
@@ -307,14 +364,24 @@ class _BatchWalker:
     """Receives rows in seq order and checks each sealed batch when it is complete."""
 
     def __init__(
-        self, report: VerifyReport, seals: Sequence[SealHead], boundary: datetime | None
+        self,
+        report: VerifyReport,
+        seals: Sequence[SealHead],
+        boundary: datetime | None,
+        *,
+        after: int = 0,
+        digests: dict[int, bytes] | None = None,
     ) -> None:
         self.report = report
-        self.seals = sorted(seals, key=lambda s: (s.last_seq, s.batch_no))
+        # Batches ending at or before `after` were verified before: their rows are not read.
+        self.seals = sorted(
+            (s for s in seals if s.last_seq > after), key=lambda s: (s.last_seq, s.batch_no)
+        )
         self.boundary = boundary
         self.index = 0
         self.rows: list[_Row] = []
         self.sealed_upto = self.seals[-1].last_seq if self.seals else 0
+        self.digests = digests or {}
 
     def add(self, row: _Row) -> None:
         while self.index < len(self.seals) and row.seq > self.seals[self.index].last_seq:
@@ -358,7 +425,11 @@ class _BatchWalker:
         present: list[int] = []
         previous: int | None = None
         run = 0
+        before_run = 0  # sealed positions in the runs before runs[run]
         damaged = False
+        digests = self.digests.get(seal.batch_no)
+        if digests is not None and len(digests) != seal.leaf_count * DIGEST_BYTES:
+            digests = None  # damaged or foreign: the root still decides
         for row in rows:
             if row.seq == previous:
                 damaged = True
@@ -375,10 +446,24 @@ class _BatchWalker:
                 continue
             previous = row.seq
             while run < len(runs) and runs[run][1] <= row.seq:
+                before_run += runs[run][1] - runs[run][0]
                 run += 1
             if run < len(runs) and runs[run][0] <= row.seq:
                 present.append(row.seq)
                 leaves.append(row.row_hash)
+                if digests is not None:
+                    index = (before_run + row.seq - runs[run][0]) * DIGEST_BYTES
+                    if row.row_hash[:DIGEST_BYTES] != digests[index : index + DIGEST_BYTES]:
+                        report.add(
+                            Problem(
+                                "row_changed",
+                                f"{_where(row)} is not the row sealed in batch "
+                                f"{seal.batch_no}: it was changed after sealing",
+                                batch_no=seal.batch_no,
+                                seq=row.seq,
+                                table=row.table,
+                            )
+                        )
             else:
                 damaged = True
                 report.add(
@@ -441,18 +526,113 @@ def _missing(runs: Sequence[tuple[int, int]], present: Sequence[int]) -> list[in
     return missing
 
 
+def _verification_signature(key: str, values: dict[str, Any]) -> str:
+    parts = [
+        VERIFICATION_CONTEXT,
+        values["batch_no"],
+        values["last_seq"],
+        bytes(values["merkle_root"]).hex(),
+        micros(values["at"]),
+        int(bool(values["full_check"])),
+        values["rows_checked"],
+        values["result"],
+        values["principal"] or "",
+    ]
+    message = "\n".join(str(p) for p in parts).encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    batch_no: int
+    last_seq: int
+    merkle_root: bytes
+
+
+async def _last_verified(
+    session: AsyncSession, report: VerifyReport, seals: Sequence[SealHead], key: str
+) -> _Verified | None:
+    """The newest successful verification signed with the key whose batch is still in the
+    chain as it was; None (check everything) when there is none."""
+    by_number = {seal.batch_no: seal for seal in seals}
+    current_key = key_id(key)
+    for row in (await session.execute(VERIFICATIONS)).mappings():
+        if row["key_id"] != current_key or not hmac.compare_digest(
+            _verification_signature(key, dict(row)), row["signature"]
+        ):
+            report.add(
+                Problem(
+                    "verification_signature",
+                    f"verification record {row['id']} (batch {row['batch_no']}) is not signed "
+                    "with the configured key; it is ignored",
+                    batch_no=row["batch_no"],
+                )
+            )
+            continue
+        seal = by_number.get(row["batch_no"])
+        if (
+            seal is None
+            or seal.last_seq != row["last_seq"]
+            or seal.merkle_root != bytes(row["merkle_root"])
+        ):
+            report.add(
+                Problem(
+                    "chain_break",
+                    f"seal batch {row['batch_no']}, verified on "
+                    f"{row['at'].astimezone(UTC).isoformat()}, is gone or has changed; "
+                    "everything is checked again",
+                    batch_no=row["batch_no"],
+                )
+            )
+            return None
+        return _Verified(seal.batch_no, seal.last_seq, seal.merkle_root)
+    return None
+
+
+async def _record(
+    session: AsyncSession, report: VerifyReport, key: str, principal: str | None
+) -> None:
+    head = report.head
+    if head is None:
+        return
+    values: dict[str, Any] = {
+        "at": datetime.now(UTC),
+        "batch_no": head.batch_no,
+        "last_seq": head.last_seq,
+        "merkle_root": head.merkle_root,
+        "full_check": report.full,
+        "rows_checked": report.rows_checked,
+        "result": "ok" if report.ok else "problems",
+        "principal": principal[:200] if principal else None,
+        "key_id": key_id(key),
+    }
+    values["signature"] = _verification_signature(key, values)
+    await session.execute(RECORD_VERIFICATION, values)
+
+
 async def verify(
     *,
     session: AsyncSession,
     settings: Settings | None = None,
     heads: Sequence[SealHead] = (),
+    full: bool = True,
+    record: bool = False,
+    principal: str | None = None,
     keys: Keyring | None = None,
 ) -> VerifyReport:
-    """Verify the whole log (an owner session; reads every row once, in seq order)."""
+    """Verify the log as the owner, reading rows once in seq order.
+
+    full=True reads every row; full=False only the rows after the newest successful,
+    signed verification (whose batch must still be in the chain unchanged) plus the
+    unsealed tail. Seals, signatures, the chain and external heads are always checked
+    in full (one row per batch). record=True stores the outcome in
+    access_log_verification (signed), to start the next incremental run from.
+    """
     settings = settings or Settings()
+    key = settings.audit_seal_key
     # The public keys to trust (an auditor's), else the service's own; see signing.py.
     keys = keys or keyring_for(settings)
-    report = VerifyReport()
+    report = VerifyReport(full=full)
     await session.execute(text("SET LOCAL statement_timeout = 0"))
     seals = [SealHead.from_row(row) for row in (await session.execute(SEALS)).all()]
     report.head = seals[-1] if seals else None
@@ -462,8 +642,20 @@ async def verify(
     boundary = await _retention_boundary(session, report, keys, ed25519_since)
     report.retained_from = boundary
 
-    walker = _BatchWalker(report, seals, boundary)
-    result = await session.stream(ROWS.execution_options(yield_per=10_000))
+    after, after_batch = 0, 0
+    if not full:
+        verified = await _last_verified(session, report, seals, key)
+        if verified is None:
+            report.full = True
+        else:
+            after, after_batch = verified.last_seq, verified.batch_no
+            report.verified_before_batch, report.verified_before_seq = after_batch, after
+    digests = {
+        int(row.batch_no): bytes(row.digests)
+        for row in await session.execute(DIGESTS, {"after_batch": after_batch})
+    }
+    walker = _BatchWalker(report, seals, boundary, after=after, digests=digests)
+    result = await session.stream(ROWS.execution_options(yield_per=10_000), {"after": after})
     async for row in result:
         report.rows_checked += 1
         item = _Row(row.seq, row.tbl, row.at, row.request_id, bytes(row.row_hash))
@@ -491,4 +683,6 @@ async def verify(
                 seq=report.unsealed_last_seq,
             )
         )
+    if record:
+        await _record(session, report, key, principal)
     return report
