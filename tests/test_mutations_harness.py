@@ -141,7 +141,7 @@ class Api:
     async def logged(self, request_id: uuid.UUID) -> list[dict[str, Any]]:
         rows = await self.owner.fetch(
             "SELECT type_name, object_id, subject_customer_id, subject_prospect_id, operation,"
-            " fields_read FROM access_log_object WHERE request_id = $1",
+            " fields_read FROM access_log_object_all WHERE request_id = $1",
             request_id,
         )
         return [dict(r) for r in rows]

@@ -35,7 +35,7 @@ async def test_update_over_http_is_logged_and_errors_carry_the_field(
     assert "errors" not in body, body
     assert body["data"]["updateCustomer"]["customer"]["email"] == "uusi@example.fi"
     writes = await users.owner.fetchval(
-        "SELECT count(*) FROM access_log_object WHERE subject_customer_id = $1"
+        "SELECT count(*) FROM access_log_object_all WHERE subject_customer_id = $1"
         " AND operation = 'write'",
         person["id"],
     )

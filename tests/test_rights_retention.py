@@ -142,7 +142,7 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
     assert str(customer["customer_number"]) in summary
     # (the access log is append-only and shared by the tests: find this run's records)
     run_request = await api.owner.fetchval(
-        "SELECT request_id FROM access_log_object WHERE subject_prospect_id = $1", expired["id"]
+        "SELECT request_id FROM access_log_object_all WHERE subject_prospect_id = $1", expired["id"]
     )
     event = await api.owner.fetchrow(
         "SELECT event, detail FROM access_log_request WHERE request_id = $1", run_request
@@ -150,11 +150,11 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
     assert event["event"] == "cli" and event["detail"].startswith("retention apply")
     assert (
         await api.count(
-            "access_log_object", "subject_customer_id = $1 AND operation = 'write'", customer["id"]
+            "access_log_object_all", "subject_customer_id = $1 AND operation = 'write'", customer["id"]
         )
         >= 1
     )
-    assert await api.count("access_log_object", "subject_prospect_id = $1", expired["id"]) == 1
+    assert await api.count("access_log_object_all", "subject_prospect_id = $1", expired["id"]) == 1
     # A second run finds nothing new to anonymise.
     again = await run_retention(settings, rules=RetentionRules(today=today()), dry_run=True)
     assert f"anonymise customer {customer['customer_number']}" not in "\n".join(again)
