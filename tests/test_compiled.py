@@ -118,8 +118,7 @@ async def _objects(owner: asyncpg.Connection, request_id: str) -> set[tuple[Any,
         denied.update(row["fields_denied"])
         merged[key] = (read, masked, denied, row["subject_customer_id"])
     return {
-        (*key, frozenset(r), frozenset(m), frozenset(d), s)
-        for key, (r, m, d, s) in merged.items()
+        (*key, frozenset(r), frozenset(m), frozenset(d), s) for key, (r, m, d, s) in merged.items()
     }
 
 
@@ -237,7 +236,10 @@ async def test_sql_masks_agree_with_the_python_masks(owner: asyncpg.Connection, 
     for sample in SAMPLES:
         got = await owner.fetchval(f"SELECT {expression} FROM (SELECT $1::text AS v) s", sample)
         assert got == MASKS[mask](sample), (mask, sample)
-    assert await owner.fetchval(
-        f"SELECT CASE WHEN v IS NULL THEN NULL ELSE {expression} END "
-        "FROM (SELECT NULL::text AS v) s"
-    ) is None
+    assert (
+        await owner.fetchval(
+            f"SELECT CASE WHEN v IS NULL THEN NULL ELSE {expression} END "
+            "FROM (SELECT NULL::text AS v) s"
+        )
+        is None
+    )

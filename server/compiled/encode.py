@@ -36,12 +36,10 @@ def _quoted(expression: str) -> str:
 
 
 def _datetime(column: str) -> str:
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    fraction = (
-        f"CASE WHEN extract(microseconds FROM {utc})::bigint % 1000000 = 0 THEN '' "
-        f"ELSE to_char({utc}, '.US') END"
-    )
-    return _quoted(f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || {fraction} || '+00:00'")
+    # Microseconds always, then ".000000" dropped: isoformat() shows them only when not
+    # zero. The date and time parts hold no ".", so only the fraction can match.
+    text = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    return _quoted(f"replace({text}, '.000000', '') || '+00:00'")
 
 
 def _enum(column: str, enum: GraphQLEnumType) -> str:

@@ -45,6 +45,7 @@ class CompiledExecutor:
         self.schema = schema
         self.settings = settings
         self._statements: OrderedDict[tuple[Any, ...], CompiledStatement] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], Plan | NotCompilable] = OrderedDict()
 
     def plan(
         self,
@@ -53,16 +54,38 @@ class CompiledExecutor:
         fragments: dict[str, FragmentDefinitionNode],
         variables: VariableValues,
         access: AccessView,
+        cache_key: tuple[Any, ...] | None = None,
     ) -> Plan:
-        """Raises NotCompilable when the resolver executor must answer."""
-        return plan_operation(
-            schema=self.schema,
-            operation=operation,
-            fragments=fragments,
-            variables=variables,
-            access=access,
-            settings=self.settings,
-        )
+        """Raises NotCompilable when the resolver executor must answer. Plans depend on the
+        document, the variables, the roles, the purpose and the policy version only, so a
+        `cache_key` made of those lets the same request skip planning."""
+        key = None
+        if cache_key is not None:
+            key = (*cache_key, access.principal.roles, access.purpose, access.policy_version)
+            cached = self._plans.get(key)
+            if cached is not None:
+                self._plans.move_to_end(key)
+                if isinstance(cached, NotCompilable):
+                    raise cached
+                return cached
+        try:
+            plan: Plan | NotCompilable = plan_operation(
+                schema=self.schema,
+                operation=operation,
+                fragments=fragments,
+                variables=variables,
+                access=access,
+                settings=self.settings,
+            )
+        except NotCompilable as refusal:
+            plan = refusal
+        if key is not None:
+            self._plans[key] = plan
+            if len(self._plans) > CACHE_SIZE:
+                self._plans.popitem(last=False)
+        if isinstance(plan, NotCompilable):
+            raise plan
+        return plan
 
     def statement(self, document_key: str, plan: Plan, access: AccessView) -> CompiledStatement:
         key = (

@@ -515,8 +515,8 @@ def _log_subjects(builder: _Builder, guard: str) -> str:
     return (
         "logged AS (INSERT INTO access_log_subject (at, request_id, subject_customer_id, "
         "subject_prospect_id, object_ids, object_sets) "
-        f"SELECT {at}, {request_id}, d.c, NULL, array_agg(d.o ORDER BY d.s, d.o), "
-        "array_agg(d.s ORDER BY d.s, d.o) "
+        # Both arrays aggregate the same rows in the same order, so they stay parallel.
+        f"SELECT {at}, {request_id}, d.c, NULL, array_agg(d.o), array_agg(d.s) "
         "FROM (SELECT DISTINCT s, o, c FROM objects) d "
         f"WHERE true{guard} GROUP BY d.c RETURNING 1)"
     )

@@ -351,6 +351,11 @@ class OperationRunner:
                 fragments=prepared.fragments,
                 variables=coerced,
                 access=access,
+                cache_key=(
+                    prepared.key,
+                    operation.operation_name,
+                    orjson.dumps(operation.variables or {}, option=orjson.OPT_SORT_KEYS),
+                ),
             )
         except NotCompilable:
             return None
