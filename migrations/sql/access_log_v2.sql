@@ -194,7 +194,11 @@ CREATE VIEW access_log_object_all AS
            s.subject_prospect_id, x.operation, x.fields_read, x.fields_masked, x.fields_denied,
            x.position
     FROM access_log_subject s
-    JOIN access_log_request r ON r.request_id = s.request_id AND r.at = s.at
+    CROSS JOIN LATERAL (  -- an index probe per subject row, never a join over all requests
+        SELECT q.field_sets FROM access_log_request q
+        WHERE q.request_id = s.request_id AND q.at = s.at
+        OFFSET 0
+    ) r
     CROSS JOIN LATERAL (
         SELECT e.object_id, f.type_name, f.operation, min(e.position) AS position,
                CASE WHEN count(*) = 1 THEN min(f.fields_read)
@@ -471,7 +475,14 @@ RETURNS TABLE (
         FROM access_log_subject s
         WHERE s.subject_customer_id = ANY (p_customer_ids)
     ) h
-    JOIN access_log_request r ON r.request_id = h.request_id AND r.at = h.at
+    -- LATERAL with OFFSET 0 (not flattened into a join the planner could hash): one index
+    -- probe per hit (request_id index; `at` prunes to one partition at run time), never a
+    -- scan of the request table however it grows.
+    CROSS JOIN LATERAL (
+        SELECT q.seq, q.at, q.purpose, q.field_sets FROM access_log_request q
+        WHERE q.request_id = h.request_id AND q.at = h.at
+        OFFSET 0
+    ) r
     CROSS JOIN LATERAL (
         SELECT h.operation, h.type_name WHERE h.sets IS NULL
         UNION ALL
@@ -514,3 +525,6 @@ BEGIN
     END LOOP;
 END
 $$;
+-- A report for a few customers touches a few hundred rows: parallel workers only add
+-- their start-up time.
+ALTER FUNCTION access_history(uuid[]) SET max_parallel_workers_per_gather = 0;
