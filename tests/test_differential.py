@@ -23,7 +23,8 @@ Run:
 Knobs (environment): DIFFERENTIAL_OPS (operations of the main test, default 2000),
 DIFFERENTIAL_SEED (default 20261201), DIFFERENTIAL_CONCURRENCY (pairs in flight, default 4),
 DIFFERENTIAL_ORACLE_OPS (operations of the oracle test, default 200), and
-DIFFERENTIAL_REPORT_FILE (write every mismatch there, not only the first five).
+DIFFERENTIAL_REPORT_FILE (write every mismatch there, not only the first five), and
+DIFFERENTIAL_SECOND_EXECUTOR=resolver (compare the resolver with itself).
 
 The Hypothesis variant draws seeds, roles and purposes; it is deselected by default:
     python -m pytest -q tests/test_differential.py -m differential_hypothesis
@@ -517,6 +518,9 @@ class Differ:
     executors: dict[str, int] = field(default_factory=dict)
     last_request_id: str | None = None
     check_oracle: bool = True
+    followed_cursors: int = 0
+    fallback_pairs: int = 0
+    volatile_pairs: int = 0
 
     def organisation(self, role: str, index: int) -> str:
         """A subcontractor role acts for each subcontractor in turn; staff for the company."""
@@ -595,6 +599,7 @@ class Differ:
                 )
         await self._compare(pairs)
         if follow_ups:
+            self.followed_cursors += len(follow_ups)
             await self._flush(follow_ups)
 
     async def _compare(self, pairs: list[Pair]) -> None:
@@ -615,6 +620,8 @@ class Differ:
             seqs = {row[0]: row[1] for row in rows}
         for pair in pairs:
             self.compared += 1
+            self.fallback_pairs += pair.op.fallback
+            self.volatile_pairs += pair.op.volatile
             self._compare_pair(pair, logged, seqs)
 
     def _compare_pair(
@@ -721,7 +728,11 @@ def executor_settings(settings: Settings, executor: str) -> Settings:
 async def differ(settings: Settings, owner: asyncpg.Connection) -> AsyncIterator[Differ]:
     """The register, two apps on it that differ only in read_executor, and a Differ."""
     await build_register(owner)
-    apps = {executor: create_app(executor_settings(settings, executor)) for executor in EXECUTORS}
+    # DIFFERENTIAL_SECOND_EXECUTOR=resolver compares the resolver with itself (a check of
+    # the test: what differs then is not the compiled executor's doing).
+    second = os.environ.get("DIFFERENTIAL_SECOND_EXECUTOR", "compiled")
+    chosen = {"resolver": "resolver", "compiled": second}
+    apps = {name: create_app(executor_settings(settings, chosen[name])) for name in EXECUTORS}
     clients: dict[str, httpx.AsyncClient] = {}
     contexts = [app.router.lifespan_context(app) for app in apps.values()]
     for context in contexts:
@@ -754,10 +765,13 @@ async def test_both_executors_answer_every_role_and_purpose_alike(
     elapsed = time.perf_counter() - started
     print(
         f"differential: {differ.compared} pairs in {elapsed:.1f}s over "
-        f"{len(COMBINATIONS)} role/purpose combinations; answered by {differ.executors}"
+        f"{len(COMBINATIONS)} role/purpose combinations ({differ.followed_cursors} after a "
+        f"cursor, {differ.fallback_pairs} with fallback fields, {differ.volatile_pairs} reading "
+        f"the access history); answered by {differ.executors}"
     )
     assert not differ.mismatches, differ.report()
     assert differ.compared >= OPERATIONS
+    assert differ.followed_cursors and differ.fallback_pairs and differ.volatile_pairs
 
 
 async def test_compiled_answers_hold_the_authorisation_oracle(
@@ -791,6 +805,7 @@ def test_the_oracle_catches_a_denied_value() -> None:
     document = (
         f"{{ customers {{ edges {{ node {{ id ... on Customer {{ x: {field_name} }} }} }} }} }}"
     )
+
     def answer(value: str | None) -> dict[str, Any]:
         return {"customers": {"edges": [{"node": {"id": "1", "x": value}}]}}
 
@@ -828,3 +843,38 @@ async def test_hypothesis_both_executors_answer_alike(
     differ.mismatches.clear()
     await differ.run(list(work_for(differ, pool, seed, [combination], EXAMPLE_OPERATIONS)))
     assert not differ.mismatches, differ.report()
+
+
+def test_the_comparison_sees_key_order_errors_and_the_log() -> None:
+    """The differ itself: key order, an extra error and a logged field each count."""
+    op = Operation("{ customers { edges { node { id email } } } }", {})
+    differ = Differ({}, None, None, compiled_policy(), check_oracle=False)  # type: ignore[arg-type]
+
+    def pair(data: Any, errors: list[dict[str, Any]]) -> Pair:
+        same = Answer(
+            200,
+            {"data": {"customers": {"edges": [{"node": {"id": "1", "email": "a"}}]}}},
+            "r",
+            None,
+        )
+        other = Answer(200, {"data": data, "errors": errors}, "c", "compiled")
+        return Pair(
+            op, {}, "administrator", "ksat", "billing", {"resolver": same, "compiled": other}
+        )
+
+    key = ("Customer", "1", "read")
+    logged: dict[str, LogObjects] = {"r": {key: (["email", "id"],)}, "c": {key: (["email", "id"],)}}
+    reordered = {"customers": {"edges": [{"node": {"email": "a", "id": "1"}}]}}
+    differ._compare_pair(pair(reordered, []), logged, {})
+    assert [m.what for m in differ.mismatches] == ["data"]
+    differ.mismatches.clear()
+    same = {"customers": {"edges": [{"node": {"id": "1", "email": "a"}}]}}
+    error = {"message": "x", "extensions": {"code": "FORBIDDEN", "coordinate": "Customer.email"}}
+    differ._compare_pair(pair(same, [error]), logged, {})
+    assert [m.what for m in differ.mismatches] == ["errors"]
+    differ.mismatches.clear()
+    differ._compare_pair(pair(same, []), {**logged, "c": {key: (["id"],)}}, {})
+    assert [m.what for m in differ.mismatches] == ["access log"]
+    differ.mismatches.clear()
+    differ._compare_pair(pair(same, []), logged, {})
+    assert not differ.mismatches
