@@ -243,3 +243,47 @@ async def test_sql_masks_agree_with_the_python_masks(owner: asyncpg.Connection, 
         )
         is None
     )
+
+
+CONSUMPTION = """
+query Use($id: ID!, $from: DateTime!) {
+  site(id: $id) {
+    id
+    hours: consumption(from: $from, to: "2026-01-02T22:00:00Z", resolution: HOUR) {
+      id periodStart energyKwh valuesCount allMeasured anyEstimated }
+    days: consumption(from: $from, to: "2026-01-02T22:00:00Z") { id periodStart energyKwh }
+    months: consumption(from: "2025-01-01T00:00:00+02:00", to: "2026-06-01T00:00:00", resolution: MONTH) {
+      periodStart energyKwh __typename }
+    quarters: consumption(from: $from, to: "2026-01-01T22:00:00Z", resolution: QUARTER_HOUR) { id }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("role", "purpose"), ROLES)
+async def test_consumption_aggregation_is_the_same(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, role: Any, purpose: str
+) -> None:
+    variables = {"id": str(scenario.plain.sites[0]["id"]), "from": "2025-12-31T22:00:00Z"}
+    body = await assert_same(
+        app, client, users, CONSUMPTION, as_=role, purpose=purpose, variables=variables
+    )
+    if role == "customer_service":
+        assert len(body["data"]["site"]["hours"]) == 48
+        assert body["data"]["site"]["days"][0]["energyKwh"] == "36.000"
+
+
+async def test_timestamps_without_a_fraction_and_zero_decimals_encode_alike(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    await owner.execute(
+        "UPDATE customer SET created_at = '2025-01-01 00:00:00+00', "
+        "direct_marketing_objection_at = '2025-06-01 12:30:00.5+03' WHERE id = $1",
+        scenario.plain.customer["id"],
+    )
+    await owner.execute(
+        "UPDATE invoice SET total_excl_vat = 0, vat_amount = 0, total_incl_vat = 0 "
+        "WHERE customer_id = $1",
+        scenario.plain.customer["id"],
+    )
+    await assert_same(app, client, users, Q3, as_="customer_service", purpose="billing")

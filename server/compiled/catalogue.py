@@ -29,7 +29,7 @@ from server.billing.models import (
 from server.contracts.models import Contract, Price, Product
 from server.customers.models import Customer
 from server.organisations.models import Organisation
-from server.sites.models import Site
+from server.sites.models import Consumption, Site
 
 
 class Subject(Enum):
@@ -45,6 +45,7 @@ class LinkKind(Enum):
     CHILD_FK = "child_fk"  # child.<column> = parent.id (to-many)
     PARENT_FK = "parent_fk"  # child.id = parent.<column> (to-one)
     THROUGH = "through"  # a link table between parent and child (to-many)
+    CONSUMPTION = "consumption"  # metered values summed per step over a window (to-many)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,21 @@ def types() -> dict[str, TypeSpec]:
                 "contracts": Relation(
                     "Contract", True, LinkKind.CHILD_FK, "site_id", NEWEST_CONTRACTS, True
                 ),
+                "consumption": Relation(
+                    "ConsumptionPoint",
+                    True,
+                    LinkKind.CONSUMPTION,
+                    "id",
+                    (Order("period_start"),),
+                    subject=Subject.PARENT,
+                ),
             },
+        ),
+        TypeSpec(
+            "ConsumptionPoint",
+            _table(Consumption),
+            "server.sites.types:ConsumptionPoint",
+            log_id_column="site_id",
         ),
         TypeSpec(
             "Contract",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -56,6 +57,9 @@ from server.graphql.guards import require_readable_for_filter
 from server.graphql.relay import PageRequest, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
 from server.settings import Settings
+from server.sites.service import check_consumption_window
+from server.sites.types import _STEP as CONSUMPTION_STEP
+from server.sites.types import MAX_CONSUMPTION_POINTS
 
 
 class NotCompilable(Exception):
@@ -100,6 +104,7 @@ class ObjectNode:
     selections: list[Leaf | Constant | Child] = field(default_factory=list)
     field_set: FieldSet | None = None
     set_no: int = 0
+    window: tuple[str, str, str] | None = None  # consumption: start slot, end slot, resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,13 +584,16 @@ def _relation(
     field_def: GraphQLField,
     access: Access,
 ) -> None:
-    if field_def.args:
-        raise NotCompilable(f"{node.spec.name}.{name} has arguments")
     if access is Access.DENY:
         node.selections.append(Constant(key, "null"))
         walk.key.append(("denied-relation", key))
         return
     relation = node.spec.relations[name]
+    window = None
+    if relation.link is LinkKind.CONSUMPTION:
+        window = _window(walk, field_def, fields[0])
+    elif field_def.args:
+        raise NotCompilable(f"{node.spec.name}.{name} has arguments")
     if relation.link is LinkKind.THROUGH and relation.through is None:
         raise NotCompilable(name)
     child_type, many = _named(field_def.type)
@@ -593,4 +601,24 @@ def _relation(
         raise NotCompilable(name)
     walk.key.append(("relation", key, name))
     child = _object(walk, types()[relation.child], relation, node, fields, child_type)
+    child.window = window
     node.selections.append(Child(key, child))
+
+
+def _window(walk: _Walk, field_def: GraphQLField, node: FieldNode) -> tuple[str, str, str]:
+    """Site.consumption's window, checked as the resolver checks it."""
+    try:
+        arguments = get_argument_values(field_def, node, walk.variables)
+        start, end = _aware(arguments["from"]), _aware(arguments["to"])
+        resolution = str(getattr(arguments["resolution"], "value", arguments["resolution"]))
+        check_consumption_window(start=start, end=end, resolution=resolution)
+        if (end - start) / CONSUMPTION_STEP[resolution] > MAX_CONSUMPTION_POINTS:
+            raise NotCompilable("too many points")
+    except (GraphQLError, KeyError, TypeError) as exc:
+        raise NotCompilable("the resolver path reports the window") from exc
+    walk.key.append(("window", resolution))
+    return walk.slot(start), walk.slot(end), resolution
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -67,7 +67,7 @@ from server.compiled.planner import (
 from server.contracts.loaders import contract_filter_conditions
 from server.customers.loaders import filter_conditions
 from server.graphql.relay import Visible, after_condition, cursor_visible
-from server.sites.loaders import site_filter_conditions
+from server.sites.loaders import consumption_sql, site_filter_conditions
 
 DIALECT = asyncpg_dialect()
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -488,13 +488,36 @@ def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool 
         )
 
 
+def _consumption_rows(builder: _Builder, node: ObjectNode) -> str:
+    """Site.consumption: the resolver path's aggregation over the parent sites' rows."""
+    assert node.window is not None and node.parent is not None
+    start_slot, end_slot, resolution = node.window
+    parents = f"r{node.parent.index}"
+    aggregated = consumption_sql(
+        resolution,
+        sites=f"IN (SELECT _id FROM {parents})",
+        start=builder.param("slot", start_slot, "timestamptz"),
+        end=builder.param("slot", end_slot, "timestamptz"),
+    )
+    period = encode("g.period_start", "DateTime", builder.schema)
+    return (
+        f"SELECT g.*, CAST(g.site_id AS text) || ':' || substr({period}, 2, "
+        f"length({period}) - 2) AS _id, g.site_id AS _log, g.site_id AS _pk, p._subj AS _subj "
+        f"FROM ({aggregated}) g JOIN (SELECT DISTINCT _id, _subj FROM {parents}) p "
+        "ON p._id = g.site_id"
+    )
+
+
 def _child_json(builder: _Builder, selection: Child, joins: list[str]) -> str:
     child = selection.node
     relation = child.relation
     assert relation is not None
-    builder.ctes.append(
-        f"r{child.index} AS MATERIALIZED ({builder.fragment(_child_rows(builder, child))})"
+    rows = (
+        _consumption_rows(builder, child)
+        if relation.link is LinkKind.CONSUMPTION
+        else builder.fragment(_child_rows(builder, child))
     )
+    builder.ctes.append(f"r{child.index} AS MATERIALIZED ({rows})")
     _node_json(builder, child, f"r{child.index}")
     i = child.index
     if relation.many:

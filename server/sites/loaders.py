@@ -84,16 +84,17 @@ _BUCKETS = {
 }
 
 
-def _consumption_sql(resolution: str) -> Any:
+def consumption_sql(resolution: str, *, sites: str, start: str, end: str) -> str:
+    """The aggregation as SQL text: `sites` is the condition on `c.site_id`, `start` and
+    `end` are the window's placeholders. Shared by both read executors."""
     bucket, resolutions = _BUCKETS[resolution]
     # Where a site has both series for the same time, prefer the finer one.
-    return text(
-        f"""
+    return f"""
         WITH chosen AS (
             SELECT c.site_id, c.period_start, c.energy_kwh, c.quality
             FROM consumption c
-            WHERE c.site_id = ANY(:site_ids)
-              AND c.period_start >= :start AND c.period_start < :end
+            WHERE c.site_id {sites}
+              AND c.period_start >= {start} AND c.period_start < {end}
               AND c.resolution IN {resolutions}
               AND (c.resolution = 'PT15M' OR NOT EXISTS (
                     SELECT 1 FROM consumption f
@@ -109,7 +110,10 @@ def _consumption_sql(resolution: str) -> Any:
         GROUP BY site_id, {bucket}
         ORDER BY site_id, 2
         """
-    )
+
+
+def _consumption_sql(resolution: str) -> Any:
+    return text(consumption_sql(resolution, sites="= ANY(:site_ids)", start=":start", end=":end"))
 
 
 def consumption_loader(ctx: RequestContext) -> Any:
