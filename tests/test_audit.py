@@ -357,7 +357,9 @@ async def test_the_record_is_canonical_and_duplicates_are_written_once(
     # No subject first, then the customer; the three lines of one invoice are one entry.
     assert first.customer_ids == [None, customer_id]
     assert first.object_sets[1] == [2, 3, 4]
-    assert first.object_ids[1] == [customer_id, invoice_id, invoice_id]
+    assert first.object_ids[1] == [str(customer_id), str(invoice_id), str(invoice_id)]
+    upper = ObjectAccess("Site", str(invoice_id).upper(), None, None, "read")
+    assert subject_rows([upper]).object_ids == [[str(invoice_id)]]
     assert log_object_id("12345") == uuid.UUID(int=12345)
     assert log_object_id(f"{invoice_id}:7") == invoice_id
     assert log_object_id("5:2") == uuid.UUID(int=5 << 32 | 2) != log_object_id("5")

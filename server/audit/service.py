@@ -168,6 +168,20 @@ def log_object_id(object_id: str) -> uuid.UUID:
     return uuid.uuid5(OBJECT_ID_NAMESPACE, object_id)
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def log_object_text(object_id: str) -> str:
+    """`log_object_id` as canonical text; IDs that already are (the usual case) pass
+    through without being parsed."""
+    if len(object_id) == 36 and _CANONICAL_UUID.fullmatch(object_id):
+        return object_id
+    head = object_id.partition(":")[0]
+    if len(head) == 36 and _CANONICAL_UUID.fullmatch(head):
+        return head
+    return str(log_object_id(object_id))
+
+
 def _number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 30
 
@@ -184,7 +198,7 @@ class SubjectRows:
     field_sets: list[dict[str, object]]
     customer_ids: list[uuid.UUID | None]
     prospect_ids: list[uuid.UUID | None]
-    object_ids: list[list[uuid.UUID]]
+    object_ids: list[list[str]]  # canonical UUID text (lower case, hyphenated)
     object_sets: list[list[int]]
 
     def field_set_json(self) -> str | None:
@@ -197,7 +211,7 @@ class SubjectRows:
             "field_sets": self.field_set_json(),
             "subject_customer_ids": self.customer_ids,
             "subject_prospect_ids": self.prospect_ids,
-            "subject_object_ids": [",".join(map(str, ids)) for ids in self.object_ids],
+            "subject_object_ids": [",".join(ids) for ids in self.object_ids],
             "subject_object_sets": [",".join(map(str, sets)) for sets in self.object_sets],
         }
 
@@ -229,7 +243,7 @@ def subject_rows(objects: Sequence[ObjectAccess]) -> SubjectRows:
             found = keys[key] = tuple(_names(values))
         return found
 
-    grouped: dict[tuple[uuid.UUID | None, uuid.UUID | None], dict[tuple[_SetKey, uuid.UUID], None]]
+    grouped: dict[tuple[uuid.UUID | None, uuid.UUID | None], dict[tuple[_SetKey, str], None]]
     grouped = {}
     set_keys: set[_SetKey] = set()
     for o in objects:
@@ -242,7 +256,7 @@ def subject_rows(objects: Sequence[ObjectAccess]) -> SubjectRows:
         )
         set_keys.add(set_key)
         members = grouped.setdefault((o.subject_customer_id, o.subject_prospect_id), {})
-        members[(set_key, log_object_id(o.object_id))] = None
+        members[(set_key, log_object_text(o.object_id))] = None
     ordered = sorted(set_keys)
     if len(ordered) > MAX_FIELD_SETS:
         raise ValueError(f"a request may touch at most {MAX_FIELD_SETS} distinct field sets")
@@ -260,14 +274,15 @@ def subject_rows(objects: Sequence[ObjectAccess]) -> SubjectRows:
     for customer_id, prospect_id in sorted(
         grouped, key=lambda pair: (_uuid_order(pair[0]), _uuid_order(pair[1]))
     ):
+        # Canonical UUID text sorts as the UUIDs' values do.
         members_sorted = sorted(
-            (numbers[set_key], object_uuid.int, object_uuid)
-            for set_key, object_uuid in grouped[(customer_id, prospect_id)]
+            (numbers[set_key], object_text)
+            for set_key, object_text in grouped[(customer_id, prospect_id)]
         )
         rows.customer_ids.append(customer_id)
         rows.prospect_ids.append(prospect_id)
-        rows.object_sets.append([number for number, _, _ in members_sorted])
-        rows.object_ids.append([object_uuid for _, _, object_uuid in members_sorted])
+        rows.object_sets.append([number for number, _ in members_sorted])
+        rows.object_ids.append([object_text for _, object_text in members_sorted])
     return rows
 
 
