@@ -135,7 +135,10 @@ CREATE INDEX access_log_subject_prospect_idx ON access_log_subject (subject_pros
     WHERE subject_prospect_id IS NOT NULL;
 
 -- The canonical hash of a subject row, computed when the sealer reads the leaves and when
--- `audit verify` recomputes them (never stored: see the top of this file).
+-- `audit verify` recomputes them (never stored: see the top of this file). The arrays in
+-- their binary send form (dimensions, bounds, element type and each element with its
+-- length: self-delimiting and independent of settings), which costs about a third less
+-- than their text form.
 CREATE FUNCTION access_log_subject_hash(
     p_seq bigint, p_at timestamptz, p_request_id uuid, p_subject_customer_id uuid,
     p_subject_prospect_id uuid, p_object_ids uuid[], p_object_sets smallint[], p_xid xid8
@@ -145,8 +148,8 @@ CREATE FUNCTION access_log_subject_hash(
         || int8send(p_seq) || timestamptz_send(p_at) || access_log_uuid_bytes(p_request_id)
         || access_log_uuid_bytes(p_subject_customer_id)
         || access_log_uuid_bytes(p_subject_prospect_id)
-        || access_log_text_bytes(p_object_ids::text)
-        || access_log_text_bytes(p_object_sets::text)
+        || coalesce(array_send(p_object_ids), '\xffffffff'::bytea)
+        || coalesce(array_send(p_object_sets), '\xffffffff'::bytea)
         || xid8send(p_xid)
     )
 $$;
