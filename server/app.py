@@ -36,6 +36,26 @@ async def healthz(request: Request) -> Response:
     return json_response({"status": "ok"})
 
 
+ACCESS_LOG_WRITABLE = text(
+    "SELECT has_any_column_privilege(current_user, 'access_log_request', 'INSERT') "
+    "AND has_any_column_privilege(current_user, 'access_log_subject', 'INSERT'), "
+    "EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "WHERE i.inhparent = 'access_log_request'::regclass "
+    "AND c.relname = 'access_log_request_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY\"m\"MM'))"
+)
+
+
+async def access_log_problem(conn: Any) -> str | None:
+    """Why requests could not write their log records now (None: they can). Every request
+    needs them, so the service is not ready without."""
+    allowed, partition = (await conn.execute(ACCESS_LOG_WRITABLE)).one()
+    if not allowed:
+        return "not writable: no INSERT right"
+    if not partition:
+        return "not writable: no partition for this month"
+    return None
+
+
 async def readyz(request: Request) -> Response:
     """Ready when the database answers, migrations are at head and the policy is loaded."""
     state = request.app.state
@@ -47,6 +67,11 @@ async def readyz(request: Request) -> Response:
             revision = await current_revision(conn)
         checks["database"] = "ok"
         checks["migration"] = revision
+        async with state.engine.connect() as conn:
+            problem = await access_log_problem(conn)
+        checks["accessLog"] = problem or "writable"
+        if problem is not None:
+            ready = False
         if revision != head_revision():
             ready = False
             checks["migrationHead"] = head_revision()

@@ -19,6 +19,7 @@ from server.authz.principal import Principal
 from server.graphql.errors import ErrorCode, error_payload
 from server.graphql.http import response_media_type
 from server.operations.failures import is_unavailable
+from server.operations.idempotency import valid_key
 from server.operations.runner import Operation, OperationResult, OperationRunner
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,9 @@ async def graphql_endpoint(request: Request) -> Response:
     body = await read_body(request)
     if isinstance(body, Response):
         return body
+    idempotency_key = request.headers.get("idempotency-key")
+    if idempotency_key is not None and not valid_key(idempotency_key):
+        return _bad_request("Idempotency-Key must be 1 to 200 printable ASCII characters.")
     operation = Operation(
         query=body["query"],
         principal=None,
@@ -101,6 +105,7 @@ async def graphql_endpoint(request: Request) -> Response:
         client_address=request.client.host if request.client else None,
         media_type=response_media_type(request.headers.get("accept")),
         started=time.perf_counter(),
+        idempotency_key=idempotency_key,
     )
     from server.identity.authenticate import AuthenticationFailed, authenticate
 

@@ -49,6 +49,7 @@ from graphql import (
     ValueNode,
     VariableNode,
 )
+from graphql.pyutils import Undefined
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -415,8 +416,6 @@ class _Cost:
 
 
 def _is_undefined(value: Any) -> bool:
-    from graphql.pyutils import Undefined
-
     return value is Undefined
 
 

@@ -45,6 +45,7 @@ from server.graphql.errors import ErrorCode, error_payload, forbidden_payload, f
 from server.graphql.http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, status_for
 from server.graphql.introspection import filter_introspection, is_introspection
 from server.graphql.limits import check_cost
+from server.operations import idempotency
 from server.operations.documents import DocumentCache, PreparedDocument
 from server.operations.failures import is_unavailable
 from server.settings import Settings
@@ -74,6 +75,7 @@ class Operation:
     media_type: str = APPLICATION_JSON
     event: EventKind = EventKind.GRAPHQL
     started: float = field(default_factory=time.perf_counter)
+    idempotency_key: str | None = None  # mutations: a retry with the same key is answered once
 
 
 @dataclass(slots=True)
@@ -276,8 +278,11 @@ class OperationRunner:
             errors = format_errors([too_costly], operation.request_id, detailed=detailed)
             return self._refused(operation, errors, Outcome.DENIED)
         access = AccessView(policy, operation.principal, operation.purpose, _today())
+        keyed = operation.idempotency_key is not None and (
+            definition.operation is OperationType.MUTATION
+        )
         try:
-            answer = await self._in_transaction(operation, prepared, access)
+            answer = await self._in_transaction(operation, prepared, access, policy.version, keyed)
         except Exception as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
             if not is_unavailable(exc) and not isinstance(exc, TimeoutError):
@@ -290,25 +295,45 @@ class OperationRunner:
                 self.record(operation, Outcome.ERROR, detail=f"failed: {reason}")
             )
             return self.unavailable(operation)
+        if isinstance(answer, OperationResult):
+            if answer.outcome is not Outcome.OK or "Idempotent-Replayed" in answer.headers:
+                detail = "idempotent replay" if answer.status == 200 else "idempotency key reused"
+                await self.record_refusal(self.record(operation, answer.outcome, detail=detail))
+            return answer
         return self._answered(operation, answer, policy.version)
 
     async def _in_transaction(
-        self, operation: Operation, prepared: PreparedDocument, access: AccessView
-    ) -> _Answer:
-        """Execute and log under the request time-out; then COMMIT outside it."""
+        self,
+        operation: Operation,
+        prepared: PreparedDocument,
+        access: AccessView,
+        policy_version: str,
+        keyed: bool,
+    ) -> _Answer | OperationResult:
+        """Execute and log under the request time-out; then COMMIT outside it. A mutation
+        sent with an Idempotency-Key is answered once: a retry gets the first answer."""
         session = self.sessionmaker()
         try:
             await session.begin()
             try:
                 async with asyncio.timeout(self.settings.request_timeout_seconds):
+                    if keyed:
+                        earlier = await idempotency.earlier_answer(session, operation)
+                        if earlier is not None:
+                            await _rollback_quietly(session)  # nothing is written again
+                            return earlier
                     answer = await self._execute(session, operation, prepared, access)
+                    result: _Answer | OperationResult = answer
+                    if keyed:
+                        result = self._answered(operation, answer, policy_version)
+                        await idempotency.remember(session, operation, result)
             except BaseException:
                 await _rollback_quietly(session)
                 raise
             # The COMMIT is not under the time-out: once it starts, the request ends with
             # its real outcome (a cancelled COMMIT may still have committed).
             await asyncio.shield(session.commit())
-            return answer
+            return result
         finally:
             await asyncio.shield(session.close())
 

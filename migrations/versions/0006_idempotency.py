@@ -1,0 +1,37 @@
+"""idempotency keys: the first answer to a mutation sent with an Idempotency-Key
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-01 21:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "idempotency_record",
+        sa.Column("principal", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("request_hash", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("response", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("principal", "key"),
+    )
+    op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_record TO rekisteri_app")
+
+
+def downgrade() -> None:
+    op.drop_table("idempotency_record")
