@@ -69,7 +69,7 @@ from server.customers.loaders import filter_conditions
 from server.graphql.relay import Visible, after_condition, cursor_visible
 from server.sites.loaders import consumption_sql, site_filter_conditions
 
-DIALECT = asyncpg_dialect()
+DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 

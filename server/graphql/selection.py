@@ -15,6 +15,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
+from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
 
 CONNECTION_PATH = ("edges", "node")
@@ -73,7 +74,8 @@ def selected_field_names(
 ) -> frozenset[str]:
     """Field names selected on `type_name` objects, optionally below a wrapper (edges.node)."""
     nodes: list[FieldNode] = list(info.field_nodes)
-    variables: Mapping[str, Any] = info.variable_values or {}
+    raw: Any = info.variable_values  # Strawberry passes the coerced dict
+    variables: Mapping[str, Any] = raw.coerced if isinstance(raw, VariableValues) else raw or {}
     for step in through:
         nodes = [
             f

@@ -401,16 +401,17 @@ class OperationRunner:
         access: AccessView,
         kind: OperationType,
     ) -> _Answer:
+        principal = operation.principal
+        assert principal is not None and operation.purpose is not None
         ctx = RequestContext(
             settings=self.settings,
             session=session,
-            principal=operation.principal,
+            principal=principal,
             access=access,
             request_id=operation.request_id,
             client_address=operation.client_address,
             collector=AccessCollector(),
         )
-        assert operation.principal is not None and operation.purpose is not None
         savepoint = await session.begin_nested() if kind is OperationType.MUTATION else None
         result = await self.schema.execute(
             operation.query,
