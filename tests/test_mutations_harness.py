@@ -1,6 +1,6 @@
-"""Running GraphQL operations as a role without HTTP: the schema, the policy, the row
-scopes and the access log exactly as the endpoint uses them (one transaction, mutations in
-a savepoint that is rolled back when the result has any error)."""
+"""Running GraphQL operations as a role without HTTP, through the same operation runner as
+the endpoint: the schema, the policy, the row scopes, the executors and the access log, one
+transaction, mutations in a savepoint that is rolled back when the result has any error."""
 
 from __future__ import annotations
 
@@ -13,18 +13,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from graphql import GraphQLError
 
-from server.audit.collector import AccessCollector
-from server.audit.records import EventKind, Outcome, RequestRecord
-from server.audit.service import write_access_log
-from server.authz.access import AccessView
 from server.authz.policy import CompiledPolicy, load_policy
 from server.authz.principal import Principal, PrincipalKind
 from server.db.engine import create_engine
 from server.db.session import session_factory
-from server.graphql.context import RequestContext
-from server.graphql.errors import ForbiddenError, UserInputError
+from server.operations.runner import Operation, OperationRunner
 from server.schema import catalogue, schema
 from server.settings import PROJECT_ROOT, Settings
 from tests import factories
@@ -95,44 +89,23 @@ class Api:
             roles=(role,),
         )
         chosen = purpose or compiled.roles[role].default_purpose
-        access = AccessView(compiled, principal, chosen, today())
-        async with session_factory(self.engine)() as session, session.begin():
-            ctx = RequestContext(
-                settings=self.settings,
-                session=session,
-                principal=principal,
-                access=access,
-                request_id=uuid.uuid4(),
-                client_address="127.0.0.1",
-                collector=AccessCollector(),
-            )
-            savepoint = (
-                await session.begin_nested() if query.lstrip().startswith("mutation") else None
-            )
-            result = await schema().execute(query, variable_values=variables, context_value=ctx)
-            if savepoint is not None:
-                await (savepoint.rollback() if result.errors else savepoint.commit())
-            for error in result.errors or []:
-                _reraise_unexpected(error)
-            record = RequestRecord(
-                request_id=ctx.request_id,
-                at=datetime.now(UTC),
-                event=EventKind.GRAPHQL,
-                principal=principal.log_ref,
-                organisation=org,
-                roles=principal.roles,
-                purpose=chosen,
-                client_address="127.0.0.1",
-                operation_name=None,
-                operation_type="mutation" if savepoint is not None else "query",
-                document_hash=None,
-                policy_version=compiled.version,
-                outcome=Outcome.ERROR if result.errors else Outcome.OK,
-                duration_ms=1.0,
-            )
-            await write_access_log(session, record, ctx.collector.objects)
-        errors = [dict(e.formatted) for e in result.errors or []]
-        return Result(result.data, errors, set(ctx.collector.denied_coordinates), ctx.request_id)
+        runner = OperationRunner(
+            settings=self.settings,
+            schema=schema(),
+            sessionmaker=session_factory(self.engine),
+            policy=policy,
+        )
+        operation = Operation(
+            query, principal, chosen, variables=variables, client_address="127.0.0.1"
+        )
+        answer = (await runner.run(operation)).json()
+        errors: list[dict[str, Any]] = answer.get("errors", [])
+        unexpected = [e for e in errors if e["extensions"]["code"] == "INTERNAL_SERVER_ERROR"]
+        assert not unexpected, f"a resolver failed (see the log): {unexpected}"
+        denials = [e for e in errors if e["extensions"]["code"] == "FORBIDDEN" and "path" not in e]
+        denied = {e["extensions"]["coordinate"] for e in denials}
+        others = [e for e in errors if e not in denials]
+        return Result(answer.get("data"), others, denied, operation.request_id)
 
     async def count(self, table: str, where: str = "true", *args: Any) -> int:
         value = await self.owner.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", *args)
@@ -145,16 +118,6 @@ class Api:
             request_id,
         )
         return [dict(r) for r in rows]
-
-
-def _reraise_unexpected(error: GraphQLError) -> None:
-    """A resolver bug surfaces as the exception itself, not as a GraphQL error."""
-    original = error.original_error
-    if original is None or isinstance(original, UserInputError | ForbiddenError):
-        return
-    if isinstance(original, GraphQLError) and original.extensions.get("code"):
-        return
-    raise original
 
 
 @pytest.fixture(name="api")

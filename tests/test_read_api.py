@@ -173,9 +173,11 @@ async def _statements_for_page(
     return app.state.statements.count - before, len(edges)
 
 
+@pytest.mark.usefixtures("resolver_executor")
 async def test_statement_count_does_not_grow_with_page_size(
     app: Any, client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
 ) -> None:
+    """The resolver executor: one statement per relation and request, whatever the page."""
     scenario = await build_scenario(owner)
     for _ in range(100):
         await factories.customer_graph(
@@ -186,6 +188,25 @@ async def test_statement_count_does_not_grow_with_page_size(
     assert (small_count, large_count) == (10, 100)
     assert small == large
     assert large <= 20
+
+
+async def test_the_compiled_executor_reads_a_nested_page_in_one_statement(
+    app: Any, client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
+) -> None:
+    scenario = await build_scenario(owner)
+    for _ in range(20):
+        await factories.customer_graph(
+            owner, product_id=scenario.product["id"], sites=1, invoices_per_contract=1
+        )
+    await users.token("administrator")
+    baseline, _ = await _statements_for_page(app, client, users, 0)
+    compiled = app.state.runner.compiled
+    for first in (10, 20):
+        executions = compiled.executions
+        sqlalchemy_statements, count = await _statements_for_page(app, client, users, first)
+        assert count == first
+        assert compiled.executions - executions == 1  # the page and its log records
+        assert sqlalchemy_statements == baseline  # the rest is authentication
 
 
 @pytest.mark.parametrize(

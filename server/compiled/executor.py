@@ -46,6 +46,7 @@ class CompiledExecutor:
         self.settings = settings
         self._statements: OrderedDict[tuple[Any, ...], CompiledStatement] = OrderedDict()
         self._plans: OrderedDict[tuple[Any, ...], Plan | NotCompilable] = OrderedDict()
+        self.executions = 0  # statements run (read by tests and benchmarks)
 
     def plan(
         self,
@@ -129,6 +130,7 @@ class CompiledExecutor:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         row = await driver.fetchrow(statement.sql, *values)
+        self.executions += 1
         if not row["ok"]:
             raise NotCompilable("guard")
         touched = set(row["touched"] or ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -71,10 +72,29 @@ def _check_header(token: str) -> None:
         raise InvalidToken("token header not allowed")
 
 
+# Tokens whose signature and claims were verified, so that a client's next requests skip
+# the cryptography and the parsing (the session is still read from the database every
+# time, so logout and disabling apply at once). Expiry is checked again on every use.
+_VERIFIED: OrderedDict[tuple[str, str, str, str], AccessClaims] = OrderedDict()
+VERIFIED_CACHE_SIZE = 4096
+
+
 def decode_access_token(token: str, *, settings: Settings) -> AccessClaims:
     """Verify the signature (HS256 only), then exp/nbf/iat, aud, iss and the token type."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed token")
+    key = (token, settings.secret_key, settings.token_audience, settings.token_issuer)
+    cached = _VERIFIED.get(key)
+    if cached is not None and cached.expires_at > datetime.now(UTC):
+        return cached
+    claims = _verify(token, settings=settings)
+    _VERIFIED[key] = claims
+    if len(_VERIFIED) > VERIFIED_CACHE_SIZE:
+        _VERIFIED.popitem(last=False)
+    return claims
+
+
+def _verify(token: str, *, settings: Settings) -> AccessClaims:
     _check_header(token)
     try:
         claims = jwt.decode(
