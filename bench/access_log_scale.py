@@ -2,7 +2,7 @@
 `Customer.accessHistory` with millions of log rows.
 
     .venv/bin/python bench/access_log_scale.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
-        [--rows 10000000] [--customers 10000] [--keep]
+        [--rows 10000000] [--customers 10000] [--keep] [--reuse DATABASE]
 
 1. Size and write cost of the reference request (100 customers with sites, contracts and
    invoices: 2,300 objects), in layout 2 (write_access_log) and as layout 1 wrote it
@@ -324,7 +324,9 @@ def customer(index: int) -> uuid.UUID:
     return uuid.UUID(f"00000000-0000-4000-8000-{index:012d}")
 
 
-async def scale(owner: asyncpg.Connection, app_url: str, rows: int, customers: int) -> None:
+async def scale(
+    owner: asyncpg.Connection, app_url: str, rows: int, customers: int, *, generate: bool = True
+) -> None:
     per_request = 10  # one request row and nine subject rows
     requests = rows // per_request
     print(
@@ -336,7 +338,7 @@ async def scale(owner: asyncpg.Connection, app_url: str, rows: int, customers: i
     )
     chunk = 50_000
     began = time.perf_counter()
-    for first in range(1, requests + 1, chunk):
+    for first in range(1, requests + 1, chunk) if generate else ():
         last = min(requests, first + chunk - 1)
         await owner.execute(GENERATE, first, last, start, customers)
     print(f"generated in {time.perf_counter() - began:,.0f} s")
@@ -372,6 +374,7 @@ async def scale(owner: asyncpg.Connection, app_url: str, rows: int, customers: i
         )
     finally:
         await app.close()
+    await owner.execute("SET jit = off; SET max_parallel_workers_per_gather = 0")
     inner = await owner.fetch(
         """
         EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
@@ -387,6 +390,17 @@ async def scale(owner: asyncpg.Connection, app_url: str, rows: int, customers: i
         value = line[0]
         if any(k in value for k in ("Index", "Nested", "Append", "Execution", "Subplans")):
             print("   ", value)
+
+
+async def reuse(url: str, name: str, rows: int, customers: int) -> None:
+    """Section 3 again on a database kept by an earlier run (after changing functions)."""
+    base, _, query = url.partition("?")
+    db_url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    owner = await asyncpg.connect(db_url)
+    try:
+        await scale(owner, db_url, rows, customers, generate=False)
+    finally:
+        await owner.close()
 
 
 async def main(url: str, rows: int, customers: int, requests: int, keep: bool) -> None:
@@ -441,5 +455,11 @@ if __name__ == "__main__":
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=44, help="reference requests per layout")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", metavar="DATABASE", help="only section 3, on a kept database")
     options = parser.parse_args()
-    asyncio.run(main(options.url, options.rows, options.customers, options.requests, options.keep))
+    if options.reuse:
+        asyncio.run(reuse(options.url, options.reuse, options.rows, options.customers))
+    else:
+        asyncio.run(
+            main(options.url, options.rows, options.customers, options.requests, options.keep)
+        )

@@ -486,11 +486,11 @@ RETURNS TABLE (
         WHERE q.request_id = h.request_id AND q.at = h.at
         OFFSET 0
     ) r
+    -- An old object row is its own category; a subject row's come from its field sets.
     CROSS JOIN LATERAL (
-        SELECT h.operation, h.type_name WHERE h.sets IS NULL
-        UNION ALL
-        SELECT r.field_sets -> (d.n - 1) ->> 'operation', r.field_sets -> (d.n - 1) ->> 'type'
-        FROM (SELECT DISTINCT u.n FROM unnest(h.sets) AS u(n)) d
+        SELECT coalesce(h.operation, r.field_sets -> (u.n - 1) ->> 'operation') AS operation,
+               coalesce(h.type_name, r.field_sets -> (u.n - 1) ->> 'type') AS type_name
+        FROM unnest(coalesce(h.sets, '{0}'::smallint[])) AS u(n)
     ) c
     GROUP BY h.customer_id, r.seq, r.at, r.purpose
     ORDER BY h.customer_id, r.seq DESC
@@ -529,5 +529,9 @@ BEGIN
 END
 $$;
 -- A report for a few customers touches a few hundred rows: parallel workers only add
--- their start-up time.
+-- their start-up time, and JIT compilation (which a large log's estimates trigger) costs
+-- several hundred milliseconds, far more than the query. The same for the auditors' reads.
 ALTER FUNCTION access_history(uuid[]) SET max_parallel_workers_per_gather = 0;
+ALTER FUNCTION access_history(uuid[]) SET jit = off;
+ALTER FUNCTION access_log_objects(uuid[], timestamptz, timestamptz, integer) SET jit = off;
+ALTER FUNCTION access_log_search(uuid, uuid, uuid, text, text, text, timestamptz, timestamptz, bigint, integer) SET jit = off;
