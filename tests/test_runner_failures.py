@@ -177,3 +177,25 @@ async def test_readyz_reports_an_access_log_that_cannot_be_written(
         assert response.json()["accessLog"].startswith("not writable")
     finally:
         await conn.close()
+
+
+async def test_an_unknown_operation_name_is_a_user_error(
+    client: httpx.AsyncClient, users: Users
+) -> None:
+    token = await users.token("customer_service")
+    response = await client.post(
+        "/graphql",
+        json={"query": "query A { __typename } query B { __typename }", "operationName": "C"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "operationName"
+    unnamed = await client.post(
+        "/graphql",
+        json={"query": "query A { __typename } query B { __typename }"},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/graphql-response+json"},
+    )
+    assert unnamed.status_code == 400
+    assert unnamed.json()["errors"][0]["extensions"]["field"] == "operationName"
