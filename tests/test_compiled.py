@@ -287,3 +287,14 @@ async def test_timestamps_without_a_fraction_and_zero_decimals_encode_alike(
         scenario.plain.customer["id"],
     )
     await assert_same(app, client, users, Q3, as_="customer_service", purpose="billing")
+
+
+async def test_objects_with_more_pieces_than_a_function_takes_are_joined_in_order(
+    owner: asyncpg.Connection,
+) -> None:
+    from server.compiled.sqlgen import _object_text
+
+    pieces = [f"'\"k{n}\":{n}'" for n in range(250)]
+    built = await owner.fetchval(f"SELECT {_object_text(pieces)}")
+    assert orjson.loads(built) == {f"k{n}": n for n in range(250)}
+    assert list(orjson.loads(built)) == [f"k{n}" for n in range(250)]

@@ -449,10 +449,24 @@ def _child_rows(builder: _Builder, node: ObjectNode) -> Select[Any]:
     return statement
 
 
+CONCAT_ARGUMENTS = 90  # a function takes at most 100 arguments
+
+
+def _joined(parts: list[str]) -> str:
+    """SQL joining non-null text pieces with commas (concat_ws, nested past its limit)."""
+    if len(parts) <= CONCAT_ARGUMENTS:
+        return "concat_ws(',', " + ", ".join(parts) + ")"
+    chunks = [
+        _joined(parts[i : i + CONCAT_ARGUMENTS]) for i in range(0, len(parts), CONCAT_ARGUMENTS)
+    ]
+    return _joined(chunks)
+
+
 def _object_text(parts: list[str]) -> str:
+    """A JSON object from '"key":value' pieces (none of them NULL), in selection order."""
     if not parts:
         return "'{}'"
-    return "'{' || array_to_string(ARRAY[" + ", ".join(parts) + "], ',') || '}'"
+    return "'{' || " + _joined(parts) + " || '}'"
 
 
 def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool = False) -> None:
