@@ -62,12 +62,9 @@ class CompiledExecutor:
         `cache_key` made of those lets the same request skip planning."""
         key = None
         if cache_key is not None:
-            key = (*cache_key, access.principal.roles, access.purpose, access.policy_version)
-            cached = self._plans.get(key)
+            key = self._plan_key(cache_key, access)
+            cached = self.cached_plan(cache_key, access)
             if cached is not None:
-                self._plans.move_to_end(key)
-                if isinstance(cached, NotCompilable):
-                    raise cached
                 return cached
         try:
             plan: Plan | NotCompilable = plan_operation(
@@ -87,6 +84,22 @@ class CompiledExecutor:
         if isinstance(plan, NotCompilable):
             raise plan
         return plan
+
+    @staticmethod
+    def _plan_key(cache_key: tuple[Any, ...], access: AccessView) -> tuple[Any, ...]:
+        return (*cache_key, access.principal.roles, access.purpose, access.policy_version)
+
+    def cached_plan(self, cache_key: tuple[Any, ...], access: AccessView) -> Plan | None:
+        """The plan made earlier for the same request, if any (NotCompilable if it could
+        not be compiled), without coercing the variables again."""
+        key = self._plan_key(cache_key, access)
+        cached = self._plans.get(key)
+        if cached is None:
+            return None
+        self._plans.move_to_end(key)
+        if isinstance(cached, NotCompilable):
+            raise cached
+        return cached
 
     def statement(self, document_key: str, plan: Plan, access: AccessView) -> CompiledStatement:
         key = (

@@ -32,6 +32,7 @@ class PreparedDocument:
     errors: list[GraphQLError]
     operations: list[OperationDefinitionNode] = field(default_factory=list)
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
+    keyed_hash: str | None = None  # the access log's keyed hash, computed once
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the document's only one."""

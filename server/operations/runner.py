@@ -22,13 +22,14 @@ import hmac
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from graphql import OperationType
+from graphql import GraphQLError, OperationType
 from graphql.execution.values import VariableValues, get_variable_values
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,6 +54,7 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "2"
+COST_CACHE_SIZE = 512
 FAILURE_RECORD_TIMEOUT_SECONDS = 2.0
 
 
@@ -123,6 +125,7 @@ class OperationRunner:
         self.policy = policy
         self.documents = DocumentCache(self.graphql_schema)
         self.compiled = CompiledExecutor(self.graphql_schema, settings)
+        self._costs: OrderedDict[tuple[Any, ...], GraphQLError | None] = OrderedDict()
 
     # -- records ----------------------------------------------------------------------
 
@@ -156,13 +159,20 @@ class OperationRunner:
             client_address=operation.client_address,
             operation_name=operation_name or name or operation.operation_name,
             operation_type=operation_type or kind,
-            document_hash=document_hash(operation.query, self.settings.secret_key),
+            document_hash=self._document_hash(operation.query, prepared),
             policy_version=policy_version or self.policy().version,
             outcome=outcome,
             duration_ms=(time.perf_counter() - operation.started) * 1000,
             detail=detail,
             executor=executor,
         )
+
+    def _document_hash(self, query: str, prepared: PreparedDocument | None) -> str:
+        if prepared is None:
+            return document_hash(query, self.settings.secret_key)
+        if prepared.keyed_hash is None:
+            prepared.keyed_hash = document_hash(query, self.settings.secret_key)
+        return prepared.keyed_hash
 
     async def record_refusal(self, entry: RequestRecord) -> None:
         """An event in a short transaction of its own; a failure to write it is logged."""
@@ -264,13 +274,7 @@ class OperationRunner:
             )
             error = error_payload(ErrorCode.QUERY_REJECTED, "The query is not valid for this API.")
             return self._refused(operation, [error], Outcome.DENIED, status=400)
-        too_costly = check_cost(
-            self.graphql_schema,
-            prepared.document,
-            operation.operation_name,
-            operation.variables,
-            settings=self.settings,
-        )
+        too_costly = self._cost_refusal(operation, prepared)
         if too_costly is not None:
             await self.record_refusal(
                 self.record(operation, Outcome.DENIED, detail="query too complex")
@@ -301,6 +305,26 @@ class OperationRunner:
                 await self.record_refusal(self.record(operation, answer.outcome, detail=detail))
             return answer
         return self._answered(operation, answer, policy.version)
+
+    def _cost_refusal(
+        self, operation: Operation, prepared: PreparedDocument
+    ) -> GraphQLError | None:
+        """The cost limit's verdict, cached per document, operation and variables."""
+        key = (prepared.key, operation.operation_name, _variables_key(operation))
+        if key in self._costs:
+            self._costs.move_to_end(key)
+            return self._costs[key]
+        verdict = check_cost(
+            self.graphql_schema,
+            prepared.document,
+            operation.operation_name,
+            operation.variables,
+            settings=self.settings,
+        )
+        self._costs[key] = verdict
+        if len(self._costs) > COST_CACHE_SIZE:
+            self._costs.popitem(last=False)
+        return verdict
 
     async def _in_transaction(
         self,
@@ -365,23 +389,24 @@ class OperationRunner:
     ) -> _Answer | None:
         definition = prepared.operation(operation.operation_name)
         assert definition is not None
-        coerced = get_variable_values(
-            self.graphql_schema, definition.variable_definitions or (), operation.variables or {}
-        )
-        if not isinstance(coerced, VariableValues):
-            return None  # the resolver path reports the variables' errors
+        cache_key = (prepared.key, operation.operation_name, _variables_key(operation))
         try:
-            plan = self.compiled.plan(
-                operation=definition,
-                fragments=prepared.fragments,
-                variables=coerced,
-                access=access,
-                cache_key=(
-                    prepared.key,
-                    operation.operation_name,
-                    orjson.dumps(operation.variables or {}, option=orjson.OPT_SORT_KEYS),
-                ),
-            )
+            plan = self.compiled.cached_plan(cache_key, access)
+            if plan is None:
+                coerced = get_variable_values(
+                    self.graphql_schema,
+                    definition.variable_definitions or (),
+                    operation.variables or {},
+                )
+                if not isinstance(coerced, VariableValues):
+                    return None  # the resolver path reports the variables' errors
+                plan = self.compiled.plan(
+                    operation=definition,
+                    fragments=prepared.fragments,
+                    variables=coerced,
+                    access=access,
+                    cache_key=cache_key,
+                )
         except NotCompilable:
             return None
         record = self.record(operation, Outcome.OK, executor="compiled")
@@ -453,6 +478,10 @@ class OperationRunner:
             and all(e.path is None for e in result.errors or ())
         )
         return _Answer(orjson.dumps(data), errors, outcome, "resolver", request_error)
+
+
+def _variables_key(operation: Operation) -> bytes:
+    return orjson.dumps(operation.variables or {}, option=orjson.OPT_SORT_KEYS)
 
 
 def _outcome(data: Any, errors: list[dict[str, Any]]) -> Outcome:
