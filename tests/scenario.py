@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -39,7 +40,7 @@ async def build_scenario(conn: asyncpg.Connection) -> Scenario:
         conn,
         "price",
         {
-            "id": factories.uuid.uuid4(),
+            "id": uuid.uuid4(),
             "product_id": product["id"],
             "spot_margin_c_per_kwh": Decimal("0.4900"),
             "basic_fee_eur_per_month": Decimal("3.90"),
@@ -75,7 +76,7 @@ async def build_scenario(conn: asyncpg.Connection) -> Scenario:
         conn,
         "security_deposit",
         {
-            "id": factories.uuid.uuid4(),
+            "id": uuid.uuid4(),
             "customer_id": plain.customer["id"],
             "amount": Decimal("200.00"),
             "received_on": date(2025, 1, 10),

@@ -12,10 +12,10 @@ from tests.conftest import Users, gql
 GENERIC = "The query is not valid for this API."
 
 
-async def _errors(client: httpx.AsyncClient, users: Users, query: str) -> list[dict[str, object]]:
+async def _errors(client: httpx.AsyncClient, users: Users, query: str) -> list[dict[str, Any]]:
     body = (await gql(client, query, as_="customer_service", users=users)).json()
     assert body.get("data") is None
-    errors: list[dict[str, object]] = body["errors"]
+    errors: list[dict[str, Any]] = body["errors"]
     return errors
 
 

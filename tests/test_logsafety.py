@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
@@ -30,11 +31,8 @@ def test_formatter_redacts_messages_and_tracebacks() -> None:
         raise ValueError("Key (personal_identity_code)=(131052-308T) already exists")
     except ValueError:
         record = logging.LogRecord(
-            "t", logging.ERROR, __file__, 1, "failed for %s", ("131052-308T",), exc_info=True
+            "t", logging.ERROR, __file__, 1, "failed for %s", ("131052-308T",), sys.exc_info()
         )
-        import sys
-
-        record.exc_info = sys.exc_info()
     text = formatter.format(record)
     assert "131052-308T" not in text
     assert "[identity code]" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from tests import factories
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
@@ -33,7 +34,7 @@ mutation($input: CloseCollectionCaseInput!) {
 AGENCY_CUSTOMERS = "{ customers { edges { node { id lastName } } } }"
 
 
-async def _open_invoice(api: Api) -> tuple[dict[str, object], dict[str, object]]:
+async def _open_invoice(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     holder = await factories.customer(api.owner)
     bill = await factories.invoice(
         api.owner,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -135,7 +136,7 @@ async def test_expired_offer_cannot_be_accepted(api: Api) -> None:
         api.owner,
         "offer",
         {
-            "id": factories.uuid.uuid4(),
+            "id": uuid.uuid4(),
             "customer_id": holder["id"],
             "site_id": place["id"],
             "product_id": product["id"],

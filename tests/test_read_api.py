@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -138,8 +139,8 @@ async def test_overdue_filter(
         owner,
         customer_id=late.customer["id"],
         status="open",
-        issue_date=factories.date(2026, 1, 1),
-        due_date=factories.date(2026, 1, 15),
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 15),
     )
     on_time = await factories.customer_graph(owner, product_id=product["id"], sites=1)
     found = data(

@@ -101,7 +101,8 @@ async def _disclose(api: Api, customer_id: object, recipient: str, confidential:
 
 
 def _section(content: dict[str, Any], key: str) -> dict[str, Any]:
-    [section] = [s for s in content["sections"] if s["key"] == key]
+    sections: list[dict[str, Any]] = content["sections"]
+    [section] = [s for s in sections if s["key"] == key]
     return section
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,9 @@ def test_extension_is_at_most_two_further_months() -> None:
     assert add_months(date(2026, 3, 31), -1) == date(2026, 2, 28)
 
 
-async def _record(api: Api, customer_id: object, received: date, kind: str = "ACCESS") -> dict:
+async def _record(
+    api: Api, customer_id: object, received: date, kind: str = "ACCESS"
+) -> dict[str, Any]:
     result = await api.run(
         RECORD,
         as_="auditor",
@@ -65,7 +68,7 @@ async def _record(api: Api, customer_id: object, received: date, kind: str = "AC
             }
         },
     )
-    request: dict = result.ok()["recordDataSubjectRequest"]["request"]
+    request: dict[str, Any] = result.ok()["recordDataSubjectRequest"]["request"]
     return request
 
 

@@ -3,8 +3,10 @@ stay for the statutory period; prospects go when their consent does."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from server.rights.cli import run_retention
 from server.rights.retention import RetentionRules, voucher_kept_until
@@ -25,7 +27,7 @@ def test_voucher_period_follows_kirjanpitolaki() -> None:
     assert voucher_kept_until(date(2017, 5, 1), broken_year) == date(2024, 12, 31)
 
 
-async def _former_customer(api: Api, *, ended_days_ago: int = 90) -> dict[str, object]:
+async def _former_customer(api: Api, *, ended_days_ago: int = 90) -> dict[str, dict[str, Any]]:
     product = await factories.product(api.owner)
     graph = await factories.customer_graph(
         api.owner,
@@ -103,7 +105,7 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
         api.owner,
         "offer",
         {
-            "id": factories.uuid.uuid4(),
+            "id": uuid.uuid4(),
             "customer_id": customer["id"],
             "product_id": product["id"],
             "spot_margin_c_per_kwh": Decimal("0.3"),

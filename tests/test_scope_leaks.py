@@ -32,6 +32,8 @@ from tests.scenario import Scenario, build_scenario
 
 FIELD_A = ("field_service", "kenttapalvelu-a")
 AGENCY_A = ("collection_agency", "perinta-a")
+# SQLAlchemy's dialect constructors are untyped.
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 CUSTOMERS = """
 query ($filter: CustomerFilter, $after: String) {
@@ -341,7 +343,7 @@ def test_filters_scopes_and_cursors_compile_with_bind_parameters_only() -> None:
             descending=False,
         ),
     )
-    compiled = statement.compile(dialect=postgresql.dialect())
+    compiled = statement.compile(dialect=DIALECT)
     assert set(compiled.params) >= {"org", "today", "purpose", "name", "mpid", "cursor"}
     sql = str(compiled)
     assert "assignment.purpose = %(purpose)s" in sql
@@ -354,7 +356,7 @@ def test_filters_scopes_and_cursors_compile_with_bind_parameters_only() -> None:
 def test_name_filter_escapes_like_wildcards_in_sql() -> None:
     view = _field_service_view()
     [condition] = filter_conditions(view.rows, name="50%_off", today=view.today)
-    sql = str(condition.compile(dialect=postgresql.dialect()))
+    sql = str(condition.compile(dialect=DIALECT))
     assert "replace(" in sql and "ESCAPE" in sql
 
 
@@ -389,7 +391,7 @@ def test_every_root_filter_builder_takes_bind_parameters() -> None:
     ]
     assert len(built) == 11
     for condition in built:
-        compiled = condition.compile(dialect=postgresql.dialect())
+        compiled = condition.compile(dialect=DIALECT)
         assert all(not isinstance(v, uuid.UUID | date) for v in compiled.params.values()), (
             compiled.params
         )

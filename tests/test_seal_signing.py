@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
@@ -122,7 +123,7 @@ async def test_whoever_can_verify_cannot_forge_a_head(audit_db: AuditDb) -> None
     head = await seal(audit_db)
     verifier = keyring_for(audit_db.settings)  # what a verifier holds: public key, HMAC key
     assert head.signature_valid(verifier)
-    forged_root = SealHead(**{**_fields(head), "merkle_root": bytes(32)})
+    forged_root = dataclasses.replace(head, merkle_root=bytes(32))
     # An HMAC under the seal key, named as the Ed25519 key, is no signature ...
     hmac_forgery = legacy_signature(audit_db.settings.audit_seal_key, forged_root.signed_parts())
     assert verifier.check(head.key_id, forged_root.signed_parts(), hmac_forgery) is (
@@ -145,10 +146,6 @@ async def test_whoever_can_verify_cannot_forge_a_head(audit_db: AuditDb) -> None
         await conn.close()
     report = await check(audit_db)
     assert [(p.kind, p.batch_no) for p in report.problems] == [("downgraded_signature", 2)]
-
-
-def _fields(head: SealHead) -> dict[str, object]:
-    return {name: getattr(head, name) for name in SealHead.__slots__}
 
 
 async def test_rotated_keys_keep_old_seals_verifiable(
