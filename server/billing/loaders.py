@@ -34,7 +34,11 @@ def _invoices(ctx: RequestContext, column: Any, ids: list[uuid.UUID]) -> Select[
     return (
         select(invoice_table)
         .where(column.in_(ids), ctx.access.rows("Invoice"))
-        .order_by(invoice_table.c.issue_date.desc(), invoice_table.c.invoice_number.desc())
+        .order_by(
+            invoice_table.c.issue_date.desc(),
+            invoice_table.c.invoice_number.desc(),
+            invoice_table.c.id,
+        )
     )
 
 
@@ -62,7 +66,7 @@ def invoices_by_case(ctx: RequestContext) -> Any:
             select(invoice_table, case_invoice_table.c.collection_case_id)
             .join(case_invoice_table, case_invoice_table.c.invoice_id == invoice_table.c.id)
             .where(case_invoice_table.c.collection_case_id.in_(ids), ctx.access.rows("Invoice"))
-            .order_by(invoice_table.c.due_date)
+            .order_by(invoice_table.c.due_date, invoice_table.c.id)
         )
 
     return children_loader(ctx, "invoices_by_case", statement, "collection_case_id")
@@ -94,7 +98,7 @@ def payments_by_invoice(ctx: RequestContext) -> Any:
         return (
             _with_customer(payment_table)
             .where(payment_table.c.invoice_id.in_(ids))
-            .order_by(payment_table.c.invoice_id, payment_table.c.paid_on)
+            .order_by(payment_table.c.invoice_id, payment_table.c.paid_on, payment_table.c.id)
         )
 
     return children_loader(ctx, "payments_by_invoice", statement, "invoice_id")
@@ -105,7 +109,7 @@ def deposits_by_customer(ctx: RequestContext) -> Any:
         return (
             select(deposit_table)
             .where(deposit_table.c.customer_id.in_(ids))
-            .order_by(deposit_table.c.received_on.desc())
+            .order_by(deposit_table.c.received_on.desc(), deposit_table.c.id)
         )
 
     return children_loader(ctx, "deposits_by_customer", statement, "customer_id")
@@ -116,7 +120,7 @@ def collection_cases_by_customer(ctx: RequestContext) -> Any:
         return (
             select(case_table)
             .where(case_table.c.customer_id.in_(ids), ctx.access.rows("CollectionCase"))
-            .order_by(case_table.c.opened_on.desc())
+            .order_by(case_table.c.opened_on.desc(), case_table.c.id)
         )
 
     return children_loader(ctx, "collection_cases_by_customer", statement, "customer_id")

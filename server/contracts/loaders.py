@@ -56,7 +56,7 @@ def prices_by_product(ctx: RequestContext) -> Any:
         return (
             select(price_table)
             .where(price_table.c.product_id.in_(ids))
-            .order_by(price_table.c.product_id, price_table.c.valid_from)
+            .order_by(price_table.c.product_id, price_table.c.valid_from, price_table.c.id)
         )
 
     return children_loader(ctx, "prices_by_product", statement, "product_id")

@@ -27,7 +27,7 @@ def sites_by_customer(ctx: RequestContext) -> Any:
         return (
             select(site_table)
             .where(_s("customer_id").in_(customer_ids), ctx.access.rows("Site"))
-            .order_by(_s("customer_id"), _s("metering_point_id"))
+            .order_by(_s("customer_id"), _s("metering_point_id"), _s("id"))
         )
 
     return children_loader(ctx, "sites_by_customer", statement, "customer_id")
