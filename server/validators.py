@@ -29,12 +29,14 @@ from typing import Final
 __all__ = [
     "BIDI_CONTROLS",
     "COUNTRY_CODES",
+    "EU_EEA_COUNTRIES",
     "IBAN_LENGTHS",
     "MAIN_FUSE_AMPERES",
     "IdentifierError",
     "find_identity_codes",
     "format_reference",
     "hetu_birth_date",
+    "is_eu_eea",
     "make_reference",
     "make_rf_reference",
     "text_problem",
@@ -608,3 +610,22 @@ def validate_country(value: str) -> str:
     if code not in COUNTRY_CODES:
         raise IdentifierError("country", "not an ISO 3166-1 country code")
     return code
+
+
+_EU_EEA_TEXT: Final = """
+    AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK
+    IS LI NO
+    AX GF GP MQ RE YT MF
+"""
+EU_EEA_COUNTRIES: Final[frozenset[str]] = frozenset(_EU_EEA_TEXT.split())
+"""Where the register's data may go (privacy notice section 8: nothing is transferred
+outside the EU or EEA). First line: the 27 member states of the EU (Greece as ISO's GR,
+not the EU's EL); second: the other EEA states (Iceland, Liechtenstein, Norway); third:
+parts of member states with an ISO code of their own where EU law applies in full (Åland,
+TFEU 355(4); the French outermost regions, TFEU 349). This is the one list the code uses:
+change it here, and its test, when a state joins or leaves."""
+
+
+def is_eu_eea(code: str) -> bool:
+    """True for an ISO 3166-1 alpha-2 code (canonical, upper case) inside the EU/EEA."""
+    return code in EU_EEA_COUNTRIES

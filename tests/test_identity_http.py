@@ -251,6 +251,7 @@ def _in_days(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
 
 
+@pytest.mark.filterwarnings("ignore:Did not recognize type 'xid8':sqlalchemy.exc.SAWarning")
 async def test_migration_matches_the_models(identity_db: IdentityDb) -> None:
     metadata = MetaData()
     for name in sorted(IDENTITY_TABLES | {"organisation"}):

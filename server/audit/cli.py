@@ -218,8 +218,27 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         print("--from must be before --to", file=sys.stderr)
         return 2
 
+    recipient: str | None = getattr(args, "recipient", None)
+    if recipient is not None:
+        # Before anything is read or written: not for a recipient outside the EU/EEA.
+        from server.privacy.transfers import TransferRefused, recipient_organisation
+
+        code: str = recipient
+
+        async def check() -> str:
+            async with owner_session(settings) as session:
+                return (await recipient_organisation(session, code, field="--recipient")).code
+
+        try:
+            recipient = asyncio.run(check())
+        except TransferRefused as exc:
+            print(f"audit export refused: {exc}", file=sys.stderr)
+            return 2
+
     async def run(out: TextIO) -> int:
         detail = f"from={start.isoformat()} to={end.isoformat()}"
+        if recipient is not None:
+            detail += f" for={recipient}"
         await _record(settings, "audit export", detail)
         async with owner_session(settings) as session:
             return await export_jsonl(session=session, start=start, end=end, out=out)
@@ -412,6 +431,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--to", dest="end", type=parse_moment, required=True, help="YYYY-MM-DD or ISO time (excl.)"
     )
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--recipient",
+        metavar="ORG_CODE",
+        help="the registered organisation the records go to (refused outside the EU/EEA)",
+    )
     export.set_defaults(func=cmd_export)
 
     partitions = commands.add_parser(

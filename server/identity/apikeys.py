@@ -22,6 +22,7 @@ from server.identity.models import ApiKey, AuthEventKind
 from server.identity.roles import validate_roles
 from server.identity.users import organisation_by_code
 from server.organisations.models import Organisation
+from server.privacy.transfers import TransferRefused, check_country, refusal
 
 KEY_MARKER = "rk_"
 PREFIX_BYTES = 6
@@ -81,6 +82,13 @@ async def create_api_key(
     if expires_at - now > MAX_LIFETIME:
         raise IdentityError(f"An API key may live at most {MAX_LIFETIME.days} days.")
     organisation = await organisation_by_code(session, organisation_code)
+    try:
+        # The key's system receives the register's data: not outside the EU/EEA.
+        check_country(
+            organisation.country, field="--org", recipient=f"organisation {organisation.code}"
+        )
+    except TransferRefused as exc:
+        raise IdentityError(f"{exc} (no API key was created).") from None
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     label = name.strip() or f"{organisation.code} key {now:%Y-%m-%d}"
@@ -143,20 +151,23 @@ async def verify_api_key(
         raise InvalidApiKey("malformed API key")
     prefix, secret = parsed
     statement = (
-        select(ApiKey, col(Organisation.code))
+        select(ApiKey, col(Organisation.code), col(Organisation.country))
         .join(Organisation, col(Organisation.id) == col(ApiKey.organisation_id))
         .where(col(ApiKey.prefix) == prefix)
     )
     found = (await session.execute(statement)).one_or_none()
     if found is None:
         raise InvalidApiKey("unknown API key")
-    row, organisation_code = found
+    row, organisation_code, country = found
     if not hmac.compare_digest(row.secret_sha256, _digest(secret)):
         raise InvalidApiKey(f"wrong secret for API key {row.id}")
     if row.revoked_at is not None:
         raise InvalidApiKey(f"revoked API key {row.id}")
     if row.expires_at <= now:
         raise InvalidApiKey(f"expired API key {row.id}")
+    if refusal(country) is not None:
+        # The organisation was moved outside the EU/EEA after the key was made.
+        raise InvalidApiKey(f"API key {row.id} of an organisation outside the EU/EEA")
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         await session.execute(
             update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now)

@@ -5,11 +5,32 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from server.db.columns import created_at_field, enum_check, id_field, valid_identifier_check
+
+# Organisations and recipients registered before countries were recorded (migration 0007)
+# are Finnish; so is a new one unless its country is given.
+DEFAULT_COUNTRY = "FI"
+
+
+def country_field(description: str) -> Any:
+    """An ISO 3166-1 alpha-2 country code (upper case), FI unless given."""
+    return Field(
+        default=DEFAULT_COUNTRY,
+        max_length=2,
+        description=description,
+        sa_column_kwargs={"server_default": DEFAULT_COUNTRY},
+    )
+
+
+def country_check(column: str) -> CheckConstraint:
+    """Two upper-case ASCII letters; whether the code is assigned is checked in code
+    (server/validators.py COUNTRY_CODES), where the list is kept."""
+    return CheckConstraint(f"{column} ~ '^[A-Z]{{2}}$'", name=f"{column}_format")
 
 
 class OrganisationKind(StrEnum):
@@ -25,6 +46,7 @@ class Organisation(SQLModel, table=True):
     __table_args__ = (
         enum_check("kind", OrganisationKind),
         valid_identifier_check("business_id", "fi_valid_business_id"),
+        country_check("country"),
     )
 
     id: uuid.UUID = id_field()
@@ -33,6 +55,7 @@ class Organisation(SQLModel, table=True):
     business_id: str | None = Field(default=None, max_length=9)
     kind: str = Field(max_length=20)
     description: str = Field(default="", max_length=500)
+    country: str = country_field("Where the organisation is established (ISO 3166-1 alpha-2).")
     created_at: datetime = created_at_field()
 
 

@@ -20,6 +20,7 @@ from server.organisations.models import Assignment as AssignmentRow
 from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.models import OrganisationKind
 from server.organisations.types import Assignment, Organisation
+from server.privacy.transfers import TransferRefused, check_country
 from server.rights.guards import (
     fetch_one,
     load_in_scope,
@@ -79,6 +80,14 @@ class AssignmentPayload:
     )
 
 
+def refused_transfer(country: str | None, *, field: str, recipient: str) -> None:
+    """BAD_USER_INPUT naming `field` when data would go outside the EU/EEA."""
+    try:
+        check_country(country, field=field, recipient=recipient)
+    except TransferRefused as exc:
+        raise UserInputError(str(exc), field=exc.field, reason=exc.reason) from None
+
+
 def _visible(ctx: RequestContext) -> Any:
     """An assignment is in scope when its customer or its site is."""
     customers = select(customer_table.c.id).where(ctx.access.rows("Customer"))
@@ -130,17 +139,23 @@ class AssignmentMutation:
                 "Give either a customer or a site", field="input.customerId", reason="one target"
             )
         organisation_id = parse_uuid(input.organisation_id, field="input.organisationId")
-        kind = await ctx.session.scalar(
-            select(organisation_table.c.kind).where(organisation_table.c.id == organisation_id)
-        )
-        if kind is None:
+        found = (
+            await ctx.session.execute(
+                select(organisation_table.c.kind, organisation_table.c.country).where(
+                    organisation_table.c.id == organisation_id
+                )
+            )
+        ).first()
+        if found is None:
             raise not_found("input.organisationId")
+        kind, country = found
         if kind not in ASSIGNABLE:
             raise UserInputError(
                 "Only subcontractors and partners are given assignments",
                 field="input.organisationId",
                 reason="wrong kind",
             )
+        refused_transfer(country, field="input.organisationId", recipient="the organisation")
         if input.purpose not in ctx.access.policy.purposes:
             raise UserInputError(
                 "input.purpose is not a purpose of processing",

@@ -22,6 +22,10 @@ class Organisation:
     business_id: str | None = data("Finnish business ID (Y-tunnus).")
     kind: OrganisationKindEnum | None = data("Kind of organisation.")  # type: ignore[valid-type]
     description: str | None = data("What the organisation does for the company.")
+    country: str | None = data(
+        "Where the organisation is established (ISO 3166-1 alpha-2, e.g. FI). Data goes "
+        "only to organisations inside the EU/EEA (privacy notice section 8)."
+    )
 
 
 @strawberry.type(description="Access granted to an organisation over a customer or a site.")

@@ -27,6 +27,7 @@ from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal, PrincipalKind
+from server.privacy.transfers import TransferRefused
 from server.settings import Settings
 
 REPORT_COORDINATE = "DataSubjectReport.content"
@@ -128,8 +129,12 @@ async def export_report(
     language: str | None,
     purpose: str,
     engine: Any = None,
+    recipient: str | None = None,
 ) -> tuple[bytes, str]:
-    """The report as bytes and a suggested file name; the export is in the access log."""
+    """The report as bytes and a suggested file name; the export is in the access log.
+    `recipient` is the code of a registered organisation the file is written for (not the
+    data subject): one outside the EU/EEA is refused (TransferRefused) before anything is
+    read."""
     from server.authz.policy import load_policy
     from server.db.engine import create_engine, resolve_database_url_async
     from server.db.session import session_factory
@@ -148,6 +153,12 @@ async def export_report(
         engine = create_engine(await resolve_database_url_async(settings), settings)
     try:
         async with session_factory(engine)() as session, session.begin():
+            destination = ""
+            if recipient is not None:
+                from server.privacy.transfers import recipient_organisation
+
+                checked = await recipient_organisation(session, recipient, field="--recipient")
+                destination = f" for {checked.code}"
             customer_id = await _customer_id(session, customer)
             if customer_id is None:
                 raise LookupError("no such customer")
@@ -184,7 +195,7 @@ async def export_report(
                 purpose=purpose,
                 policy_version=policy.version,
                 started=started,
-                detail=f"dsar export {customer_id} {output_format}",
+                detail=f"dsar export {customer_id} {output_format}{destination}",
                 organisation=organisation_code,
             )
             await write_log(session, record, ctx.collector.objects)
@@ -208,8 +219,12 @@ def cmd_dsar_export(args: argparse.Namespace, settings: Settings) -> int:
                 output_format=args.format,
                 language=args.language,
                 purpose=args.purpose,
+                recipient=args.recipient,
             )
         )
+    except TransferRefused as exc:
+        print(f"dsar export refused: {exc}", file=sys.stderr)
+        return 1
     except LookupError:
         print("no such customer", file=sys.stderr)
         return 1
@@ -302,6 +317,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     export.add_argument("--language", choices=["fi", "en"], help="default: the customer's")
     export.add_argument("--output", "-o", help="file to write ('-': standard output)")
     export.add_argument("--purpose", default=DEFAULT_PURPOSE, help="purpose of the export")
+    export.add_argument(
+        "--recipient",
+        metavar="ORG_CODE",
+        help="the registered organisation the file is for, when not the data subject "
+        "(refused outside the EU/EEA)",
+    )
     export.set_defaults(func=cmd_dsar_export)
 
     retention = commands.add_parser("retention", help="retention of personal data").add_subparsers(

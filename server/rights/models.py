@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from server.db.columns import created_at_field, enum_check, id_field
+from server.organisations.models import country_check, country_field
 
 
 class ChangedType(StrEnum):
@@ -125,11 +126,15 @@ class Disclosure(SQLModel, table=True):
     """A disclosure to an authority or another energy company (privacy notice section 7)."""
 
     __tablename__ = "disclosure"
-    __table_args__ = (enum_check("recipient_kind", RecipientKind),)
+    __table_args__ = (
+        enum_check("recipient_kind", RecipientKind),
+        country_check("recipient_country"),
+    )
 
     id: uuid.UUID = id_field()
     recipient: str = Field(max_length=200)
     recipient_kind: str = Field(max_length=20)
+    recipient_country: str = country_field("Where the recipient is (ISO 3166-1 alpha-2).")
     organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
     legal_basis: str = Field(max_length=500)
     confidential: bool = Field(default=False)

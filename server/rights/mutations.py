@@ -22,7 +22,10 @@ from server.customers.mutations import CustomerPayload, customer_result, update_
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.shaping import build_one
+from server.organisations.models import DEFAULT_COUNTRY
 from server.organisations.models import Organisation as OrganisationRow
+from server.organisations.mutations import refused_transfer
+from server.privacy.transfers import TransferRefused, parse_country
 from server.rights.guards import (
     Actor,
     enum_value,
@@ -150,6 +153,10 @@ class RecordDisclosureInput:
         description="The legal basis requires secrecy: left out of the access report.",
     )
     organisation_id: strawberry.ID | None = _opt("The recipient as a registered organisation.")
+    recipient_country: str | None = _opt(
+        "Where the recipient is (ISO 3166-1 alpha-2); default: the organisation's country, "
+        "else FI. A recipient outside the EU/EEA is refused (privacy notice section 8)."
+    )
 
 
 @strawberry.type(description="A request of the requests register after a change.")
@@ -160,6 +167,28 @@ class DataSubjectRequestPayload:
 @strawberry.type(description="A disclosure after it was recorded.")
 class DisclosurePayload:
     disclosure: Disclosure | None = strawberry.field(description="The disclosure.")
+
+
+def disclosure_country(given: str | None, organisation_country: str | None) -> str:
+    """The recipient's country: as given (checked against the registered organisation's),
+    else the organisation's, else FI; refused outside the EU/EEA (notice section 8)."""
+    if given is None:
+        country = organisation_country or DEFAULT_COUNTRY
+        field = "input.organisationId" if organisation_country else "input.recipientCountry"
+    else:
+        field = "input.recipientCountry"
+        try:
+            country = parse_country(given, field=field)
+        except TransferRefused as exc:
+            raise UserInputError(str(exc), field=exc.field, reason=exc.reason) from None
+        if organisation_country is not None and country != organisation_country:
+            raise UserInputError(
+                f"{field} is not the country of the organisation ({organisation_country})",
+                field=field,
+                reason="differs from the organisation",
+            )
+    refused_transfer(country, field=field, recipient="the recipient")
+    return country
 
 
 def _columns(kind: ObjectionKind) -> tuple[str, str]:
@@ -412,6 +441,7 @@ class RightsMutation:
             "fields",
             "customers",
             "confidential",
+            "recipient_country",
         ]
         require_write(ctx, "Disclosure", written)
         recipient = text_input(
@@ -465,13 +495,19 @@ class RightsMutation:
                 customers.append(row["id"])
         organisation_value = _value(input.organisation_id)
         organisation_id = None
+        organisation_country = None
         if organisation_value is not None:
             organisation_id = parse_uuid(organisation_value, field="input.organisationId")
-            exists = await ctx.session.scalar(
-                select(organisation_table.c.id).where(organisation_table.c.id == organisation_id)
+            organisation_country = await ctx.session.scalar(
+                select(organisation_table.c.country).where(
+                    organisation_table.c.id == organisation_id
+                )
             )
-            if exists is None:
+            if organisation_country is None:
                 raise not_found("input.organisationId")
+        recipient_country = disclosure_country(
+            _value(input.recipient_country), organisation_country
+        )
         actor = Actor.of(ctx)
         disclosure_id = uuid.uuid4()
         await ctx.session.execute(
@@ -479,6 +515,7 @@ class RightsMutation:
                 id=disclosure_id,
                 recipient=recipient,
                 recipient_kind=enum_value(input.recipient_kind),
+                recipient_country=recipient_country,
                 organisation_id=organisation_id,
                 legal_basis=legal_basis,
                 confidential=input.confidential,

@@ -143,6 +143,9 @@ class Disclosure:
     customer_ids: strawberry.Private[list[uuid.UUID]]
     recipient: str | None = data("Who received the data.")
     recipient_kind: RecipientKindEnum | None = data("Authority or energy company.")  # type: ignore[valid-type]
+    recipient_country: str | None = data(
+        "Where the recipient is (ISO 3166-1 alpha-2, e.g. FI): always inside the EU/EEA."
+    )
     legal_basis: str | None = data("The law or decision the disclosure was made under.")
     confidential: bool | None = data(
         "True when the legal basis requires secrecy: the disclosure is left out of the "

@@ -1,0 +1,44 @@
+"""recipient countries: organisations and disclosures name the country of the recipient
+
+Privacy notice section 8: nothing is transferred outside the EU or EEA. The service refuses
+an assignment, an API key, a disclosure or an export to a recipient outside; the record of
+processing checks the organisations against the list. Rows registered before this revision
+are Finnish.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01 22:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COLUMNS = (("organisation", "country"), ("disclosure", "recipient_country"))
+
+
+def upgrade() -> None:
+    for table, column in COLUMNS:
+        op.add_column(
+            table,
+            sa.Column(
+                column,
+                sqlmodel.sql.sqltypes.AutoString(length=2),
+                server_default="FI",
+                nullable=False,
+            ),
+        )
+        op.create_check_constraint(f"{column}_format", table, f"{column} ~ '^[A-Z]{{2}}$'")
+
+
+def downgrade() -> None:
+    for table, column in COLUMNS:
+        op.drop_constraint(f"{column}_format", table, type_="check")
+        op.drop_column(table, column)
