@@ -25,6 +25,7 @@ from server.db.engine import create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
 from server.graphql.endpoint import graphql_endpoint, json_response
+from server.observability import metrics
 from server.operations.runner import OperationRunner
 from server.schema import catalogue, schema
 from server.settings import Settings
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         url = await resolve_database_url_async(settings)
         engine = create_engine(url, settings)
+        metrics.instrument_engine(engine, settings)
         app.state.settings = settings
         app.state.engine = engine
         app.state.statements = StatementCounter(engine)
@@ -135,15 +137,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await engine.dispose()
+            metrics.release_engine(engine, settings)
 
     routes = [
         Route("/graphql", graphql_endpoint, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *_identity_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(metrics.LoginMetricsMiddleware)
     _resolve_client_addresses(app, settings)
     return app
 

@@ -10,35 +10,79 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from server import logsafety
 from server.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+log = logging.getLogger("rekisteri.serve")
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """One process (uvicorn.run), or with --workers N a parent that binds the socket and N
+    workers that share it (server/serving.py). SIGTERM stops it gracefully either way."""
+    import os
+
+    workers = getattr(args, "workers", None) or settings.web_concurrency
+    if workers > 1:
+        from server import serving
+
+        if settings.database_url is None:
+            # Started once here, not raced by every worker.
+            from server.db.engine import resolve_database_url
+
+            print(f"Using the embedded PostgreSQL with its data in {settings.embedded_data_dir}")
+            os.environ["DATABASE_URL"] = resolve_database_url(settings)
+        log.info("serving on %s with %d workers", _address(args.host, args.port), workers)
+        return serving.serve(
+            WORKER_APP,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            shutdown_timeout=settings.shutdown_timeout_seconds,
+            log_level=settings.log_level,
+        )
     import uvicorn
 
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: its metrics in memory
     from server.app import create_app
 
     if settings.database_url is None:
         print(f"Using the embedded PostgreSQL with its data in {settings.embedded_data_dir}")
-    uvicorn.run(create_app(settings), **uvicorn_options(args))
+    log.info("serving on %s", _address(args.host, args.port))
+    uvicorn.run(create_app(settings), **uvicorn_options(args, settings))
     return 0
 
 
-def uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
-    """uvicorn's own proxy-header handling is off, whatever FORWARDED_ALLOW_IPS says: the
-    app reads X-Forwarded-For itself, only from TRUSTED_PROXIES (server/identity/
-    client_address.py), so a client cannot choose its address however the service runs."""
-    return {
-        "host": args.host,
-        "port": args.port,
-        "log_level": "info",
-        "proxy_headers": False,
-        "forwarded_allow_ips": "",
-        "server_header": False,
-    }
+# What every worker of `serve --workers N` runs (called without arguments).
+WORKER_APP = "server.cli:worker_app"
+
+
+def worker_app() -> Any:
+    """The application of one worker: the settings from the environment, as the parent's."""
+    from server.app import create_app
+    from server.observability.logging import configure
+
+    settings = Settings()
+    configure(settings)
+    return create_app(settings)
+
+
+def _address(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def uvicorn_options(args: argparse.Namespace, settings: Settings | None = None) -> dict[str, Any]:
+    """uvicorn's options (server/serving.py): its own proxy-header handling is off, whatever
+    FORWARDED_ALLOW_IPS says; the app reads X-Forwarded-For itself, only from
+    TRUSTED_PROXIES (server/identity/client_address.py)."""
+    from server.serving import uvicorn_settings
+
+    settings = settings or Settings()
+    return uvicorn_settings(
+        host=args.host,
+        port=args.port,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+        log_level=settings.log_level,
+    )
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing one socket (default: WEB_CONCURRENCY, else 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(
@@ -139,10 +189,12 @@ def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logsafety.install()
+    from server.observability.logging import configure
+
     args = build_parser().parse_args(argv)
     settings = Settings()
+    # The service logs routine authentication events; commands print their own results.
+    configure(settings, routine_events=args.command == "serve")
     handler: Handler = args.func
     return handler(args, settings)
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Where policies/, migrations/ and schema.graphql live: the checkout, or REKISTERI_HOME
@@ -104,6 +104,29 @@ class Settings(BaseSettings):
         default=(),
         description="Peers whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated.",
     )
+    web_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Worker processes of `rekisteri serve` (--workers)."
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="On SIGTERM, how long requests in flight may take before connections close.",
+    )
+    log_format: Literal["json", "console"] | None = Field(
+        default=None,
+        description="json: one JSON object a line; console: readable text. "
+        "Default: console in development, json elsewhere.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_allowed_addresses: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("127.0.0.1/32", "::1/128"),
+        description="Client addresses or CIDRs that may read /metrics, comma-separated.",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="A bearer token that also opens /metrics (at least 16 characters); "
+        "empty: addresses only.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -112,12 +135,13 @@ class Settings(BaseSettings):
             return None
         return value.strip()
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_allowed_addresses", mode="before")
     @classmethod
-    def _parse_proxies(cls, value: object) -> tuple[str, ...]:
+    def _parse_proxies(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        setting = (info.field_name or "").upper()
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple | set | frozenset):
-            raise ValueError("TRUSTED_PROXIES must be addresses or networks, comma-separated")
+            raise ValueError(f"{setting} must be addresses or networks, comma-separated")
         networks = []
         for item in items:
             text = str(item).strip()
@@ -126,10 +150,20 @@ class Settings(BaseSettings):
             try:
                 networks.append(str(ipaddress.ip_network(text, strict=False)))
             except ValueError:
-                raise ValueError(
-                    f"TRUSTED_PROXIES: not an IP address or network: {text!r}"
-                ) from None
+                raise ValueError(f"{setting}: not an IP address or network: {text!r}") from None
         return tuple(networks)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("METRICS_TOKEN must be empty or at least 16 characters")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -162,6 +196,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def log_style(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.is_development else "json"
 
     @property
     def legacy_seal_key(self) -> str | None:

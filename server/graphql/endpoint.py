@@ -18,6 +18,7 @@ from server.audit.records import Outcome
 from server.authz.principal import Principal
 from server.graphql.errors import ErrorCode, error_payload
 from server.graphql.http import response_media_type
+from server.observability.requests import observe
 from server.operations.failures import is_unavailable
 from server.operations.idempotency import valid_key
 from server.operations.runner import Operation, OperationResult, OperationRunner
@@ -86,6 +87,14 @@ def _response(result: OperationResult) -> Response:
     )
 
 
+def _observed(runner: OperationRunner, operation: Operation, result: OperationResult) -> Response:
+    """The answer, with the request's metrics and log line recorded."""
+    observe(
+        runner, operation, outcome=result.outcome, status=result.status, executor=result.executor
+    )
+    return _response(result)
+
+
 async def graphql_endpoint(request: Request) -> Response:
     state = request.app.state
     runner: OperationRunner = state.runner
@@ -114,19 +123,21 @@ async def graphql_endpoint(request: Request) -> Response:
             principal = await authenticate(request, session=auth_session, settings=state.settings)
     except AuthenticationFailed:
         await runner.record_refusal(runner.record(operation, Outcome.UNAUTHENTICATED))
+        observe(runner, operation, outcome=Outcome.UNAUTHENTICATED, status=401, executor=None)
         return _errors_only(
             401, ErrorCode.UNAUTHENTICATED, "Authentication required.", operation.request_id
         )
     except Exception as exc:
         if not is_unavailable(exc):
             log.exception("authentication of request %s failed", operation.request_id)
-        return _response(runner.unavailable(operation))
+        return _observed(runner, operation, runner.unavailable(operation))
     operation.principal = principal
     purpose = choose_purpose(request, principal, runner.policy())
     if purpose is None:
         await runner.record_refusal(
             runner.record(operation, Outcome.DENIED, detail="purpose not allowed")
         )
+        observe(runner, operation, outcome=Outcome.DENIED, status=403, executor=None)
         return _errors_only(
             403,
             ErrorCode.FORBIDDEN,
@@ -134,4 +145,4 @@ async def graphql_endpoint(request: Request) -> Response:
             operation.request_id,
         )
     operation.purpose = purpose
-    return _response(await runner.run(operation))
+    return _observed(runner, operation, await runner.run(operation))

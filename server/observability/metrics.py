@@ -1,0 +1,264 @@
+"""Prometheus metrics, served at /metrics to the addresses and the token the settings name.
+
+Every label has a bounded set of values: operation types, outcomes and executors are
+fixed lists, a purpose is one the policy defines ("other" for anything else, "none" before
+one is chosen), and the policy version changes only with the policy files. No user,
+organisation, operation name or document is ever a label.
+
+With several workers (`rekisteri serve --workers N`) each worker writes its values to files
+in PROMETHEUS_MULTIPROC_DIR and /metrics, whichever worker answers, adds them up. The
+variable must be set before prometheus_client is first imported; `serve` sets it in the
+parent, before any worker starts. Without it (one process, the tests) the values are the
+process's own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.settings import Settings
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series
+
+OPERATION_TYPES = frozenset({"query", "mutation", "subscription"})
+OUTCOMES = frozenset({"ok", "partial", "denied", "error", "unauthenticated"})
+EXECUTORS = frozenset({"compiled", "resolver"})
+REQUEST_LABELS = ("operation_type", "outcome", "executor", "purpose")
+
+# Seconds; the last buckets reach past the default request time-out (15 s).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
+WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+REQUESTS = Counter(
+    "rekisteri_graphql_requests",
+    "GraphQL requests answered, by operation type, outcome, executor and purpose.",
+    REQUEST_LABELS,
+)
+REQUEST_SECONDS = Histogram(
+    "rekisteri_graphql_request_duration_seconds",
+    "Time from the request's body read to its answer (the access log committed).",
+    REQUEST_LABELS,
+    buckets=LATENCY_BUCKETS,
+)
+ACCESS_LOG_WRITE_SECONDS = Histogram(
+    "rekisteri_access_log_write_seconds",
+    "Access-log statements written on their own (resolver executor, refusals, events). "
+    "The compiled executor writes its record inside its one statement: that time is part "
+    "of the request's duration.",
+    buckets=WRITE_BUCKETS,
+)
+POOL_IN_USE = Gauge(
+    "rekisteri_db_pool_connections_in_use",
+    "Database connections checked out of the pool, over all workers.",
+    multiprocess_mode="livesum",
+)
+POOL_SIZE = Gauge(
+    "rekisteri_db_pool_size",
+    "Database connections the pools may hold, over all workers.",
+    multiprocess_mode="livesum",
+)
+POLICY = Gauge(
+    "rekisteri_policy_info",
+    "The access policy in force: 1 for its version, 0 for versions replaced.",
+    ["version"],
+    multiprocess_mode="livemax",
+)
+LOGIN_FAILURES = Counter(
+    "rekisteri_login_failures",
+    "Logins refused for a wrong username or password (POST /auth/token answered 401).",
+)
+LOGIN_LOCKOUTS = Counter(
+    "rekisteri_login_lockouts",
+    "Logins refused because the account or the client address is over its failure limit "
+    "(POST /auth/token answered 429).",
+)
+
+_policy_version: str | None = None
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+# -- labels ----------------------------------------------------------------------------
+
+
+def request_labels(
+    *,
+    operation_type: str | None,
+    outcome: str,
+    executor: str | None,
+    purpose: str | None,
+    known_purposes: Collection[str],
+) -> tuple[str, str, str, str]:
+    """The four request labels, each from a bounded set."""
+    kind = operation_type if operation_type in OPERATION_TYPES else "unknown"
+    result = str(outcome) if outcome in OUTCOMES else "other"
+    ran_on = executor if executor in EXECUTORS else "none"
+    if purpose is None:
+        return kind, result, ran_on, "none"
+    return kind, result, ran_on, purpose if purpose in known_purposes else "other"
+
+
+def observe_request(labels: tuple[str, str, str, str], seconds: float) -> None:
+    REQUESTS.labels(*labels).inc()
+    REQUEST_SECONDS.labels(*labels).observe(seconds)
+
+
+def set_policy_version(version: str) -> None:
+    """Mark `version` as the policy in force in this process (cheap when unchanged)."""
+    global _policy_version
+    if version == _policy_version:
+        return
+    previous, _policy_version = _policy_version, version
+    if previous is not None:
+        if multiprocess_dir() is None:
+            POLICY.remove(previous)
+        else:
+            POLICY.labels(previous).set(0)  # a worker's file keeps every label it wrote
+    POLICY.labels(version).set(1)
+
+
+# -- the database ----------------------------------------------------------------------
+
+ACCESS_LOG_INSERT = "INSERT INTO access_log_request"
+_STARTED = "rekisteri_log_write_started"
+
+
+def instrument_engine(engine: AsyncEngine, settings: Settings) -> None:
+    """Count connections in use, and time the access-log statements sent on `engine`."""
+    POOL_SIZE.inc(settings.pool_size)
+    sync_engine = engine.sync_engine
+
+    def checked_out(*_: Any) -> None:
+        POOL_IN_USE.inc()
+
+    def checked_in(*_: Any) -> None:
+        POOL_IN_USE.dec()
+
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if ACCESS_LOG_INSERT in statement:
+            conn.info[_STARTED] = time.perf_counter()
+
+    def after(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        started = conn.info.pop(_STARTED, None)
+        if started is not None:
+            ACCESS_LOG_WRITE_SECONDS.observe(time.perf_counter() - started)
+
+    event.listen(sync_engine, "checkout", checked_out)
+    event.listen(sync_engine, "checkin", checked_in)
+    event.listen(sync_engine, "before_cursor_execute", before)
+    event.listen(sync_engine, "after_cursor_execute", after)
+
+
+def release_engine(engine: AsyncEngine, settings: Settings) -> None:
+    """The pool is gone (the application shut down): it holds no more connections."""
+    POOL_SIZE.dec(settings.pool_size)
+
+
+# -- login -----------------------------------------------------------------------------
+
+LOGIN_PATH = "/auth/token"
+
+
+class LoginMetricsMiddleware:
+    """Counts refused logins from the status of POST /auth/token's answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != LOGIN_PATH:
+            await self.app(scope, receive, send)
+            return
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message.get("status")
+                if status == 401:
+                    LOGIN_FAILURES.inc()
+                elif status == 429:
+                    LOGIN_LOCKOUTS.inc()
+            await send(message)
+
+        await self.app(scope, receive, counting)
+
+
+# -- /metrics --------------------------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(values: Iterable[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
+
+
+def may_read(request: Request, settings: Settings) -> bool:
+    """The client address (after TRUSTED_PROXIES) is allowed, or the bearer token is right."""
+    token = settings.metrics_token
+    if token:
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            credential.strip().encode(), token.encode()
+        ):
+            return True
+    host = request.client.host if request.client else None
+    if host is None:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in _networks(settings.metrics_allowed_addresses))
+
+
+def exposition() -> bytes:
+    """Every metric in the text format: of all workers when they write files."""
+    directory = multiprocess_dir()
+    if directory is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """GET /metrics; 404 (as for any unknown path) unless `may_read`."""
+    state = request.app.state
+    settings: Settings = state.settings
+    if not may_read(request, settings):
+        return PlainTextResponse("Not Found", status_code=404)
+    set_policy_version(state.policy_store.current.version)
+    return Response(
+        exposition(),
+        media_type=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
+    )
