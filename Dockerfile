@@ -4,9 +4,12 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md ./
 COPY server ./server
-RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+# The lock is a constraints file here: it fixes every version, and only what the service
+# needs is installed (not the development tools it also pins).
+RUN /opt/venv/bin/pip install --upgrade pip \
+    && /opt/venv/bin/pip install --constraint requirements.lock .
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
