@@ -34,4 +34,7 @@ EXPOSE 8000
 # No forwarded header is believed by default: set TRUSTED_PROXIES to the proxy's address or
 # network. `rekisteri serve` turns uvicorn's own proxy headers off; FORWARDED_ALLOW_IPS=""
 # keeps them off if the command is replaced by a bare `uvicorn` (use --no-proxy-headers too).
-CMD ["sh", "-c", "rekisteri db upgrade && exec rekisteri serve --host 0.0.0.0 --port 8000"]
+# WEB_CONCURRENCY worker processes share one socket; SIGTERM stops them gracefully
+# (SHUTDOWN_TIMEOUT_SECONDS). /metrics answers a scraper outside the container only with
+# METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES set.
+CMD ["sh", "-c", "rekisteri db upgrade && exec rekisteri serve --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY:-2}\""]

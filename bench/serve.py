@@ -2,24 +2,22 @@
 
     .venv/bin/python bench/serve.py server.app:create_app --port 8766 --workers 2
 
-Why not `uvicorn --workers N`: with more than one worker uvicorn binds the listening socket
-itself as `socket.socket(family=...)`, whose protocol number is 0, and asyncio only disables
-Nagle's algorithm on connections whose socket says IPPROTO_TCP. A response written in two
-parts (headers, then body) then waits for the client's delayed ACK on every kept-alive
-connection: about 40 ms per small response on loopback. A single-process `rekisteri serve`
-(uvicorn.run with host and port) does not have this problem, so the benchmark's workers must
-not have it either. This script binds the socket with IPPROTO_TCP and hands it to uvicorn's
-own multi-process supervisor; everything else is uvicorn's.
+The supervisor is the service's own (server/serving.py, what `rekisteri serve --workers N`
+runs): the parent binds the socket as IPPROTO_TCP, so asyncio turns Nagle's algorithm off
+on every accepted connection, and hands it to uvicorn's multi-process supervisor. Plain
+`uvicorn --workers N` binds it with protocol number 0 and leaves Nagle on: a response
+written in two parts (headers, then body) then waits for the client's delayed ACK on every
+kept-alive connection, about 40 ms per small response on loopback. As in the service, the
+workers' Prometheus metrics go to a fresh PROMETHEUS_MULTIPROC_DIR per start, and each
+GraphQL request writes its log line.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
-import uvicorn
-from uvicorn.supervisors import Multiprocess
+from server.serving import serve
 
 
 def main() -> int:
@@ -32,30 +30,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.app_dir:
         sys.path.insert(0, args.app_dir)
-    config = uvicorn.Config(
+    return serve(
         args.app,
-        factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
+        shutdown_timeout=5,
         log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
     )
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    sock.set_inheritable(True)
-    try:
-        if args.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
-        else:
-            uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    return 0
 
 
 if __name__ == "__main__":
