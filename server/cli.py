@@ -181,11 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from server.audit.cli import register as register_audit
     from server.identity.cli import register as register_identity
+    from server.privacy.cli import register as register_privacy
     from server.rights.cli import register as register_rights
 
     register_identity(commands)
     register_audit(commands)
     register_rights(commands)
+    register_privacy(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
