@@ -152,7 +152,9 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
     assert event["event"] == "cli" and event["detail"].startswith("retention apply")
     assert (
         await api.count(
-            "access_log_object_all", "subject_customer_id = $1 AND operation = 'write'", customer["id"]
+            "access_log_object_all",
+            "subject_customer_id = $1 AND operation = 'write'",
+            customer["id"],
         )
         >= 1
     )
