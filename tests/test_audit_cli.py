@@ -92,6 +92,54 @@ async def test_seal_prints_a_signed_head_that_verify_accepts(
     assert "PROBLEM missing_row: seq 2 was sealed in batch 1" in capsys.readouterr().out
 
 
+async def test_a_verification_record_forged_with_the_seal_key_makes_verify_skip_nothing(
+    audit_db: AuditDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the Ed25519 signing key makes a record an incremental run starts from: a record
+    made with the HMAC seal key (which a checker may hold) is not trusted."""
+    from server.audit.signing import legacy_key_id, legacy_signature
+    from server.audit.verify import VERIFICATION_CONTEXT
+
+    await write(audit_db, customer_objects(3))
+    assert await run_cli(audit_db.settings, "audit", "seal", "--wait", "5") == 0
+    capsys.readouterr()
+    key = audit_db.settings.audit_seal_key
+    conn = await audit_db.raw()
+    try:
+        seal = await conn.fetchrow("SELECT batch_no, last_seq, merkle_root FROM access_log_seal")
+        at = datetime.now(UTC)
+        from server.audit.seal import micros
+
+        parts = [
+            VERIFICATION_CONTEXT,
+            seal["batch_no"],
+            seal["last_seq"],
+            bytes(seal["merkle_root"]).hex(),
+            micros(at),
+            1,
+            4,
+            "ok",
+            "",
+        ]
+        await conn.execute(
+            "INSERT INTO access_log_verification (at, batch_no, last_seq, merkle_root,"
+            " full_check, rows_checked, result, principal, key_id, signature)"
+            " VALUES ($1, $2, $3, $4, true, 4, 'ok', NULL, $5, $6)",
+            at,
+            seal["batch_no"],
+            seal["last_seq"],
+            seal["merkle_root"],
+            legacy_key_id(key),
+            legacy_signature(key, parts),
+        )
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute("DELETE FROM access_log_subject WHERE seq = 2")
+    finally:
+        await conn.close()
+    assert await run_cli(audit_db.settings, "audit", "verify") == 1
+    assert "PROBLEM missing_row: seq 2 was sealed in batch 1" in capsys.readouterr().out
+
+
 async def test_export_writes_json_lines_without_secrets(
     audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,7 +19,7 @@ Checks, in one pass over the three row tables in seq order (as the owner):
 * rows after the last seal are reported separately: sealing protects them later.
 
 Incremental runs (the command's default) read only the rows after the newest successful
-verification recorded in `access_log_verification` (signed with the seal key, and its
+verification recorded in `access_log_verification` (signed with the service's Ed25519 key, and its
 batch still in the chain with the same root), plus the unsealed tail; seals, chain,
 signatures and heads are always checked in full. `--full` reads every row again.
 
@@ -29,9 +29,7 @@ checked for inserted rows and signatures only.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,18 +41,26 @@ from server.audit.seal import (
     DIGEST_BYTES,
     ZERO_ROOT,
     SealHead,
-    key_id,
     merkle_root,
     micros,
     parse_ranges,
     retention_parts,
 )
-from server.audit.signing import Keyring, explain, first_ed25519, is_legacy_key_id, keyring_for
+from server.audit.signing import (
+    Keyring,
+    Signer,
+    Verdict,
+    explain,
+    first_ed25519,
+    is_legacy_key_id,
+    keyring_for,
+    signer_for,
+)
 from server.settings import Settings
 
 MAX_PROBLEMS = 1000
 MAX_MISSING_PER_BATCH = 100
-VERIFICATION_CONTEXT = "rekisteri-access-log-verification-v1"
+VERIFICATION_CONTEXT = "rekisteri-access-log-verification-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,8 +532,8 @@ def _missing(runs: Sequence[tuple[int, int]], present: Sequence[int]) -> list[in
     return missing
 
 
-def _verification_signature(key: str, values: dict[str, Any]) -> str:
-    parts = [
+def _verification_parts(values: Mapping[str, Any]) -> list[object]:
+    return [
         VERIFICATION_CONTEXT,
         values["batch_no"],
         values["last_seq"],
@@ -538,8 +544,6 @@ def _verification_signature(key: str, values: dict[str, Any]) -> str:
         values["result"],
         values["principal"] or "",
     ]
-    message = "\n".join(str(p) for p in parts).encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,21 +554,23 @@ class _Verified:
 
 
 async def _last_verified(
-    session: AsyncSession, report: VerifyReport, seals: Sequence[SealHead], key: str
+    session: AsyncSession, report: VerifyReport, seals: Sequence[SealHead], keys: Keyring
 ) -> _Verified | None:
-    """The newest successful verification signed with the key whose batch is still in the
-    chain as it was; None (check everything) when there is none."""
+    """The newest successful verification signed (Ed25519) with a trusted key whose batch
+    is still in the chain as it was; None (check everything) when there is none. Only the
+    holder of the service's private key can make such a record, so whoever can check one
+    cannot forge one to make a later run skip rows."""
     by_number = {seal.batch_no: seal for seal in seals}
-    current_key = key_id(key)
     for row in (await session.execute(VERIFICATIONS)).mappings():
-        if row["key_id"] != current_key or not hmac.compare_digest(
-            _verification_signature(key, dict(row)), row["signature"]
-        ):
+        verdict = keys.check(row["key_id"], _verification_parts(dict(row)), row["signature"])
+        if verdict is not Verdict.VALID and verdict is not Verdict.BAD_SIGNATURE:
+            continue  # signed with a key this check does not trust: not a starting point
+        if verdict is Verdict.BAD_SIGNATURE:
             report.add(
                 Problem(
                     "verification_signature",
                     f"verification record {row['id']} (batch {row['batch_no']}) is not signed "
-                    "with the configured key; it is ignored",
+                    "with a trusted Ed25519 key; it is ignored",
                     batch_no=row["batch_no"],
                 )
             )
@@ -589,8 +595,19 @@ async def _last_verified(
     return None
 
 
+def _own_signer(settings: Settings, keys: Keyring) -> Signer | None:
+    """The service's signing key when the check trusts it (a verification record is made
+    only by whoever holds the key the verifier trusts; an outside auditor's run, with
+    public keys only, records nothing)."""
+    try:
+        signer = signer_for(settings)
+    except ValueError:
+        return None
+    return signer if signer.key_id in keys.public_keys else None
+
+
 async def _record(
-    session: AsyncSession, report: VerifyReport, key: str, principal: str | None
+    session: AsyncSession, report: VerifyReport, signer: Signer, principal: str | None
 ) -> None:
     head = report.head
     if head is None:
@@ -604,9 +621,9 @@ async def _record(
         "rows_checked": report.rows_checked,
         "result": "ok" if report.ok else "problems",
         "principal": principal[:200] if principal else None,
-        "key_id": key_id(key),
+        "key_id": signer.key_id,
     }
-    values["signature"] = _verification_signature(key, values)
+    values["signature"] = signer.sign(_verification_parts(values))
     await session.execute(RECORD_VERIFICATION, values)
 
 
@@ -629,7 +646,6 @@ async def verify(
     access_log_verification (signed), to start the next incremental run from.
     """
     settings = settings or Settings()
-    key = settings.audit_seal_key
     # The public keys to trust (an auditor's), else the service's own; see signing.py.
     keys = keys or keyring_for(settings)
     report = VerifyReport(full=full)
@@ -644,7 +660,7 @@ async def verify(
 
     after, after_batch = 0, 0
     if not full:
-        verified = await _last_verified(session, report, seals, key)
+        verified = await _last_verified(session, report, seals, keys)
         if verified is None:
             report.full = True
         else:
@@ -684,5 +700,7 @@ async def verify(
             )
         )
     if record:
-        await _record(session, report, key, principal)
+        signer = _own_signer(settings, keys)
+        if signer is not None:
+            await _record(session, report, signer, principal)
     return report
