@@ -113,7 +113,7 @@ def test_the_format_follows_the_environment() -> None:
     )
     assert production.log_style == "json"
     assert Settings(log_format="json").log_style == "json"
-    assert Settings(log_level="debug").log_level == "DEBUG"  # type: ignore[arg-type]
+    assert Settings(log_level="debug").log_level == "DEBUG"
 
 
 def test_configure_replaces_its_own_handler_only() -> None:
