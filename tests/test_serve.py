@@ -216,7 +216,7 @@ def test_two_workers_share_the_socket_and_stop_on_sigterm(served: dict[str, Any]
             started = time.perf_counter()
             assert kept.get("/healthz").status_code == 200
             times.append(time.perf_counter() - started)
-    assert statistics.median(times) < 0.025, times
+    assert statistics.median(times) < 0.03, times  # with Nagle on: about 0.04
 
     # /metrics adds up both workers' files, whichever worker answers.
     text = httpx.get(f"{url}/metrics", timeout=5).text
