@@ -499,11 +499,14 @@ def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool 
         f"FROM {rows} r {' '.join(joins)})"
     )
     if node.relation is not None and node.relation.many:
-        ordering = ", ".join(f"_o{n}{' DESC' if o.descending else ''}" for n, o in enumerate(order))
-        order_by = f" ORDER BY {ordering}" if ordering else ""
+        ordering = "".join(f", _o{n}{' DESC' if o.descending else ''}" for n, o in enumerate(order))
+        # One sort of all the node's rows by parent and order, aggregated in that order: an
+        # ORDER BY inside string_agg would sort each parent's group on its own (a sort per
+        # group costs more than building the objects). PostgreSQL aggregates a sorted
+        # subquery's rows in their order when nothing else happens at the outer level.
         builder.ctes.append(
-            f"a{i} AS (SELECT _pk, '[' || string_agg(obj, ','{order_by}) || ']' AS arr "
-            f"FROM j{i} GROUP BY _pk)"
+            f"a{i} AS (SELECT _pk, '[' || string_agg(obj, ',') || ']' AS arr "
+            f"FROM (SELECT _pk, obj FROM j{i} ORDER BY _pk{ordering}) sorted GROUP BY _pk)"
         )
 
 
