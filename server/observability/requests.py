@@ -45,8 +45,6 @@ def _observe(
     status: int,
     executor: str | None,
 ) -> None:
-    from server.operations.runner import document_hash
-
     seconds = time.perf_counter() - operation.started
     prepared = runner.documents.peek(operation.query)
     kind = prepared.operation_of(operation.operation_name)[0] if prepared else None
@@ -67,7 +65,7 @@ def _observe(
             extra={
                 "request_id": str(operation.request_id),
                 "operation_type": kind_label,
-                "document_hash": document_hash(operation.query, runner.settings.secret_key),
+                "document_hash": runner.document_hash(operation.query, prepared),
                 "outcome": outcome_label,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),

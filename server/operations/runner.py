@@ -159,7 +159,7 @@ class OperationRunner:
             client_address=operation.client_address,
             operation_name=operation_name or name or operation.operation_name,
             operation_type=operation_type or kind,
-            document_hash=self._document_hash(operation.query, prepared),
+            document_hash=self.document_hash(operation.query, prepared),
             policy_version=policy_version or self.policy().version,
             outcome=outcome,
             duration_ms=(time.perf_counter() - operation.started) * 1000,
@@ -167,7 +167,8 @@ class OperationRunner:
             executor=executor,
         )
 
-    def _document_hash(self, query: str, prepared: PreparedDocument | None) -> str:
+    def document_hash(self, query: str, prepared: PreparedDocument | None) -> str:
+        """The keyed hash of the document, computed once per document."""
         if prepared is None:
             return document_hash(query, self.settings.secret_key)
         if prepared.keyed_hash is None:
