@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -157,8 +155,9 @@ async def record_policy_reload(
     sessionmaker: Any, compiled: CompiledPolicy | None, failure: ReloadFailure | None
 ) -> None:
     """A policy swap, or a rejected edit, goes to the access log like any other event."""
-    from server.audit.records import EventKind, Outcome, RequestRecord
+    from server.audit.records import EventKind, Outcome
     from server.audit.service import write_event
+    from server.operations.runner import event_record
 
     if compiled is not None:
         version, outcome, detail = compiled.version, Outcome.OK, "policy loaded"
@@ -166,22 +165,8 @@ async def record_policy_reload(
         assert failure is not None
         version, outcome = failure.version, Outcome.ERROR
         detail = "policy rejected, last good kept: " + "; ".join(failure.problems)[:1500]
-    entry = RequestRecord(
-        request_id=uuid.uuid4(),
-        at=datetime.now(UTC),
-        event=EventKind.POLICY_RELOAD,
-        principal=None,
-        organisation=None,
-        roles=(),
-        purpose=None,
-        client_address=None,
-        operation_name=None,
-        operation_type=None,
-        document_hash=None,
-        policy_version=version,
-        outcome=outcome,
-        duration_ms=0.0,
-        detail=detail,
+    entry = event_record(
+        EventKind.POLICY_RELOAD, outcome=outcome, policy_version=version, detail=detail
     )
     try:
         async with sessionmaker() as session, session.begin():

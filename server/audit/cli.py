@@ -12,7 +12,6 @@ import asyncio
 import getpass
 import socket
 import sys
-import uuid
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -37,21 +36,15 @@ def _operator() -> str:
 
 def cli_record(operation: str, detail: str | None, outcome: Outcome = Outcome.OK) -> RequestRecord:
     """An access-log record of an administrative command (no purpose, no organisation)."""
-    return RequestRecord(
-        request_id=uuid.uuid4(),
-        at=datetime.now(UTC),
-        event=EventKind.CLI,
+    from server.operations.runner import event_record
+
+    return event_record(
+        EventKind.CLI,
+        outcome=outcome,
         principal=_operator(),
-        organisation=None,
-        roles=(),
-        purpose=None,
         client_address=socket.gethostname()[:100] or None,
         operation_name=operation,
         operation_type="cli",
-        document_hash=None,
-        policy_version=None,
-        outcome=outcome,
-        duration_ms=0.0,
         detail=detail,
     )
 

@@ -63,6 +63,43 @@ def document_hash(query: str, key: str) -> str:
     return hmac.new(key.encode(), query.encode(), hashlib.sha256).hexdigest()
 
 
+def event_record(
+    event: EventKind,
+    *,
+    outcome: Outcome = Outcome.OK,
+    principal: str | None = None,
+    organisation: str | None = None,
+    roles: tuple[str, ...] = (),
+    purpose: str | None = None,
+    client_address: str | None = None,
+    operation_name: str | None = None,
+    operation_type: str | None = None,
+    policy_version: str | None = None,
+    detail: str | None = None,
+    request_id: uuid.UUID | None = None,
+    started: float | None = None,
+) -> RequestRecord:
+    """The record of an event that is not a GraphQL operation (a command, a policy reload):
+    with `OperationRunner.record`, the only places a request record is made."""
+    return RequestRecord(
+        request_id=request_id or uuid.uuid4(),
+        at=datetime.now(UTC),
+        event=event,
+        principal=principal,
+        organisation=organisation,
+        roles=roles,
+        purpose=purpose,
+        client_address=client_address,
+        operation_name=operation_name,
+        operation_type=operation_type,
+        document_hash=None,
+        policy_version=policy_version,
+        outcome=outcome,
+        duration_ms=0.0 if started is None else (time.perf_counter() - started) * 1000,
+        detail=detail,
+    )
+
+
 @dataclass(slots=True)
 class Operation:
     """One request to run a document: who asks, for which purpose, and what."""

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.collector import AccessCollector
-from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.audit.records import EventKind, ObjectAccess, RequestRecord
 from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy
@@ -52,22 +52,20 @@ def _record(
     detail: str,
     organisation: str | None,
 ) -> RequestRecord:
-    return RequestRecord(
+    from server.operations.runner import event_record
+
+    return event_record(
+        EventKind.CLI,
         request_id=request_id,
-        at=datetime.now(UTC),
-        event=EventKind.CLI,
         principal=name,
         organisation=organisation,
         roles=roles,
         purpose=purpose,
-        client_address=None,
         operation_name=detail.split(" ", 1)[0],
         operation_type="cli",
-        document_hash=None,
         policy_version=policy_version,
-        outcome=Outcome.OK,
-        duration_ms=(time.perf_counter() - started) * 1000,
         detail=detail,
+        started=started,
     )
 
 
