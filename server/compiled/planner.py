@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -39,6 +38,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+from strawberry.utils.str_converters import to_camel_case
 
 from server.authz.access import AccessView
 from server.authz.decision import Access
@@ -52,14 +52,15 @@ from server.compiled.catalogue import (
     strawberry_class,
     types,
 )
+from server.customers.queries import FILTER_COORDINATES as CUSTOMER_FILTER_COORDINATES
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import require_readable_for_filter
+from server.graphql.guards import parse_id, require_readable_for_filter
 from server.graphql.relay import PageRequest, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
 from server.settings import Settings
 from server.sites.service import check_consumption_window
 from server.sites.types import _STEP as CONSUMPTION_STEP
-from server.sites.types import MAX_CONSUMPTION_POINTS
+from server.sites.types import MAX_CONSUMPTION_POINTS, _aware
 
 
 class NotCompilable(Exception):
@@ -299,7 +300,7 @@ def _lookup(
     type_name: str,
     arguments: dict[str, Any],
 ) -> RootField:
-    object_id = _uuid(arguments["id"])
+    object_id = parse_id(arguments["id"])
     if object_id is None or not walk.access.can_see_rows(type_name):
         walk.key.append("null")
         return RootField(key, "constant", json="null")
@@ -309,13 +310,6 @@ def _lookup(
     root = RootField(key, "lookup", node=node)
     root.conditions["id"] = walk.slot(object_id)
     return root
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _page(walk: _Walk, arguments: dict[str, Any]) -> PageRequest:
@@ -329,7 +323,7 @@ def _page(walk: _Walk, arguments: dict[str, Any]) -> PageRequest:
         )
     except UserInputError as exc:
         raise NotCompilable("bad paging arguments") from exc
-    if page.after and _uuid(page.after[0]) is None:
+    if page.after and parse_id(page.after[0]) is None:
         raise NotCompilable("bad cursor")
     return page
 
@@ -455,13 +449,10 @@ def _empty_connection(
 
 # Filters of root connections: (argument, readable coordinate, condition name).
 FILTER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
-    "customers": (
-        ("name", "Customer.lastName"),
-        ("personalIdentityCode", "Customer.personalIdentityCode"),
-        ("meteringPointId", "Site.meteringPointId"),
-        ("invoiceStatus", "Invoice.status"),
-        ("overdue", "Invoice.status"),
-        ("customerNumber", "Customer.customerNumber"),
+    # The customer-service screen's rules, from the resolver path's own table.
+    "customers": tuple(
+        (to_camel_case(argument), coordinate)
+        for argument, coordinate in CUSTOMER_FILTER_COORDINATES.items()
     ),
     "sites": (("meteringPointId", "Site.meteringPointId"),),
     "contracts": (("status", "Contract.status"), ("customerId", "")),
@@ -487,7 +478,7 @@ def _filters(
         if isinstance(value, enum.Enum):
             value = value.value
         if argument == "customerId":
-            parsed = _uuid(value)
+            parsed = parse_id(value)
             if parsed is None:
                 return {"_empty": True}
             value = parsed
@@ -618,7 +609,3 @@ def _window(walk: _Walk, field_def: GraphQLField, node: FieldNode) -> tuple[str,
         raise NotCompilable("the resolver path reports the window") from exc
     walk.key.append(("window", resolution))
     return walk.slot(start), walk.slot(end), resolution
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

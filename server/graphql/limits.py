@@ -196,6 +196,7 @@ class _MeasureRule(ASTValidationRule):
                 self.check(definition, result)
 
     def check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
+        """Each limit's rule says what it refuses (an abstract hook: every subclass has one)."""
         raise NotImplementedError
 
 
