@@ -24,6 +24,7 @@ from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
 from server.graphql.endpoint import graphql_endpoint, json_response
 from server.observability import metrics
+from server.operations import trusted
 from server.operations.runner import OperationRunner
 from server.schema import catalogue, schema
 from server.settings import Settings
@@ -117,7 +118,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sessionmaker=app.state.sessionmaker,
             policy=lambda: app.state.policy_store.current,
         )
+        try:
+            await trusted.start(app.state.runner)
+        except BaseException:
+            await engine.dispose()
+            metrics.release_engine(engine, settings)
+            raise
         tasks = [
+            asyncio.create_task(
+                trusted.watch(app.state.runner, settings.trusted_documents_reload_interval_seconds)
+            ),
             asyncio.create_task(
                 app.state.policy_store.watch(
                     settings.policy_reload_interval_seconds,
@@ -125,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         app.state.sessionmaker, compiled, failure
                     ),
                 )
-            )
+            ),
         ]
         tasks.extend(_background_tasks(app, settings))
         try:

@@ -122,6 +122,17 @@ class Settings(BaseSettings):
         default=("127.0.0.1/32", "::1/128"),
         description="Client addresses or CIDRs that may read /metrics, comma-separated.",
     )
+    trusted_documents_required_roles: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Roles (policy names, comma-separated; * for everyone) whose callers may "
+        "run registered documents only.",
+    )
+    trusted_documents_required_for_api_keys: bool = Field(
+        default=False, description="Every API key may run registered documents only."
+    )
+    trusted_documents_reload_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often the registered documents are checked for changes."
+    )
     metrics_token: str = Field(
         default="",
         description="A bearer token that also opens /metrics (at least 16 characters); "
@@ -152,6 +163,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{setting}: not an IP address or network: {text!r}") from None
         return tuple(networks)
+
+    @field_validator("trusted_documents_required_roles", mode="before")
+    @classmethod
+    def _parse_roles(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple | set | frozenset):
+            raise ValueError("TRUSTED_DOCUMENTS_REQUIRED_ROLES must be role names, comma-separated")
+        return tuple(sorted({str(item).strip() for item in items if str(item).strip()}))
 
     @field_validator("log_level", mode="before")
     @classmethod

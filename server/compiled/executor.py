@@ -2,14 +2,14 @@
 
 A statement is cached per (document, operation, roles, purpose, policy version, plan key);
 a policy reload changes the version, so old statements are never used again and age out
-of the LRU. Variables, the scope's organisation, date and purpose, and the log record are
+of the LRU. Registered (trusted) documents are pinned: their plans and statements are kept
+apart from the LRU (server/compiled/cache.py). Variables, the scope's organisation, date and purpose, and the log record are
 parameters of the statement, never spliced into its text.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.records import RequestRecord
 from server.audit.service import request_parameters
 from server.authz.access import AccessView
+from server.compiled.cache import PinnableCache
 from server.compiled.planner import NotCompilable, Plan, plan_operation
 from server.compiled.sqlgen import CompiledStatement, compile_plan, concrete_env, field_sets_json
 from server.graphql.errors import forbidden_payload
@@ -44,8 +45,8 @@ class CompiledExecutor:
     def __init__(self, schema: GraphQLSchema, settings: Settings) -> None:
         self.schema = schema
         self.settings = settings
-        self._statements: OrderedDict[tuple[Any, ...], CompiledStatement] = OrderedDict()
-        self._plans: OrderedDict[tuple[Any, ...], Plan | NotCompilable] = OrderedDict()
+        self._statements: PinnableCache[CompiledStatement] = PinnableCache(CACHE_SIZE)
+        self._plans: PinnableCache[Plan | NotCompilable] = PinnableCache(CACHE_SIZE)
         self.executions = 0  # statements run (read by tests and benchmarks)
 
     def plan(
@@ -78,9 +79,7 @@ class CompiledExecutor:
         except NotCompilable as refusal:
             plan = refusal
         if key is not None:
-            self._plans[key] = plan
-            if len(self._plans) > CACHE_SIZE:
-                self._plans.popitem(last=False)
+            self._plans.put(key, plan)
         if isinstance(plan, NotCompilable):
             raise plan
         return plan
@@ -92,11 +91,9 @@ class CompiledExecutor:
     def cached_plan(self, cache_key: tuple[Any, ...], access: AccessView) -> Plan | None:
         """The plan made earlier for the same request, if any (NotCompilable if it could
         not be compiled), without coercing the variables again."""
-        key = self._plan_key(cache_key, access)
-        cached = self._plans.get(key)
+        cached = self._plans.get(self._plan_key(cache_key, access))
         if cached is None:
             return None
-        self._plans.move_to_end(key)
         if isinstance(cached, NotCompilable):
             raise cached
         return cached
@@ -116,12 +113,21 @@ class CompiledExecutor:
             except Exception as exc:  # a gap in the compiler: the reference path answers
                 log.exception("could not compile a plan; the resolver executor answers")
                 raise NotCompilable("compiler error") from exc
-            self._statements[key] = statement
-            if len(self._statements) > CACHE_SIZE:
-                self._statements.popitem(last=False)
-        else:
-            self._statements.move_to_end(key)
+            self._statements.put(key, statement)
         return statement
+
+    def pin(self, document_key: str) -> None:
+        """Keep the plans and statements of a registered document out of the LRU."""
+        self._plans.pin(document_key)
+        self._statements.pin(document_key)
+
+    def unpin(self, document_key: str) -> None:
+        self._plans.unpin(document_key)
+        self._statements.unpin(document_key)
+
+    def pinned_plans(self, document_key: str) -> dict[tuple[Any, ...], Plan | NotCompilable]:
+        """The plans kept for a registered document (for tests and diagnostics)."""
+        return self._plans.pinned(document_key)
 
     async def execute(
         self,

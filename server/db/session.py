@@ -21,3 +21,11 @@ class StatementCounter:
 
     def _seen(self, *_: Any) -> None:
         self.count += 1
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under a session, for statements sent straight to the driver
+    (prepared, no ORM: cheap, and not counted by StatementCounter)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

@@ -1,6 +1,8 @@
 """POST /graphql: read the body, authenticate, decide the purpose, and hand the operation to
 the runner (server/operations/runner.py), which executes it, logs it and commits the log
 before the answer leaves. The answer's bytes are passed through as the runner encoded them.
+The document is the body's `query`, or a registered one named by `documentId` or Apollo's
+`extensions.persistedQuery` (server/operations/trusted.py).
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ async def read_body(request: Request) -> dict[str, Any] | Response:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        return _bad_request("Expected one JSON object with a query.")
+    if not isinstance(body, dict) or not _names_a_document(body):
+        return _bad_request("Expected one JSON object with a query or a documentId.")
     variables = body.get("variables")
     if variables is not None and not isinstance(variables, dict):
         return _bad_request("variables must be an object.")
@@ -63,6 +65,15 @@ async def read_body(request: Request) -> dict[str, Any] | Response:
     if name is not None and not isinstance(name, str):
         return _bad_request("operationName must be a string.")
     return body
+
+
+def _names_a_document(body: dict[str, Any]) -> bool:
+    extensions = body.get("extensions")
+    return (
+        isinstance(body.get("query"), str)
+        or "documentId" in body
+        or (isinstance(extensions, dict) and "persistedQuery" in extensions)
+    )
 
 
 def choose_purpose(request: Request, principal: Principal, policy: Any) -> str | None:
@@ -104,8 +115,9 @@ async def graphql_endpoint(request: Request) -> Response:
     idempotency_key = request.headers.get("idempotency-key")
     if idempotency_key is not None and not valid_key(idempotency_key):
         return _bad_request("Idempotency-Key must be 1 to 200 printable ASCII characters.")
+    document = runner.trusted.document_text(body)
     operation = Operation(
-        query=body["query"],
+        query=document if isinstance(document, str) else "",
         principal=None,
         purpose=None,
         variables=body.get("variables"),
@@ -145,4 +157,6 @@ async def graphql_endpoint(request: Request) -> Response:
             operation.request_id,
         )
     operation.purpose = purpose
+    if not isinstance(document, str):  # an unknown or malformed document reference
+        return _observed(runner, operation, await runner.refuse(operation, document))
     return _observed(runner, operation, await runner.run(operation))

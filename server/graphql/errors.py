@@ -52,6 +52,11 @@ class ErrorCode(StrEnum):
     QUERY_REJECTED = "GRAPHQL_VALIDATION_FAILED"
     # Over a limit of depth, aliases, directives or cost (server/graphql/limits.py).
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # Trusted documents (server/operations/trusted.py): a malformed documentId or
+    # persistedQuery, an unknown one (Apollo's code), an ad-hoc document a rule refuses.
+    BAD_REQUEST = "BAD_REQUEST"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
 
 
 PUBLIC_CODES = frozenset(code.value for code in ErrorCode)

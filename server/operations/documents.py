@@ -52,15 +52,31 @@ class PreparedDocument:
 
 
 class DocumentCache:
+    """Prepared documents by text: an LRU for ad-hoc ones, and the pinned registered
+    (trusted) documents, which are never evicted."""
+
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
         self.rules = [*specified_rules, *LIMIT_RULES]
         self._cache: OrderedDict[str, PreparedDocument] = OrderedDict()
+        self._pinned: dict[str, PreparedDocument] = {}
 
     def peek(self, query: str) -> PreparedDocument | None:
-        return self._cache.get(query)
+        return self._pinned.get(query) or self._cache.get(query)
+
+    def pin(self, query: str) -> PreparedDocument:
+        """Prepare a registered document once and keep it for as long as it is registered."""
+        prepared = self._pinned.get(query) or self._cache.pop(query, None) or self._prepare(query)
+        self._pinned[query] = prepared
+        return prepared
+
+    def unpin(self, query: str) -> None:
+        self._pinned.pop(query, None)
 
     def prepare(self, query: str) -> PreparedDocument:
+        prepared = self._pinned.get(query)
+        if prepared is not None:
+            return prepared
         prepared = self._cache.get(query)
         if prepared is not None:
             self._cache.move_to_end(query)

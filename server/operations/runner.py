@@ -49,6 +49,7 @@ from server.graphql.limits import check_cost
 from server.operations import idempotency
 from server.operations.documents import DocumentCache, PreparedDocument
 from server.operations.failures import is_unavailable
+from server.operations.trusted import Refusal, TrustedDocuments
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class OperationRunner:
         self.policy = policy
         self.documents = DocumentCache(self.graphql_schema)
         self.compiled = CompiledExecutor(self.graphql_schema, settings)
+        self.trusted = TrustedDocuments.from_settings(settings)  # loaded by trusted.refresh
         self._costs: OrderedDict[tuple[Any, ...], GraphQLError | None] = OrderedDict()
 
     # -- records ----------------------------------------------------------------------
@@ -220,6 +222,14 @@ class OperationRunner:
                     await write_event(session, entry)
         except Exception:
             log.exception("could not record request %s in the access log", entry.request_id)
+
+    async def refuse(self, operation: Operation, refusal: Refusal) -> OperationResult:
+        """A request refused before it ran (server/operations/trusted.py): recorded, answered."""
+        await self.record_refusal(self.record(operation, refusal.outcome, detail=refusal.detail))
+        error = error_payload(refusal.code, refusal.message)
+        result = self._refused(operation, [error], refusal.outcome, status=refusal.status)
+        result.headers.update(refusal.headers)
+        return result
 
     # -- answers ----------------------------------------------------------------------
 
@@ -285,6 +295,9 @@ class OperationRunner:
     async def run(self, operation: Operation) -> OperationResult:
         """Run an operation of an authenticated principal under an allowed purpose."""
         assert operation.principal is not None and operation.purpose is not None
+        untrusted = self.trusted.refusal(operation.principal, operation.query)
+        if untrusted is not None:
+            return await self.refuse(operation, untrusted)
         policy = self.policy()
         prepared = self.documents.prepare(operation.query)
         detailed = self.settings.is_development
