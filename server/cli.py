@@ -135,6 +135,15 @@ def cmd_schema_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schema_changes(args: argparse.Namespace, settings: Settings) -> int:
+    """Breaking and dangerous changes since the last release, against CHANGELOG.md."""
+    from server.graphql.schema_changes import check_project, report
+
+    result = check_project()
+    print("\n".join(report(result)))
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rekisteri", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema.add_parser("export", help="write schema.graphql from the code")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql drifted")
     export.set_defaults(func=cmd_schema_export)
+    changes = schema.add_parser(
+        "changes", help="breaking changes since the last release, checked against CHANGELOG.md"
+    )
+    changes.set_defaults(func=cmd_schema_changes)
 
     from server.authz.cli import register as register_policy
 
