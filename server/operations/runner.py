@@ -163,7 +163,7 @@ class OperationRunner:
         self.policy = policy
         self.documents = DocumentCache(self.graphql_schema)
         self.compiled = CompiledExecutor(self.graphql_schema, settings)
-        self.trusted = TrustedDocuments.from_settings(settings)  # loaded by trusted.refresh
+        self.trusted = TrustedDocuments.from_settings(settings)  # filled by trusted.start, .watch
         self._costs: OrderedDict[tuple[Any, ...], GraphQLError | None] = OrderedDict()
 
     # -- records ----------------------------------------------------------------------
