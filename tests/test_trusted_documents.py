@@ -5,7 +5,9 @@ kept planned."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -321,9 +323,6 @@ async def created_key(settings: Settings, org: str, role: str, expires: str) -> 
     args = build_parser().parse_args(
         ["apikey", "create", "--org", org, "--role", role, "--expires", expires]
     )
-    import contextlib
-    import io
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert await asyncio.to_thread(args.func, args, settings) == 0
