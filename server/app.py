@@ -19,10 +19,11 @@ from strawberry.http.ides import get_graphql_ide_html
 from server import logsafety
 from server.authz.policy import CompiledPolicy
 from server.authz.store import PolicyStore, ReloadFailure
-from server.db.engine import create_engine, resolve_database_url_async
+from server.db.engine import create_driver_pool, create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
 from server.graphql.endpoint import graphql_endpoint, json_response
+from server.identity.confirmation import RememberedCredentials
 from server.observability import metrics
 from server.operations import trusted
 from server.operations.runner import OperationRunner
@@ -105,17 +106,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         url = await resolve_database_url_async(settings)
         engine = create_engine(url, settings)
+        driver_pool = await create_driver_pool(url, settings)
         metrics.instrument_engine(engine, settings)
         app.state.settings = settings
         app.state.engine = engine
         app.state.statements = StatementCounter(engine)
         app.state.sessionmaker = session_factory(engine)
+        app.state.credentials = RememberedCredentials()
         app.state.schema = schema()
         app.state.policy_store = PolicyStore(settings.policy_dir, catalogue())
         app.state.runner = OperationRunner(
             settings=settings,
             schema=app.state.schema,
             sessionmaker=app.state.sessionmaker,
+            driver_pool=driver_pool,
             policy=lambda: app.state.policy_store.current,
         )
         try:
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await driver_pool.close()
             await engine.dispose()
             metrics.release_engine(engine, settings)
 

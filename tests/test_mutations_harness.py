@@ -16,7 +16,7 @@ import pytest
 
 from server.authz.policy import CompiledPolicy, load_policy
 from server.authz.principal import Principal, PrincipalKind
-from server.db.engine import create_engine
+from server.db.engine import create_driver_pool, create_engine
 from server.db.session import session_factory
 from server.operations.runner import Operation, OperationRunner
 from server.schema import catalogue, schema
@@ -59,6 +59,7 @@ class Result:
 class Api:
     settings: Settings
     engine: Any
+    pool: asyncpg.Pool
     owner: asyncpg.Connection
     organisations: dict[str, uuid.UUID] = field(default_factory=dict)
 
@@ -93,6 +94,7 @@ class Api:
             settings=self.settings,
             schema=schema(),
             sessionmaker=session_factory(self.engine),
+            driver_pool=self.pool,
             policy=policy,
         )
         operation = Operation(
@@ -123,9 +125,11 @@ class Api:
 @pytest.fixture(name="api")
 async def api_fixture(settings: Settings, owner: asyncpg.Connection) -> AsyncIterator[Api]:
     engine = create_engine(settings.database_url or "", settings)
+    pool = await create_driver_pool(settings.database_url or "", settings)
     try:
-        yield Api(settings, engine, owner)
+        yield Api(settings, engine, pool, owner)
     finally:
+        await pool.close()
         await engine.dispose()
 
 

@@ -143,12 +143,12 @@ async def test_a_database_error_while_authenticating_is_one_json_503(
     client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = await users.token("customer_service")
-    import server.identity.authenticate as authenticate
+    import server.graphql.endpoint as endpoint
 
     async def down(*_: object, **__: object) -> None:
         raise ConnectionRefusedError("database down")
 
-    monkeypatch.setattr(authenticate, "authenticate", down)
+    monkeypatch.setattr(endpoint, "verify_credential", down)
     response = await client.post(
         "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {token}"}
     )

@@ -13,22 +13,28 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
 from graphql.execution.values import VariableValues
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.records import RequestRecord
 from server.audit.service import request_parameters
 from server.authz.access import AccessView
+from server.authz.principal import PrincipalKind
 from server.compiled.cache import PinnableCache
 from server.compiled.planner import NotCompilable, Plan, plan_operation
 from server.compiled.sqlgen import CompiledStatement, compile_plan, concrete_env, field_sets_json
 from server.graphql.errors import forbidden_payload
+from server.identity.confirmation import Confirmation
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 512
+
+
+class GuardFailed(NotCompilable):
+    """The statement's guard failed: it wrote nothing and its answer is not used."""
 
 
 @dataclass(slots=True)
@@ -98,18 +104,25 @@ class CompiledExecutor:
             raise cached
         return cached
 
-    def statement(self, document_key: str, plan: Plan, access: AccessView) -> CompiledStatement:
+    def statement(
+        self,
+        document_key: str,
+        plan: Plan,
+        access: AccessView,
+        confirm: PrincipalKind | None = None,
+    ) -> CompiledStatement:
         key = (
             document_key,
             access.principal.roles,
             access.purpose,
             access.policy_version,
             plan.key,
+            confirm,
         )
         statement = self._statements.get(key)
         if statement is None:
             try:
-                statement = compile_plan(plan, schema=self.schema, access=access)
+                statement = compile_plan(plan, schema=self.schema, access=access, confirm=confirm)
             except Exception as exc:  # a gap in the compiler: the reference path answers
                 log.exception("could not compile a plan; the resolver executor answers")
                 raise NotCompilable("compiler error") from exc
@@ -131,27 +144,28 @@ class CompiledExecutor:
 
     async def execute(
         self,
-        session: AsyncSession,
+        connection: asyncpg.Connection,
         *,
         document_key: str,
         plan: Plan,
         access: AccessView,
         record: RequestRecord,
+        confirmation: Confirmation | None = None,
     ) -> CompiledAnswer:
-        """Runs the one statement in the session's transaction; NotCompilable when a guard
-        (a cursor outside the scope) says the resolver path must answer instead."""
-        statement = self.statement(document_key, plan, access)
+        """Runs the one statement, a transaction of its own (reads and log records commit
+        together). GuardFailed when a guard (a cursor outside the scope, a credential no
+        longer live) says nothing was written and another path must answer."""
+        confirm = confirmation.kind if confirmation is not None else None
+        statement = self.statement(document_key, plan, access, confirm)
         log_values: dict[str, Any] = request_parameters(record)
         log_values["executor"] = "compiled"
         log_values["field_sets"] = field_sets_json(statement.field_sets)
-        values = statement.bind(plan.parameters, concrete_env(access), log_values)
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        row = await driver.fetchrow(statement.sql, *values)
+        live = confirmation.values if confirmation is not None else None
+        values = statement.bind(plan.parameters, concrete_env(access), log_values, live)
+        row = await connection.fetchrow(statement.sql, *values)
         self.executions += 1
         if not row["ok"]:
-            raise NotCompilable("guard")
+            raise GuardFailed("guard")
         touched = set(row["touched"] or ())
         coordinates = sorted(
             {

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.elements import BindParameter
 
 from server.authz.access import AccessView
+from server.authz.principal import PrincipalKind
 from server.authz.scopes import ScopeEnv
 from server.billing.loaders import invoice_filter_conditions
 from server.compiled.catalogue import LinkKind, Order, RootConnection, Subject
@@ -67,6 +68,7 @@ from server.compiled.planner import (
 from server.contracts.loaders import contract_filter_conditions
 from server.customers.loaders import filter_conditions
 from server.graphql.relay import Visible, after_condition, cursor_visible
+from server.identity.confirmation import live_predicate
 from server.sites.loaders import consumption_sql, site_filter_conditions
 
 DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -78,7 +80,7 @@ class Param:
     """Where the value of one `$n` comes from: a plan slot, the scope, the log record, or a
     constant fixed when the statement was compiled."""
 
-    source: str  # "slot", "env", "log" or "const"
+    source: str  # "slot", "env", "log", "live" or "const"
     name: str = ""
     value: Any = None
 
@@ -90,18 +92,18 @@ class CompiledStatement:
     field_sets: list[FieldSet]
     has_guard: bool
 
-    def bind(self, slots: dict[str, Any], env: dict[str, Any], log: dict[str, Any]) -> list[Any]:
-        values: list[Any] = []
-        for param in self.params:
-            if param.source == "slot":
-                values.append(slots[param.name])
-            elif param.source == "env":
-                values.append(env[param.name])
-            elif param.source == "log":
-                values.append(log[param.name])
-            else:
-                values.append(param.value)
-        return values
+    def bind(
+        self,
+        slots: Mapping[str, Any],
+        env: Mapping[str, Any],
+        log: Mapping[str, Any],
+        live: Mapping[str, Any] | None = None,
+    ) -> list[Any]:
+        sources = {"slot": slots, "env": env, "log": log, "live": live or {}}
+        return [
+            param.value if param.source == "const" else sources[param.source][param.name]
+            for param in self.params
+        ]
 
 
 def symbolic_env() -> ScopeEnv:
@@ -165,15 +167,27 @@ class _Builder:
 
 
 def compile_plan(
-    plan: Plan, *, schema: GraphQLSchema, access: AccessView, with_log: bool = True
+    plan: Plan,
+    *,
+    schema: GraphQLSchema,
+    access: AccessView,
+    with_log: bool = True,
+    confirm: PrincipalKind | None = None,
 ) -> CompiledStatement:
-    """The plan's statement. `with_log=False` leaves the log inserts out: only for the
-    benchmark that measures what the log costs (the service always writes it)."""
+    """The plan's statement. `confirm`: the statement also confirms that the principal's
+    credential (of that kind) is still live, and answers `ok = false`, writing nothing,
+    when it is not (server/identity/confirmation.py). `with_log=False` leaves the log
+    inserts out: only for the benchmark that measures what the log costs (the service
+    always writes it)."""
     builder = _Builder(schema, access, symbolic_env())
     roots: list[str] = []
     for root in plan.roots:
         roots.append(
             f"{quote_literal(_key(root.key))} || {_root_json(builder, root, plan.parameters)}"
+        )
+    if confirm is not None:
+        builder.guards.append(
+            live_predicate(confirm, lambda name, cast: builder.param("live", name, cast))
         )
     data = " || ',' || ".join(roots) if roots else "''"
     objects = " UNION ALL ".join(builder.object_selects) or (

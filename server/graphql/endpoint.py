@@ -18,12 +18,20 @@ from starlette.responses import Response
 
 from server.audit.records import Outcome
 from server.authz.principal import Principal
+from server.db.columns import utcnow
 from server.graphql.errors import ErrorCode, error_payload
 from server.graphql.http import response_media_type
+from server.identity.authenticate import (
+    AuthenticationFailed,
+    bearer_credential,
+    remembered_credential,
+    verify_credential,
+)
+from server.identity.confirmation import RememberedCredentials
 from server.observability.requests import observe
 from server.operations.failures import is_unavailable
 from server.operations.idempotency import valid_key
-from server.operations.runner import Operation, OperationResult, OperationRunner
+from server.operations.runner import Operation, OperationResult, OperationRunner, Unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +115,7 @@ def _observed(runner: OperationRunner, operation: Operation, result: OperationRe
 
 
 async def graphql_endpoint(request: Request) -> Response:
-    state = request.app.state
-    runner: OperationRunner = state.runner
+    runner: OperationRunner = request.app.state.runner
     body = await read_body(request)
     if isinstance(body, Response):
         return body
@@ -128,11 +135,46 @@ async def graphql_endpoint(request: Request) -> Response:
         started=time.perf_counter(),
         idempotency_key=idempotency_key,
     )
-    from server.identity.authenticate import AuthenticationFailed, authenticate
+    remembered = await _run_remembered(request, runner, operation)
+    if remembered is not None:
+        return remembered
+    return await _run_authenticated(request, runner, operation)
 
+
+async def _run_remembered(
+    request: Request, runner: OperationRunner, operation: Operation
+) -> Response | None:
+    """The answer for a credential authenticated a moment ago, confirmed inside the
+    request's own transaction; None if there is none or it could not be confirmed."""
+    credentials: RememberedCredentials = request.app.state.credentials
+    credential = remembered_credential(request)
+    confirmation = credentials.recall(credential, utcnow()) if credential else None
+    if confirmation is None:
+        return None
+    purpose = choose_purpose(request, confirmation.principal, runner.policy())
+    if purpose is None:
+        return None  # refused the full way, with its record
+    operation.principal, operation.purpose = confirmation.principal, purpose
+    operation.confirmation = confirmation
+    try:
+        return _observed(runner, operation, await runner.run(operation))
+    except Unconfirmed:
+        assert credential is not None
+        credentials.forget(credential)
+        operation.principal = operation.purpose = operation.confirmation = None
+        return None
+
+
+async def _run_authenticated(
+    request: Request, runner: OperationRunner, operation: Operation
+) -> Response:
+    """Authenticate in a transaction of its own (recording failures), then run."""
+    state = request.app.state
     try:
         async with state.sessionmaker() as auth_session, auth_session.begin():
-            principal = await authenticate(request, session=auth_session, settings=state.settings)
+            confirmation = await verify_credential(
+                request, session=auth_session, settings=state.settings
+            )
     except AuthenticationFailed:
         await runner.record_refusal(runner.record(operation, Outcome.UNAUTHENTICATED))
         observe(runner, operation, outcome=Outcome.UNAUTHENTICATED, status=401, executor=None)
@@ -143,7 +185,8 @@ async def graphql_endpoint(request: Request) -> Response:
         if not is_unavailable(exc):
             log.exception("authentication of request %s failed", operation.request_id)
         return _observed(runner, operation, runner.unavailable(operation))
-    operation.principal = principal
+    state.credentials.remember(bearer_credential(request), confirmation)
+    principal = operation.principal = confirmation.principal
     purpose = choose_purpose(request, principal, runner.policy())
     if purpose is None:
         await runner.record_refusal(

@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from server.authz.principal import Principal, PrincipalKind
 from server.db.columns import utcnow
+from server.identity.confirmation import Confirmation, api_key_confirmation
 from server.identity.errors import IdentityError, UnknownApiKey
 from server.identity.events import record_event
 from server.identity.models import ApiKey, AuthEventKind
@@ -145,6 +146,14 @@ async def verify_api_key(
     *, session: AsyncSession, key: str, now: datetime | None = None
 ) -> Principal:
     """The principal of a live key (roles from the key row now). Raises InvalidApiKey."""
+    return (await confirm_api_key(session=session, key=key, now=now)).principal
+
+
+async def confirm_api_key(
+    *, session: AsyncSession, key: str, now: datetime | None = None
+) -> Confirmation:
+    """`verify_api_key`, with what lets the key's next requests confirm it inside their own
+    transaction (server/identity/confirmation.py)."""
     now = now or utcnow()
     parsed = parse_api_key(key)
     if parsed is None:
@@ -168,15 +177,20 @@ async def verify_api_key(
     if refusal(country) is not None:
         # The organisation was moved outside the EU/EEA after the key was made.
         raise InvalidApiKey(f"API key {row.id} of an organisation outside the EU/EEA")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    last_used_at = row.last_used_at
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         await session.execute(
             update(ApiKey).where(col(ApiKey.id) == row.id).values(last_used_at=now)
         )
-    return Principal(
+        last_used_at = now
+    principal = Principal(
         kind=PrincipalKind.API_KEY,
         id=row.id,
         name=row.name,
         organisation_id=row.organisation_id,
         organisation_code=organisation_code,
         roles=tuple(row.roles),
+    )
+    return api_key_confirmation(
+        principal, last_used_at=last_used_at, touch_every=LAST_USED_RESOLUTION, country=country
     )

@@ -104,13 +104,14 @@ async def load_session(
 
 async def touch_session(
     session: AsyncSession, live: LiveSession, now: datetime, *, force: bool = False
-) -> None:
-    """Move last_seen_at forward, at most once a minute unless forced."""
+) -> bool:
+    """Move last_seen_at forward, at most once a minute unless forced; True if it moved."""
     if not force and now - live.last_seen_at < LAST_SEEN_RESOLUTION:
-        return
+        return False
     await session.execute(
         update(UserSession).where(col(UserSession.id) == live.session_id).values(last_seen_at=now)
     )
+    return True
 
 
 async def start_session(

@@ -14,13 +14,15 @@ process's own.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from typing import Any
 
+import asyncpg
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -148,8 +150,9 @@ _STARTED = "rekisteri_log_write_started"
 
 
 def instrument_engine(engine: AsyncEngine, settings: Settings) -> None:
-    """Count connections in use, and time the access-log statements sent on `engine`."""
-    POOL_SIZE.inc(settings.pool_size)
+    """Count connections in use, and time the access-log statements sent on `engine`. The
+    driver pool of the same size is counted with it (its use: `pooled`)."""
+    POOL_SIZE.inc(settings.pool_size * 2)
     sync_engine = engine.sync_engine
 
     def checked_out(*_: Any) -> None:
@@ -178,8 +181,20 @@ def instrument_engine(engine: AsyncEngine, settings: Settings) -> None:
 
 
 def release_engine(engine: AsyncEngine, settings: Settings) -> None:
-    """The pool is gone (the application shut down): it holds no more connections."""
-    POOL_SIZE.dec(settings.pool_size)
+    """The pools are gone (the application shut down): they hold no more connections."""
+    POOL_SIZE.dec(settings.pool_size * 2)
+
+
+@contextlib.asynccontextmanager
+async def pooled(pool: asyncpg.Pool, wait_seconds: float) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the driver pool (its size counted with the engine's), counted while
+    in use; waits at most `wait_seconds` for one."""
+    async with pool.acquire(timeout=wait_seconds) as connection:
+        POOL_IN_USE.inc()
+        try:
+            yield connection
+        finally:
+            POOL_IN_USE.dec()
 
 
 # -- login -----------------------------------------------------------------------------

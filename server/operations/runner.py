@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from graphql import GraphQLError, OperationType
 from graphql.execution.values import VariableValues, get_variable_values
@@ -39,13 +40,15 @@ from server.audit.service import write_access_log, write_event
 from server.authz.access import AccessView
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal
-from server.compiled.executor import CompiledExecutor
-from server.compiled.planner import NotCompilable
+from server.compiled.executor import CompiledExecutor, GuardFailed
+from server.compiled.planner import NotCompilable, Plan
 from server.graphql.context import RequestContext
 from server.graphql.errors import ErrorCode, error_payload, forbidden_payload, format_errors
 from server.graphql.http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, status_for
 from server.graphql.introspection import filter_introspection, is_introspection
 from server.graphql.limits import check_cost
+from server.identity.confirmation import Confirmation
+from server.observability import metrics
 from server.operations import idempotency
 from server.operations.documents import DocumentCache, PreparedDocument
 from server.operations.failures import is_unavailable
@@ -116,6 +119,9 @@ class Operation:
     event: EventKind = EventKind.GRAPHQL
     started: float = field(default_factory=time.perf_counter)
     idempotency_key: str | None = None  # mutations: a retry with the same key is answered once
+    # A principal remembered from an earlier request: its credential is confirmed inside
+    # this request's transaction (server/identity/confirmation.py), or Unconfirmed is raised.
+    confirmation: Confirmation | None = None
 
 
 @dataclass(slots=True)
@@ -132,6 +138,21 @@ class OperationResult:
     def json(self) -> dict[str, Any]:
         decoded: dict[str, Any] = orjson.loads(self.body)
         return decoded
+
+
+class Unconfirmed(Exception):
+    """The remembered credential could not be confirmed: nothing was written or answered;
+    the caller authenticates the full way and runs the operation again."""
+
+
+@dataclass(slots=True)
+class _Refusal:
+    """A request refused before anything ran: its outcome, the log's detail and the answer."""
+
+    outcome: Outcome
+    detail: str
+    errors: list[dict[str, Any]]
+    status: int | None = None
 
 
 @dataclass(slots=True)
@@ -154,12 +175,14 @@ class OperationRunner:
         settings: Settings,
         schema: Any,
         sessionmaker: async_sessionmaker[AsyncSession],
+        driver_pool: asyncpg.Pool,
         policy: Callable[[], CompiledPolicy],
     ) -> None:
         self.settings = settings
         self.schema = schema
         self.graphql_schema = schema._schema
         self.sessionmaker = sessionmaker
+        self.driver_pool = driver_pool  # the compiled executor's connections
         self.policy = policy
         self.documents = DocumentCache(self.graphql_schema)
         self.compiled = CompiledExecutor(self.graphql_schema, settings)
@@ -293,69 +316,71 @@ class OperationRunner:
     # -- running ----------------------------------------------------------------------
 
     async def run(self, operation: Operation) -> OperationResult:
-        """Run an operation of an authenticated principal under an allowed purpose."""
+        """Run an operation of an authenticated principal under an allowed purpose. With a
+        remembered principal (`operation.confirmation`), raises Unconfirmed unless the
+        request's own transaction confirms the credential."""
         assert operation.principal is not None and operation.purpose is not None
         untrusted = self.trusted.refusal(operation.principal, operation.query)
         if untrusted is not None:
             return await self.refuse(operation, untrusted)
         policy = self.policy()
         prepared = self.documents.prepare(operation.query)
-        detailed = self.settings.is_development
-        if prepared.errors:
+        refusal = self._refusal(operation, prepared)
+        if refusal is not None:
+            if operation.confirmation is not None:
+                raise Unconfirmed  # refusals are answered to confirmed principals only
             await self.record_refusal(
-                self.record(operation, Outcome.ERROR, detail="invalid document")
+                self.record(operation, refusal.outcome, detail=refusal.detail)
             )
-            errors = format_errors(prepared.errors, operation.request_id, detailed=detailed)
-            return self._refused(operation, errors, Outcome.ERROR)
-        definition = prepared.operation(operation.operation_name)
-        if definition is None:
-            await self.record_refusal(
-                self.record(operation, Outcome.ERROR, detail="unknown operation")
-            )
-            message = (
-                f"Unknown operation {operation.operation_name!r}."
-                if operation.operation_name
-                else "The document has several operations: name one with operationName."
-            )
-            error = error_payload(ErrorCode.BAD_USER_INPUT, message, field="operationName")
-            return self._refused(operation, [error], Outcome.ERROR)
-        if is_introspection(operation.query) and not self.settings.introspection_enabled:
-            await self.record_refusal(
-                self.record(operation, Outcome.DENIED, detail="introspection off")
-            )
-            error = error_payload(ErrorCode.QUERY_REJECTED, "The query is not valid for this API.")
-            return self._refused(operation, [error], Outcome.DENIED, status=400)
-        too_costly = self._cost_refusal(operation, prepared)
-        if too_costly is not None:
-            await self.record_refusal(
-                self.record(operation, Outcome.DENIED, detail="query too complex")
-            )
-            errors = format_errors([too_costly], operation.request_id, detailed=detailed)
-            return self._refused(operation, errors, Outcome.DENIED)
+            return self._refused(operation, refusal.errors, refusal.outcome, status=refusal.status)
         access = AccessView(policy, operation.principal, operation.purpose, _today())
-        keyed = operation.idempotency_key is not None and (
-            definition.operation is OperationType.MUTATION
-        )
         try:
-            answer = await self._in_transaction(operation, prepared, access, policy.version, keyed)
+            answer = await self._execute(operation, prepared, access, policy.version)
+        except Unconfirmed:
+            raise
         except Exception as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            if not is_unavailable(exc) and not isinstance(exc, TimeoutError):
-                log.exception(
-                    "request %s failed before its access log was committed", operation.request_id
-                )
-            else:
-                log.warning("request %s failed: %s", operation.request_id, reason)
-            await self.record_refusal(
-                self.record(operation, Outcome.ERROR, detail=f"failed: {reason}")
-            )
-            return self.unavailable(operation)
+            return await self._failed(operation, exc)
         if isinstance(answer, OperationResult):
             if answer.outcome is not Outcome.OK or "Idempotent-Replayed" in answer.headers:
                 detail = "idempotent replay" if answer.status == 200 else "idempotency key reused"
                 await self.record_refusal(self.record(operation, answer.outcome, detail=detail))
             return answer
         return self._answered(operation, answer, policy.version)
+
+    def _refusal(self, operation: Operation, prepared: PreparedDocument) -> _Refusal | None:
+        """Why the request must not run at all (checked without any I/O), or None."""
+        detailed = self.settings.is_development
+        if prepared.errors:
+            errors = format_errors(prepared.errors, operation.request_id, detailed=detailed)
+            return _Refusal(Outcome.ERROR, "invalid document", errors)
+        if prepared.operation(operation.operation_name) is None:
+            message = (
+                f"Unknown operation {operation.operation_name!r}."
+                if operation.operation_name
+                else "The document has several operations: name one with operationName."
+            )
+            error = error_payload(ErrorCode.BAD_USER_INPUT, message, field="operationName")
+            return _Refusal(Outcome.ERROR, "unknown operation", [error])
+        if is_introspection(operation.query) and not self.settings.introspection_enabled:
+            error = error_payload(ErrorCode.QUERY_REJECTED, "The query is not valid for this API.")
+            return _Refusal(Outcome.DENIED, "introspection off", [error], status=400)
+        too_costly = self._cost_refusal(operation, prepared)
+        if too_costly is not None:
+            errors = format_errors([too_costly], operation.request_id, detailed=detailed)
+            return _Refusal(Outcome.DENIED, "query too complex", errors)
+        return None
+
+    async def _failed(self, operation: Operation, exc: Exception) -> OperationResult:
+        """A request that failed before its access log was committed: 503, recorded."""
+        reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+        if not is_unavailable(exc) and not isinstance(exc, TimeoutError):
+            log.exception(
+                "request %s failed before its access log was committed", operation.request_id
+            )
+        else:
+            log.warning("request %s failed: %s", operation.request_id, reason)
+        await self.record_refusal(self.record(operation, Outcome.ERROR, detail=f"failed: {reason}"))
+        return self.unavailable(operation)
 
     def _cost_refusal(
         self, operation: Operation, prepared: PreparedDocument
@@ -377,27 +402,54 @@ class OperationRunner:
             self._costs.popitem(last=False)
         return verdict
 
-    async def _in_transaction(
+    async def _execute(
         self,
         operation: Operation,
         prepared: PreparedDocument,
         access: AccessView,
         policy_version: str,
+    ) -> _Answer | OperationResult:
+        """The compiled executor for the queries it covers, else the resolver executor."""
+        definition = prepared.operation(operation.operation_name)
+        assert definition is not None
+        if (
+            definition.operation is OperationType.QUERY
+            and self.settings.read_executor == "compiled"
+            and not is_introspection(operation.query)
+        ):
+            compiled = await self._try_compiled(operation, prepared, access)
+            if compiled is not None:
+                return compiled
+        keyed = operation.idempotency_key is not None and (
+            definition.operation is OperationType.MUTATION
+        )
+        return await self._in_transaction(
+            operation, access, definition.operation, policy_version, keyed
+        )
+
+    async def _in_transaction(
+        self,
+        operation: Operation,
+        access: AccessView,
+        kind: OperationType,
+        policy_version: str,
         keyed: bool,
     ) -> _Answer | OperationResult:
-        """Execute and log under the request time-out; then COMMIT outside it. A mutation
-        sent with an Idempotency-Key is answered once: a retry gets the first answer."""
+        """The resolver executor: execute and log under the request time-out; then COMMIT
+        outside it. A mutation sent with an Idempotency-Key is answered once: a retry gets
+        the first answer."""
         session = self.sessionmaker()
         try:
             await session.begin()
             try:
                 async with asyncio.timeout(self.settings.request_timeout_seconds):
+                    await _confirm(session, operation.confirmation)
                     if keyed:
                         earlier = await idempotency.earlier_answer(session, operation)
                         if earlier is not None:
                             await _rollback_quietly(session)  # nothing is written again
                             return earlier
-                    answer = await self._execute(session, operation, prepared, access)
+                    answer = await self._resolver(session, operation, access, kind)
                     result: _Answer | OperationResult = answer
                     if keyed:
                         result = self._answered(operation, answer, policy_version)
@@ -412,63 +464,70 @@ class OperationRunner:
         finally:
             await asyncio.shield(session.close())
 
-    async def _execute(
-        self,
-        session: AsyncSession,
-        operation: Operation,
-        prepared: PreparedDocument,
-        access: AccessView,
-    ) -> _Answer:
-        definition = prepared.operation(operation.operation_name)
-        assert definition is not None
-        if (
-            definition.operation is OperationType.QUERY
-            and self.settings.read_executor == "compiled"
-            and not is_introspection(operation.query)
-        ):
-            compiled = await self._try_compiled(session, operation, prepared, access)
-            if compiled is not None:
-                return compiled
-        return await self._resolver(session, operation, access, definition.operation)
-
     async def _try_compiled(
         self,
-        session: AsyncSession,
         operation: Operation,
         prepared: PreparedDocument,
         access: AccessView,
     ) -> _Answer | None:
+        """One statement, its own transaction: the reads, the credential's confirmation
+        and the log records commit together. None: the resolver executor answers."""
+        plan = self._plan(operation, prepared, access)
+        if plan is None:
+            return None
+        record = self.record(operation, Outcome.OK, executor="compiled")
+        try:
+            # A read has no COMMIT of its own to protect: if the time-out cancels the
+            # statement as it commits, the log holds a read that was not answered (the log
+            # may say more than was read, never less).
+            async with asyncio.timeout(self.settings.request_timeout_seconds):
+                async with metrics.pooled(
+                    self.driver_pool, self.settings.pool_timeout_seconds
+                ) as connection:
+                    answer = await self.compiled.execute(
+                        connection,
+                        document_key=prepared.key,
+                        plan=plan,
+                        access=access,
+                        record=record,
+                        confirmation=operation.confirmation,
+                    )
+        except GuardFailed:
+            if operation.confirmation is not None:
+                raise Unconfirmed from None  # perhaps only a cursor: decided after re-login
+            return None  # nothing was written; the resolver path answers
+        except NotCompilable:
+            return None  # a gap in the compiler: the resolver path answers
+        outcome = Outcome.PARTIAL if answer.errors else Outcome.OK
+        return _Answer(answer.data.encode(), answer.errors, outcome, "compiled")
+
+    def _plan(
+        self, operation: Operation, prepared: PreparedDocument, access: AccessView
+    ) -> Plan | None:
+        """The compiled plan of this request (cached), or None if it does not compile."""
         definition = prepared.operation(operation.operation_name)
         assert definition is not None
         cache_key = (prepared.key, operation.operation_name, _variables_key(operation))
         try:
             plan = self.compiled.cached_plan(cache_key, access)
-            if plan is None:
-                coerced = get_variable_values(
-                    self.graphql_schema,
-                    definition.variable_definitions or (),
-                    operation.variables or {},
-                )
-                if not isinstance(coerced, VariableValues):
-                    return None  # the resolver path reports the variables' errors
-                plan = self.compiled.plan(
-                    operation=definition,
-                    fragments=prepared.fragments,
-                    variables=coerced,
-                    access=access,
-                    cache_key=cache_key,
-                )
-        except NotCompilable:
-            return None
-        record = self.record(operation, Outcome.OK, executor="compiled")
-        try:
-            answer = await self.compiled.execute(
-                session, document_key=prepared.key, plan=plan, access=access, record=record
+            if plan is not None:
+                return plan
+            coerced = get_variable_values(
+                self.graphql_schema,
+                definition.variable_definitions or (),
+                operation.variables or {},
+            )
+            if not isinstance(coerced, VariableValues):
+                return None  # the resolver path reports the variables' errors
+            return self.compiled.plan(
+                operation=definition,
+                fragments=prepared.fragments,
+                variables=coerced,
+                access=access,
+                cache_key=cache_key,
             )
         except NotCompilable:
-            return None  # a guard failed: nothing was written; the resolver path answers
-        outcome = Outcome.PARTIAL if answer.errors else Outcome.OK
-        return _Answer(answer.data.encode(), answer.errors, outcome, "compiled")
+            return None
 
     async def _resolver(
         self,
@@ -546,6 +605,18 @@ def _outcome(data: Any, errors: list[dict[str, Any]]) -> Outcome:
 
 def _today() -> date:
     return datetime.now(UTC).date()
+
+
+async def _confirm(session: AsyncSession, confirmation: Confirmation | None) -> None:
+    """Confirm a remembered credential as the transaction's first statement."""
+    if confirmation is None:
+        return
+    sql, values = confirmation.numbered()
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not await driver.fetchval(sql, *values):
+        raise Unconfirmed
 
 
 async def _rollback_quietly(session: AsyncSession) -> None:
