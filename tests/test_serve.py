@@ -220,7 +220,8 @@ def test_two_workers_share_the_socket_and_stop_on_sigterm(served: dict[str, Any]
 
     # /metrics adds up both workers' files, whichever worker answers.
     text = httpx.get(f"{url}/metrics", timeout=5).text
-    assert sample(text, "rekisteri_db_pool_size") == 2 * 3
+    # Two workers, each with an ORM pool and a driver pool of POOL_SIZE 3.
+    assert sample(text, "rekisteri_db_pool_size") == 2 * 2 * 3
     unauthenticated = sample(
         text, "rekisteri_graphql_requests_total", outcome="unauthenticated", purpose="none"
     )
