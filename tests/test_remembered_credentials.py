@@ -184,3 +184,41 @@ async def test_a_change_to_an_api_key_applies_to_the_next_request(
         )
         == 0
     )
+
+
+@pytest.mark.parametrize("query", [COMPILED, RESOLVER], ids=["compiled", "resolver"])
+async def test_a_session_that_ends_between_login_check_and_read_is_refused(
+    client: httpx.AsyncClient,
+    users: Users,
+    owner: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+) -> None:
+    """The request's own transaction confirms even a credential it has just authenticated."""
+    import server.graphql.endpoint as endpoint
+
+    token = await users.token("customer_service")
+    verify = endpoint.verify_credential
+
+    async def then_logged_out(*args: Any, **kwargs: Any) -> Any:
+        confirmation = await verify(*args, **kwargs)
+        await owner.execute(
+            "UPDATE user_session SET revoked_at = now() WHERE id = $1",
+            await _session_of(owner, token),
+        )
+        return confirmation
+
+    monkeypatch.setattr(endpoint, "verify_credential", then_logged_out)
+
+    response = await gql(client, query, token=token)
+
+    assert response.status_code == 401, response.text
+    records = await _request_records(owner, _request_id(response))
+    assert [r["outcome"] for r in records] == ["unauthenticated"]
+    assert (
+        await owner.fetchval(
+            "SELECT count(*) FROM access_log_subject WHERE request_id = $1",
+            uuid.UUID(_request_id(response)),
+        )
+        == 0
+    )

@@ -34,7 +34,13 @@ CACHE_SIZE = 512
 
 
 class GuardFailed(NotCompilable):
-    """The statement's guard failed: it wrote nothing and its answer is not used."""
+    """A cursor is outside the row scope: the statement wrote nothing, and the resolver
+    executor answers (with its error)."""
+
+
+class CredentialNotLive(Exception):
+    """The principal's credential is no longer live as remembered: the statement wrote
+    nothing and its answer is not used."""
 
 
 @dataclass(slots=True)
@@ -153,8 +159,8 @@ class CompiledExecutor:
         confirmation: Confirmation | None = None,
     ) -> CompiledAnswer:
         """Runs the one statement, a transaction of its own (reads and log records commit
-        together). GuardFailed when a guard (a cursor outside the scope, a credential no
-        longer live) says nothing was written and another path must answer."""
+        together). CredentialNotLive or GuardFailed when a guard says nothing was written
+        and another path must answer."""
         confirm = confirmation.kind if confirmation is not None else None
         statement = self.statement(document_key, plan, access, confirm)
         log_values: dict[str, Any] = request_parameters(record)
@@ -164,6 +170,8 @@ class CompiledExecutor:
         values = statement.bind(plan.parameters, concrete_env(access), log_values, live)
         row = await connection.fetchrow(statement.sql, *values)
         self.executions += 1
+        if not row["live"]:
+            raise CredentialNotLive("credential")
         if not row["ok"]:
             raise GuardFailed("guard")
         touched = set(row["touched"] or ())

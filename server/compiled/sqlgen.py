@@ -175,8 +175,9 @@ def compile_plan(
     confirm: PrincipalKind | None = None,
 ) -> CompiledStatement:
     """The plan's statement. `confirm`: the statement also confirms that the principal's
-    credential (of that kind) is still live, and answers `ok = false`, writing nothing,
-    when it is not (server/identity/confirmation.py). `with_log=False` leaves the log
+    credential (of that kind) is still live, and answers `live = false` (and `ok = false`),
+    writing nothing, when it is not (server/identity/confirmation.py); `ok = false` alone
+    means a cursor is outside the scope. `with_log=False` leaves the log
     inserts out: only for the benchmark that measures what the log costs (the service
     always writes it)."""
     builder = _Builder(schema, access, symbolic_env())
@@ -185,27 +186,30 @@ def compile_plan(
         roots.append(
             f"{quote_literal(_key(root.key))} || {_root_json(builder, root, plan.parameters)}"
         )
+    live = "true"
     if confirm is not None:
-        builder.guards.append(
-            live_predicate(confirm, lambda name, cast: builder.param("live", name, cast))
-        )
+        live = live_predicate(confirm, lambda name, cast: builder.param("live", name, cast))
     data = " || ',' || ".join(roots) if roots else "''"
     objects = " UNION ALL ".join(builder.object_selects) or (
         "SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c WHERE false"
     )
     builder.ctes.append(f"objects AS ({objects})")
     guard = ""
-    if builder.guards:
-        builder.ctes.append("guard AS (SELECT " + " AND ".join(builder.guards) + " AS ok)")
+    if builder.guards or confirm is not None:
+        cursors = " AND ".join(builder.guards) or "true"
+        builder.ctes.append(
+            f"guard AS (SELECT live, live AND {cursors} AS ok FROM (SELECT {live} AS live) l)"
+        )
         guard = " AND (SELECT ok FROM guard)"
     if with_log:
         builder.ctes.append(_log_subjects(builder, guard))
         builder.ctes.append(_log_request(builder, plan.field_sets, guard))
-    ok = "(SELECT ok FROM guard)" if builder.guards else "true"
+    checks = "(SELECT ok FROM guard) AS ok, (SELECT live FROM guard) AS live" if guard else (
+        "true AS ok, true AS live"
+    )
     sql = (
         "WITH " + ",\n".join(builder.ctes) + f"\nSELECT '{{' || {data} || '}}' AS data, "
-        "(SELECT array_agg(DISTINCT s) FROM objects) AS touched, "
-        f"{ok} AS ok"
+        f"(SELECT array_agg(DISTINCT s) FROM objects) AS touched, {checks}"
     )
     return CompiledStatement(sql, builder.params, plan.field_sets, bool(builder.guards))
 

@@ -134,6 +134,7 @@ async def graphql_endpoint(request: Request) -> Response:
         media_type=response_media_type(request.headers.get("accept")),
         started=time.perf_counter(),
         idempotency_key=idempotency_key,
+        refusal=None if isinstance(document, str) else document,
     )
     remembered = await _run_remembered(request, runner, operation)
     if remembered is not None:
@@ -155,13 +156,14 @@ async def _run_remembered(
     if purpose is None:
         return None  # refused the full way, with its record
     operation.principal, operation.purpose = confirmation.principal, purpose
-    operation.confirmation = confirmation
+    operation.confirmation, operation.remembered = confirmation, True
     try:
         return _observed(runner, operation, await runner.run(operation))
     except Unconfirmed:
         assert credential is not None
         credentials.forget(credential)
         operation.principal = operation.purpose = operation.confirmation = None
+        operation.remembered = False
         return None
 
 
@@ -176,11 +178,7 @@ async def _run_authenticated(
                 request, session=auth_session, settings=state.settings
             )
     except AuthenticationFailed:
-        await runner.record_refusal(runner.record(operation, Outcome.UNAUTHENTICATED))
-        observe(runner, operation, outcome=Outcome.UNAUTHENTICATED, status=401, executor=None)
-        return _errors_only(
-            401, ErrorCode.UNAUTHENTICATED, "Authentication required.", operation.request_id
-        )
+        return await _unauthenticated(runner, operation)
     except Exception as exc:
         if not is_unavailable(exc):
             log.exception("authentication of request %s failed", operation.request_id)
@@ -199,7 +197,19 @@ async def _run_authenticated(
             "This purpose is not allowed for your roles.",
             operation.request_id,
         )
-    operation.purpose = purpose
-    if not isinstance(document, str):  # an unknown or malformed document reference
-        return _observed(runner, operation, await runner.refuse(operation, document))
-    return _observed(runner, operation, await runner.run(operation))
+    operation.purpose, operation.confirmation = purpose, confirmation
+    try:
+        return _observed(runner, operation, await runner.run(operation))
+    except Unconfirmed:  # the session ended since it was read a moment ago
+        credentials: RememberedCredentials = state.credentials
+        credentials.forget(bearer_credential(request))
+        operation.principal = operation.purpose = operation.confirmation = None
+        return await _unauthenticated(runner, operation)
+
+
+async def _unauthenticated(runner: OperationRunner, operation: Operation) -> Response:
+    await runner.record_refusal(runner.record(operation, Outcome.UNAUTHENTICATED))
+    observe(runner, operation, outcome=Outcome.UNAUTHENTICATED, status=401, executor=None)
+    return _errors_only(
+        401, ErrorCode.UNAUTHENTICATED, "Authentication required.", operation.request_id
+    )

@@ -40,7 +40,7 @@ from server.audit.service import write_access_log, write_event
 from server.authz.access import AccessView
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal
-from server.compiled.executor import CompiledExecutor, GuardFailed
+from server.compiled.executor import CompiledExecutor, CredentialNotLive, GuardFailed
 from server.compiled.planner import NotCompilable, Plan
 from server.graphql.context import RequestContext
 from server.graphql.errors import ErrorCode, error_payload, forbidden_payload, format_errors
@@ -119,9 +119,14 @@ class Operation:
     event: EventKind = EventKind.GRAPHQL
     started: float = field(default_factory=time.perf_counter)
     idempotency_key: str | None = None  # mutations: a retry with the same key is answered once
-    # A principal remembered from an earlier request: its credential is confirmed inside
-    # this request's transaction (server/identity/confirmation.py), or Unconfirmed is raised.
+    # What this request's transaction confirms of its credential (still live, the same
+    # roles and organisation: server/identity/confirmation.py), or Unconfirmed is raised.
     confirmation: Confirmation | None = None
+    # The principal was remembered from an earlier request, not authenticated by this one:
+    # nothing is answered (not even a refusal) until the transaction has confirmed it.
+    remembered: bool = False
+    # Refused before it runs: an unknown or malformed document reference in the request.
+    refusal: Refusal | None = None
 
 
 @dataclass(slots=True)
@@ -141,8 +146,9 @@ class OperationResult:
 
 
 class Unconfirmed(Exception):
-    """The remembered credential could not be confirmed: nothing was written or answered;
-    the caller authenticates the full way and runs the operation again."""
+    """The credential could not be confirmed (or, remembered, is not yet): nothing was
+    written or answered. A remembered one is authenticated the full way and the operation
+    runs again; one authenticated by this request has just ended (401)."""
 
 
 @dataclass(slots=True)
@@ -316,18 +322,20 @@ class OperationRunner:
     # -- running ----------------------------------------------------------------------
 
     async def run(self, operation: Operation) -> OperationResult:
-        """Run an operation of an authenticated principal under an allowed purpose. With a
-        remembered principal (`operation.confirmation`), raises Unconfirmed unless the
-        request's own transaction confirms the credential."""
+        """Run an operation of an authenticated principal under an allowed purpose. With
+        `operation.confirmation`, raises Unconfirmed unless the request's own transaction
+        confirms the credential."""
         assert operation.principal is not None and operation.purpose is not None
-        untrusted = self.trusted.refusal(operation.principal, operation.query)
+        untrusted = operation.refusal or self.trusted.refusal(operation.principal, operation.query)
         if untrusted is not None:
+            if operation.remembered:
+                raise Unconfirmed  # refusals are answered to confirmed principals only
             return await self.refuse(operation, untrusted)
         policy = self.policy()
         prepared = self.documents.prepare(operation.query)
         refusal = self._refusal(operation, prepared)
         if refusal is not None:
-            if operation.confirmation is not None:
+            if operation.remembered:
                 raise Unconfirmed  # refusals are answered to confirmed principals only
             await self.record_refusal(
                 self.record(operation, refusal.outcome, detail=refusal.detail)
@@ -492,9 +500,9 @@ class OperationRunner:
                         record=record,
                         confirmation=operation.confirmation,
                     )
+        except CredentialNotLive:
+            raise Unconfirmed from None
         except GuardFailed:
-            if operation.confirmation is not None:
-                raise Unconfirmed from None  # perhaps only a cursor: decided after re-login
             return None  # nothing was written; the resolver path answers
         except NotCompilable:
             return None  # a gap in the compiler: the resolver path answers

@@ -348,7 +348,8 @@ def _plan_queries(runner: OperationRunner, prepared: PreparedDocument, access: A
                     access=access,
                     cache_key=(prepared.key, operation_name, NO_VARIABLES),
                 )
-                runner.compiled.statement(prepared.key, plan, access)
+                for confirm in PrincipalKind:  # as a user's request and as an API key's
+                    runner.compiled.statement(prepared.key, plan, access, confirm)
             except NotCompilable:
                 continue
             made += 1
