@@ -204,8 +204,10 @@ def compile_plan(
     if with_log:
         builder.ctes.append(_log_subjects(builder, guard))
         builder.ctes.append(_log_request(builder, plan.field_sets, guard))
-    checks = "(SELECT ok FROM guard) AS ok, (SELECT live FROM guard) AS live" if guard else (
-        "true AS ok, true AS live"
+    checks = (
+        "(SELECT ok FROM guard) AS ok, (SELECT live FROM guard) AS live"
+        if guard
+        else ("true AS ok, true AS live")
     )
     sql = (
         "WITH " + ",\n".join(builder.ctes) + f"\nSELECT '{{' || {data} || '}}' AS data, "
