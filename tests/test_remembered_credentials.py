@@ -196,9 +196,9 @@ async def test_a_session_that_ends_between_login_check_and_read_is_refused(
 ) -> None:
     """The request's own transaction confirms even a credential it has just authenticated."""
     import server.graphql.endpoint as endpoint
+    from server.identity.authenticate import verify_credential as verify
 
     token = await users.token("customer_service")
-    verify = endpoint.verify_credential
 
     async def then_logged_out(*args: Any, **kwargs: Any) -> Any:
         confirmation = await verify(*args, **kwargs)
