@@ -93,8 +93,16 @@ async def test_a_valid_edit_applies_and_a_broken_one_keeps_the_last_good_policy(
     await _wait_for(failure_reported)
     assert app.state.policy_store.current.version == good_version
     assert (await phone()) is None
-    rows = await owner.fetch(
-        "SELECT outcome, policy_version FROM access_log_request"
-        " WHERE event = 'policy_reload' ORDER BY seq"
-    )
-    assert [r["outcome"] for r in rows][-2:] == ["ok", "error"]
+
+    async def outcomes() -> list[str]:
+        rows = await owner.fetch(
+            "SELECT outcome FROM access_log_request WHERE event = 'policy_reload' ORDER BY seq"
+        )
+        return [r["outcome"] for r in rows]
+
+    # /readyz shows the failure as soon as it is found; its record follows in a moment.
+    async def failure_recorded() -> bool:
+        return (await outcomes())[-1:] == ["error"]
+
+    await _wait_for(failure_recorded)
+    assert (await outcomes())[-2:] == ["ok", "error"]
