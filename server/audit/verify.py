@@ -546,6 +546,12 @@ def _verification_parts(values: Mapping[str, Any]) -> list[object]:
     ]
 
 
+def verification_verdict(values: Mapping[str, Any], keys: Keyring) -> Verdict:
+    """Whether a verification record (at, batch_no, last_seq, merkle_root, full_check,
+    rows_checked, result, principal, key_id, signature) is signed by a trusted key."""
+    return keys.check(values["key_id"], _verification_parts(values), values["signature"])
+
+
 @dataclass(frozen=True, slots=True)
 class _Verified:
     batch_no: int

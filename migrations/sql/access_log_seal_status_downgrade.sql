@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS access_log_seal_status(integer);
