@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from server import logsafety
@@ -152,13 +152,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
             metrics.release_engine(engine, settings)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *_identity_routes(),
+        *_console_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(metrics.LoginMetricsMiddleware)
@@ -199,6 +200,12 @@ def _resolve_client_addresses(app: Starlette, settings: Settings) -> None:
 
 def _identity_routes() -> list[Route]:
     from server.identity.routes import routes
+
+    return routes()
+
+
+def _console_routes() -> list[BaseRoute]:
+    from server.console.routes import routes
 
     return routes()
 

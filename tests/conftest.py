@@ -131,6 +131,26 @@ async def shared_password_hash() -> str:
     return _PASSWORD_HASH[0]
 
 
+async def user_with_role(owner: asyncpg.Connection, role: str, org: str = "ksat") -> str:
+    """A new active user holding one role, with TEST_PASSWORD; returns the username."""
+    kind = "company" if org == "ksat" else "subcontractor"
+    organisation = await factories.organisation(owner, code=org, kind=kind)
+    username = f"{role}.{org}.{uuid.uuid4().hex[:6]}"
+    await factories.insert(
+        owner,
+        "app_user",
+        {
+            "id": uuid.uuid4(),
+            "username": username,
+            "password_hash": await shared_password_hash(),
+            "organisation_id": organisation["id"],
+            "roles": [role],
+            "active": True,
+        },
+    )
+    return username
+
+
 @dataclass
 class Users:
     """Creates one user per (role, organisation) on demand and keeps their tokens."""
@@ -142,21 +162,7 @@ class Users:
     async def token(self, role: str, org: str = "ksat") -> str:
         key = (role, org)
         if key not in self.tokens:
-            kind = "company" if org == "ksat" else "subcontractor"
-            organisation = await factories.organisation(self.owner, code=org, kind=kind)
-            username = f"{role}.{org}.{uuid.uuid4().hex[:6]}"
-            await factories.insert(
-                self.owner,
-                "app_user",
-                {
-                    "id": uuid.uuid4(),
-                    "username": username,
-                    "password_hash": await shared_password_hash(),
-                    "organisation_id": organisation["id"],
-                    "roles": [role],
-                    "active": True,
-                },
-            )
+            username = await user_with_role(self.owner, role, org)
             response = await self.client.post(
                 "/auth/token", json={"username": username, "password": TEST_PASSWORD}
             )

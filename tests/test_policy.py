@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import shutil
 from pathlib import Path
 
 import casbin
 import pytest
 
-from server.authz.cli import diff
 from server.authz.decision import Access
+from server.authz.diff import diff
 from server.authz.lint import personal_data_without_explicit_rule
 from server.authz.masks import MASKS
 from server.authz.oracle import CasbinOracle
@@ -153,6 +155,7 @@ def test_lint_finds_personal_data_without_an_explicit_rule(tmp_path: Path) -> No
         ("p, marketing, Customer.email, peek, marketing, allow", "unknown action"),
         ("p, marketing, Customer.email, read", "not a valid p"),
         ("p, marketing, Customer.kind, mask, marketing, allow", "declares no mask"),
+        ("p, auditor, consol, use, oversight, allow", "a use line must have object"),
     ],
 )
 def test_invalid_policies_are_refused(tmp_path: Path, line: str, problem: str) -> None:
@@ -239,3 +242,50 @@ def test_explain_names_the_lines(policy) -> None:  # type: ignore[no-untyped-def
     texts = {rule.text() for rule in rules}
     assert "p, customer_service, Customer.personalIdentityCode, read, *, deny" in texts
     assert "p, customer_service, Customer.*, read, *, allow" in texts
+
+
+def test_the_console_is_a_grant_like_any_other(policy) -> None:  # type: ignore[no-untyped-def]
+    assert policy.tool_purposes(["auditor"], "console") == ["oversight"]
+    assert policy.tool_purposes(["customer_service", "administrator"], "console") == []
+    assert policy.tool_purposes(["billing", "auditor"], "console") == ["oversight"]
+
+
+def test_diff_names_gains_and_losses_of_writes_tools_scopes_and_filters(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    policy_file = directory / "policy.csv"
+    policy_file.write_text(
+        policy_file.read_text().replace("p, auditor, console, use, oversight, allow\n", "")
+        + "p, billing, console, use, billing, allow\n"
+        + "p, field_service, Invoice, rows:collection_assigned, delivery, allow\n"
+        + "p, billing, Customer, filter:current_customer, billing, allow\n"
+        + "p, billing, Invoice.dueDate, write, billing, deny\n"
+    )
+    (directory / "tests" / "decisions.csv").write_text("")
+    changes = diff(load_policy(POLICY_DIR, catalogue()), load_policy(directory, catalogue()))
+    assert changes == [
+        "- auditor/oversight: no longer may use the console",
+        "- billing/billing: no longer may write Invoice.dueDate",
+        "+ billing/billing: now may use the console",
+        "- billing/billing: now Customer rows filtered by current_customer",
+        "+ field_service/delivery: now Invoice rows of scope collection_assigned",
+    ]
+
+
+def test_matrix_html_is_the_consoles_grid_in_one_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """`policy matrix --format html`: the grid per type with its legend, filter and rights,
+    styles and script inlined, nothing fetched from anywhere."""
+    from server.authz.cli import cmd_matrix
+    from server.settings import Settings
+
+    assert cmd_matrix(argparse.Namespace(format="html"), Settings()) == 0
+    page = capsys.readouterr().out
+    assert len(page) < 250_000  # the flat table it replaces was 375 kB
+    assert '<table class="grid plain">' in page and page.count("<tbody data-type=") == 35
+    row = re.search(r'<tr data-c="Customer.personalIdentityCode">(.*?)</tr>', page)
+    assert row is not None
+    cells = re.findall(r'<td class="(\w+)[^"]*">(\w)</td>', row.group(1))
+    assert cells[0] == ("mask", "M")  # customer_service / customer_relationship
+    assert ("deny", "D") in cells and ("read", "R") in cells
+    assert "<style>" in page and "<script>" in page and "data-client" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert 'auditor <span>/ oversight</span> <span class="tool">console</span>' in page

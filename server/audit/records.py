@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     AUTHENTICATION = "authentication"
     POLICY_RELOAD = "policy_reload"
     CLI = "cli"
+    CONSOLE = "console"  # the security console: its searches and its refusals
 
 
 @dataclass(slots=True)

@@ -63,7 +63,8 @@ class AccessLogEntry:
     at: datetime | None = data("When the request was answered (UTC).")
     request_id: str | None = data("Correlation ID of the request, as given in its response.")
     event: str | None = data(
-        "What the record stands for: graphql, authentication, policy_reload or cli."
+        "What the record stands for: graphql, authentication, policy_reload, cli or console "
+        "(a search in the security console, or its refusal)."
     )
     principal: str | None = personal("Who asked: user:<id> or api_key:<id>.")
     organisation: str | None = data("Code of the principal's organisation.")

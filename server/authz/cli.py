@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from server.authz.decision import Access
-from server.authz.policy import POLICY_FILES, CompiledPolicy, PolicyError, load_policy
+from server.authz.diff import RevisionError, diff, matrix, policy_at_revision
+from server.authz.policy import CompiledPolicy, PolicyError, load_policy
 from server.settings import Settings
 
 
@@ -62,38 +61,18 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from server.authz.explain import explain
+
     policy = _load(settings, run_tests=False)
-    purposes = [args.purpose] if args.purpose else sorted(policy.purposes)
-    for purpose in purposes:
-        usable = purpose in policy.role_purposes.get(args.role, frozenset())
-        access = (
-            policy.field_access([args.role], purpose, args.coordinate) if usable else Access.DENY
-        )
-        print(f"{args.role} / {purpose} / {args.coordinate}: {access.label}")
-        if not usable:
-            print(f"  the role may not act under purpose {purpose}")
+    purposes = [args.purpose] if args.purpose else None
+    for item in explain(policy, args.role, args.coordinate, purposes):
+        print(f"{item.role} / {item.purpose} / {item.coordinate}: {item.access.label}")
+        if not item.usable:
+            print(f"  the role may not act under purpose {item.purpose}")
             continue
-        for action in ("read", "mask", "write"):
-            for rule in policy.explain(args.role, args.coordinate, action, purpose):
-                print(f"  policy.csv:{rule.line}: {rule.text()}")
+        for rule in item.rules:
+            print(f"  policy.csv:{rule.line}: {rule.text()}")
     return 0
-
-
-def matrix(policy: CompiledPolicy) -> dict[str, Any]:
-    result: dict[str, Any] = {"version": policy.version, "roles": {}}
-    coordinates = policy.catalogue.coordinates()
-    for role in sorted(policy.roles):
-        per_purpose: dict[str, Any] = {}
-        for purpose in sorted(policy.role_purposes.get(role, frozenset())):
-            grant = policy.grants[(role, purpose)]
-            per_purpose[purpose] = {
-                "fields": {c: grant.fields.get(c, Access.DENY).label for c in coordinates},
-                "writes": sorted(grant.writes),
-                "rowScopes": {t: list(s) for t, s in grant.scopes.items()},
-                "rowFilters": {t: list(f) for t, f in grant.filters.items()},
-            }
-        result["roles"][role] = per_purpose
-    return result
 
 
 def _markdown(data: dict[str, Any]) -> str:
@@ -115,100 +94,27 @@ def _markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _html(data: dict[str, Any]) -> str:
-    import html
-
-    rows = []
-    for role, purposes in data["roles"].items():
-        for purpose, grant in purposes.items():
-            for coordinate, label in grant["fields"].items():
-                rows.append(
-                    f"<tr><td>{html.escape(role)}</td><td>{html.escape(purpose)}</td>"
-                    f"<td>{html.escape(coordinate)}</td><td class='{label}'>{label}</td></tr>"
-                )
-    return (
-        "<!doctype html><meta charset='utf-8'><title>Policy matrix</title>"
-        "<style>.read{background:#cfc}.mask{background:#ffc}.deny{background:#fcc}</style>"
-        f"<h1>Policy matrix {html.escape(data['version'])}</h1><table>"
-        "<tr><th>role</th><th>purpose</th><th>field</th><th>decision</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
-
-
 def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
-    data = matrix(_load(settings, run_tests=False))
-    if args.format == "json":
-        print(json.dumps(data, indent=2, sort_keys=True))
-    elif args.format == "html":
-        print(_html(data))
+    policy = _load(settings, run_tests=False)
+    if args.format == "html":
+        from server.console.render import standalone_matrix
+
+        print(standalone_matrix(policy))
+    elif args.format == "json":
+        print(json.dumps(matrix(policy), indent=2, sort_keys=True))
     else:
-        print(_markdown(data))
+        print(_markdown(matrix(policy)))
     return 0
-
-
-def _policy_at_revision(revision: str, policy_dir: Path, target: Path) -> None:
-    root = Path(
-        subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],  # noqa: S607
-            cwd=policy_dir,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
-    relative = policy_dir.resolve().relative_to(root)
-    names = list(POLICY_FILES)
-    listing = subprocess.run(  # noqa: S603
-        ["git", "ls-tree", "--name-only", f"{revision}:{relative.as_posix()}/tests"],  # noqa: S607
-        cwd=root,
-        capture_output=True,
-        text=True,
-    )
-    (target / "tests").mkdir()
-    names += [f"tests/{n}" for n in listing.stdout.split() if n.endswith(".csv")]
-    for name in names:
-        shown = subprocess.run(  # noqa: S603
-            ["git", "show", f"{revision}:{(relative / name).as_posix()}"],  # noqa: S607
-            cwd=root,
-            capture_output=True,
-        )
-        if shown.returncode == 0:
-            (target / name).write_bytes(shown.stdout)
-
-
-def diff(old: CompiledPolicy, new: CompiledPolicy) -> list[str]:
-    """What each role gains (+) and loses (-) from `old` to `new`."""
-    lines: list[str] = []
-    old_m, new_m = matrix(old)["roles"], matrix(new)["roles"]
-    for role in sorted(set(old_m) | set(new_m)):
-        before, after = old_m.get(role, {}), new_m.get(role, {})
-        for purpose in sorted(set(before) - set(after)):
-            lines.append(f"- {role}: may no longer act for {purpose}")
-        for purpose in sorted(set(after) - set(before)):
-            lines.append(f"+ {role}: may now act for {purpose}")
-        for purpose in sorted(set(before) & set(after)):
-            b, a = before[purpose], after[purpose]
-            for coordinate in sorted(set(b["fields"]) | set(a["fields"])):
-                was, now = b["fields"].get(coordinate, "deny"), a["fields"].get(coordinate, "deny")
-                if was != now:
-                    rank = {"deny": 0, "mask": 1, "read": 2}
-                    sign = "+" if rank[now] > rank[was] else "-"
-                    lines.append(f"{sign} {role}/{purpose}: {coordinate} {was} -> {now}")
-            for key in ("rowScopes", "rowFilters"):
-                if b[key] != a[key]:
-                    lines.append(f"~ {role}/{purpose}: {key} {b[key]} -> {a[key]}")
-    return lines
 
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from server.schema import catalogue
 
     with tempfile.TemporaryDirectory() as tmp:
-        _policy_at_revision(args.revision, settings.policy_dir, Path(tmp))
         try:
+            policy_at_revision(args.revision, settings.policy_dir, Path(tmp))
             old = load_policy(Path(tmp), catalogue(), run_tests=False)
-        except PolicyError as exc:
+        except (RevisionError, PolicyError) as exc:
             print(f"the policy at {args.revision} does not load: {exc}", file=sys.stderr)
             return 1
     new = _load(settings, run_tests=False)
@@ -228,7 +134,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     explain.add_argument("coordinate")
     explain.add_argument("--purpose")
     explain.set_defaults(func=cmd_explain)
-    matrix_parser = sub.add_parser("matrix", help="role x purpose x field")
+    matrix_parser = sub.add_parser(
+        "matrix", help="role x purpose x field (html: the console's grid, as one file)"
+    )
     matrix_parser.add_argument("--format", choices=["md", "html", "json"], default="md")
     matrix_parser.set_defaults(func=cmd_matrix)
     diff_parser = sub.add_parser("diff", help="gains and losses against a git revision")

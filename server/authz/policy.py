@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 FIELD_ACTIONS = ("read", "mask", "write")
 PURPOSE_OBJECT = "purpose"
+# What else a `use` line can open: a tool of the service, granted per role and purpose
+# like any other right (`p, ROLE, console, use, PURPOSE, allow`).
+TOOL_OBJECTS = frozenset({"console"})
 ANY = "*"
 POLICY_FILES = ("model.conf", "policy.csv", "roles.csv", "purposes.csv", "masks.csv")
 
@@ -84,6 +87,7 @@ class RoleGrant:
     writes: frozenset[str]
     scopes: Mapping[str, tuple[str, ...]]
     filters: Mapping[str, tuple[str, ...]]
+    tools: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,17 @@ class CompiledPolicy:
             if grant is not None:
                 best = max(best, grant.fields.get(coordinate, Access.DENY))
         return best
+
+    def tool_purposes(self, roles: Iterable[str], tool: str) -> list[str]:
+        """The purposes under which any of the roles may use `tool`, sorted."""
+        wanted = set(roles)
+        return sorted(
+            {
+                p
+                for (role, p), grant in self.grants.items()
+                if role in wanted and tool in grant.tools
+            }
+        )
 
     def explain(self, role: str, coordinate: str, action: str, purpose: str) -> list[Rule]:
         subjects = self.inherited.get(role, frozenset({role})) | {ANY}
@@ -296,8 +311,9 @@ def _validate_action(rule: Rule, catalogue: Catalogue, where: str, problems: lis
         if not _known_object(rule.obj, catalogue):
             problems.append(f"{where}: unknown coordinate {rule.obj!r}")
     elif act == "use":
-        if rule.obj != PURPOSE_OBJECT:
-            problems.append(f"{where}: a use line must have object 'purpose'")
+        if rule.obj != PURPOSE_OBJECT and rule.obj not in TOOL_OBJECTS:
+            tools = ", ".join(sorted(TOOL_OBJECTS))
+            problems.append(f"{where}: a use line must have object 'purpose' or a tool ({tools})")
     elif act.startswith("rows:") or act.startswith("filter:"):
         kind, _, name = act.partition(":")
         registry = ROW_SCOPES if kind == "rows" else ROW_FILTERS
@@ -349,7 +365,8 @@ def _compile(
                     writes.add(coordinate)
             scopes = _named_grants(relevant, ROW_SCOPES, "rows", purpose)
             filters = _named_grants(relevant, ROW_FILTERS, "filter", purpose)
-            grants[(role, purpose)] = RoleGrant(fields, frozenset(writes), scopes, filters)
+            tools = frozenset(t for t in TOOL_OBJECTS if _decide(relevant, t, "use", purpose))
+            grants[(role, purpose)] = RoleGrant(fields, frozenset(writes), scopes, filters, tools)
     return grants, role_purposes
 
 

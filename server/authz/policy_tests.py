@@ -1,7 +1,8 @@
 """The security team's table of expected decisions (`policies/tests/*.csv`).
 
 Each row: role, purpose, coordinate (or type), expected. Expected is one of read, mask,
-deny, write, no_write, use, no_use, or rows:<scope>[+<scope>...] / rows:none for a type.
+deny, write, no_write, use, no_use (on `purpose`, or on a tool such as `console`), or
+rows:<scope>[+<scope>...] / rows:none for a type.
 Each row is checked twice: against the compiled table and against Casbin's own enforce().
 """
 
@@ -24,9 +25,9 @@ class _CompiledOnly:
         self.policy = policy
 
     def enforce(self, role: str, obj: str, act: str, purpose: str) -> bool:
-        if act == "use":
-            return purpose in self.policy.role_purposes.get(role, frozenset())
         grant = self.policy.grants.get((role, purpose))
+        if act == "use":
+            return _may_use(self.policy, role, obj, purpose)
         if act == "write":
             return grant is not None and obj in grant.writes
         wanted = Access.READ if act == "read" else Access.MASK
@@ -34,6 +35,14 @@ class _CompiledOnly:
 
     def access(self, role: str, coordinate: str, purpose: str) -> Access:
         return self.policy.field_access([role], purpose, coordinate)
+
+
+def _may_use(policy: CompiledPolicy, role: str, target: str, purpose: str) -> bool:
+    """`use` of a purpose (act under it) or of a tool (open it under the purpose)."""
+    if target == "purpose":
+        return purpose in policy.role_purposes.get(role, frozenset())
+    grant = policy.grants.get((role, purpose))
+    return grant is not None and target in grant.tools
 
 
 def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | None:
@@ -45,8 +54,8 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
     if role not in policy.roles:
         return f"{label}, but the role is unknown"
     if expected in ("use", "no_use"):
-        got = purpose in policy.role_purposes.get(role, frozenset())
-        usable = bool(enforcer.enforce(role, "purpose", "use", purpose))
+        got = _may_use(policy, role, target, purpose)
+        usable = bool(enforcer.enforce(role, target, "use", purpose))
         want = expected == "use"
         return None if got == want == usable else f"{label}, got {got} (casbin {usable})"
     grant = policy.grants.get((role, purpose))

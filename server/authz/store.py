@@ -46,6 +46,7 @@ class PolicyStore:
         self.directory = directory
         self.catalogue = catalogue
         self.current: CompiledPolicy = load_cached(directory, catalogue)
+        self.loaded_at = datetime.now(UTC)  # when `current` came into force here
         self.last_failure: ReloadFailure | None = None
         self._on_reload = on_reload
         self._seen_version = self.current.version
@@ -69,6 +70,7 @@ class PolicyStore:
             self._fail(version, [f"{type(exc).__name__}: {exc}"])
             return False
         self.current = compiled
+        self.loaded_at = datetime.now(UTC)
         self.last_failure = None
         log.info("policy %s loaded", compiled.version)
         if self._on_reload:

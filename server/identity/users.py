@@ -14,7 +14,7 @@ from server.authz.principal import PrincipalKind
 from server.db.columns import utcnow
 from server.identity.errors import InvalidUsername, UnknownOrganisation, UnknownUser, UsernameTaken
 from server.identity.events import record_event
-from server.identity.models import USERNAME_MAX_LENGTH, AppUser, AuthEventKind
+from server.identity.models import USERNAME_MAX_LENGTH, ApiKey, AppUser, AuthEventKind
 from server.identity.passwords import check_new_password, hash_password
 from server.identity.roles import validate_roles
 from server.identity.sessions import revoke_sessions
@@ -61,6 +61,27 @@ async def user_by_username(session: AsyncSession, username: str) -> AppUser | No
     """Case-insensitive lookup (the unique index is on lower(username))."""
     statement = select(AppUser).where(func.lower(col(AppUser.username)) == username.strip().lower())
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def principal_names(session: AsyncSession, refs: Iterable[str]) -> dict[str, str]:
+    """Usernames and API key names of access-log principals (user:<id>, api_key:<id>)."""
+    ids: dict[str, set[uuid.UUID]] = {"user": set(), "api_key": set()}
+    for ref in refs:
+        kind, _, value = ref.partition(":")
+        try:
+            ids[kind].add(uuid.UUID(value))
+        except (KeyError, ValueError):
+            continue
+    names: dict[str, str] = {}
+    if ids["user"]:
+        users = select(col(AppUser.id), col(AppUser.username)).where(
+            col(AppUser.id).in_(ids["user"])
+        )
+        names |= {f"user:{i}": n for i, n in (await session.execute(users)).all()}
+    if ids["api_key"]:
+        keys = select(col(ApiKey.id), col(ApiKey.name)).where(col(ApiKey.id).in_(ids["api_key"]))
+        names |= {f"api_key:{i}": n for i, n in (await session.execute(keys)).all()}
+    return names
 
 
 async def _existing(session: AsyncSession, username: str) -> AppUser:

@@ -89,12 +89,13 @@ POLICY = Gauge(
 )
 LOGIN_FAILURES = Counter(
     "rekisteri_login_failures",
-    "Logins refused for a wrong username or password (POST /auth/token answered 401).",
+    "Logins refused for a wrong username or password (POST /auth/token or /console/login "
+    "answered 401).",
 )
 LOGIN_LOCKOUTS = Counter(
     "rekisteri_login_lockouts",
     "Logins refused because the account or the client address is over its failure limit "
-    "(POST /auth/token answered 429).",
+    "(POST /auth/token or /console/login answered 429).",
 )
 
 _policy_version: str | None = None
@@ -199,17 +200,18 @@ async def pooled(pool: asyncpg.Pool, wait_seconds: float) -> AsyncIterator[async
 
 # -- login -----------------------------------------------------------------------------
 
-LOGIN_PATH = "/auth/token"
+LOGIN_PATHS = frozenset({"/auth/token", "/console/login"})
 
 
 class LoginMetricsMiddleware:
-    """Counts refused logins from the status of POST /auth/token's answer."""
+    """Counts refused logins from the status of the login answers (the API's and the
+    security console's form)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != LOGIN_PATH:
+        if scope["type"] != "http" or scope.get("path") not in LOGIN_PATHS:
             await self.app(scope, receive, send)
             return
 
