@@ -201,6 +201,10 @@ async def test_the_auditor_uses_the_console_and_another_role_is_refused(
     await check_cell(page, *DENIED, "D")
     await shot(page, "explain-denied")
 
+    await page.click("nav >> text=Diff")
+    await expect(page.locator("section.diff h2")).to_contain_text("files on disk")
+    await shot(page, "diff")
+
     await page.click("nav >> text=Access log")
     await page.fill("input[name=customer]", str(customer["customer_number"]))
     await page.click("form.log-search button[type=submit]")
