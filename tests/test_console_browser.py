@@ -228,6 +228,35 @@ async def test_the_auditor_uses_the_console_and_another_role_is_refused(
     assert blocked == []  # nothing the page needs is refused by its CSP
 
 
+async def test_the_standalone_matrix_filters_in_the_file_itself(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """`policy matrix --format html`: the same grid, its filter working without a server."""
+    written = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "server.cli", "policy", "matrix", "--format", "html"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        check=True,
+        env={**os.environ, "ENVIRONMENT": "development"},
+    )
+    path = tmp_path / "matrix.html"
+    path.write_bytes(written.stdout)
+    page = await browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(path.as_uri())
+    purposes = page.locator("table.grid thead th.purpose:visible")
+    assert await purposes.count() == 15
+    await page.select_option("select[name=role]", "customer_service")
+    await expect(purposes).to_have_count(3)
+    await page.fill("input[name=field]", "personalIdentityCode")
+    rows = page.locator("table.grid tbody tr[data-c]:visible")
+    await expect(rows).to_have_count(1)
+    first = rows.first.locator("td:visible")
+    assert [await cell.inner_text() for cell in await first.all()] == ["M", "M", "M"]
+    await shot(page, "matrix-standalone")
+    await page.close()
+
+
 async def _read_customer(url: str, username: str, customer_id: Any) -> str:
     """A GraphQL request as a customer-service user; its request ID."""
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
