@@ -389,22 +389,29 @@ async def test_a_search_finds_the_request_and_is_itself_logged(
     assert page.status_code == 200
     assert request_id in page.text
     assert str(customer["id"]) in page.text
-    assert "lastName" in page.text  # the fields the request read, from its objects
+    assert "lastName" not in page.text  # objects are read when a request is opened
+    opened = await console.get("/console/log/objects", request=request_id, hit=str(customer["id"]))
+    assert '<tr class="hit"><td>Customer</td>' in opened.text
+    assert "customerNumber, lastName" in opened.text  # the fields the request read
+    assert len(recorded_requests(opened)) == 1  # opening it is a search of its own
 
-    ours = recorded_requests(page)
-    assert len(ours) == 2  # the customer-number look-up and the search
+    ours = recorded_requests(page) + recorded_requests(opened)
+    assert len(ours) == 3  # the customer-number look-up, the search, the opened request
     auditor_id = await owner.fetchval("SELECT id FROM app_user WHERE username = $1", auditor)
     rows = await owner.fetch(
         "SELECT request_id::text, event, principal, purpose, outcome, operation_name,"
         " field_sets::text AS sets FROM access_log_request WHERE request_id = ANY($1::uuid[])",
         ours,
     )
+    assert len(rows) == 3
     by_name = {row["operation_name"]: row for row in rows}
     assert set(by_name) == {"ConsoleCustomerNumber", "ConsoleAccessLogSearch"}
     for row in rows:
         assert row["event"] == "console" and row["principal"] == f"user:{auditor_id}"
         assert row["purpose"] == "oversight" and row["outcome"] == "ok"
-    assert "AccessLogEntry" in by_name["ConsoleAccessLogSearch"]["sets"]
+    sets = [row["sets"] for row in rows if row["operation_name"] == "ConsoleAccessLogSearch"]
+    assert all("AccessLogEntry" in found for found in sets)
+    assert sum("AccessLogObject" in found for found in sets) == 1  # only the opened one
     assert "Customer" in by_name["ConsoleCustomerNumber"]["sets"]
 
 

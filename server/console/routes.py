@@ -345,30 +345,39 @@ async def diff_page(request: Request, user: auth.ConsoleUser) -> Response:
     )
 
 
+async def _search(request: Request, user: auth.ConsoleUser) -> service.LogSearch | None:
+    """The search the page's parameters ask for (None: the page was opened without any)."""
+    if not request.query_params:
+        return None
+    state = request.app.state
+    query = service.parse_log_query(request.query_params, state.policy_store.current.purposes)
+    return await service.search_access_log(
+        runner=state.runner, user=user, client_address=auth.client_address(request), query=query
+    )
+
+
 @console_page
 async def log_page(request: Request, user: auth.ConsoleUser) -> Response:
-    state = request.app.state
-    policy = state.policy_store.current
-    query = service.parse_log_query(request.query_params, policy.purposes)
-    search = None
-    if request.query_params:
-        objects = service.OBJECTS_OF_ONE_REQUEST if query.request_id else service.OBJECTS_IN_LIST
-        search = await service.search_access_log(
-            runner=state.runner,
-            user=user,
-            client_address=auth.client_address(request),
-            query=query,
-            objects=objects,
-        )
+    policy = request.app.state.policy_store.current
     return html(
         "log.html",
         page="log",
         title="Access log",
         me=user,
-        query=query,
-        search=search,
+        query=service.parse_log_query(request.query_params, policy.purposes),
+        search=await _search(request, user),
         purposes=list(policy.purposes),
     )
+
+
+@console_page
+async def objects_fragment(request: Request, user: auth.ConsoleUser) -> Response:
+    """One request's objects, as the piece of the log page the script puts in place when
+    a request is opened (`log?request=ID` is the same without the script)."""
+    search = await _search(request, user)
+    if search is None or not request.query_params.get("request"):
+        return error_page(400, "Bad request", "Name the request.")
+    return html("_objects.html", search=search, hit=request.query_params.get("hit", ""))
 
 
 async def static_asset(request: Request) -> Response:
@@ -393,6 +402,7 @@ def routes() -> list[BaseRoute]:
                 Route("/explain", explain_page, methods=["GET"]),
                 Route("/diff", diff_page, methods=["GET"]),
                 Route("/log", log_page, methods=["GET"]),
+                Route("/log/objects", objects_fragment, methods=["GET"]),
                 Route("/login", login_page, methods=["GET"]),
                 Route("/login", login_submit, methods=["POST"]),
                 Route("/logout", logout_submit, methods=["POST"]),

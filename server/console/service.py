@@ -34,21 +34,23 @@ from server.operations.runner import Operation, OperationRunner
 from server.settings import Settings
 
 PAGE_SIZE = 25
-OBJECTS_IN_LIST = 20
-OBJECTS_OF_ONE_REQUEST = 2000
+# A request's objects are read when it is opened (one more logged search, by its ID), so a
+# page of requests reads only the request rows and the log records only what was shown.
+OBJECTS_OF_ONE_REQUEST = 500
 UNSEALED_COUNT_LIMIT = 1_000_000
 MAX_TEXT = 200
 
 SEARCH_DOCUMENT = """
 query ConsoleAccessLogSearch(
-  $filter: AccessLogFilter!, $first: Int!, $after: String, $objects: Int!
+  $filter: AccessLogFilter!, $first: Int!, $after: String, $objects: Int!,
+  $withObjects: Boolean!
 ) {
   accessLog(first: $first, after: $after, filter: $filter) {
     edges {
       node {
         id at requestId event principal organisation roles purpose clientAddress
         operationName operationType policyVersion outcome durationMs detail objectCount
-        objects(first: $objects) {
+        objects(first: $objects) @include(if: $withObjects) {
           typeName objectId subjectCustomerId subjectProspectId operation
           fieldsRead fieldsMasked fieldsDenied
         }
@@ -318,10 +320,10 @@ async def search_access_log(
     user: ConsoleUser,
     client_address: str | None,
     query: LogQuery,
-    objects: int = OBJECTS_IN_LIST,
 ) -> LogSearch:
     """Run the search as the user under the console's purpose; every operation it runs is
-    recorded in the access log by the runner."""
+    recorded in the access log by the runner. A search by request ID reads the request's
+    objects too (up to OBJECTS_OF_ONE_REQUEST)."""
     if query.problems:
         return LogSearch(problems=query.problems)
     ran: list[str] = []
@@ -332,7 +334,8 @@ async def search_access_log(
         "filter": log_filter,
         "first": PAGE_SIZE,
         "after": query.after or None,
-        "objects": objects,
+        "objects": OBJECTS_OF_ONE_REQUEST,
+        "withObjects": bool(query.request_id),
     }
     answer = await _run(runner, user, client_address, SEARCH_DOCUMENT, variables, ran)
     connection = (answer.get("data") or {}).get("accessLog") or {}

@@ -1,6 +1,8 @@
+// The console's only script, two small parts.
+//
 // The matrix filter. The field box filters rows as you type; in the console the role and
 // purpose choices reload the page (the server filters), in the standalone file (the form
-// has data-client) everything is filtered here. No other script runs in the console.
+// has data-client) everything is filtered here.
 (function () {
   "use strict";
   var form = document.querySelector("form.grid-filter");
@@ -75,5 +77,37 @@
       event.preventDefault();
       apply();
     }
+  });
+}());
+
+// The access log: a request's objects are fetched when it is opened (one more search, by
+// its ID, recorded like any other); without the script the link shows the request alone.
+(function () {
+  "use strict";
+  document.querySelectorAll("details.entry").forEach(function (entry) {
+    entry.addEventListener("toggle", function () {
+      var box = entry.querySelector("[data-src]");
+      if (!entry.open || !box || box.dataset.loaded) {
+        return;
+      }
+      box.dataset.loaded = "1";
+      fetch(box.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (response.redirected) {
+            window.location.assign(response.url);  // the session ended: the login page
+            return "";
+          }
+          if (!response.ok) {
+            throw new Error(String(response.status));
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          box.innerHTML = html;  // rendered by the service, escaped there
+        })
+        .catch(function () {
+          box.dataset.loaded = "";
+        });
+    });
   });
 }());
