@@ -11,6 +11,7 @@ skip it (CI never sets it; `.ci/run` installs chromium).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -108,27 +109,25 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-def explain_cli(role: str, purpose: str, coordinate: str) -> tuple[str, list[str]]:
-    """`rekisteri policy explain`'s decision and lines, as the security team runs it."""
+def rekisteri(*arguments: str) -> str:
+    """The output of a `rekisteri` command, run as the security team runs it."""
     shown = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "policy",
-            "explain",
-            role,
-            coordinate,
-            "--purpose",
-            purpose,
-        ],
+        [sys.executable, "-m", "server.cli", *arguments],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "ENVIRONMENT": "development"},
     )
-    head, *lines = shown.stdout.strip().splitlines()
+    return shown.stdout
+
+
+async def explain_cli(role: str, purpose: str, coordinate: str) -> tuple[str, list[str]]:
+    """`rekisteri policy explain`'s decision and lines."""
+    shown = await asyncio.to_thread(
+        rekisteri, "policy", "explain", role, coordinate, "--purpose", purpose
+    )
+    head, *lines = shown.strip().splitlines()
     return head.rsplit(": ", 1)[1], [line.strip() for line in lines]
 
 
@@ -151,7 +150,7 @@ async def log_in(page: Page, url: str, username: str) -> int:
 
 async def check_cell(page: Page, role: str, purpose: str, coordinate: str, letter: str) -> None:
     """The cell's letter and colour, then its explain page against the command's output."""
-    decision, lines = explain_cli(role, purpose, coordinate)
+    decision, lines = await explain_cli(role, purpose, coordinate)
     href = f"explain?c={coordinate}&r={role}&p={purpose}"
     cell = page.locator(f'table.grid a[href="{href}"]')
     await expect(cell).to_have_text(letter)
@@ -232,15 +231,9 @@ async def test_the_standalone_matrix_filters_in_the_file_itself(
     browser: Browser, tmp_path: Path
 ) -> None:
     """`policy matrix --format html`: the same grid, its filter working without a server."""
-    written = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "server.cli", "policy", "matrix", "--format", "html"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        check=True,
-        env={**os.environ, "ENVIRONMENT": "development"},
-    )
+    written = await asyncio.to_thread(rekisteri, "policy", "matrix", "--format", "html")
     path = tmp_path / "matrix.html"
-    path.write_bytes(written.stdout)
+    path.write_text(written, encoding="utf-8")
     page = await browser.new_page(viewport={"width": 1440, "height": 900})
     page.set_default_timeout(TIMEOUT_MS)
     await page.goto(path.as_uri())
