@@ -29,7 +29,7 @@ from server.identity.tokens import decode_access_token
 from server.observability import metrics
 from server.settings import PROJECT_ROOT, Settings
 from tests import factories
-from tests.conftest import TEST_PASSWORD, gql, user_with_role
+from tests.conftest import TEST_PASSWORD, Users, gql, user_with_role
 
 ORIGIN = "https://rekisteri.test"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -413,6 +413,30 @@ async def test_a_search_finds_the_request_and_is_itself_logged(
     assert all("AccessLogEntry" in found for found in sets)
     assert sum("AccessLogObject" in found for found in sets) == 1  # only the opened one
     assert "Customer" in by_name["ConsoleCustomerNumber"]["sets"]
+
+
+async def test_the_console_searches_where_clients_must_send_registered_documents(
+    owner: asyncpg.Connection, settings: Settings, users: Any
+) -> None:
+    strict = settings.model_copy(update={"trusted_documents_required_roles": ("*",)})
+    app = create_app(strict)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
+        async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as http:
+            auditor = await user_with_role(owner, "auditor")
+            console = await logged_in(Console(http), auditor)
+            page = await console.get("/console/log", principal=auditor)
+            assert page.status_code == 200
+            assert "Only registered documents" not in page.text
+            assert len(recorded_requests(page)) == 1
+            # The same search sent by a client as an ad-hoc document is refused.
+            token = await Users(owner, http).token("auditor")
+            ad_hoc = await http.post(
+                "/graphql",
+                json={"query": "{ accessLog(first: 1) { edges { node { id } } } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert ad_hoc.status_code == 403
 
 
 async def test_search_input_errors_name_the_field(console: Console, auditor: str) -> None:

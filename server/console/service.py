@@ -416,6 +416,7 @@ async def _run(
         variables=variables,
         client_address=client_address,
         event=EventKind.CONSOLE,
+        builtin=True,
     )
     ran.append(str(operation.request_id))
     result = await runner.run(operation)

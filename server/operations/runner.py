@@ -127,6 +127,10 @@ class Operation:
     remembered: bool = False
     # Refused before it runs: an unknown or malformed document reference in the request.
     refusal: Refusal | None = None
+    # A document of the service's own code (the security console's), never a client's:
+    # the rules that require registered documents (server/operations/trusted.py) do not
+    # apply to it. The HTTP endpoint never sets it.
+    builtin: bool = False
 
 
 @dataclass(slots=True)
@@ -326,7 +330,9 @@ class OperationRunner:
         `operation.confirmation`, raises Unconfirmed unless the request's own transaction
         confirms the credential."""
         assert operation.principal is not None and operation.purpose is not None
-        untrusted = operation.refusal or self.trusted.refusal(operation.principal, operation.query)
+        untrusted = operation.refusal
+        if untrusted is None and not operation.builtin:
+            untrusted = self.trusted.refusal(operation.principal, operation.query)
         if untrusted is not None:
             if operation.remembered:
                 raise Unconfirmed  # refusals are answered to confirmed principals only
