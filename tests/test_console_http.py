@@ -4,6 +4,7 @@ policy's grant, CSRF, escaping, and the access-log search recorded in the access
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import uuid
@@ -69,12 +70,34 @@ def recorded_requests(page: httpx.Response) -> list[str]:
     return UUID_TEXT.findall(found.group(1))
 
 
-@pytest.fixture
-async def console(app: Any) -> AsyncIterator[Console]:
+@contextlib.asynccontextmanager
+async def console_of(app: Any) -> AsyncIterator[Console]:
     # https: the session cookie is Secure (and __Host-), so a client sends it only there.
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
     async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as http:
         yield Console(http)
+
+
+@contextlib.asynccontextmanager
+async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[tuple[Any, Console]]:
+    """An app of its own with changed settings, and a console client of it."""
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app), console_of(app) as console:
+        yield app, console
+
+
+@pytest.fixture
+async def console(app: Any) -> AsyncIterator[Console]:
+    async with console_of(app) as client:
+        yield client
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """A copy of the policy files to edit."""
+    target = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", target)
+    return target
 
 
 @pytest.fixture
@@ -261,38 +284,28 @@ async def test_the_matrix_shows_decisions_that_explain_names(
 
 
 async def test_the_diff_shows_what_an_edit_on_disk_would_change(
-    owner: asyncpg.Connection, settings: Settings, tmp_path: Path
+    owner: asyncpg.Connection, settings: Settings, policy_dir: Path
 ) -> None:
-    policy_dir = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policy_dir)
-    quiet = settings.model_copy(
-        update={"policy_dir": policy_dir, "policy_reload_interval_seconds": 3600}
-    )
-    app = create_app(quiet)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
-        async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as http:
-            console = await logged_in(Console(http), await user_with_role(owner, "auditor"))
-            same = await console.get("/console/diff")
-            assert "No change in any role's access." in same.text
-            policy = policy_dir / "policy.csv"
-            policy.write_text(
-                policy.read_text().replace(
-                    "p, marketing, Customer.phone, read, marketing, allow",
-                    "p, marketing, Customer.phone, read, marketing, deny",
-                )
-                + "p, marketing, Invoice.totalInclVat, read, marketing, allow\n"
+    quiet = {"policy_dir": policy_dir, "policy_reload_interval_seconds": 3600}
+    async with app_with(settings, **quiet) as (_, console):
+        await logged_in(console, await user_with_role(owner, "auditor"))
+        same = await console.get("/console/diff")
+        assert "No change in any role's access." in same.text
+        policy = policy_dir / "policy.csv"
+        policy.write_text(
+            policy.read_text().replace(
+                "p, marketing, Customer.phone, read, marketing, allow",
+                "p, marketing, Customer.phone, read, marketing, deny",
             )
-            edited = await console.get("/console/diff", against="disk")
-            assert (
-                '<li class="loss"><code>- marketing/marketing: Customer.phone read -&gt; deny'
-                in (edited.text)
-            )
-            assert '<li class="gain"><code>+ marketing/marketing: Invoice.totalInclVat' in (
-                edited.text
-            )
-            hostile = await console.get("/console/diff", against="git", revision="--output=x")
-            assert "not a revision name" in hostile.text
+            + "p, marketing, Invoice.totalInclVat, read, marketing, allow\n"
+        )
+        edited = await console.get("/console/diff", against="disk")
+        assert '<li class="loss"><code>- marketing/marketing: Customer.phone read -&gt; deny' in (
+            edited.text
+        )
+        assert '<li class="gain"><code>+ marketing/marketing: Invoice.totalInclVat' in (edited.text)
+        hostile = await console.get("/console/diff", against="git", revision="--output=x")
+        assert "not a revision name" in hostile.text
 
 
 async def test_data_from_the_log_and_the_policy_files_is_escaped(
@@ -323,23 +336,18 @@ async def test_data_from_the_log_and_the_policy_files_is_escaped(
 
 
 async def test_a_rejected_edit_shows_with_its_problems_escaped(
-    owner: asyncpg.Connection, settings: Settings, tmp_path: Path
+    owner: asyncpg.Connection, settings: Settings, policy_dir: Path
 ) -> None:
-    policy_dir = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policy_dir)
-    app = create_app(settings.model_copy(update={"policy_dir": policy_dir}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
-        async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as http:
-            console = await logged_in(Console(http), await user_with_role(owner, "auditor"))
-            running = app.state.policy_store.current.version
-            with (policy_dir / "policy.csv").open("a") as policy:
-                policy.write("p, <img src=x onerror=alert(1)>, Customer.email, read, *, allow\n")
-            for _ in range(100):
-                if app.state.policy_store.last_failure is not None:
-                    break
-                await asyncio.sleep(0.05)
-            status = await console.get("/console/")
+    async with app_with(settings, policy_dir=policy_dir) as (app, console):
+        await logged_in(console, await user_with_role(owner, "auditor"))
+        running = app.state.policy_store.current.version
+        with (policy_dir / "policy.csv").open("a") as policy:
+            policy.write("p, <img src=x onerror=alert(1)>, Customer.email, read, *, allow\n")
+        for _ in range(100):
+            if app.state.policy_store.last_failure is not None:
+                break
+            await asyncio.sleep(0.05)
+        status = await console.get("/console/")
     failure = app.state.policy_store.last_failure
     assert failure is not None
     assert running in status.text and failure.version in status.text
@@ -418,25 +426,21 @@ async def test_a_search_finds_the_request_and_is_itself_logged(
 async def test_the_console_searches_where_clients_must_send_registered_documents(
     owner: asyncpg.Connection, settings: Settings, users: Any
 ) -> None:
-    strict = settings.model_copy(update={"trusted_documents_required_roles": ("*",)})
-    app = create_app(strict)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
-        async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as http:
-            auditor = await user_with_role(owner, "auditor")
-            console = await logged_in(Console(http), auditor)
-            page = await console.get("/console/log", principal=auditor)
-            assert page.status_code == 200
-            assert "Only registered documents" not in page.text
-            assert len(recorded_requests(page)) == 1
-            # The same search sent by a client as an ad-hoc document is refused.
-            token = await Users(owner, http).token("auditor")
-            ad_hoc = await http.post(
-                "/graphql",
-                json={"query": "{ accessLog(first: 1) { edges { node { id } } } }"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert ad_hoc.status_code == 403
+    async with app_with(settings, trusted_documents_required_roles=("*",)) as (_, console):
+        auditor = await user_with_role(owner, "auditor")
+        await logged_in(console, auditor)
+        page = await console.get("/console/log", principal=auditor)
+        assert page.status_code == 200
+        assert "Only registered documents" not in page.text
+        assert len(recorded_requests(page)) == 1
+        # The same search sent by a client as an ad-hoc document is refused.
+        token = await Users(owner, console.http).token("auditor")
+        ad_hoc = await console.http.post(
+            "/graphql",
+            json={"query": "{ accessLog(first: 1) { edges { node { id } } } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert ad_hoc.status_code == 403
 
 
 async def test_search_input_errors_name_the_field(console: Console, auditor: str) -> None:
