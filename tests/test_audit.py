@@ -271,7 +271,8 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
         assert request["client_address"] == "10.1.2.3"
         assert request["document_hash"] == "ab" * 32
         assert abs(request["at"] - entry.at) < timedelta(microseconds=1)
-        assert request["hash_version"] == 2
+        assert request["hash_version"] == 3  # the hash is computed when sealing
+        assert request["row_hash"] is None
         assert request["executor"] is None
         # One row per data subject; the objects expand back to what was touched.
         subjects = await conn.fetch("SELECT * FROM access_log_subject ORDER BY seq")
@@ -306,11 +307,16 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
         assert customer["fields_masked"] == ["personalIdentityCode"]
         assert customer["fields_denied"] == ["collectionCases"]
         assert [s["type"] for s in orjson.loads(request["field_sets"])] == ["Customer", "Invoice"]
-        # One transaction: one xid; positions are distinct; the request hash covers v2.
+        # One transaction: one xid; positions are distinct; the request's leaf is the v2
+        # hash of its columns.
         assert {r["xid"] for r in subjects} == {request["xid"]}
         assert len({r["seq"] for r in subjects} | {request["seq"]}) == 51
         assert await conn.fetchval(
-            "SELECT r.row_hash = access_log_request_expected_hash(r) FROM access_log_request r"
+            "SELECT access_log_request_leaf_hash(r) = access_log_request_hash_v2(r.seq, r.at,"
+            " r.request_id, r.event, r.principal, r.organisation, r.roles, r.purpose,"
+            " r.client_address, r.operation_name, r.operation_type, r.document_hash,"
+            " r.policy_version, r.outcome, r.duration_ms, r.detail, r.xid, r.executor,"
+            " r.field_sets) FROM access_log_request r"
         )
         assert await conn.fetchval("SELECT count(*) FROM access_log_object") == 0
     finally:
@@ -412,25 +418,21 @@ async def test_request_insert_sql_writes_a_record_that_verifies(audit_db: AuditD
         row = await conn.fetchrow(
             "SELECT executor, field_sets, hash_version FROM access_log_request"
         )
-        assert row["executor"] == "compiled" and row["hash_version"] == 2
+        assert row["executor"] == "compiled" and row["hash_version"] == 3
         assert orjson.loads(row["field_sets"]) == rows.field_sets
     finally:
         await conn.close()
     assert (await check(audit_db)).ok
-    # executor and field_sets are covered by the row hash.
+    # executor and field_sets are covered by the row's hash, hence by its seal.
     await tamper(audit_db, "UPDATE access_log_request SET executor = 'resolver'")
     report = await check(audit_db)
-    assert ("row_hash_mismatch", "access_log_request") in {
-        (p.kind, p.table) for p in report.problems
-    }
+    assert ("row_changed", "access_log_request") in {(p.kind, p.table) for p in report.problems}
     await tamper(
         audit_db,
         "UPDATE access_log_request SET executor = 'compiled', field_sets = '[]'",
     )
     report = await check(audit_db)
-    assert ("row_hash_mismatch", "access_log_request") in {
-        (p.kind, p.table) for p in report.problems
-    }
+    assert ("row_changed", "access_log_request") in {(p.kind, p.table) for p in report.problems}
     # Version 1 (whose hash covers neither column) is refused with them set, and claiming
     # it without them is an edit the seal shows.
     with pytest.raises(asyncpg.CheckViolationError):
@@ -454,7 +456,12 @@ async def test_positions_transaction_ids_and_hashes_come_from_the_database(
     conn = await audit_db.raw()
     try:
         await conn.execute("SET ROLE rekisteri_app")
-        for column, value in (("seq", "1"), ("xid", "'1'"), ("row_hash", "'\\x00'")):
+        for column, value in (
+            ("seq", "1"),
+            ("xid", "'1'"),
+            ("row_hash", "'\\x00'"),
+            ("hash_version", "2"),
+        ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
                 await conn.execute(
                     f"INSERT INTO access_log_request (at, request_id, event, outcome,"
@@ -462,20 +469,28 @@ async def test_positions_transaction_ids_and_hashes_come_from_the_database(
                     f" 1, {value})"
                 )
         await conn.execute("RESET ROLE")
-        # Even the owner's own value for the hash is replaced by the trigger.
+        # Even the owner cannot store a hash on a row of the current version ...
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                """
+                INSERT INTO access_log_request (at, request_id, event, outcome, duration_ms,
+                    row_hash)
+                VALUES (now(), gen_random_uuid(), 'cli', 'ok', 1, '\\x00')
+                """
+            )
         await conn.execute(
             """
-            INSERT INTO access_log_request (at, request_id, event, outcome, duration_ms, row_hash)
-            VALUES (now(), gen_random_uuid(), 'cli', 'ok', 1, '\\x00')
+            INSERT INTO access_log_request (at, request_id, event, outcome, duration_ms)
+            VALUES (now(), gen_random_uuid(), 'cli', 'ok', 1)
             """
         )
         row = await conn.fetchrow(
-            "SELECT seq, xid::text AS xid, row_hash, pg_current_xact_id()::text AS now"
-            " FROM access_log_request"
+            "SELECT seq, xid::text AS xid, row_hash, access_log_request_leaf_hash(r) AS leaf,"
+            " pg_current_xact_id()::text AS now FROM access_log_request r"
         )
-        assert row["seq"] == 1
         assert int(row["xid"]) < int(row["now"])
-        assert bytes(row["row_hash"]) != b"\x00"
+        assert row["row_hash"] is None  # ... which gets its hash when it is sealed
+        assert len(bytes(row["leaf"])) == 32
     finally:
         await conn.close()
     assert (await check(audit_db)).ok
@@ -692,7 +707,7 @@ async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: AuditDb)
     await tamper(
         audit_db,
         """
-        UPDATE access_log_request SET principal = 'user:someone-else',
+        UPDATE access_log_request SET principal = 'user:someone-else', hash_version = 2,
             row_hash = access_log_request_hash_v2(seq, at, request_id, event,
                 'user:someone-else', organisation, roles, purpose, client_address,
                 operation_name, operation_type, document_hash, policy_version, outcome,

@@ -164,7 +164,7 @@ async def test_upgrade_keeps_sealed_v1_rows_verifiable_and_readable(
     try:
         assert await raw.fetchval(
             "SELECT array_agg(DISTINCT hash_version) FROM access_log_request"
-        ) == [1, 2]
+        ) == [1, 3]
         await raw.execute("SET session_replication_role = replica")
         await raw.execute("UPDATE access_log_request SET purpose = 'marketing' WHERE seq = 4")
         await raw.execute("UPDATE access_log_object SET fields_masked = '{}' WHERE seq = 2")

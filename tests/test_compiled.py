@@ -298,3 +298,28 @@ async def test_objects_with_more_pieces_than_a_function_takes_are_joined_in_orde
     built = await owner.fetchval(f"SELECT {_object_text(pieces)}")
     assert orjson.loads(built) == {f"k{n}": n for n in range(250)}
     assert list(orjson.loads(built)) == [f"k{n}" for n in range(250)]
+
+
+async def test_dates_are_written_as_iso_whatever_the_database_default(
+    settings: Any, owner: asyncpg.Connection
+) -> None:
+    """The compiled statements write a date as its text: every connection fixes the style."""
+    from server.db.engine import create_driver_pool
+
+    database = await owner.fetchval("SELECT current_database()")
+    await owner.execute(f"ALTER DATABASE \"{database}\" SET datestyle = 'SQL, DMY'")
+    try:
+        pool = await create_driver_pool(settings.database_url or "", settings)
+        try:
+            written = await pool.fetchval("SELECT CAST(date '2025-03-04' AS text)")
+        finally:
+            await pool.close()
+        plain = await asyncpg.connect(settings.database_url or "")
+        try:
+            default = await plain.fetchval("SELECT CAST(date '2025-03-04' AS text)")
+        finally:
+            await plain.close()
+    finally:
+        await owner.execute(f'ALTER DATABASE "{database}" RESET datestyle')
+    assert default == "04/03/2025"  # the database's own default differs ...
+    assert written == "2025-03-04"  # ... but not on the service's connections

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 EXPORT = text(
     """
-    SELECT 'request' AS kind, r.seq, 0::bigint AS position, r.at, r.request_id, r.row_hash,
+    SELECT 'request' AS kind, r.seq, 0::bigint AS position, r.at, r.request_id,
+           access_log_request_leaf_hash(r) AS row_hash,
            r.event, r.principal, r.organisation, r.roles, r.purpose, r.client_address,
            r.operation_name, r.operation_type, r.document_hash, r.policy_version, r.outcome,
            r.duration_ms, r.detail,

@@ -166,13 +166,16 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-# Rows after a position in seq order, each with its hash: stored and recomputed for
-# request and old object rows (hash_ok compares them), computed for subject rows (their
-# only check is the seal and its leaf digests).
+# Rows after a position in seq order, each with its hash: stored and recomputed for old
+# request rows (versions 1 and 2) and old object rows (hash_ok compares them), computed
+# for newer request rows and subject rows (their only check is the seal and its leaf
+# digests).
 ROWS = text(
     """
-    SELECT r.seq, 'access_log_request' AS tbl, r.at, r.request_id, r.row_hash,
-           r.row_hash IS NOT DISTINCT FROM access_log_request_expected_hash(r) AS hash_ok
+    SELECT r.seq, 'access_log_request' AS tbl, r.at, r.request_id,
+           access_log_request_leaf_hash(r) AS row_hash,
+           r.hash_version = 3
+           OR r.row_hash IS NOT DISTINCT FROM access_log_request_expected_hash(r) AS hash_ok
     FROM access_log_request r
     WHERE r.seq > :after
     UNION ALL

@@ -1,7 +1,8 @@
 """SQL that writes each value as JSON text exactly as the resolver path's serialisation does.
 
 The resolver path sends what Strawberry serialises, dumped by orjson (compact, no spaces):
-IDs and UUIDs as their text, dates as `YYYY-MM-DD`, `DateTime` as Python's `isoformat()` of
+IDs and UUIDs as their text, dates as `YYYY-MM-DD` (a date's text under the `DateStyle`
+`ISO, YMD` that every connection starts with: server/db/engine.py), `DateTime` as Python's `isoformat()` of
 an aware UTC value (`+00:00`, microseconds only when not zero), `Decimal` as the string
 `str(Decimal)` gives (PostgreSQL's numeric text for the scales the register stores), enums
 by name. Masks have an SQL form next to the Python one (`server.authz.masks`); a test checks
@@ -59,7 +60,7 @@ def encode(column: str, encoding: str, schema: GraphQLSchema) -> str:
     if encoding in ("Int", "Boolean", "Float"):
         return _text(column)
     if encoding == "Date":
-        return _quoted(f"to_char({column}, 'YYYY-MM-DD')")
+        return _quoted(_text(column))  # ISO, as every connection's DateStyle says
     if encoding == "DateTime":
         return _datetime(column)
     if encoding == "Decimal":

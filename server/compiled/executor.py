@@ -174,7 +174,7 @@ class CompiledExecutor:
             raise CredentialNotLive("credential")
         if not row["ok"]:
             raise GuardFailed("guard")
-        touched = set(row["touched"] or ())
+        touched = set(row["touched"] or ()) - {None}
         coordinates = sorted(
             {
                 coordinate

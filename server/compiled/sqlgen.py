@@ -136,7 +136,7 @@ class _Builder:
     params: list[Param] = field(default_factory=list)
     named: dict[tuple[str, str], int] = field(default_factory=dict)
     ctes: list[str] = field(default_factory=list)
-    object_selects: list[str] = field(default_factory=list)
+    object_rows: list[tuple[int, str]] = field(default_factory=list)  # (field set, rows CTE)
     guards: list[str] = field(default_factory=list)
 
     def param(self, source: str, name: str, cast: str | None = None) -> str:
@@ -190,9 +190,10 @@ def compile_plan(
     if confirm is not None:
         live = live_predicate(confirm, lambda name, cast: builder.param("live", name, cast))
     data = " || ',' || ".join(roots) if roots else "''"
-    objects = " UNION ALL ".join(builder.object_selects) or (
-        "SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c WHERE false"
-    )
+    objects = " UNION ALL ".join(
+        f"SELECT {set_no}::int2 AS s, _log::uuid AS o, _subj::uuid AS c FROM {rows}"
+        for set_no, rows in builder.object_rows
+    ) or ("SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c WHERE false")
     builder.ctes.append(f"objects AS ({objects})")
     guard = ""
     if builder.guards or confirm is not None:
@@ -211,9 +212,21 @@ def compile_plan(
     )
     sql = (
         "WITH " + ",\n".join(builder.ctes) + f"\nSELECT '{{' || {data} || '}}' AS data, "
-        f"(SELECT array_agg(DISTINCT s) FROM objects) AS touched, {checks}"
+        f"{_touched(builder.object_rows)} AS touched, {checks}"
     )
     return CompiledStatement(sql, builder.params, plan.field_sets, bool(builder.guards))
+
+
+def _touched(object_rows: list[tuple[int, str]]) -> str:
+    """The field sets of which at least one object was returned (an EXISTS per node: no
+    sort or scan of every object)."""
+    if not object_rows:
+        return "NULL::int2[]"
+    checks = ", ".join(
+        f"CASE WHEN EXISTS (SELECT 1 FROM {rows}) THEN {set_no}::int2 END"
+        for set_no, rows in object_rows
+    )
+    return f"ARRAY[{checks}]"
 
 
 def _key(key: str) -> str:
@@ -508,9 +521,7 @@ def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool 
         else:
             parts.append(f"{key} || {_child_json(builder, selection, joins)}")
     i = node.index
-    builder.object_selects.append(
-        f"SELECT {node.set_no}::int2 AS s, _log::uuid AS o, _subj::uuid AS c FROM {rows}"
-    )
+    builder.object_rows.append((node.set_no, rows))
     order = node.relation.order if node.relation else ()
     order_columns = "".join(f", r.{o.column} AS _o{n}" for n, o in enumerate(order))
     rn = ", r._rn" if with_rn else ""

@@ -44,6 +44,7 @@ def server_settings(settings: Settings, *, as_app_role: bool = True) -> dict[str
         "statement_timeout": str(settings.statement_timeout_ms),
         "application_name": "rekisteri",
         "timezone": "UTC",
+        "datestyle": "ISO, YMD",  # the compiled statements write a date as its text
     }
     if as_app_role and settings.app_db_role:
         values["role"] = settings.app_db_role
