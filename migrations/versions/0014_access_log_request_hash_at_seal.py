@@ -1,7 +1,7 @@
 """access log: request rows no longer store their hash; it is computed at sealing
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07 21:00:00.000000
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from server.db.migrate import run_sql_file
 
 revision: str = "0014"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
