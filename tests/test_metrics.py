@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.app import create_app
+from server.audit.seal import seal_pending
 from server.observability import metrics
 from server.settings import Settings
 from tests.conftest import TEST_PASSWORD, Users, gql
@@ -268,3 +270,40 @@ def test_a_new_policy_version_replaces_the_old_one() -> None:
     text = metrics.exposition().decode()
     assert 'rekisteri_policy_info{version="new-version-for-test"} 1.0' in text
     assert "old-version-for-test" not in text
+
+
+# -- the access log's seals ------------------------------------------------------------
+
+
+async def test_unsealed_rows_and_the_seal_age_come_from_the_database(
+    fresh_database_url: str, settings: Settings
+) -> None:
+    fresh = settings.model_copy(update={"database_url": fresh_database_url})
+    application = create_app(fresh)
+    async with (
+        application.router.lifespan_context(application),
+        client_for(application, "127.0.0.1") as local,
+        client_for(application, "10.1.2.3") as remote,
+    ):
+        never = await scrape(local)
+        assert value(never, "rekisteri_access_log_last_seal_age_seconds") == math.inf
+        before = value(never, "rekisteri_access_log_unsealed_rows")
+
+        for _ in range(3):  # refused requests: one access-log row each
+            assert (await remote.post("/graphql", json={"query": "{ a }"})).status_code == 401
+        waiting = await scrape(local)
+        assert value(waiting, "rekisteri_access_log_unsealed_rows") == before + 3
+
+        async with application.state.sessionmaker() as session, session.begin():
+            sealed = await seal_pending(session=session, settings=fresh, wait_seconds=5.0)
+        assert sealed is not None
+        after = await scrape(local)
+        assert value(after, "rekisteri_access_log_unsealed_rows") == 0
+        assert 0 <= value(after, "rekisteri_access_log_last_seal_age_seconds") < 30
+
+
+async def test_the_seal_gauges_are_left_out_when_the_database_does_not_answer() -> None:
+    text = metrics.exposition(metrics.seal_families(None)).decode()
+    assert "# TYPE rekisteri_access_log_unsealed_rows gauge" in text
+    assert not re.search(r"^rekisteri_access_log_unsealed_rows ", text, re.MULTILINE)
+    assert not re.search(r"^rekisteri_access_log_last_seal_age_seconds ", text, re.MULTILINE)

@@ -14,12 +14,15 @@ process's own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import ipaddress
+import logging
+import math
 import os
 import time
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from typing import Any
 
 import asyncpg
@@ -34,13 +37,17 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.audit.status import SealStatus, seal_status
 from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series
 
@@ -257,14 +264,61 @@ def may_read(request: Request, settings: Settings) -> bool:
     return any(address in network for network in _networks(settings.metrics_allowed_addresses))
 
 
-def exposition() -> bytes:
-    """Every metric in the text format: of all workers when they write files."""
+# -- the access log's seals, read on every scrape ----------------------------------------
+
+SEAL_STATUS_TIMEOUT_SECONDS = 2.0
+
+
+def seal_families(status: SealStatus | None) -> list[Metric]:
+    """The seal gauges, from the database at scrape time (so the same whichever worker or
+    instance answers); no samples when the database did not answer."""
+    unsealed = GaugeMetricFamily(
+        "rekisteri_access_log_unsealed_rows",
+        "Access-log positions handed out after the last sealed one: rows waiting for the "
+        "sealer (a rolled-back request's position counts until the next seal).",
+    )
+    age = GaugeMetricFamily(
+        "rekisteri_access_log_last_seal_age_seconds",
+        "Seconds since the newest seal was made (database clock); +Inf before the first.",
+    )
+    if status is not None:
+        unsealed.add_metric([], status.unsealed_rows)
+        age.add_metric([], math.inf if status.age_seconds is None else status.age_seconds)
+    return [unsealed, age]
+
+
+async def read_seal_status(engine: AsyncEngine) -> SealStatus | None:
+    """The seal status in at most SEAL_STATUS_TIMEOUT_SECONDS; None (logged) otherwise."""
+    try:
+        async with asyncio.timeout(SEAL_STATUS_TIMEOUT_SECONDS), engine.connect() as conn:
+            return await seal_status(conn)
+    except Exception as exc:
+        log.warning("/metrics: the access log's seal status is unavailable: %s", type(exc).__name__)
+        return None
+
+
+class _Families:
+    """A collector of metric families computed for one scrape."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def exposition(families: Iterable[Metric] = ()) -> bytes:
+    """Every metric in the text format (of all workers when they write files), then the
+    families computed for this scrape."""
     directory = multiprocess_dir()
     if directory is None:
-        return generate_latest(REGISTRY)
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    return generate_latest(registry)
+        registry = REGISTRY
+    else:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    scraped = CollectorRegistry()
+    scraped.register(_Families(families))
+    return generate_latest(registry) + generate_latest(scraped)
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -274,8 +328,9 @@ async def metrics_endpoint(request: Request) -> Response:
     if not may_read(request, settings):
         return PlainTextResponse("Not Found", status_code=404)
     set_policy_version(state.policy_store.current.version)
+    status = await read_seal_status(state.engine)
     return Response(
-        exposition(),
+        exposition(seal_families(status)),
         media_type=CONTENT_TYPE_LATEST,
         headers={"Cache-Control": "no-store"},
     )
