@@ -40,7 +40,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             shutdown_timeout=settings.shutdown_timeout_seconds,
             log_level=settings.log_level,
         )
-    import uvicorn
+    from server.serving import run_one
 
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: its metrics in memory
     from server.app import create_app
@@ -48,8 +48,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.database_url is None:
         print(f"Using the embedded PostgreSQL with its data in {settings.embedded_data_dir}")
     log.info("serving on %s", _address(args.host, args.port))
-    uvicorn.run(create_app(settings), **uvicorn_options(args, settings))
-    return 0
+    return run_one(create_app(settings), **uvicorn_options(args, settings))
 
 
 # What every worker of `serve --workers N` runs (called without arguments).

@@ -95,6 +95,24 @@ def metrics_directory() -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, except that a stop on SIGTERM or SIGINT that went as planned ends
+    with status 0: uvicorn raises the signal again once it has stopped, which ends the
+    process by that signal (status 143 for SIGTERM) after the graceful stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
+def run_one(app: Any, **options: Any) -> int:
+    """Serve `app` in this process (uvicorn binds the socket); returns the exit status."""
+    GracefulServer(uvicorn.Config(app, **options)).run()
+    return 0
+
+
 class Supervisor(Multiprocess):
     """uvicorn's supervisor; a worker that is gone has its live gauges removed, and the
     parent's own messages go to the service's log."""
@@ -158,7 +176,7 @@ def serve(
     sock = bind_socket(host, port)
     try:
         if workers <= 1:
-            uvicorn.Server(config).run(sockets=[sock])
+            GracefulServer(config).run(sockets=[sock])
             return 0
         scope = metrics_directory() if metrics else contextlib.nullcontext(None)
         with scope as metrics_dir:
