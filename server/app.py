@@ -24,7 +24,7 @@ from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
 from server.graphql.endpoint import graphql_endpoint, json_response
 from server.identity.confirmation import RememberedCredentials
-from server.observability import metrics
+from server.observability import metrics, tracing
 from server.operations import trusted
 from server.operations.runner import OperationRunner
 from server.schema import catalogue, schema
@@ -151,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await driver_pool.close()
             await engine.dispose()
             metrics.release_engine(engine, settings)
+            if stop_tracing is not None:
+                stop_tracing()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["POST"]),
@@ -164,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(metrics.LoginMetricsMiddleware)
     _resolve_client_addresses(app, settings)
+    stop_tracing = tracing.start(app, settings)  # outermost: its span covers the request
     return app
 
 

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         description="A bearer token that also opens /metrics (at least 16 characters); "
         "empty: addresses only.",
     )
+    otel_exporter_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP base URL (e.g. http://collector:4318) to send traces to; "
+        "empty: no tracing at all.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -171,6 +176,14 @@ class Settings(BaseSettings):
         if not isinstance(items, list | tuple | set | frozenset):
             raise ValueError("TRUSTED_DOCUMENTS_REQUIRED_ROLES must be role names, comma-separated")
         return tuple(sorted({str(item).strip() for item in items if str(item).strip()}))
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

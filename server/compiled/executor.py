@@ -26,6 +26,7 @@ from server.compiled.planner import NotCompilable, Plan, plan_operation
 from server.compiled.sqlgen import CompiledStatement, compile_plan, concrete_env, field_sets_json
 from server.graphql.errors import forbidden_payload
 from server.identity.confirmation import Confirmation
+from server.observability import tracing
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ class CompiledExecutor:
         log_values["field_sets"] = field_sets_json(statement.field_sets)
         live = confirmation.values if confirmation is not None else None
         values = statement.bind(plan.parameters, concrete_env(access), log_values, live)
-        row = await connection.fetchrow(statement.sql, *values)
+        with tracing.span(tracing.SQL):
+            row = await connection.fetchrow(statement.sql, *values)
         self.executions += 1
         if not row["live"]:
             raise CredentialNotLive("credential")

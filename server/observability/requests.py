@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from server.observability import metrics
+from server.observability import metrics, tracing
 from server.observability.logging import REQUEST_LOGGER
 
 if TYPE_CHECKING:
@@ -58,8 +58,17 @@ def _observe(
         known_purposes=policy.purposes,
     )
     metrics.observe_request(labels, seconds)
+    kind_label, outcome_label, executor_label, purpose_label = labels
+    tracing.annotate(
+        {
+            "rekisteri.request_id": str(operation.request_id),
+            "rekisteri.operation_type": kind_label,
+            "rekisteri.outcome": outcome_label,
+            "rekisteri.executor": executor_label,
+            "rekisteri.purpose": purpose_label,
+        }
+    )
     if log.isEnabledFor(logging.INFO):
-        kind_label, outcome_label, executor_label, purpose_label = labels
         log.info(
             "graphql request",
             extra={

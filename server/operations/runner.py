@@ -48,7 +48,7 @@ from server.graphql.http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, status_
 from server.graphql.introspection import filter_introspection, is_introspection
 from server.graphql.limits import check_cost
 from server.identity.confirmation import Confirmation
-from server.observability import metrics
+from server.observability import metrics, tracing
 from server.operations import idempotency
 from server.operations.documents import DocumentCache, PreparedDocument
 from server.operations.failures import is_unavailable
@@ -252,7 +252,8 @@ class OperationRunner:
         try:
             async with asyncio.timeout(FAILURE_RECORD_TIMEOUT_SECONDS):
                 async with self.sessionmaker() as session, session.begin():
-                    await write_event(session, entry)
+                    with tracing.span(tracing.LOG_WRITE):
+                        await write_event(session, entry)
         except Exception:
             log.exception("could not record request %s in the access log", entry.request_id)
 
@@ -338,7 +339,8 @@ class OperationRunner:
                 raise Unconfirmed  # refusals are answered to confirmed principals only
             return await self.refuse(operation, untrusted)
         policy = self.policy()
-        prepared = self.documents.prepare(operation.query)
+        with tracing.span(tracing.PARSE):
+            prepared = self.documents.prepare(operation.query)
         refusal = self._refusal(operation, prepared)
         if refusal is not None:
             if operation.remembered:
@@ -473,7 +475,8 @@ class OperationRunner:
                 raise
             # The COMMIT is not under the time-out: once it starts, the request ends with
             # its real outcome (a cancelled COMMIT may still have committed).
-            await asyncio.shield(session.commit())
+            with tracing.span(tracing.COMMIT):
+                await asyncio.shield(session.commit())
             return result
         finally:
             await asyncio.shield(session.close())
@@ -486,7 +489,8 @@ class OperationRunner:
     ) -> _Answer | None:
         """One statement, its own transaction: the reads, the credential's confirmation
         and the log records commit together. None: the resolver executor answers."""
-        plan = self._plan(operation, prepared, access)
+        with tracing.span(tracing.PLAN):
+            plan = self._plan(operation, prepared, access)
         if plan is None:
             return None
         record = self.record(operation, Outcome.OK, executor="compiled")
@@ -562,12 +566,13 @@ class OperationRunner:
             collector=AccessCollector(),
         )
         savepoint = await session.begin_nested() if kind is OperationType.MUTATION else None
-        result = await self.schema.execute(
-            operation.query,
-            variable_values=operation.variables,
-            context_value=ctx,
-            operation_name=operation.operation_name,
-        )
+        with tracing.span(tracing.RESOLVE):
+            result = await self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=ctx,
+                operation_name=operation.operation_name,
+            )
         for error in result.errors or ():
             if error.original_error is not None and is_unavailable(error.original_error):
                 raise error.original_error
@@ -582,11 +587,12 @@ class OperationRunner:
             for c in sorted(ctx.collector.denied_coordinates)
         )
         outcome = _outcome(result.data, errors)
-        await write_access_log(
-            session,
-            self.record(operation, outcome, executor="resolver"),
-            ctx.collector.objects,
-        )
+        with tracing.span(tracing.LOG_WRITE):
+            await write_access_log(
+                session,
+                self.record(operation, outcome, executor="resolver"),
+                ctx.collector.objects,
+            )
         data = result.data
         if data is not None and is_introspection(operation.query):
             data = filter_introspection(
