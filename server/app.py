@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from strawberry.http.ides import get_graphql_ide_html
 
 from server import logsafety
 from server.authz.policy import CompiledPolicy
@@ -22,6 +21,7 @@ from server.authz.store import PolicyStore, ReloadFailure
 from server.db.engine import create_driver_pool, create_engine, resolve_database_url_async
 from server.db.migrate import current_revision, head_revision
 from server.db.session import StatementCounter, session_factory
+from server.graphql import ide
 from server.graphql.endpoint import graphql_endpoint, json_response
 from server.identity.confirmation import RememberedCredentials
 from server.observability import metrics, tracing
@@ -91,10 +91,10 @@ async def readyz(request: Request) -> Response:
 
 
 async def graphql_get(request: Request) -> Response:
-    """GraphiQL in development; queries over GET are never executed."""
+    """GraphiQL in development (served offline, server/graphql/ide.py); queries over GET
+    are never executed."""
     if request.app.state.settings.is_development:
-        # Strawberry's GraphiQL page; set the Authorization and X-Purpose headers in it.
-        return HTMLResponse(get_graphql_ide_html("graphiql"))
+        return ide.page(request)
     return json_response({"error": "method_not_allowed"}, 405, allow="POST")
 
 
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
+        Route(ide.ASSET_PREFIX + "{name}", ide.asset_endpoint, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
