@@ -101,6 +101,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from server.cli_progress import for_terminal
     from server.seed.command import run_seed
 
     return run_seed(
@@ -110,6 +111,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         demo=args.demo,
         today=datetime.now(UTC).date(),
         if_empty=args.if_empty,
+        progress=for_terminal(),
     )
 
 

@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import text
 
 from server.audit.records import EventKind, Outcome, RequestRecord
+from server.cli_progress import for_terminal
 from server.settings import Settings
 
 LOCK_TIMEOUT = "5s"
@@ -123,6 +124,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
                 full=args.full,
                 record=True,
                 principal=_operator(),
+                progress=for_terminal(),
             )
 
     report = asyncio.run(run())
@@ -234,7 +236,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             detail += f" for={recipient}"
         await _record(settings, "audit export", detail)
         async with owner_session(settings) as session:
-            return await export_jsonl(session=session, start=start, end=end, out=out)
+            return await export_jsonl(
+                session=session, start=start, end=end, out=out, progress=for_terminal()
+            )
 
     target: AbstractContextManager[TextIO] = (
         open(args.output, "w", encoding="utf-8")  # noqa: SIM115

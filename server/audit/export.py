@@ -17,6 +17,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.cli_progress import NO_PROGRESS, Positions, Progress
+
 EXPORT = text(
     """
     SELECT 'request' AS kind, r.seq, 0::bigint AS position, r.at, r.request_id,
@@ -89,18 +91,41 @@ def _line(row: Any) -> dict[str, Any]:
     return common
 
 
+# The range of positions of the request rows in a time range, for the progress bar (each
+# bound an index probe per monthly partition).
+POSITIONS = text(
+    "SELECT min(seq) AS first, max(seq) AS last FROM access_log_request"
+    " WHERE at >= :start AND at < :end"
+)
+
+
 async def export_jsonl(
-    *, session: AsyncSession, start: datetime, end: datetime, out: TextIO
+    *,
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    out: TextIO,
+    progress: Progress = NO_PROGRESS,
 ) -> int:
     """Write the rows with start <= at < end to `out`, one JSON object a line; returns the
-    number of lines. Run it as the owner (the runtime role cannot read the log)."""
+    number of lines. Run it as the owner (the runtime role cannot read the log).
+    `progress` follows the rows by position."""
     await session.execute(text("SET LOCAL statement_timeout = 0"))
+    first, total = 0, None
+    if progress.enabled:
+        bounds = (await session.execute(POSITIONS, {"start": start, "end": end})).one()
+        if bounds.first is not None:
+            first, total = bounds.first - 1, bounds.last - bounds.first + 1
     result = await session.stream(
         EXPORT.execution_options(yield_per=5_000), {"start": start, "end": end}
     )
     count = 0
-    async for row in result:
-        out.write(orjson.dumps(_line(row)).decode())
-        out.write("\n")
-        count += 1
+    with progress.stage("exporting the access log", total=total, unit="rows") as advance:
+        positions = Positions(advance, first)
+        async for row in result:
+            out.write(orjson.dumps(_line(row)).decode())
+            out.write("\n")
+            count += 1
+            positions.at(row.seq)
+        positions.flush()
     return count

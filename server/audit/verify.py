@@ -56,6 +56,7 @@ from server.audit.signing import (
     keyring_for,
     signer_for,
 )
+from server.cli_progress import NO_PROGRESS, Positions, Progress
 from server.settings import Settings
 
 MAX_PROBLEMS = 1000
@@ -200,6 +201,7 @@ ROWS = text(
     """
 )
 
+ISSUED = text("SELECT coalesce(pg_sequence_last_value('access_log_seq'), 0)")
 DIGESTS = text("SELECT batch_no, digests FROM access_log_seal_digest WHERE batch_no > :after_batch")
 
 VERIFICATIONS = text(
@@ -645,6 +647,7 @@ async def verify(
     record: bool = False,
     principal: str | None = None,
     keys: Keyring | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> VerifyReport:
     """Verify the log as the owner, reading rows once in seq order.
 
@@ -652,7 +655,8 @@ async def verify(
     signed verification (whose batch must still be in the chain unchanged) plus the
     unsealed tail. Seals, signatures, the chain and external heads are always checked
     in full (one row per batch). record=True stores the outcome in
-    access_log_verification (signed), to start the next incremental run from.
+    access_log_verification (signed), to start the next incremental run from. `progress`
+    follows the rows read, by position.
     """
     settings = settings or Settings()
     # The public keys to trust (an auditor's), else the service's own; see signing.py.
@@ -680,25 +684,28 @@ async def verify(
         for row in await session.execute(DIGESTS, {"after_batch": after_batch})
     }
     walker = _BatchWalker(report, seals, boundary, after=after, digests=digests)
-    result = await session.stream(ROWS.execution_options(yield_per=10_000), {"after": after})
-    async for row in result:
-        report.rows_checked += 1
-        item = _Row(row.seq, row.tbl, row.at, row.request_id, bytes(row.row_hash))
-        if not row.hash_ok:
-            report.add(
-                Problem(
-                    "row_hash_mismatch",
-                    f"{_where(item)} does not match its hash: the row was edited",
-                    seq=item.seq,
-                    table=item.table,
+    total = int(await session.scalar(ISSUED) or 0) - after if progress.enabled else None
+    with progress.stage("verifying the access log", total=total, unit="rows") as advance:
+        positions = Positions(advance, after)
+        result = await session.stream(ROWS.execution_options(yield_per=10_000), {"after": after})
+        async for row in result:
+            report.rows_checked += 1
+            item = _Row(row.seq, row.tbl, row.at, row.request_id, bytes(row.row_hash))
+            if not row.hash_ok:
+                report.add(
+                    Problem(
+                        "row_hash_mismatch",
+                        f"{_where(item)} does not match its hash: the row was edited",
+                        seq=item.seq,
+                        table=item.table,
+                    )
                 )
-            )
-        walker.add(item)
+            walker.add(item)
+            positions.at(item.seq)
+        positions.flush()
     walker.finish()
 
-    issued = await session.scalar(
-        text("SELECT coalesce(pg_sequence_last_value('access_log_seq'), 0)")
-    )
+    issued = await session.scalar(ISSUED)
     if report.unsealed_last_seq is not None and report.unsealed_last_seq > int(issued or 0):
         report.add(
             Problem(

@@ -27,6 +27,7 @@ from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal, PrincipalKind
+from server.cli_progress import NO_PROGRESS, Progress, for_terminal
 from server.privacy.transfers import TransferRefused
 from server.settings import Settings
 
@@ -241,7 +242,12 @@ def cmd_dsar_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_retention(
-    settings: Settings, *, rules: Any, dry_run: bool, engine: Any = None
+    settings: Settings,
+    *,
+    rules: Any,
+    dry_run: bool,
+    engine: Any = None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[str]:
     """Plan and (unless dry) apply retention as the database owner, recorded in the
     access log and in retention_run; returns the lines to print."""
@@ -262,7 +268,9 @@ async def run_retention(
             if dry_run:
                 return ["dry run: nothing was changed", *lines]
             name = operator()
-            written = await apply_retention(session=session, plan=plan, actor=name)
+            written = await apply_retention(
+                session=session, plan=plan, actor=name, progress=progress
+            )
             collector = AccessCollector()
             for type_name, object_id, customer_id, prospect_id, fields in written:
                 collector.touch(
@@ -298,7 +306,8 @@ def cmd_retention_apply(args: argparse.Namespace, settings: Settings) -> int:
         settle_grace_days=args.grace_days,
         prospect_months=args.prospect_months,
     )
-    for line in asyncio.run(run_retention(settings, rules=rules, dry_run=args.dry_run)):
+    run = run_retention(settings, rules=rules, dry_run=args.dry_run, progress=for_terminal())
+    for line in asyncio.run(run):
         print(line)
     return 0
 

@@ -33,6 +33,7 @@ from server.billing.models import (
     Payment,
     SecurityDeposit,
 )
+from server.cli_progress import NO_PROGRESS, Advance, Progress
 from server.contracts.models import Contract, Offer
 from server.customers.models import Customer
 from server.prospects.models import Prospect
@@ -437,10 +438,19 @@ async def _history(
 
 
 async def apply_retention(
-    *, session: AsyncSession, plan: RetentionPlan, actor: str
+    *, session: AsyncSession, plan: RetentionPlan, actor: str, progress: Progress = NO_PROGRESS
 ) -> list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]]:
     """Carry out a plan in the caller's transaction; returns the objects written, for the
-    access log: (type, id, customer, prospect, fields)."""
+    access log: (type, id, customer, prospect, fields). `progress` counts the customers,
+    the vouchers (as one step) and the prospects."""
+    steps = len(plan.anonymise) + len(plan.finalise) + len(plan.prospects) + 1
+    with progress.stage("applying retention", total=steps, unit="steps") as advance:
+        return await _apply(session, plan, actor, advance)
+
+
+async def _apply(
+    session: AsyncSession, plan: RetentionPlan, actor: str, advance: Advance
+) -> list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]]:
     written: list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]] = []
     now = datetime.now(UTC)
     for action in plan.anonymise:
@@ -466,6 +476,7 @@ async def apply_retention(
         await _history(session, cid, fields, actor, "retention: claims settled")
         written.append(("Customer", str(cid), cid, None, fields))
         written.append(("Site", f"{cid}:consumption", cid, None, ["consumption"]))
+        advance(1)
 
     if plan.invoices:
         await session.execute(
@@ -489,6 +500,7 @@ async def apply_retention(
     ):
         for object_id in ids:
             written.append((type_name, str(object_id), None, None, ["deleted"]))
+    advance(1)
 
     for action in plan.finalise:
         cid = action.customer_id
@@ -506,11 +518,13 @@ async def apply_retention(
         fields = [name for name, _ in IDENTITY_COLUMNS.values()]
         await _history(session, cid, fields, actor, "retention: accounting period ended")
         written.append(("Customer", str(cid), cid, None, fields))
+        advance(1)
 
     for prospect_id, _ in plan.prospects:
         await session.execute(delete(offer_t).where(offer_t.c.prospect_id == prospect_id))
         await session.execute(delete(prospect_t).where(prospect_t.c.id == prospect_id))
         written.append(("Prospect", str(prospect_id), None, prospect_id, ["marketingConsentAt"]))
+        advance(1)
 
     await session.execute(
         insert(run_t).values(

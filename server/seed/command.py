@@ -10,6 +10,7 @@ from datetime import date
 
 import asyncpg
 
+from server.cli_progress import NO_PROGRESS, Progress
 from server.db.engine import plain_url, resolve_database_url_async
 from server.seed.generator import SeedSummary
 from server.seed.loader import SeedError, seed_database
@@ -43,14 +44,22 @@ def demo_roles(settings: Settings) -> list[tuple[str, str]]:
 
 
 async def _seed(
-    settings: Settings, *, customers: int, seed: int, today: date, if_empty: bool
+    settings: Settings,
+    *,
+    customers: int,
+    seed: int,
+    today: date,
+    if_empty: bool,
+    progress: Progress = NO_PROGRESS,
 ) -> SeedSummary | None:
     url = plain_url(await resolve_database_url_async(settings))
     conn = await asyncpg.connect(url)
     try:
         if if_empty and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM customer)"):
             return None
-        summary = await seed_database(conn, customers=customers, seed=seed, today=today)
+        summary = await seed_database(
+            conn, customers=customers, seed=seed, today=today, progress=progress
+        )
         # Fresh planner statistics: without them the first queries scan whole tables.
         await conn.execute("ANALYZE")
         return summary
@@ -67,14 +76,27 @@ async def _demo_users(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def run_seed(
-    settings: Settings, *, customers: int, seed: int, demo: bool, today: date, if_empty: bool
+    settings: Settings,
+    *,
+    customers: int,
+    seed: int,
+    demo: bool,
+    today: date,
+    if_empty: bool,
+    progress: Progress = NO_PROGRESS,
 ) -> int:
     """Seed the configured database; return the process exit status."""
     started = time.perf_counter()
+    seeding = _seed(
+        settings,
+        customers=customers,
+        seed=seed,
+        today=today,
+        if_empty=if_empty,
+        progress=progress,
+    )
     try:
-        summary = asyncio.run(
-            _seed(settings, customers=customers, seed=seed, today=today, if_empty=if_empty)
-        )
+        summary = asyncio.run(seeding)
     except SeedError as exc:
         print(f"error: {exc}")
         return 1

@@ -8,6 +8,7 @@ from datetime import date
 
 import asyncpg
 
+from server.cli_progress import NO_PROGRESS, Advance, Progress, counted
 from server.seed.generator import SeedData, SeedSummary, TableRows, generate
 
 __all__ = ["SeedError", "load", "seed_database"]
@@ -25,11 +26,15 @@ class SeedError(RuntimeError):
 BULK_ROWS = 20_000
 
 
-async def _copy(conn: asyncpg.Connection, table: TableRows) -> None:
-    await conn.copy_records_to_table(table.table, records=table.rows, columns=list(table.columns))
+async def _copy(conn: asyncpg.Connection, table: TableRows, advance: Advance | None) -> None:
+    """COPY the table's rows; `advance` (when a bar is drawn) follows them as they go."""
+    rows = table.rows if advance is None else counted(table.rows, advance)
+    await conn.copy_records_to_table(table.table, records=rows, columns=list(table.columns))
 
 
-async def _copy_without_constraints(conn: asyncpg.Connection, table: TableRows) -> None:
+async def _copy_without_constraints(
+    conn: asyncpg.Connection, table: TableRows, advance: Advance | None
+) -> None:
     """COPY with the table's foreign keys (and unreferenced primary key) dropped.
 
     They are re-created identically (same names and definitions) right after, which
@@ -48,7 +53,7 @@ async def _copy_without_constraints(conn: asyncpg.Connection, table: TableRows) 
     name = _ident(table.table)
     for constraint in constraints:
         await conn.execute(f"ALTER TABLE {name} DROP CONSTRAINT {_ident(constraint['conname'])}")
-    await _copy(conn, table)
+    await _copy(conn, table, advance)
     for constraint in constraints:
         await conn.execute(
             f"ALTER TABLE {name} ADD CONSTRAINT {_ident(constraint['conname'])} "
@@ -60,18 +65,21 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-async def load(conn: asyncpg.Connection, data: SeedData) -> None:
+async def load(conn: asyncpg.Connection, data: SeedData, progress: Progress = NO_PROGRESS) -> None:
     """COPY every table of ``data`` (in foreign-key order) and move the number sequences.
 
     Runs on the caller's transaction; use `seed_database` for the checks around it.
     """
-    for table in data.tables:
-        if table.count == 0:
-            continue
-        if table.count >= BULK_ROWS:
-            await _copy_without_constraints(conn, table)
-        else:
-            await _copy(conn, table)
+    total = sum(table.count for table in data.tables)
+    with progress.stage("writing", total=total, unit="rows") as step:
+        advance = step if progress.enabled else None
+        for table in data.tables:
+            if table.count == 0:
+                continue
+            if table.count >= BULK_ROWS:
+                await _copy_without_constraints(conn, table, advance)
+            else:
+                await _copy(conn, table, advance)
     for (table_name, column), highest in data.max_numbers.items():
         # Explicit numbers do not advance an identity column's sequence: move it past them.
         await conn.execute(
@@ -86,6 +94,7 @@ async def seed_database(
     seed: int,
     today: date,
     consumption_share: float = 0.05,
+    progress: Progress = NO_PROGRESS,
 ) -> SeedSummary:
     """Fill an empty, migrated register with deterministic seed data.
 
@@ -121,6 +130,7 @@ async def seed_database(
             today=today,
             consumption_share=consumption_share,
             existing_organisations=existing,
+            progress=progress,
         )
-        await load(conn, data)
+        await load(conn, data, progress)
     return data.summary
