@@ -14,6 +14,11 @@ prints, as Markdown:
    first page of customers, which every benchmark reads) and for others, with the number of
    entries each history has.
 
+With `--day-rows N` it also stores the hourly values of N sites as one row per site and
+day with 96 quarter-hour values (each hour split in four) in a scratch table, prints the
+bytes a value costs there and the same monthly aggregation, and drops the table
+(docs/scaling.md, "one row per site and day").
+
 Run `bench/side_by_side.py --peers compiled,floor` on the same database first for Q3 and
 Q1 (it also fills the access log that section 4 reads).
 """
@@ -71,6 +76,37 @@ query Consumption($id: ID!, $from: DateTime!, $to: DateTime!, $resolution: Consu
     periodStart energyKwh valuesCount } }
 }
 """
+DAY_ROWS = """
+CREATE TABLE scratch_consumption_day (
+    site_id uuid NOT NULL,
+    day date NOT NULL,
+    wh int4[] NOT NULL,
+    estimated bytea NOT NULL,
+    PRIMARY KEY (site_id, day)
+);
+WITH sites AS (SELECT DISTINCT site_id FROM consumption WHERE resolution = 'PT1H' LIMIT {sites})
+INSERT INTO scratch_consumption_day
+SELECT c.site_id, (c.period_start AT TIME ZONE 'Europe/Helsinki')::date,
+       array_agg(q.wh ORDER BY c.period_start, q.n), '\\x000000000000000000000000'::bytea
+FROM consumption c JOIN sites s USING (site_id)
+CROSS JOIN LATERAL (
+    SELECT n, (c.energy_kwh * 1000 / 4)::int4 AS wh FROM generate_series(1, 4) AS n
+) q
+WHERE c.resolution = 'PT1H'
+GROUP BY 1, 2;
+ANALYZE scratch_consumption_day;
+"""
+DAY_SIZE = """
+SELECT count(*) AS rows, sum(cardinality(wh)) AS values,
+       pg_total_relation_size('scratch_consumption_day') AS bytes
+FROM scratch_consumption_day
+"""
+DAY_MONTHLY = """
+SELECT date_trunc('month', day) AS month, sum(v)::bigint AS wh
+FROM scratch_consumption_day, unnest(wh) AS v
+WHERE site_id = $1 AND day >= $2::date AND day < $3::date
+GROUP BY 1 ORDER BY 1
+"""
 HISTORY = """
 query History($id: ID!) {
   customer(id: $id) { id accessHistory { at purpose operations dataCategories } }
@@ -108,6 +144,35 @@ async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
         await call()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+async def day_rows(conn: asyncpg.Connection, sites: int, samples: int) -> list[str]:
+    """The day-row layout on a scratch copy of `sites` sites' year: size and aggregation."""
+    await conn.execute("SET statement_timeout = 0")
+    await conn.execute("DROP TABLE IF EXISTS scratch_consumption_day")
+    await conn.execute(DAY_ROWS.format(sites=int(sites)))
+    try:
+        size = await conn.fetchrow(DAY_SIZE)
+        picked = [
+            r["site_id"]
+            for r in await conn.fetch(
+                "SELECT DISTINCT site_id FROM scratch_consumption_day LIMIT $1", samples
+            )
+        ]
+        first, last = await conn.fetchrow(
+            "SELECT min(day), max(day) + 1 FROM scratch_consumption_day"
+        )
+        await conn.fetch(DAY_MONTHLY, picked[0], first, last)
+        times = await timed([lambda s=s: conn.fetch(DAY_MONTHLY, s, first, last) for s in picked])
+    finally:
+        await conn.execute("DROP TABLE IF EXISTS scratch_consumption_day")
+    per_value = size["bytes"] / size["values"]
+    return [
+        f"\nOne row per site and day ({size['rows']:,} rows, {size['values']:,} values): "
+        f"{per_value:.1f} bytes a value\n",
+        "| how | p50 ms | p95 ms | max ms |\n|---|---|---|---|",
+        f"| SQL: monthly sums of 35,040 quarter hours from 365 day rows | {stats(times)} |",
+    ]
 
 
 async def sql_monthly(
@@ -183,6 +248,7 @@ async def main(args: argparse.Namespace) -> None:
             "SELECT id, customer_number FROM customer ORDER BY customer_number"
         )
         monthly = await sql_monthly(conn, sites, year)
+        compact = await day_rows(conn, args.day_rows, args.samples) if args.day_rows else []
     finally:
         await conn.close()
     print(
@@ -231,6 +297,7 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"| {label} | {entries:,.0f} | {stats(times)} |")
         finally:
             processes.stop_all()
+    print("\n".join(compact))
     print(f"\nmeasured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
@@ -239,4 +306,5 @@ if __name__ == "__main__":
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/rk_scale")
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--port", type=int, default=8768)
+    parser.add_argument("--day-rows", type=int, default=0, metavar="SITES")
     sys.exit(asyncio.run(main(parser.parse_args())))
