@@ -7,12 +7,11 @@ import io
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 from server import cli_progress
 from server.settings import PROJECT_ROOT
-from tests.conftest import TEST_SECRET, TEST_SIGNING_KEY
+from tests.processes import rekisteri, service_env
 
 LABELS = (
     "generating customers",
@@ -80,15 +79,8 @@ def test_positions_report_ranges_in_steps() -> None:
 
 def run(database_url: str, *argv: str, terminal: bool) -> str:
     """Run `rekisteri ARGV` with stderr on a pseudo-terminal or a pipe; its stderr."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": TEST_SECRET,
-        "AUDIT_SEAL_KEY": TEST_SECRET + "-seal",
-        "AUDIT_SIGNING_KEY": TEST_SIGNING_KEY,
-    }
-    command = [sys.executable, "-m", "server.cli", *argv]
+    env = service_env(database_url)
+    command = rekisteri(*argv)
     if not terminal:
         done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
             command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,

@@ -12,7 +12,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,18 +24,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from server import cli, serving
 from server.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, TEST_SIGNING_KEY
-
-START_SECONDS = 60
-STOP_SECONDS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
+from tests.processes import (
+    START_SECONDS,
+    STOP_SECONDS,
+    free_port,
+    rekisteri,
+    service_env,
+    start,
+    stop,
+    wait_until_healthy,
+)
 
 # -- the socket ------------------------------------------------------------------------
 
@@ -129,30 +126,15 @@ def test_the_container_serves_with_workers() -> None:
 def served(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = free_port()
     metrics_parent = tmp_path / "metrics"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": TEST_SECRET,
-        "AUDIT_SEAL_KEY": TEST_SECRET + "-seal",
-        "AUDIT_SIGNING_KEY": TEST_SIGNING_KEY,
-        "AUDIT_SEALER": "false",
-        "POOL_SIZE": "3",
-        "SHUTDOWN_TIMEOUT_SECONDS": "5",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_parent),
-    }
-    env.pop("WEB_CONCURRENCY", None)
+    env = service_env(
+        database_url,
+        AUDIT_SEALER="false",
+        POOL_SIZE="3",
+        SHUTDOWN_TIMEOUT_SECONDS="5",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_parent),
+    )
     stderr = tmp_path / "stderr.log"
-    with stderr.open("wb") as err:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
+    process = start(rekisteri("serve", "--port", str(port), "--workers", "2"), env, stderr)
     try:
         yield {
             "process": process,
@@ -161,21 +143,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "stderr": stderr,
         }
     finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_SECONDS)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "serve exited during start-up"
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError("serve did not answer /healthz in time")
+        stop(process)
 
 
 def children(pid: int) -> set[int]:

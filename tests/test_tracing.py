@@ -4,7 +4,6 @@ OpenTelemetry is even imported."""
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import os
 import signal
@@ -28,8 +27,16 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from server.observability import tracing
 from server.settings import PROJECT_ROOT
 from tests import factories
-from tests.conftest import TEST_SECRET, TEST_SIGNING_KEY, Users, gql
-from tests.test_serve import STOP_SECONDS, free_port, wait_until_healthy
+from tests.conftest import Users, gql
+from tests.processes import (
+    STOP_SECONDS,
+    free_port,
+    rekisteri,
+    service_env,
+    start,
+    stop,
+    wait_until_healthy,
+)
 
 IDENTITY_CODE = "131052-308T"
 LAST_NAME = "Jäätteenmäki-Literal"
@@ -90,37 +97,19 @@ def traced(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`rekisteri serve` (one process) with tracing on, and the receiver it sends to."""
     port = free_port()
     with Receiver() as receiver:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "ENVIRONMENT": "test",
-            "SECRET_KEY": TEST_SECRET,
-            "AUDIT_SEAL_KEY": TEST_SECRET + "-seal",
-            "AUDIT_SIGNING_KEY": TEST_SIGNING_KEY,
-            "AUDIT_SEALER": "false",
-            "POOL_SIZE": "2",
-            "SHUTDOWN_TIMEOUT_SECONDS": "5",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        }
-        env.pop("WEB_CONCURRENCY", None)
-        with (tmp_path / "stderr.log").open("wb") as err:
-            process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-                [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                start_new_session=True,
-            )
+        env = service_env(
+            database_url,
+            AUDIT_SEALER="false",
+            POOL_SIZE="2",
+            SHUTDOWN_TIMEOUT_SECONDS="5",
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+            OTEL_BSP_SCHEDULE_DELAY="100",
+        )
+        process = start(rekisteri("serve", "--port", str(port)), env, tmp_path / "serve.log")
         try:
             yield {"process": process, "url": f"http://127.0.0.1:{port}", "receiver": receiver}
         finally:
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_SECONDS)
+            stop(process)
 
 
 def attribute_values(span: Span) -> dict[str, str]:

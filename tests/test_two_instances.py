@@ -9,11 +9,9 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,9 +26,17 @@ import pytest
 from server.audit.verify import verify
 from server.cli_support import owner_session
 from server.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, TEST_SIGNING_KEY, Users, gql
+from tests.conftest import Users, gql
+from tests.processes import (
+    STOP_SECONDS,
+    free_port,
+    rekisteri,
+    service_env,
+    start,
+    stop,
+    wait_until_healthy,
+)
 from tests.test_audit_http import PAGE, register, returned_objects
-from tests.test_serve import STOP_SECONDS, free_port, wait_until_healthy
 
 pytestmark = pytest.mark.skipif(
     shutil.which("haproxy") is None, reason="HAProxy is not installed (.ci/run installs it)"
@@ -92,59 +98,32 @@ class Cluster:
     instances: list[Instance]
 
 
-def _popen(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - fixed arguments
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_SECONDS)
-
-
 @pytest.fixture
 def cluster(fresh_database_url: str, tmp_path: Path) -> Iterator[Cluster]:
     policy_dir = tmp_path / "policies"
     shutil.copytree(PROJECT_ROOT / "policies", policy_dir)
-    env = {
-        **os.environ,
-        "DATABASE_URL": fresh_database_url,
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": TEST_SECRET,
-        "AUDIT_SEAL_KEY": TEST_SECRET + "-seal",
-        "AUDIT_SIGNING_KEY": TEST_SIGNING_KEY,
-        "POLICY_DIR": str(policy_dir),
-        "POLICY_RELOAD_INTERVAL_SECONDS": str(RELOAD_SECONDS),
-        "AUDIT_SEALER": "true",
-        "AUDIT_SEAL_INTERVAL_SECONDS": str(SEAL_SECONDS),
-        "POOL_SIZE": "4",
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "LOG_FORMAT": "json",
-    }
-    env.pop("WEB_CONCURRENCY", None)
+    env = service_env(
+        fresh_database_url,
+        POLICY_DIR=str(policy_dir),
+        POLICY_RELOAD_INTERVAL_SECONDS=str(RELOAD_SECONDS),
+        AUDIT_SEALER="true",
+        AUDIT_SEAL_INTERVAL_SECONDS=str(SEAL_SECONDS),
+        POOL_SIZE="4",
+        TRUSTED_PROXIES="127.0.0.1",
+        LOG_FORMAT="json",
+    )
     ports = {name: free_port() for name in ("a", "b", "proxy")}
     processes: list[subprocess.Popen[bytes]] = []
     try:
         instances = []
         for name in ("a", "b"):
             log = tmp_path / f"{name}.log"
-            command = [sys.executable, "-m", "server.cli", "serve", "--port", str(ports[name])]
-            process = _popen(command, log, env)
+            process = start(rekisteri("serve", "--port", str(ports[name])), env, log)
             processes.append(process)
             instances.append(Instance(name, f"http://127.0.0.1:{ports[name]}", process, log))
         config = tmp_path / "haproxy.cfg"
         config.write_text(HAPROXY_CONFIG.format(port=ports["proxy"], a=ports["a"], b=ports["b"]))
-        haproxy = _popen(["haproxy", "-db", "-f", str(config)], tmp_path / "haproxy.log", env)
+        haproxy = start(["haproxy", "-db", "-f", str(config)], env, tmp_path / "haproxy.log")
         processes.append(haproxy)
         for instance in instances:
             wait_until_healthy(instance.url, instance.process)
@@ -153,7 +132,7 @@ def cluster(fresh_database_url: str, tmp_path: Path) -> Iterator[Cluster]:
         yield Cluster(proxy, fresh_database_url, policy_dir, instances)
     finally:
         for process in processes:
-            _stop(process)
+            stop(process)
 
 
 def _policy_version(url: str) -> str | None:
@@ -283,9 +262,12 @@ async def test_two_instances_share_the_policy_the_seals_and_lose_nothing(
         assert [s["batch_no"] for s in seals] == list(range(1, len(seals) + 1))
         for previous, seal in itertools.pairwise(seals):
             assert seal["first_seq"] == previous["last_seq"] + 1
+        await asyncio.sleep(1)  # the survivor logs a seal just after committing it
         by_a, by_b = a.sealed_batches(), b.sealed_batches()
         assert by_a and by_b and not by_a & by_b, (by_a, by_b)
-        assert by_a | by_b == {s["batch_no"] for s in seals}
+        # The killed instance may have committed a seal without logging it.
+        unlogged = {s["batch_no"] for s in seals} - by_a - by_b
+        assert len(unlogged) <= 1, unlogged
     finally:
         await owner.close()
     checked = settings.model_copy(update={"database_url": cluster.database_url})
