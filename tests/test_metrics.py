@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -176,6 +177,15 @@ async def test_the_pool_gauge_follows_checked_out_connections(
     after = value(await scrape(local), "rekisteri_db_pool_connections_in_use")
     assert during == before + 1
     assert after == before
+
+
+async def test_a_connection_checked_in_without_being_out_is_not_counted(app: Any) -> None:
+    """A checkout cancelled half-way reaches the pool's check-in alone: the gauge must not
+    drop below the connections really out."""
+    before = metrics.POOL_IN_USE._value.get()
+    half_way = SimpleNamespace(info={})  # the pool's record of a connection never handed out
+    app.state.engine.sync_engine.pool.dispatch.checkin(None, half_way)
+    assert metrics.POOL_IN_USE._value.get() == before
 
 
 async def test_login_failures_are_counted(

@@ -155,6 +155,7 @@ def set_policy_version(version: str) -> None:
 
 ACCESS_LOG_INSERT = "INSERT INTO access_log_request"
 _STARTED = "rekisteri_log_write_started"
+_OUT = "rekisteri_checked_out"
 
 
 def instrument_engine(engine: AsyncEngine, settings: Settings) -> None:
@@ -163,11 +164,15 @@ def instrument_engine(engine: AsyncEngine, settings: Settings) -> None:
     POOL_SIZE.inc(settings.pool_size * 2)
     sync_engine = engine.sync_engine
 
-    def checked_out(*_: Any) -> None:
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info[_OUT] = True
         POOL_IN_USE.inc()
 
-    def checked_in(*_: Any) -> None:
-        POOL_IN_USE.dec()
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        # Only a connection counted out is counted back: a checkout cancelled half-way
+        # (a time-out during the pool's ping) is checked in without having been out.
+        if record is not None and record.info.pop(_OUT, False):
+            POOL_IN_USE.dec()
 
     def before(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
