@@ -7,10 +7,11 @@ exports over OTLP/HTTP; the runner and the compiled executor add the steps of a 
 
     rekisteri.parse             parse and validate the document (cached per document)
     rekisteri.plan              the compiled executor's plan (cached per request shape)
-    rekisteri.sql               the compiled executor's one statement (its log rows inside)
+    rekisteri.sql               the compiled executor's one statement (its log rows inside;
+                                it commits by itself)
     rekisteri.resolve           the resolver executor (its SQL as asyncpg's spans)
     rekisteri.access_log.write  an access-log record written on its own
-    rekisteri.commit            the transaction's COMMIT
+    rekisteri.commit            the COMMIT of the resolver executor's transaction
 
 Only attributes from a fixed list leave the process (otel.ALLOWED_ATTRIBUTES): no
 principal, client address, token, variable, document or value of a row.
