@@ -30,7 +30,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from server.settings import PROJECT_ROOT
 from tests import factories
 from tests.conftest import TEST_PASSWORD, TEST_SECRET, TEST_SIGNING_KEY, user_with_role
-from tests.test_serve import STOP_SECONDS, free_port, wait_until_healthy
+from tests.processes import STOP_SECONDS, free_port, wait_until_healthy
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

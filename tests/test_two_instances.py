@@ -206,8 +206,8 @@ async def logged_objects(conn: asyncpg.Connection, request_ids: list[uuid.UUID])
 async def wait_sealed(conn: asyncpg.Connection, deadline_seconds: float = 20.0) -> None:
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        status = await conn.fetchrow("SELECT * FROM access_log_seal_status()")
-        if status is not None and status["issued_seq"] <= status["sealed_seq"]:
+        status = await conn.fetchrow("SELECT * FROM access_log_seal_status(1)")
+        if status["last_issued_seq"] <= (status["last_sealed_seq"] or 0):
             return
         await asyncio.sleep(SEAL_SECONDS)
     raise AssertionError("the surviving instance did not seal the log")

@@ -1,7 +1,11 @@
-"""The seal status of the access log: the newest seal and how many positions came after it.
+"""The seal status of the access log for /metrics: the newest seal and how many positions
+came after it.
 
-Cheap whatever the size of the log (the newest seal by its primary key, and the sequence's
-last value), and readable by the runtime role: /metrics asks on every scrape.
+Read through `access_log_seal_status` (migration 0011, readable by the runtime role) with a
+count limit of 1, so that a scrape costs a few index look-ups whatever the size of the log:
+the newest seal by its primary key, the sequence's last value, one probe per log table and
+the newest verification record. The unsealed rows are the positions after the last sealed
+one (the console, server/console/service.py, counts the rows themselves up to a limit).
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 SEAL_STATUS = text(
-    "SELECT batch_no, sealed_seq, issued_seq,"
+    "SELECT batch_no, coalesce(last_sealed_seq, 0) AS sealed_seq, last_issued_seq AS issued_seq,"
     " extract(epoch FROM clock_timestamp() - sealed_at)::float8 AS age_seconds"
-    " FROM access_log_seal_status()"
+    " FROM access_log_seal_status(1)"
 )
 
 
