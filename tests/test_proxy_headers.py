@@ -204,8 +204,15 @@ async def _lifespan_startup(app: Any) -> str:
 
 
 def test_serve_turns_uvicorns_proxy_headers_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server import serving
+
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+
+    def run_one(app: Any, **options: Any) -> int:
+        calls.append(options)
+        return 0
+
+    monkeypatch.setattr(serving, "run_one", run_one)
     args = argparse.Namespace(host="0.0.0.0", port=8000)  # noqa: S104
     settings = Settings(trusted_proxies=("10.0.0.0/8",))
     assert cli.cmd_serve(args, settings) == 0
