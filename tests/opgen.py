@@ -59,6 +59,7 @@ NEVER_SELECTED = frozenset({"DataSubjectReport.generatedAt", "DataSubjectReport.
 MAX_DEPTH = 4  # register objects below and including the root field
 ID_ROOTS = {"customer": "Customer", "site": "Site", "invoice": "Invoice"}
 CONNECTION_ROOTS = ("customers", "sites", "contracts", "invoices", "prospects")
+PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
 RESOLUTION_STEPS = {
     "QUARTER_HOUR": (timedelta(minutes=15), 16),
     "HOUR": (timedelta(hours=1), 30),
@@ -177,12 +178,13 @@ class OpGenerator:
             key = self._alias_name(build) if self.rng.random() < 0.5 else root
             after_variable = build.name("after")
             build.variables[after_variable] = ("String", None)
+            backwards = self.rng.random() < 0.35
             head, selection = self._root_field(
-                build, root, after=f"${after_variable}", first_at_most=2
+                build, root, after=f"${after_variable}", first_at_most=2, backwards=backwards
             )
             parts.append(f"{key}: {head} {selection}" if key != root else f"{head} {selection}")
             used.append(root)
-            cursor_path = (key, "pageInfo", "endCursor")
+            cursor_path = (key, "pageInfo", "startCursor" if backwards else "endCursor")
         if fallback:
             parts.append(self._fallback_root(build))
         count = self.rng.choice((1, 1, 1, 2, 2, 3)) - len(parts)
@@ -237,7 +239,7 @@ class OpGenerator:
             assert isinstance(connection, GraphQLObjectType)
             return (
                 f"accessLog(filter: {{requestId: ${variable}}}) "
-                f"{self._connection(build, connection, 1, pageinfo=False)}"
+                f"{self._connection(build, connection, 1, pageinfo=None)}"
             )
         if choice == "me":
             return "me { username organisation roles purposes kind }"
@@ -259,6 +261,7 @@ class OpGenerator:
         *,
         after: str | None = None,
         first_at_most: int | None = None,
+        backwards: bool = False,
     ) -> tuple[str, str]:
         """The field with its arguments, and its selection."""
         query_type = self.schema.query_type
@@ -271,13 +274,19 @@ class OpGenerator:
             return f"{root}{arguments}", self._object(build, target, 1)
         args: list[str] = []
         first = self._first(first_at_most)
+        backwards = backwards or ("last" in root_field.args and self.rng.random() < 0.15)
+        size_argument = "last" if backwards else "first"
+        if first is None and backwards:
+            first = self.rng.randint(1, 3)
         if first is not None:
             if self.rng.random() < 0.4:
-                args.append(f"first: {build.variable('first', 'Int', first)}")
+                args.append(f"{size_argument}: {build.variable(size_argument, 'Int', first)}")
             else:
-                args.append(f"first: {first}")
+                args.append(f"{size_argument}: {first}")
         if after is not None:
-            args.append(f"after: {after}")
+            args.append(f"{'before' if backwards else 'after'}: {after}")
+        if "orderBy" in root_field.args and self.rng.random() < 0.35:
+            args.append(self._order_by(build, root_field))
         if "filter" in root_field.args and self.rng.random() < (0.3 if after else 0.45):
             filter_type = named_type(root_field.args["filter"].type)
             assert isinstance(filter_type, GraphQLInputObjectType)
@@ -289,7 +298,28 @@ class OpGenerator:
                     args.append(f"filter: {render(value, filter_type)}")
         self.rng.shuffle(args)
         arguments = f"({', '.join(args)})" if args else ""
-        return f"{root}{arguments}", self._connection(build, target, 1, pageinfo=after is not None)
+        pageinfo = "startCursor" if backwards else "endCursor"
+        return f"{root}{arguments}", self._connection(
+            build, target, 1, pageinfo=pageinfo if after is not None else None
+        )
+
+    def _order_by(self, build: _Build, root_field: GraphQLField) -> str:
+        """`orderBy` with one or two keys, in a variable now and then; fields the role may
+        not read in full are among them (FORBIDDEN alike)."""
+        order_type = named_type(root_field.args["orderBy"].type)
+        assert isinstance(order_type, GraphQLInputObjectType)
+        fields = named_type(order_type.fields["field"].type)
+        assert isinstance(fields, GraphQLEnumType)
+        chosen = self.rng.sample(list(fields.values), k=self.rng.choice((1, 1, 2)))
+        terms = []
+        for name in chosen:
+            term: dict[str, Any] = {"field": name}
+            if self.rng.random() < 0.6:
+                term["direction"] = self.rng.choice(("ASC", "DESC"))
+            terms.append(term)
+        if self.rng.random() < 0.3:
+            return f"orderBy: {build.variable('order', f'[{order_type.name}!]', terms)}"
+        return "orderBy: [" + ", ".join(render(t, order_type) for t in terms) + "]"
 
     def _first(self, at_most: int | None) -> int | None:
         if at_most is not None:
@@ -331,15 +361,16 @@ class OpGenerator:
     # -- selections -------------------------------------------------------------------------
 
     def _connection(
-        self, build: _Build, connection: GraphQLObjectType, depth: int, *, pageinfo: bool
+        self, build: _Build, connection: GraphQLObjectType, depth: int, *, pageinfo: str | None
     ) -> str:
+        """A connection's selection; `pageinfo`: the cursor a two-step operation follows."""
         edge_type = named_type(connection.fields["edges"].type)
         assert isinstance(edge_type, GraphQLObjectType)
         node_type = named_type(edge_type.fields["node"].type)
         assert isinstance(node_type, GraphQLObjectType)
         parts: list[str] = []
         if pageinfo:
-            parts.append("pageInfo { endCursor hasNextPage }")
+            parts.append(f"pageInfo {{ {pageinfo} hasNextPage hasPreviousPage }}")
         roll = self.rng.random()
         if roll < 0.85 or not parts:
             edge_parts = [f"node {self._object(build, node_type, depth)}"]
@@ -352,8 +383,10 @@ class OpGenerator:
                 self._maybe_directive(build, "", "edges", "{ " + " ".join(edge_parts) + " }")
             )
         if not pageinfo and self.rng.random() < 0.35:
-            info = self.rng.sample(["hasNextPage", "endCursor"], k=self.rng.randint(1, 2))
+            info = self.rng.sample(PAGE_INFO, k=self.rng.randint(1, 3))
             parts.append(f"pageInfo {{ {' '.join(info)} }}")
+        if "totalCount" in connection.fields and self.rng.random() < 0.25:
+            parts.append("totalCount")
         if self.rng.random() < 0.1:
             parts.append("__typename")
         return "{ " + " ".join(parts) + " }"

@@ -20,7 +20,7 @@ from server.authz.scopes import ScopeEnv
 from server.billing.loaders import invoice_filter_conditions
 from server.contracts.loaders import contract_filter_conditions
 from server.customers.loaders import customer_table, filter_conditions
-from server.graphql.relay import after_condition, encode_cursor
+from server.graphql.relay import SortKey, encode_cursor, keyset_condition
 from server.rights.queries import disclosure_filter_conditions
 from server.rights.requests import request_filter_conditions
 from server.schema import catalogue
@@ -335,12 +335,8 @@ def test_filters_scopes_and_cursors_compile_with_bind_parameters_only() -> None:
     statement = select(customer_table.c.id).where(
         visible("Customer"),
         *conditions,
-        after_condition(
-            customer_table,
-            "customer_number",
-            bindparam("cursor"),
-            visible("Customer"),
-            descending=False,
+        keyset_condition(
+            customer_table, (SortKey("customer_number"),), bindparam("cursor"), visible("Customer")
         ),
     )
     compiled = statement.compile(dialect=DIALECT)

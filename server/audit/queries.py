@@ -24,7 +24,7 @@ from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.guards import int_cursor, parse_id, require_id, require_readable_for_filter
 from server.graphql.loading import loader
-from server.graphql.relay import Connection, make_connection, page_request
+from server.graphql.relay import Edge, PageInfo, UncountedConnection, encode_cursor, page_request
 from server.graphql.shaping import build, field_rules, related_list, relation_allowed
 
 # Filtering on a value reveals it: each filter needs read access to the field it matches.
@@ -117,19 +117,15 @@ async def _access_log(
     filter: Annotated[
         AccessLogFilter | None, strawberry.argument(description="Which records to list.")
     ] = None,
-) -> Connection[AccessLogEntry]:
+) -> UncountedConnection[AccessLogEntry]:
     ctx = info.context
     settings = ctx.settings
     page = page_request(
-        first,
-        after,
-        default=settings.default_page_size,
-        maximum=settings.max_page_size,
-        key_parts=1,
+        first, after, default=settings.default_page_size, maximum=settings.max_page_size
     )
-    before_seq = int_cursor(page.after[0]) if page.after else None
+    before_seq = int_cursor(page.after) if page.after else None
     if not ctx.access.can_see_rows("AccessLogEntry"):
-        return Connection.empty()
+        return UncountedConnection.empty()
     chosen = filter or AccessLogFilter()
     for argument, coordinate in FILTER_COORDINATES.items():
         if getattr(chosen, argument) is not None:
@@ -148,19 +144,30 @@ async def _access_log(
             "start": chosen.from_,
             "end": chosen.to,
             "before_seq": before_seq,
-            "limit": page.first + 1,
+            "limit": page.size + 1,
         },
     )
     rows = [_entry_row(row) for row in result]
-    nodes = build(
-        AccessLogEntry, rows[: page.first], ctx, info, through=("edges", "node"), subject=None
+    shown = rows[: page.size]
+    nodes = build(AccessLogEntry, shown, ctx, info, through=("edges", "node"), subject=None)
+    edges = [
+        Edge(cursor=encode_cursor([row["seq"]]), node=node)
+        for node, row in zip(nodes, shown, strict=True)
+    ]
+    return UncountedConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > page.size,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
     )
-    return make_connection(nodes, rows, page, key=lambda row: [row["seq"]])
 
 
 @strawberry.type(description="Access-log queries, for the security team.")
 class AccessLogQuery:
-    access_log: Connection[AccessLogEntry] = strawberry.field(
+    access_log: UncountedConnection[AccessLogEntry] = strawberry.field(
         resolver=_access_log,
         description=(
             "Requests recorded in the access log, newest first. Reading the log is itself recorded."

@@ -17,8 +17,8 @@ from server.billing.models import (
     SecurityDeposit,
 )
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader
-from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
+from server.graphql.loading import by_id_loader, children_loader
+from server.graphql.relay import FilterValue, Visible
 from server.organisations.models import Organisation
 
 invoice_table = Invoice.__table__  # type: ignore[attr-defined]
@@ -170,18 +170,3 @@ def invoice_filter_conditions(
     if customer_id is not None:
         conditions.append(invoice_table.c.customer_id == customer_id)
     return conditions
-
-
-async def invoice_page(
-    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
-) -> list[Row]:
-    scope = ctx.access.rows("Invoice")
-    return await fetch_page(
-        ctx.session,
-        select(invoice_table).where(scope, *conditions),
-        table=invoice_table,
-        sort_column="invoice_number",
-        page=page,
-        visible_predicate=scope,
-        descending=True,
-    )

@@ -7,17 +7,14 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.billing.loaders import invoice_filter_conditions, invoice_page, invoices_by_id
+from server.billing.loaders import invoice_filter_conditions, invoice_table, invoices_by_id
 from server.billing.types import Invoice, InvoiceStatusEnum
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import (
-    open_page,
-    parse_id,
-    require_readable_for_filter,
-    uuid_cursor,
-)
-from server.graphql.relay import Connection, make_connection
-from server.graphql.shaping import build, build_one
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import After, Before, Connection, First, Last, SortKey
+from server.graphql.shaping import build_one
 
 
 @strawberry.input(description="Filters for the invoice list.")
@@ -33,6 +30,24 @@ class InvoiceFilter:
     )
 
 
+INVOICE_ORDER = Sortable(
+    "Invoice",
+    invoice_table,
+    {
+        "INVOICE_NUMBER": SortField(
+            "invoice_number", "Invoice.invoiceNumber", "Invoice number (the default: DESC)."
+        ),
+        "ISSUE_DATE": SortField("issue_date", "Invoice.issueDate", "Date of issue."),
+        "DUE_DATE": SortField("due_date", "Invoice.dueDate", "Due date."),
+        "TOTAL_INCL_VAT": SortField("total_incl_vat", "Invoice.totalInclVat", "Total with VAT."),
+        "STATUS": SortField("status", "Invoice.status", "State of the invoice."),
+        "CREATED_AT": SortField("created_at", "Invoice.createdAt", "When created."),
+    },
+    (SortKey("invoice_number", descending=True),),
+)
+InvoiceOrder = order_input(INVOICE_ORDER)
+
+
 @strawberry.type(description="Invoice queries.")
 class BillingQuery:
     @strawberry.field(description="One invoice by ID; null when unknown or outside your scope.")
@@ -43,16 +58,24 @@ class BillingQuery:
             return None
         return build_one(Invoice, await invoices_by_id(ctx).load(invoice_id), ctx, info)
 
-    @strawberry.field(description="Invoices, newest invoice number first, one page at a time.")
+    @strawberry.field(
+        description="Invoices, newest invoice number first unless `orderBy` says else."
+    )
     async def invoices(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters.")] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[InvoiceOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Invoice]:
         ctx = info.context
-        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Invoice")
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Invoice")
         if page is None:
             return Connection.empty()
         chosen = filter or InvoiceFilter()
@@ -61,6 +84,7 @@ class BillingQuery:
         customer_id = parse_id(chosen.customer_id) if chosen.customer_id else None
         if chosen.customer_id and customer_id is None:
             return Connection.empty()
+        terms = checked_order(ctx, INVOICE_ORDER, order_by)
         conditions = invoice_filter_conditions(
             ctx.access.rows,
             status=chosen.status.value if chosen.status else None,
@@ -68,6 +92,6 @@ class BillingQuery:
             customer_id=customer_id,
             today=ctx.access.today,
         )
-        rows = await invoice_page(ctx=ctx, conditions=conditions, page=page)
-        nodes = build(Invoice, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
+        return await root_connection(
+            info, Invoice, INVOICE_ORDER, page, terms=terms, conditions=conditions
+        )

@@ -28,6 +28,7 @@ from server.billing.models import (
 )
 from server.contracts.models import Contract, Price, Product
 from server.customers.models import Customer
+from server.graphql.ordering import Sortable
 from server.organisations.models import Organisation
 from server.sites.models import Consumption, Site
 
@@ -276,18 +277,25 @@ def strawberry_class(spec: TypeSpec) -> type[Any]:
 
 @dataclass(frozen=True, slots=True)
 class RootConnection:
-    """A root connection: its type, sort key and how a cursor continues the page."""
+    """A root connection: its type and what `orderBy` offers (the resolver path's own)."""
 
     type_name: str
-    sort: Order
-    cursor_compares_sort: bool  # False: the cursor is compared with the id itself
+    sortable: Sortable
 
 
-ROOT_CONNECTIONS: dict[str, RootConnection] = {
-    "customers": RootConnection("Customer", Order("customer_number"), True),
-    "sites": RootConnection("Site", Order("id"), False),
-    "contracts": RootConnection("Contract", Order("contract_number"), True),
-    "invoices": RootConnection("Invoice", Order("invoice_number", True), True),
-}
+def _root_connections() -> dict[str, RootConnection]:
+    from server.billing.queries import INVOICE_ORDER
+    from server.contracts.queries import CONTRACT_ORDER
+    from server.customers.queries import CUSTOMER_ORDER
+    from server.sites.queries import SITE_ORDER
 
+    return {
+        "customers": RootConnection("Customer", CUSTOMER_ORDER),
+        "sites": RootConnection("Site", SITE_ORDER),
+        "contracts": RootConnection("Contract", CONTRACT_ORDER),
+        "invoices": RootConnection("Invoice", INVOICE_ORDER),
+    }
+
+
+ROOT_CONNECTIONS: dict[str, RootConnection] = _root_connections()
 ROOT_LOOKUPS: dict[str, str] = {"customer": "Customer", "site": "Site", "invoice": "Invoice"}

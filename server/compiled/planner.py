@@ -55,7 +55,8 @@ from server.compiled.catalogue import (
 from server.customers.queries import FILTER_COORDINATES as CUSTOMER_FILTER_COORDINATES
 from server.graphql.errors import ForbiddenError, UserInputError
 from server.graphql.guards import parse_id, require_readable_for_filter
-from server.graphql.relay import PageRequest, page_request
+from server.graphql.ordering import order_terms, require_readable_for_order
+from server.graphql.relay import PageRequest, SortKey, cursor_uuid, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
 from server.settings import Settings
 from server.sites.service import check_consumption_window
@@ -129,9 +130,12 @@ class RootField:
     json: str | None = None  # for "constant"
     connection: RootConnection | None = None
     conditions: dict[str, Any] = field(default_factory=dict)  # filter values
-    parts: tuple[tuple[str, Any], ...] = ()  # connection: (key, "edges"|"pageInfo"|typename)
+    # connection: (key, "edges" | "pageInfo" | "totalCount" | "typename:<T>")
+    parts: tuple[tuple[str, Any], ...] = ()
     edges: EdgeSelection | None = None
     page_info: tuple[tuple[str, str], ...] = ()
+    keys: tuple[SortKey, ...] = ()  # the order, completed by the tie-breaker
+    backwards: bool = False  # `last`: fetched in the reverse order, shown in the order
 
 
 @dataclass(slots=True)
@@ -317,14 +321,15 @@ def _page(walk: _Walk, arguments: dict[str, Any]) -> PageRequest:
         page = page_request(
             arguments.get("first"),
             arguments.get("after"),
+            last=arguments.get("last"),
+            before=arguments.get("before"),
             default=walk.settings.default_page_size,
             maximum=walk.settings.max_page_size,
-            key_parts=1,
         )
+        for name, value, _ in page.cursors:
+            cursor_uuid(value, field=name)
     except UserInputError as exc:
         raise NotCompilable("bad paging arguments") from exc
-    if page.after and parse_id(page.after[0]) is None:
-        raise NotCompilable("bad cursor")
     return page
 
 
@@ -351,6 +356,14 @@ def _connection(
         root.kind = "constant"
         root.json = _empty_connection(walk, nodes, named)
         return root
+    terms = order_terms(arguments.get("orderBy"))
+    try:
+        require_readable_for_order(_CheckContext(walk.access), connection.sortable, terms)
+    except ForbiddenError as exc:
+        raise NotCompilable("orderBy needs read access") from exc
+    root.keys = connection.sortable.keys(terms)
+    root.backwards = page.backwards
+    walk.key.append(("order", root.keys, root.backwards))
     filters: dict[str, Any] = {}
     for argument, value in root.conditions.items():
         if isinstance(value, bool):  # the statement differs for true and false
@@ -360,11 +373,11 @@ def _connection(
             filters[argument] = ("slot", walk.slot(value))
             walk.key.append(("filter", argument))
     root.conditions = {"filters": filters}
-    root.conditions["first"] = walk.slot(page.first)
-    root.conditions["limit"] = walk.slot(page.first + 1)
-    if page.after:
-        root.conditions["after"] = walk.slot(uuid.UUID(page.after[0]))
-    walk.key.append(("after", bool(page.after)))
+    root.conditions["first"] = walk.slot(page.size)
+    root.conditions["limit"] = walk.slot(page.size + 1)
+    for name, value, _ in page.cursors:
+        root.conditions[name] = walk.slot(uuid.UUID(value))
+    walk.key.append(("cursors", tuple(name for name, _, _ in page.cursors)))
     _connection_selection(walk, root, nodes, named)
     return root
 
@@ -391,6 +404,8 @@ def _connection_selection(
                 (k, f[0].name.value) for k, f in _subfields(walk, fields, page_type).items()
             )
             parts.append((key, "pageInfo"))
+        elif name == "totalCount":
+            parts.append((key, "totalCount"))
         else:
             raise NotCompilable(name)
     if len(edges_keys) > 1:
@@ -422,6 +437,14 @@ def _connection_selection(
     )
 
 
+EMPTY_PAGE_INFO = {
+    "hasNextPage": "false",
+    "hasPreviousPage": "false",
+    "startCursor": "null",
+    "endCursor": "null",
+}
+
+
 def _empty_connection(
     walk: _Walk, nodes: list[FieldNode], connection_type: GraphQLObjectType
 ) -> str:
@@ -433,12 +456,13 @@ def _empty_connection(
             value = _json_string(connection_type.name)
         elif name == "edges":
             value = "[]"
+        elif name == "totalCount":
+            value = "0"
         elif name == "pageInfo":
             page_type, _ = _named(connection_type.fields["pageInfo"].type)
             inner = []
             for k, f in _subfields(walk, fields, page_type).items():
-                leaf = f[0].name.value
-                shown = {"hasNextPage": "false", "endCursor": "null"}.get(leaf)
+                shown = EMPTY_PAGE_INFO.get(f[0].name.value)
                 inner.append(f"{_json_string(k)}:{shown or _json_string(page_type.name)}")
             value = "{" + ",".join(inner) + "}"
         else:

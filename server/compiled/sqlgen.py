@@ -54,11 +54,12 @@ from server.authz.access import AccessView
 from server.authz.principal import PrincipalKind
 from server.authz.scopes import ScopeEnv
 from server.billing.loaders import invoice_filter_conditions
-from server.compiled.catalogue import LinkKind, Order, RootConnection, Subject
+from server.compiled.catalogue import LinkKind, Subject
 from server.compiled.encode import NULL, encode, masked, quote_literal
 from server.compiled.planner import (
     Child,
     Constant,
+    EdgeSelection,
     FieldSet,
     Leaf,
     ObjectNode,
@@ -67,7 +68,7 @@ from server.compiled.planner import (
 )
 from server.contracts.loaders import contract_filter_conditions
 from server.customers.loaders import filter_conditions
-from server.graphql.relay import Visible, after_condition, cursor_visible
+from server.graphql.relay import Visible, cursor_visible, keyset_condition, order_clauses
 from server.identity.confirmation import live_predicate
 from server.sites.loaders import consumption_sql, site_filter_conditions
 
@@ -263,29 +264,70 @@ def _connection_json(builder: _Builder, root: RootField, slots: dict[str, Any]) 
     assert node is not None and connection is not None
     spec = node.spec
     t = spec.table
-    sort = _sort_column(t, connection.sort)
-    rows = _node_columns(builder, node, t, row_number=sort).where(
-        _scope(builder, spec.name), *_root_filters(builder, root, slots)
+    order = order_clauses(t.c, root.keys, reverse=root.backwards)
+    filtered = _root_filters(builder, root, slots)
+    rows = _node_columns(builder, node, t, row_number=order).where(
+        _scope(builder, spec.name), *filtered
     )
-    if "after" in root.conditions:
-        rows = rows.where(_after(builder, root, connection))
+    for name, after in (("after", True), ("before", False)):
+        if name in root.conditions:
+            rows = rows.where(_cursor_condition(builder, root, name, after=after))
     limit = bindparam("slot_" + root.conditions["limit"], type_=Integer())
-    rows = rows.order_by(sort).limit(limit)
+    rows = rows.order_by(*order).limit(limit)
     i = node.index
     builder.ctes.append(f"r{i}all AS MATERIALIZED ({builder.fragment(rows)})")
     first = builder.param("slot", root.conditions["first"], "integer")
     builder.ctes.append(f"r{i} AS MATERIALIZED (SELECT * FROM r{i}all WHERE _rn <= {first})")
     _node_json(builder, node, f"r{i}", with_rn=True)
-    parts: list[str] = []
-    for key, part in root.parts:
+    total_count = ""
+    if any(part == "totalCount" for _, part in root.parts):  # its parameters only if asked
+        counted = select(func.count()).select_from(t).where(_scope(builder, spec.name), *filtered)
+        total_count = f"CAST(({builder.fragment(counted)}) AS text)"
+    pieces = ConnectionPieces(
+        edges=_edges_array(root.edges, f"j{i}", root.backwards),
+        page_info=_root_page_info(i, first, root.backwards),
+        total_count=total_count,
+    )
+    return _connection_text(root.parts, root.page_info, pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPieces:
+    """SQL text of each part of a connection object (JSON text, never NULL)."""
+
+    edges: str
+    page_info: dict[str, str]  # PageInfo field -> JSON text
+    total_count: str
+
+
+def _typename(part: str) -> str:
+    return quote_literal(orjson.dumps(part.removeprefix("typename:")).decode())
+
+
+def _connection_text(
+    parts: tuple[tuple[str, Any], ...],
+    page_info: tuple[tuple[str, str], ...],
+    pieces: ConnectionPieces,
+) -> str:
+    """The connection object in selection order: edges, pageInfo, totalCount, __typename."""
+    texts: list[str] = []
+    for key, part in parts:
         if part == "edges":
-            value = _edges_json(builder, root)
+            value = pieces.edges
         elif part == "pageInfo":
-            value = _page_info_json(builder, root, first)
+            value = _object_text(
+                [
+                    f"{quote_literal(_key(k))} || "
+                    + pieces.page_info.get(name, quote_literal('"PageInfo"'))
+                    for k, name in page_info
+                ]
+            )
+        elif part == "totalCount":
+            value = pieces.total_count
         else:
-            value = quote_literal(orjson.dumps(part.removeprefix("typename:")).decode())
-        parts.append(f"{quote_literal(_key(key))} || {value}")
-    return _object_text(parts)
+            value = _typename(part)
+        texts.append(f"{quote_literal(_key(key))} || {value}")
+    return _object_text(texts)
 
 
 def _cursor(row: str) -> str:
@@ -297,62 +339,59 @@ def _cursor(row: str) -> str:
     )
 
 
-def _edges_json(builder: _Builder, root: RootField) -> str:
-    node = root.node
-    assert node is not None and root.edges is not None
+def _edge_text(edges: EdgeSelection | None, row: str) -> str:
+    """One edge object of the row `row` (a j<i> row: its `obj` and `_id`)."""
+    assert edges is not None
     parts: list[str] = []
-    for key, part in root.edges.parts:
+    for key, part in edges.parts:
         if part == "cursor":
-            value = _cursor("e")
+            value = _cursor(row)
         elif part == "node":
-            value = "e.obj"
+            value = f"{row}.obj"
         else:
-            value = quote_literal(orjson.dumps(part.removeprefix("typename:")).decode())
-        parts.append(f"{quote_literal(_key(key))} || {value}")
-    edge = _object_text(parts)
-    return (
-        f"'[' || coalesce((SELECT string_agg({edge}, ',' ORDER BY e._rn) "
-        f"FROM j{node.index} e), '') || ']'"
-    )
-
-
-def _page_info_json(builder: _Builder, root: RootField, first: str) -> str:
-    node = root.node
-    assert node is not None
-    i = node.index
-    parts: list[str] = []
-    for key, name in root.page_info:
-        if name == "hasNextPage":
-            value = (
-                f"CASE WHEN (SELECT count(*) FROM r{i}all) > {first} THEN 'true' ELSE 'false' END"
-            )
-        elif name == "endCursor":
-            value = (
-                f"coalesce((SELECT {_cursor('e')} FROM r{i} e ORDER BY e._rn DESC LIMIT 1), {NULL})"
-            )
-        else:
-            value = quote_literal('"PageInfo"')
+            value = _typename(part)
         parts.append(f"{quote_literal(_key(key))} || {value}")
     return _object_text(parts)
 
 
-def _sort_column(t: Any, order: Order) -> Any:
-    column_ = t.c[order.column]
-    return column_.desc() if order.descending else column_
-
-
-def _after(builder: _Builder, root: RootField, connection: RootConnection) -> ColumnElement[bool]:
-    """Rows after the cursor's row, looked up under the same scope as the page; the
-    statement answers only if that row is visible (else the resolver path answers with its
-    BAD_USER_INPUT), so the guard gates the log records too."""
-    assert root.node is not None
-    t = root.node.spec.table
-    after = bindparam("slot_" + root.conditions["after"], type_=Uuid())
-    scope = _scope(builder, connection.type_name)
-    builder.guards.append(f"({builder.fragment(select(cursor_visible(t, after, scope)))})")
-    return after_condition(
-        t, connection.sort.column, after, scope, descending=connection.sort.descending
+def _edges_array(edges: EdgeSelection | None, objects: str, backwards: bool) -> str:
+    direction = " DESC" if backwards else ""
+    return (
+        f"'[' || coalesce((SELECT string_agg({_edge_text(edges, 'e')}, ',' ORDER BY "
+        f"e._rn{direction}) FROM {objects} e), '') || ']'"
     )
+
+
+def _root_page_info(i: int, first: str, backwards: bool) -> dict[str, str]:
+    """A root page's rows are r<i> (shown, `_rn` in fetch order) and r<i>all (one more)."""
+    more = f"CASE WHEN (SELECT count(*) FROM r{i}all) > {first} THEN 'true' ELSE 'false' END"
+
+    def cursor_at(descending: bool) -> str:
+        order = " DESC" if descending else ""
+        return (
+            f"coalesce((SELECT {_cursor('e')} FROM r{i} e ORDER BY e._rn{order} LIMIT 1), {NULL})"
+        )
+
+    return {
+        "hasNextPage": "'false'" if backwards else more,
+        "hasPreviousPage": more if backwards else "'false'",
+        "startCursor": cursor_at(descending=backwards),
+        "endCursor": cursor_at(descending=not backwards),
+    }
+
+
+def _cursor_condition(
+    builder: _Builder, root: RootField, name: str, *, after: bool
+) -> ColumnElement[bool]:
+    """Rows after (or before) the cursor's row, looked up under the same scope as the page;
+    the statement answers only if that row is visible (else the resolver path answers with
+    its BAD_USER_INPUT), so the guard gates the log records too."""
+    assert root.node is not None and root.connection is not None
+    t = root.node.spec.table
+    cursor = bindparam("slot_" + root.conditions[name], type_=Uuid())
+    scope = _scope(builder, root.connection.type_name)
+    builder.guards.append(f"({builder.fragment(select(cursor_visible(t, cursor, scope)))})")
+    return keyset_condition(t, root.keys, cursor, scope, after=after)
 
 
 _FILTER_TYPES: dict[type[Any], Any] = {str: String(), int: BigInteger(), uuid.UUID: Uuid()}

@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, Select, select
 
 from server.contracts.models import Contract, Offer, Price, Product
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader
-from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
+from server.graphql.loading import by_id_loader, children_loader
+from server.graphql.relay import FilterValue, Visible
 
 contract_table = Contract.__table__  # type: ignore[attr-defined]
 product_table = Product.__table__  # type: ignore[attr-defined]
@@ -87,20 +87,6 @@ def contract_filter_conditions(
     if customer_id is not None:
         conditions.append(contract_table.c.customer_id == customer_id)
     return conditions
-
-
-async def contract_page(
-    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
-) -> list[Row]:
-    scope = ctx.access.rows("Contract")
-    return await fetch_page(
-        ctx.session,
-        select(contract_table).where(scope, *conditions),
-        table=contract_table,
-        sort_column="contract_number",
-        page=page,
-        visible_predicate=scope,
-    )
 
 
 def contracts_by_id(ctx: RequestContext) -> Any:

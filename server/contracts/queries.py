@@ -7,17 +7,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.contracts.loaders import contract_filter_conditions, contract_page
+from server.contracts.loaders import contract_filter_conditions, contract_table
 from server.contracts.types import Contract, ContractStatusEnum
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import (
-    open_page,
-    parse_id,
-    require_readable_for_filter,
-    uuid_cursor,
-)
-from server.graphql.relay import Connection, make_connection
-from server.graphql.shaping import build
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import After, Before, Connection, First, Last, SortKey
 
 
 @strawberry.input(description="Filters for the contract list.")
@@ -30,20 +26,43 @@ class ContractFilter:
     )
 
 
+CONTRACT_ORDER = Sortable(
+    "Contract",
+    contract_table,
+    {
+        "CONTRACT_NUMBER": SortField(
+            "contract_number", "Contract.contractNumber", "Contract number (the default)."
+        ),
+        "START_DATE": SortField("start_date", "Contract.startDate", "First day of delivery."),
+        "END_DATE": SortField("end_date", "Contract.endDate", "Last day of delivery."),
+        "STATUS": SortField("status", "Contract.status", "State of the contract."),
+        "CREATED_AT": SortField("created_at", "Contract.createdAt", "When registered."),
+    },
+    (SortKey("contract_number"),),
+)
+ContractOrder = order_input(CONTRACT_ORDER)
+
+
 @strawberry.type(description="Contract queries.")
 class ContractQuery:
-    @strawberry.field(description="Contracts in contract-number order, one page at a time.")
+    @strawberry.field(description="Contracts, in contract-number order unless `orderBy` says else.")
     async def contracts(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[
             ContractFilter | None, strawberry.argument(description="Filters.")
         ] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[ContractOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Contract]:
         ctx = info.context
-        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Contract")
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Contract")
         if page is None:
             return Connection.empty()
         status = filter.status.value if filter and filter.status else None
@@ -52,9 +71,10 @@ class ContractQuery:
         customer_id = parse_id(filter.customer_id) if filter and filter.customer_id else None
         if filter and filter.customer_id and customer_id is None:
             return Connection.empty()
+        terms = checked_order(ctx, CONTRACT_ORDER, order_by)
         conditions = contract_filter_conditions(
             ctx.access.rows, status=status, customer_id=customer_id
         )
-        rows = await contract_page(ctx=ctx, conditions=conditions, page=page)
-        nodes = build(Contract, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
+        return await root_connection(
+            info, Contract, CONTRACT_ORDER, page, terms=terms, conditions=conditions
+        )

@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Select, String, and_, exists, func, litera
 from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader
-from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
+from server.graphql.loading import by_id_loader
+from server.graphql.relay import FilterValue, Visible
 from server.sites.models import Site
 
 customer_table = Customer.__table__  # type: ignore[attr-defined]
@@ -102,18 +102,3 @@ def filter_conditions(
         else:
             conditions.append(is_overdue == overdue)
     return conditions
-
-
-async def customer_page(
-    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
-) -> list[Row]:
-    """One page in customer-number order, fetched with one statement (LIMIT first + 1)."""
-    scope = ctx.access.rows("Customer")
-    return await fetch_page(
-        ctx.session,
-        select(customer_table).where(scope, *conditions),
-        table=customer_table,
-        sort_column="customer_number",
-        page=page,
-        visible_predicate=scope,
-    )

@@ -7,17 +7,14 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.customers.loaders import customer_page, customers_by_id, filter_conditions
+from server.customers.loaders import customer_table, customers_by_id, filter_conditions
 from server.customers.types import Customer, CustomerFilter
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import (
-    open_page,
-    parse_id,
-    require_readable_for_filter,
-    uuid_cursor,
-)
-from server.graphql.relay import Connection, make_connection
-from server.graphql.shaping import build, build_one
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import After, Before, Connection, First, Last, SortKey
+from server.graphql.shaping import build_one
 
 FILTER_COORDINATES = {
     "name": "Customer.lastName",
@@ -27,6 +24,28 @@ FILTER_COORDINATES = {
     "overdue": "Invoice.status",
     "customer_number": "Customer.customerNumber",
 }
+
+
+CUSTOMER_ORDER = Sortable(
+    "Customer",
+    customer_table,
+    {
+        "CUSTOMER_NUMBER": SortField(
+            "customer_number", "Customer.customerNumber", "Customer number (the default)."
+        ),
+        "LAST_NAME": SortField("last_name", "Customer.lastName", "Last name of a person."),
+        "FIRST_NAME": SortField("first_name", "Customer.firstName", "First name of a person."),
+        "ORGANISATION_NAME": SortField(
+            "organisation_name", "Customer.organisationName", "Name of an organisation."
+        ),
+        "POSTAL_CODE": SortField("postal_code", "Customer.postalCode", "Postal code."),
+        "POST_OFFICE": SortField("post_office", "Customer.postOffice", "Post office."),
+        "CREATED_AT": SortField("created_at", "Customer.createdAt", "When registered."),
+        "UPDATED_AT": SortField("updated_at", "Customer.updatedAt", "When last changed."),
+    },
+    (SortKey("customer_number"),),
+)
+CustomerOrder = order_input(CUSTOMER_ORDER)
 
 
 @strawberry.type(description="Customer queries.")
@@ -40,31 +59,31 @@ class CustomerQuery:
         row = await customers_by_id(ctx).load(customer_id)
         return build_one(Customer, row, ctx, info, subject="id")
 
-    @strawberry.field(description="Customers in customer-number order, one page at a time.")
+    @strawberry.field(description="Customers, in customer-number order unless `orderBy` says else.")
     async def customers(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[
-            int | None,
-            strawberry.argument(
-                description="Page size (default 20, at most the configured maximum)."
-            ),
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor after which the page starts.")
-        ] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[
             CustomerFilter | None, strawberry.argument(description="Search filters.")
         ] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[CustomerOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Customer]:
         ctx = info.context
-        page = open_page(ctx, first, after, cursor=uuid_cursor, type_name="Customer")
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Customer")
         if page is None:
             return Connection.empty()
         chosen = filter or CustomerFilter()
         for argument, coordinate in FILTER_COORDINATES.items():
             if getattr(chosen, argument) is not None:
                 require_readable_for_filter(ctx, coordinate, f"filter.{argument}")
+        terms = checked_order(ctx, CUSTOMER_ORDER, order_by)
         conditions = filter_conditions(
             ctx.access.rows,
             name=chosen.name or None,
@@ -75,8 +94,6 @@ class CustomerQuery:
             overdue=chosen.overdue,
             today=ctx.access.today,
         )
-        rows = await customer_page(ctx=ctx, conditions=conditions, page=page)
-        nodes = build(
-            Customer, rows[: page.first], ctx, info, through=("edges", "node"), subject="id"
+        return await root_connection(
+            info, Customer, CUSTOMER_ORDER, page, terms=terms, conditions=conditions, subject="id"
         )
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

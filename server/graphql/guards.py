@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Protocol
 
 from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.relay import PageRequest, page_request
+from server.graphql.relay import PageRequest, cursor_uuid, page_request
 
 
 def parse_id(value: str, *, field: str = "id") -> uuid.UUID | None:
@@ -49,18 +48,11 @@ def require_readable_for_filter(ctx: HasAccess, coordinate: str, argument: str) 
         )
 
 
-def int_cursor(value: str) -> int:
+def int_cursor(value: str, *, field: str = "after") -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc
-
-
-def uuid_cursor(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise UserInputError("Invalid cursor", field="after", reason="not a cursor") from exc
+        raise UserInputError("Invalid cursor", field=field, reason="not a cursor") from exc
 
 
 def open_page(
@@ -69,19 +61,22 @@ def open_page(
     after: str | None,
     *,
     type_name: str,
-    cursor: Callable[[str], object] = int_cursor,
+    last: int | None = None,
+    before: str | None = None,
 ) -> PageRequest | None:
-    """Checked paging arguments of a root connection; None when the principal may see no
-    rows of `type_name` (the connection is then empty, as if nothing existed)."""
+    """Checked paging arguments of a root connection whose cursors name rows by UUID; None
+    when the principal may see no rows of `type_name` (the connection is then empty, as if
+    nothing existed)."""
     page = page_request(
         first,
         after,
+        last=last,
+        before=before,
         default=ctx.settings.default_page_size,
         maximum=ctx.settings.max_page_size,
-        key_parts=1,
     )
-    if page.after:
-        cursor(page.after[0])
+    for name, value, _ in page.cursors:
+        cursor_uuid(value, field=name)
     if not ctx.access.can_see_rows(type_name):
         return None
     return page

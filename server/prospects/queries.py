@@ -7,12 +7,31 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, uuid_cursor
-from server.graphql.relay import Connection, make_connection
-from server.graphql.shaping import build
-from server.prospects.loaders import prospect_page
+from server.graphql.guards import open_page
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
+from server.prospects.loaders import prospect_table
 from server.prospects.types import Prospect
+
+PROSPECT_ORDER = Sortable(
+    "Prospect",
+    prospect_table,
+    {
+        "LAST_NAME": SortField("last_name", "Prospect.lastName", "Last name."),
+        "CAMPAIGN": SortField("campaign", "Prospect.campaign", "Campaign of the consent."),
+        "MARKETING_CONSENT_AT": SortField(
+            "marketing_consent_at", "Prospect.marketingConsentAt", "When consent was given."
+        ),
+        "CONSENT_EXPIRES_ON": SortField(
+            "consent_expires_on", "Prospect.consentExpiresOn", "Last day of the consent."
+        ),
+        "CREATED_AT": SortField("created_at", "Prospect.createdAt", "When stored."),
+    },
+    (ID_KEY,),
+)
+ProspectOrder = order_input(PROSPECT_ORDER)
 
 
 @strawberry.type(description="Prospect queries.")
@@ -21,21 +40,20 @@ class ProspectQuery:
     async def prospects(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[ProspectOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Prospect]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Prospect", cursor=uuid_cursor)
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Prospect")
         if page is None:
             return Connection.empty()
-        rows = await prospect_page(ctx=ctx, page=page)
-        nodes = build(
-            Prospect,
-            rows[: page.first],
-            ctx,
-            info,
-            through=("edges", "node"),
-            subject=None,
-            prospect="id",
+        terms = checked_order(ctx, PROSPECT_ORDER, order_by)
+        return await root_connection(
+            info, Prospect, PROSPECT_ORDER, page, terms=terms, subject=None, prospect="id"
         )
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])

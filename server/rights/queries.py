@@ -13,11 +13,22 @@ from strawberry.types import Info
 
 from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
-from server.graphql.relay import Connection, FilterValue, Visible, fetch_page, make_connection
-from server.graphql.shaping import build, build_one
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import (
+    After,
+    Before,
+    Connection,
+    FilterValue,
+    First,
+    Last,
+    SortKey,
+    Visible,
+)
+from server.graphql.shaping import build_one
 from server.rights.access_log import access_events
 from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind
 from server.rights.models import Disclosure as DisclosureRow
@@ -186,6 +197,36 @@ async def produce_report(
     return document
 
 
+REQUEST_ORDER = Sortable(
+    "DataSubjectRequest",
+    request_table,
+    {
+        "REQUEST_NUMBER": SortField(
+            "request_number", "DataSubjectRequest.requestNumber", "Request number (the default)."
+        ),
+        "RECEIVED_ON": SortField(
+            "received_on", "DataSubjectRequest.receivedOn", "When it was received."
+        ),
+        "DUE_ON": SortField("due_on", "DataSubjectRequest.dueOn", "When it must be answered."),
+        "STATUS": SortField("status", "DataSubjectRequest.status", "Where the request stands."),
+    },
+    (SortKey("request_number"),),
+)
+DataSubjectRequestOrder = order_input(REQUEST_ORDER)
+DISCLOSURE_ORDER = Sortable(
+    "Disclosure",
+    disclosure_table,
+    {
+        "DISCLOSED_ON": SortField(
+            "disclosed_on", "Disclosure.disclosedOn", "When disclosed (the default: DESC)."
+        ),
+        "RECIPIENT": SortField("recipient", "Disclosure.recipient", "Who received the data."),
+    },
+    (SortKey("disclosed_on", descending=True), SortKey("id", descending=True)),
+)
+DisclosureOrder = order_input(DISCLOSURE_ORDER)
+
+
 @strawberry.type(description="Queries of the data-subject rights.")
 class RightsQuery:
     @strawberry.field(
@@ -195,18 +236,25 @@ class RightsQuery:
     async def data_subject_requests(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[
             DataSubjectRequestFilter | None, strawberry.argument(description="Filters.")
         ] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[DataSubjectRequestOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[DataSubjectRequest]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="DataSubjectRequest", cursor=uuid_cursor)
+        page = open_page(
+            ctx, first, after, last=last, before=before, type_name="DataSubjectRequest"
+        )
         if page is None:
             return Connection.empty()
         chosen = filter or DataSubjectRequestFilter()
-        scope = ctx.access.rows("DataSubjectRequest")
         if chosen.overdue is not None:
             require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
         if chosen.status is not None:
@@ -218,27 +266,24 @@ class RightsQuery:
             customer_id = parse_id(chosen.customer_id)
             if customer_id is None:
                 return Connection.empty()
-        statement = request_select(ctx.access.today).where(
-            scope,
-            *request_filter_conditions(
-                ctx.access.rows,
-                overdue=chosen.overdue,
-                status=chosen.status.value if chosen.status is not None else None,
-                kind=chosen.kind.value if chosen.kind is not None else None,
-                customer_id=customer_id,
-                today=ctx.access.today,
-            ),
+        terms = checked_order(ctx, REQUEST_ORDER, order_by)
+        conditions = request_filter_conditions(
+            ctx.access.rows,
+            overdue=chosen.overdue,
+            status=chosen.status.value if chosen.status is not None else None,
+            kind=chosen.kind.value if chosen.kind is not None else None,
+            customer_id=customer_id,
+            today=ctx.access.today,
         )
-        rows = await fetch_page(
-            ctx.session,
-            statement,
-            table=request_table,
-            sort_column="request_number",
-            page=page,
-            visible_predicate=scope,
+        return await root_connection(
+            info,
+            DataSubjectRequest,
+            REQUEST_ORDER,
+            page,
+            terms=terms,
+            conditions=conditions,
+            statement=request_select(ctx.access.today),
         )
-        nodes = build(DataSubjectRequest, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
 
     @strawberry.field(
         description="The register of disclosures to authorities and energy companies, newest first."
@@ -246,42 +291,46 @@ class RightsQuery:
     async def disclosures(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
         customer_id: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="Only disclosures about this customer."),
         ] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[DisclosureOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Disclosure]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Disclosure", cursor=uuid_cursor)
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Disclosure")
         if page is None:
             return Connection.empty()
-        scope = ctx.access.rows("Disclosure")
         subject = None
         if customer_id is not None:
             subject = parse_id(customer_id)
             if subject is None:
                 return Connection.empty()
-        statement = disclosure_select().where(
-            scope, *disclosure_filter_conditions(ctx.access.rows, customer_id=subject)
+        terms = checked_order(ctx, DISCLOSURE_ORDER, order_by)
+
+        def prepare(rows: list[Any]) -> list[Any]:
+            shown = disclosure_rows(rows)
+            log_disclosure_subjects(ctx, shown)
+            return shown
+
+        return await root_connection(
+            info,
+            Disclosure,
+            DISCLOSURE_ORDER,
+            page,
+            terms=terms,
+            conditions=disclosure_filter_conditions(ctx.access.rows, customer_id=subject),
+            statement=disclosure_select(),
+            prepare=prepare,
+            subject=None,
         )
-        rows = disclosure_rows(
-            await fetch_page(
-                ctx.session,
-                statement,
-                table=disclosure_table,
-                sort_column=("disclosed_on", "id"),
-                page=page,
-                visible_predicate=scope,
-                descending=True,
-            )
-        )
-        nodes = build(
-            Disclosure, rows[: page.first], ctx, info, through=("edges", "node"), subject=None
-        )
-        log_disclosure_subjects(ctx, rows[: page.first])
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
 
     @strawberry.field(
         description="The access report of one person (GDPR Art. 15) for the roles allowed "

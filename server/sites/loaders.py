@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, select, text
 
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, children_loader, loader
-from server.graphql.relay import FilterValue, PageRequest, Visible, fetch_page
+from server.graphql.relay import FilterValue, Visible
 from server.sites.models import Site
 
 site_table = Site.__table__  # type: ignore[attr-defined]
@@ -50,20 +50,6 @@ def site_filter_conditions(
     if metering_point_id is not None:
         conditions.append(_s("metering_point_id") == metering_point_id)
     return conditions
-
-
-async def site_page(
-    *, ctx: RequestContext, conditions: list[ColumnElement[bool]], page: PageRequest
-) -> list[Row]:
-    scope = ctx.access.rows("Site")
-    return await fetch_page(
-        ctx.session,
-        select(site_table).where(scope, *conditions),
-        table=site_table,
-        sort_column="id",
-        page=page,
-        visible_predicate=scope,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,35 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter, uuid_cursor
-from server.graphql.relay import Connection, make_connection
-from server.graphql.shaping import build, build_one
-from server.sites.loaders import site_filter_conditions, site_page, sites_by_id
+from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
+from server.graphql.shaping import build_one
+from server.sites.loaders import site_filter_conditions, site_table, sites_by_id
 from server.sites.types import Site, SiteFilter
+
+SITE_ORDER = Sortable(
+    "Site",
+    site_table,
+    {
+        "METERING_POINT_ID": SortField(
+            "metering_point_id", "Site.meteringPointId", "Metering point ID (GSRN)."
+        ),
+        "POSTAL_CODE": SortField("postal_code", "Site.postalCode", "Postal code of the site."),
+        "POST_OFFICE": SortField("post_office", "Site.postOffice", "Post office of the site."),
+        "CONNECTED_ON": SortField("connected_on", "Site.connectedOn", "When connected."),
+        "ANNUAL_CONSUMPTION_ESTIMATE_KWH": SortField(
+            "annual_consumption_estimate_kwh",
+            "Site.annualConsumptionEstimateKwh",
+            "Estimated consumption per year.",
+        ),
+        "CREATED_AT": SortField("created_at", "Site.createdAt", "When registered."),
+    },
+    (ID_KEY,),
+)
+SiteOrder = order_input(SITE_ORDER)
 
 
 @strawberry.type(description="Usage site queries.")
@@ -25,22 +48,29 @@ class SiteQuery:
             return None
         return build_one(Site, await sites_by_id(ctx).load(site_id), ctx, info)
 
-    @strawberry.field(description="Usage sites in a stable order, one page at a time.")
+    @strawberry.field(description="Usage sites, in ID order unless `orderBy` says else.")
     async def sites(
         self,
         info: Info[RequestContext, Any],
-        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[SiteFilter | None, strawberry.argument(description="Filters.")] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[SiteOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
     ) -> Connection[Site]:
         ctx = info.context
-        page = open_page(ctx, first, after, type_name="Site", cursor=uuid_cursor)
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Site")
         if page is None:
             return Connection.empty()
         metering_point_id = (filter.metering_point_id or None) if filter else None
         if metering_point_id is not None:
             require_readable_for_filter(ctx, "Site.meteringPointId", "filter.meteringPointId")
+        terms = checked_order(ctx, SITE_ORDER, order_by)
         conditions = site_filter_conditions(ctx.access.rows, metering_point_id=metering_point_id)
-        rows = await site_page(ctx=ctx, conditions=conditions, page=page)
-        nodes = build(Site, rows[: page.first], ctx, info, through=("edges", "node"))
-        return make_connection(nodes, rows, page, key=lambda row: [row["id"]])
+        return await root_connection(
+            info, Site, SITE_ORDER, page, terms=terms, conditions=conditions
+        )

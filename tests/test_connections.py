@@ -1,0 +1,214 @@
+"""Connections as front ends use them: ordering, paging both ways, counts, nested pages,
+global IDs and `node`, each answered alike by both executors (`assert_same`) and checked
+against the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests import factories
+from tests.conftest import Users, gql
+from tests.scenario import Scenario, build_scenario
+from tests.test_compiled import assert_same, both
+
+ORDERED = """
+query Ordered($first: Int, $last: Int, $after: String, $before: String, $order: [CustomerOrder!]) {
+  customers(first: $first, last: $last, after: $after, before: $before, orderBy: $order) {
+    totalCount
+    edges { cursor node { id lastName createdAt } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def scenario(owner: asyncpg.Connection) -> Scenario:
+    scenario = await build_scenario(owner)
+    now = datetime.now(UTC)
+    for n in range(3):  # organisations: no last name (NULLs sort last either way)
+        await factories.customer(
+            owner,
+            kind="organisation",
+            first_name=None,
+            last_name=None,
+            personal_identity_code=None,
+            organisation_name=f"Yhtiö {n} Oy",
+            business_id=factories.make_business_id(2_234_560 + n),
+            created_at=now - timedelta(days=n),
+        )
+    # Two people with the same last name: the tie-breaker decides between them.
+    for n in range(2):
+        await factories.customer(owner, last_name="Aho", created_at=now - timedelta(days=9))
+    return scenario
+
+
+async def expected_order(owner: asyncpg.Connection, order: str) -> list[str]:
+    rows = await owner.fetch(f"SELECT id::text FROM customer ORDER BY {order}")
+    return [row[0] for row in rows]
+
+
+def node_ids(body: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in body["data"]["customers"]["edges"]]
+
+
+async def walk(
+    app: Any,
+    client: httpx.AsyncClient,
+    users: Users,
+    order: list[dict[str, str]],
+    *,
+    backwards: bool,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every page of size 2, forwards from the start or backwards from the end."""
+    seen: list[str] = []
+    pages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        variables: dict[str, Any] = {"order": order}
+        if backwards:
+            variables.update(last=2, before=cursor)
+        else:
+            variables.update(first=2, after=cursor)
+        body = await assert_same(
+            app, client, users, ORDERED, as_="customer_service", variables=variables
+        )
+        page = body["data"]["customers"]
+        pages.append(page)
+        ids = node_ids(body)
+        seen = ids + seen if backwards else seen + ids
+        info = page["pageInfo"]
+        more = info["hasPreviousPage"] if backwards else info["hasNextPage"]
+        assert not (info["hasNextPage"] if backwards else info["hasPreviousPage"])
+        if not more:
+            return seen, pages
+        cursor = info["startCursor"] if backwards else info["endCursor"]
+
+
+@pytest.mark.parametrize(
+    ("order", "sql"),
+    [
+        ([], "customer_number"),
+        (
+            [{"field": "LAST_NAME", "direction": "DESC"}, {"field": "CREATED_AT"}],
+            "last_name DESC NULLS LAST, created_at, id",
+        ),
+        ([{"field": "LAST_NAME"}], "last_name NULLS LAST, id"),
+        ([{"field": "CUSTOMER_NUMBER", "direction": "DESC"}], "customer_number DESC"),
+    ],
+)
+async def test_orders_page_forwards_and_backwards_to_the_same_list(
+    app: Any,
+    client: httpx.AsyncClient,
+    users: Users,
+    scenario: Scenario,
+    owner: asyncpg.Connection,
+    order: list[dict[str, str]],
+    sql: str,
+) -> None:
+    expected = await expected_order(owner, sql)
+    forwards, pages = await walk(app, client, users, order, backwards=False)
+    assert forwards == expected
+    assert {page["totalCount"] for page in pages} == {len(expected)}
+    backwards, _ = await walk(app, client, users, order, backwards=True)
+    assert backwards == expected
+
+
+async def test_cursors_of_one_order_resume_after_their_row(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    """A cursor names a row: between `after` and `before` lies what lies between them."""
+    order = [{"field": "CREATED_AT", "direction": "DESC"}]
+    expected = await expected_order(owner, "created_at DESC, id")
+    first = await assert_same(
+        app, client, users, ORDERED, as_="customer_service", variables={"order": order, "first": 6}
+    )
+    edges = first["data"]["customers"]["edges"]
+    variables = {
+        "order": order,
+        "first": 10,
+        "after": edges[1]["cursor"],
+        "before": edges[5]["cursor"],
+    }
+    between = await assert_same(
+        app, client, users, ORDERED, as_="customer_service", variables=variables
+    )
+    assert node_ids(between) == expected[2:5]
+
+
+async def test_count_is_the_row_scope_and_the_filters(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    query = """query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }"""
+    agency = await assert_same(
+        app, client, users, query, as_=("collection_agency", "perinta-a"), purpose="billing"
+    )
+    assert agency["data"]["customers"]["totalCount"] == 1
+    aho = await assert_same(
+        app, client, users, query, as_="customer_service", variables={"f": {"name": "aho"}}
+    )
+    assert aho["data"]["customers"]["totalCount"] == 2
+
+
+async def test_ordering_by_a_field_not_readable_in_full_is_forbidden(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    query = """{ customers(orderBy: [{field: LAST_NAME}]) { edges { node { id } } } }"""
+    compiled, resolver = await both(
+        app, client, users, query, as_="business_analyst", purpose="business_development"
+    )
+    for body in (compiled, resolver):
+        assert body["data"] is None
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert error["extensions"]["coordinate"] == "Customer.lastName"
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [({"first": 1, "last": 1}, "last"), ({"last": -1}, "last"), ({"before": "nonsense"}, "before")],
+)
+async def test_bad_paging_arguments_name_the_argument(
+    app: Any,
+    client: httpx.AsyncClient,
+    users: Users,
+    scenario: Scenario,
+    variables: dict[str, Any],
+    field: str,
+) -> None:
+    compiled, resolver = await both(
+        app, client, users, ORDERED, as_="customer_service", variables=variables
+    )
+    for body in (compiled, resolver):
+        [error] = body["errors"]
+        assert error["extensions"] == {
+            **error["extensions"],
+            "code": "BAD_USER_INPUT",
+            "field": field,
+        }
+
+
+async def test_a_before_cursor_outside_the_scope_is_refused(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    from server.graphql.relay import encode_cursor
+
+    foreign = encode_cursor([scenario.in_collection_b.customer["id"]])
+    body = (
+        await gql(
+            client,
+            ORDERED,
+            as_=("collection_agency", "perinta-a"),
+            users=users,
+            purpose="billing",
+            variables={"last": 5, "before": foreign},
+        )
+    ).json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "before"
