@@ -43,7 +43,7 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
             created_at=now - timedelta(days=n),
         )
     # Two people with the same last name: the tie-breaker decides between them.
-    for n in range(2):
+    for _ in range(2):
         await factories.customer(owner, last_name="Aho", created_at=now - timedelta(days=9))
     return scenario
 
