@@ -176,6 +176,11 @@ async def users(owner: asyncpg.Connection, client: httpx.AsyncClient) -> Users:
     return Users(owner, client)
 
 
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The nodes of a connection in a response, in order."""
+    return [edge["node"] for edge in connection["edges"]]
+
+
 async def gql(
     client: httpx.AsyncClient,
     query: str,

@@ -39,6 +39,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     Lexer,
+    OperationDefinitionNode,
     Source,
     TokenKind,
     build_schema,
@@ -47,7 +48,18 @@ from graphql import (
 )
 from graphql.language import DirectiveNode, FieldNode, Visitor, visit
 
-from server.graphql.limits import MAX_ALIASES, MAX_DIRECTIVES, MAX_TOKENS
+from server.graphql.limits import (
+    MAX_ALIASES,
+    MAX_COST,
+    MAX_DIRECTIVES,
+    MAX_TOKENS,
+    DocumentMeasure,
+    operation_cost,
+)
+from server.graphql.limits import (
+    MAX_DEPTH as SERVER_MAX_DEPTH,
+)
+from server.graphql.relay import encode_cursor
 from server.settings import PROJECT_ROOT
 
 ROOTS = ("customer", "customers", "site", "sites", "contracts", "invoice", "invoices", "prospects")
@@ -70,6 +82,7 @@ RESOLUTION_STEPS = {
 ALIAS_BUDGET = MAX_ALIASES - 3
 DIRECTIVE_BUDGET = MAX_DIRECTIVES - 5
 TOKEN_BUDGET = MAX_TOKENS - 300
+COST_BUDGET = MAX_COST * 0.8
 
 
 @cache
@@ -159,7 +172,7 @@ class OpGenerator:
             fallback = self.rng.random() < self.fallback_share
             two_step = not fallback and self.rng.random() < 0.12
             op = self._draw(fallback=fallback, two_step=two_step)
-            if is_valid(self.schema, op.document):
+            if is_valid(self.schema, op.document, op.variables):
                 return op
             self.discarded += 1
 
@@ -446,7 +459,9 @@ class OpGenerator:
         head = name + self._field_arguments(build, object_type, name)
         selection = ""
         prefix = ""
-        if isinstance(target, GraphQLObjectType):
+        if isinstance(target, GraphQLObjectType) and target.name.endswith("Connection"):
+            selection = self._connection(build, target, depth + 1, pageinfo=None)
+        elif isinstance(target, GraphQLObjectType):
             selection = self._object(build, target, depth + 1)
         elif self.rng.random() < 0.08:
             prefix = f"{self._alias_name(build)}: "
@@ -458,7 +473,38 @@ class OpGenerator:
             return self._consumption_arguments(build)
         if coordinate == "AccessLogEntry.objects" and self.rng.random() < 0.5:
             return f"(first: {self.rng.randint(1, 3)})"
+        definition = object_type.fields[name]
+        if "first" in definition.args:
+            return self._nested_paging(build, definition)
         return ""
+
+    def _nested_paging(self, build: _Build, definition: GraphQLField) -> str:
+        """`first`, now and then `after` (a cursor of a row of the child type, perhaps of
+        another parent or unknown) and `filter` of a nested connection."""
+        args: list[str] = []
+        first = self.rng.choice((None, None, 0, 1, 2, 3, 5))
+        if first is not None:
+            args.append(f"first: {first}")
+        if self.rng.random() < 0.12:
+            child = named_type(definition.type).name.removesuffix("Connection")
+            known = list(self.pool.values.get(f"{child}.id", ()))
+            row = (
+                self.rng.choice(known)
+                if known and self.rng.random() < 0.8
+                else str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            )
+            cursor = json.dumps(encode_cursor([row]))
+            args.append(
+                f"after: {build.variable('after', 'String', json.loads(cursor)) if self.rng.random() < 0.3 else cursor}"
+            )
+        if "filter" in definition.args and self.rng.random() < 0.3:
+            filter_type = named_type(definition.args["filter"].type)
+            assert isinstance(filter_type, GraphQLInputObjectType)
+            value = self._filter(filter_type)
+            if value:
+                args.append(f"filter: {render(value, filter_type)}")
+        self.rng.shuffle(args)
+        return f"({', '.join(args)})" if args else ""
 
     def _consumption_arguments(self, build: _Build) -> str:
         resolution = self.rng.choice(list(RESOLUTION_STEPS))
@@ -571,7 +617,18 @@ def token_count(document: str) -> int:
     return count
 
 
-def is_valid(schema: GraphQLSchema, document: str) -> bool:
+@dataclass(frozen=True)
+class _PageSettings:
+    default_page_size: int = 20
+    max_page_size: int = 100
+
+
+PAGE_SETTINGS = _PageSettings()
+
+
+def is_valid(
+    schema: GraphQLSchema, document: str, variables: Mapping[str, Any] | None = None
+) -> bool:
     """Valid for the schema and well inside the server's query limits."""
     try:
         parsed: DocumentNode = parse(document)
@@ -581,8 +638,15 @@ def is_valid(schema: GraphQLSchema, document: str) -> bool:
         return False
     counter = _Counter()
     visit(parsed, counter)
-    return (
+    if not (
         counter.aliases <= ALIAS_BUDGET
         and counter.directives <= DIRECTIVE_BUDGET
         and token_count(document) <= TOKEN_BUDGET
-    )
+    ):
+        return False
+    measure = DocumentMeasure(parsed)
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    if any(measure.operation(op).depth > SERVER_MAX_DEPTH for op in operations):
+        return False
+    cost = operation_cost(schema, parsed, None, variables or {}, settings=PAGE_SETTINGS)
+    return cost is not None and cost <= COST_BUDGET

@@ -27,10 +27,12 @@ query AuditPage($first: Int) {
   customers(first: $first) {
     edges { node {
       __typename id customerNumber lastName personalIdentityCode
-      collectionCases { __typename id }
-      sites { __typename id meteringPointId contracts { __typename id status } }
-      contracts { __typename id contractNumber }
-      invoices { __typename id referenceNumber payments { __typename id amount } }
+      collectionCases { edges { node { __typename id } } }
+      sites { edges { node { __typename id meteringPointId
+        contracts { edges { node { __typename id status } } } } } }
+      contracts { edges { node { __typename id contractNumber } } }
+      invoices { edges { node { __typename id referenceNumber
+        payments { edges { node { __typename id amount } } } } } }
     } }
   }
 }

@@ -51,10 +51,24 @@ def selection(graphql_schema: GraphQLSchema, type_name: str, depth: int) -> str:
         if target is None:
             parts.append(name)
         elif depth > 0:
-            parts.append(
-                f"{name}{ARGUMENTS.get(name, '')} {{ {selection(graphql_schema, target.name, depth - 1)} }}"
-            )
+            inner = selection(graphql_schema, node_type(target).name, depth - 1)
+            arguments = ARGUMENTS.get(name, "")
+            if target.name.endswith("Connection"):  # its wrappers are no level of their own
+                inner = f"edges {{ node {{ {inner} }} }}"
+                arguments = "(first: 10)"
+            parts.append(f"{name}{arguments} {{ {inner} }}")
     return " ".join(parts)
+
+
+def node_type(target: GraphQLObjectType) -> GraphQLObjectType:
+    """The type of a connection's nodes, or the type itself."""
+    if not target.name.endswith("Connection"):
+        return target
+    edge = _object_type(target.fields["edges"].type)
+    assert edge is not None
+    node = _object_type(edge.fields["node"].type)
+    assert node is not None
+    return node
 
 
 def leaf_coordinates() -> set[str]:
@@ -72,7 +86,7 @@ def leaf_coordinates() -> set[str]:
 def oracle_query(root: str) -> str:
     graphql_schema = schema()._schema
     inner = selection(graphql_schema, ROOTS[root], 2)
-    return f"{{ {root}(first: 50) {{ edges {{ node {{ {inner} }} }} }} }}"
+    return f"{{ {root}(first: 20) {{ edges {{ node {{ {inner} }} }} }} }}"
 
 
 def collect(value: Any, found: dict[tuple[str, str], dict[str, Any]]) -> None:
@@ -189,7 +203,7 @@ query One($id: ID!) { customer(id: $id) { id personalIdentityCode } }
         "query One($id: ID!) { customer(id: $id) { a: personalIdentityCode b: personalIdentityCode } }",
         "query One($id: ID!) { customer(id: $id) { ...F } } fragment F on Customer { personalIdentityCode }",
         "query One($id: ID!) { customer(id: $id) { ... on Customer { personalIdentityCode } } }",
-        "query One($id: ID!) { customer(id: $id) { sites { customer { personalIdentityCode } } } }",
+        "query One($id: ID!) { customer(id: $id) { sites { edges { node { customer { personalIdentityCode } } } } } }",
     ],
 )
 async def test_aliases_and_fragments_do_not_reveal_a_denied_field(

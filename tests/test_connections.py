@@ -4,7 +4,9 @@ against the database."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -212,3 +214,193 @@ async def test_a_before_cursor_outside_the_scope_is_refused(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "before"
+
+
+# --- nested connections ----------------------------------------------------------------
+
+INVOICES = """
+query Invoices($id: ID!, $first: Int, $after: String, $filter: InvoiceListFilter) {
+  customer(id: $id) {
+    invoices(first: $first, after: $after, filter: $filter) {
+      totalCount
+      edges { cursor node { id issueDate status payments(first: 1) { totalCount edges { node { id } } pageInfo { hasNextPage } } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def billed(owner: asyncpg.Connection, scenario: Scenario) -> dict[str, Any]:
+    """A customer with eleven invoices over a year, three of them open, one paid twice."""
+    holder = await factories.customer(owner)
+    invoices = []
+    for month in range(1, 12):
+        status = "open" if month > 8 else "paid"
+        issued = datetime(2026, month, 1).date()
+        invoices.append(
+            await factories.invoice(
+                owner,
+                customer_id=holder["id"],
+                status=status,
+                issue_date=issued,
+                due_date=issued + timedelta(days=14),
+            )
+        )
+    for amount in ("10.00", "20.00"):
+        await factories.payment(owner, invoice_id=invoices[0]["id"], amount=Decimal(amount))
+    return {"customer": holder, "invoices": invoices}
+
+
+async def test_a_customers_invoices_page_on_both_executors(
+    app: Any, client: httpx.AsyncClient, users: Users, billed: dict[str, Any]
+) -> None:
+    newest_first = [str(row["id"]) for row in reversed(billed["invoices"])]
+    variables: dict[str, Any] = {"id": str(billed["customer"]["id"]), "first": 4}
+    seen: list[str] = []
+    while True:
+        body = await assert_same(
+            app,
+            client,
+            users,
+            INVOICES,
+            as_="customer_service",
+            purpose="billing",
+            variables=variables,
+        )
+        page = body["data"]["customer"]["invoices"]
+        assert page["totalCount"] == 11
+        assert page["pageInfo"]["hasPreviousPage"] is False
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        variables["after"] = page["pageInfo"]["endCursor"]
+    assert seen == newest_first
+    january = body["data"]["customer"]["invoices"]["edges"][-1]["node"]["payments"]
+    assert january["totalCount"] == 2 and len(january["edges"]) == 1
+    assert january["pageInfo"]["hasNextPage"] is True
+
+
+async def test_nested_filters_by_status_and_date_range(
+    app: Any, client: httpx.AsyncClient, users: Users, billed: dict[str, Any]
+) -> None:
+    variables: dict[str, Any] = {
+        "id": str(billed["customer"]["id"]),
+        "filter": {"status": "OPEN", "issuedFrom": "2026-10-01", "issuedTo": "2026-12-31"},
+    }
+    body = await assert_same(
+        app, client, users, INVOICES, as_="customer_service", purpose="billing", variables=variables
+    )
+    page = body["data"]["customer"]["invoices"]
+    assert page["totalCount"] == 2
+    assert [edge["node"]["issueDate"] for edge in page["edges"]] == ["2026-11-01", "2026-10-01"]
+
+
+async def test_a_nested_filter_under_a_denied_relation_is_the_relations_denial(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    """Field service sees sites but not their contracts: the relation is null with its
+    FORBIDDEN, and its filter is not looked at."""
+    query = """query($id: ID!) { site(id: $id) {
+      contracts(filter: {status: ACTIVE}) { edges { node { id } } } } }"""
+    compiled, resolver = await both(
+        app,
+        client,
+        users,
+        query,
+        as_=("field_service", "kenttapalvelu-a"),
+        purpose="delivery",
+        variables={"id": str(scenario.assigned_site_a["id"])},
+    )
+    assert compiled["extensions"]["executor"] == "compiled"
+    assert compiled["data"] == resolver["data"] == {"site": {"contracts": None}}
+    [error] = resolver["errors"]
+    assert error["extensions"]["coordinate"] == "Site.contracts"
+    assert [e["extensions"] for e in compiled["errors"]] == [error["extensions"]]
+
+
+def test_a_nested_filter_needs_read_access_to_the_fields_it_tests() -> None:
+    """No shipped role may read a relation but not its filter's fields; the check itself:"""
+    from server.authz.access import AccessView
+    from server.authz.policy import load_policy
+    from server.authz.principal import Principal, PrincipalKind
+    from server.billing.loaders import INVOICE_LIST_FILTER
+    from server.graphql.errors import ForbiddenError
+    from server.graphql.guards import checked_filter
+    from server.schema import catalogue
+    from server.settings import PROJECT_ROOT
+
+    policy = load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    principal = Principal(
+        kind=PrincipalKind.USER,
+        id=uuid.uuid4(),
+        name="fs",
+        organisation_id=uuid.uuid4(),
+        organisation_code="kenttapalvelu-a",
+        roles=("field_service",),
+    )
+    access = AccessView(policy, principal, "delivery", datetime.now(UTC).date())
+
+    class Check:
+        def __init__(self) -> None:
+            self.access = access
+            self.purpose = "delivery"
+
+    with pytest.raises(ForbiddenError) as refused:
+        checked_filter(Check(), {"issuedFrom": "2026-01-01"}, INVOICE_LIST_FILTER.coordinates)
+    assert refused.value.extensions == {
+        "code": "FORBIDDEN",
+        "coordinate": "Invoice.issueDate",
+        "purpose": "delivery",
+    }
+    assert checked_filter(Check(), {}, INVOICE_LIST_FILTER.coordinates) == {}
+
+
+async def test_a_nested_cursor_of_another_parent_or_outside_the_scope_is_refused(
+    app: Any, client: httpx.AsyncClient, users: Users, billed: dict[str, Any], scenario: Scenario
+) -> None:
+    """A cursor must name a row of the relation under the parents asked for: a payment of
+    another customer's invoice (payments have no scope of their own) reveals nothing."""
+    from server.graphql.relay import encode_cursor
+
+    other = scenario.in_collection_b.invoices[0]
+    probes = [
+        ("customer_service", "billing", encode_cursor([other["id"]])),
+        ("customer_service", "billing", encode_cursor([scenario.plain.contracts[0]["id"]])),
+    ]
+    query = """query($id: ID!, $after: String) { customer(id: $id) {
+      invoices(first: 2, after: $after) { edges { node { id } } } } }"""
+    for role, purpose, cursor in probes:
+        compiled, resolver = await both(
+            app,
+            client,
+            users,
+            query,
+            as_=role,
+            purpose=purpose,
+            variables={"id": str(billed["customer"]["id"]), "after": cursor},
+        )
+        assert compiled["data"] == resolver["data"] == {"customer": {"invoices": None}}
+        [error] = resolver["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["field"] == "after"
+        assert error["path"] == ["customer", "invoices"]
+    payments = """query($id: ID!, $after: String) { invoice(id: $id) {
+      payments(after: $after) { edges { node { id } } } } }"""
+    foreign_payment = await users.owner.fetchval(
+        "SELECT id FROM payment WHERE invoice_id = $1", other["id"]
+    )
+    _, resolver = await both(
+        app,
+        client,
+        users,
+        payments,
+        as_="customer_service",
+        purpose="billing",
+        variables={
+            "id": str(billed["invoices"][0]["id"]),
+            "after": encode_cursor([foreign_payment]),
+        },
+    )
+    assert resolver["errors"][0]["extensions"]["field"] == "after"

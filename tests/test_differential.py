@@ -256,6 +256,16 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
     return scenario
 
 
+NESTED_ROWS = {
+    "Contract": "contract",
+    "Payment": "payment",
+    "Price": "price",
+    "SecurityDeposit": "security_deposit",
+    "CollectionCase": "collection_case",
+    "CustomerChange": "change_record",
+}
+
+
 async def register_pool(conn: asyncpg.Connection) -> Pool:
     """IDs and filter values of the register, in a stable order."""
 
@@ -263,6 +273,7 @@ async def register_pool(conn: asyncpg.Connection) -> Pool:
         return [row[0] for row in await conn.fetch(sql)]
 
     customers = await column("SELECT id::text FROM customer ORDER BY customer_number")
+    issued = await column("SELECT DISTINCT issue_date::text FROM invoice ORDER BY 1")
     return Pool(
         {
             "Customer.id": customers,
@@ -287,6 +298,15 @@ async def register_pool(conn: asyncpg.Connection) -> Pool:
             ),
             "ContractFilter.customerId": customers,
             "InvoiceFilter.customerId": customers,
+            "InvoiceFilter.issuedFrom": issued,
+            "InvoiceFilter.issuedTo": issued,
+            "InvoiceListFilter.issuedFrom": issued,
+            "InvoiceListFilter.issuedTo": issued,
+            # Rows that nested connections' cursors name.
+            **{
+                f"{type_name}.id": await column(f"SELECT id::text FROM {table} ORDER BY id")
+                for type_name, table in NESTED_ROWS.items()
+            },
         },
         consumption_from=datetime(2025, 12, 31, 20, tzinfo=UTC),
     )

@@ -11,7 +11,7 @@ import pytest
 
 from server.validators import find_identity_codes
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, gql, nodes
 
 CODE = "240460-8088"  # a valid identity code (check character correct)
 NOT_A_CODE = "240460-8089"  # the same digits with a wrong check character
@@ -22,7 +22,7 @@ mutation ($input: UpdateCustomerInput!) {
 }
 """
 HISTORY = """
-query ($id: ID!) { customer(id: $id) { personalIdentityCode history { reason } } }
+query ($id: ID!) { customer(id: $id) { personalIdentityCode history { edges { node { reason } } } } }
 """
 RECORD_REQUEST = """
 mutation ($input: RecordDataSubjectRequestInput!) {
@@ -114,7 +114,7 @@ async def test_a_reason_without_a_valid_code_is_kept(
             variables={"id": str(person["id"])},
         )
     ).json()
-    assert history["data"]["customer"]["history"][0]["reason"] == reason
+    assert nodes(history["data"]["customer"]["history"])[0]["reason"] == reason
 
 
 @pytest.mark.parametrize("field", ["notes", "reference", "handler"])

@@ -39,11 +39,11 @@ async def test_validation_errors_are_collapsed(
 
 async def test_deep_queries_are_refused(client: httpx.AsyncClient, users: Users) -> None:
     nested = "id"
-    for _ in range(6):  # depth 13, the limit is 10
-        nested = f"customer {{ sites {{ {nested} }} }}"
+    for _ in range(6):  # depth 25, the limit is 10
+        nested = f"customer {{ sites {{ edges {{ node {{ {nested} }} }} }} }}"
     query = '{ site(id: "x") { ' + nested + " } }"
     errors = await _errors(client, users, query)
-    # Refused by its cost (5^6 sites) before validation would refuse its depth 13.
+    # Refused by its cost (20^6 sites) before validation would refuse its depth 25.
     assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert "the limit is" in str(errors[0]["message"])
 
@@ -109,10 +109,10 @@ async def test_unexpected_errors_are_masked_with_a_correlation_id(
 ) -> None:
     import server.customers.queries as queries
 
-    async def broken(**_: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret detail from deep inside")
 
-    monkeypatch.setattr(queries, "customer_page", broken)
+    monkeypatch.setattr(queries, "root_connection", broken)
     body = (
         await gql(client, "{ customers { edges { cursor } } }", as_="customer_service", users=users)
     ).json()
@@ -130,7 +130,7 @@ async def test_a_request_over_its_time_limit_is_cancelled_without_data(
 
     import server.customers.queries as queries
 
-    async def slow(**_: object) -> list[object]:
+    async def slow(*_: object, **__: object) -> list[object]:
         await asyncio.sleep(5)
         return []
 
@@ -139,7 +139,7 @@ async def test_a_request_over_its_time_limit_is_cancelled_without_data(
     async def slow_compiled(*_: object, **__: object) -> None:
         await asyncio.sleep(5)
 
-    monkeypatch.setattr(queries, "customer_page", slow)
+    monkeypatch.setattr(queries, "root_connection", slow)
     monkeypatch.setattr(CompiledExecutor, "execute", slow_compiled)
     runner = app.state.runner
     settings = runner.settings

@@ -80,8 +80,8 @@ def test_fragments_are_measured_once_and_counted_per_use() -> None:
         ),
         (
             "query Deep { customers { edges { node { ...D } } } }\n"
-            "fragment D on Customer { sites { customer { sites { customer { sites { customer "
-            "{ sites { customer { id } } } } } } } } }",
+            "fragment D on Customer { sites { edges { node { customer { sites { edges { node "
+            "{ customer { id } } } } } } } } }",
             f"Operation 'Deep' has depth 11; the limit is {MAX_DEPTH}",
         ),
     ],
@@ -95,11 +95,13 @@ def test_limits_reach_into_fragments(query: str, message: str) -> None:
 
 
 def test_depth_counts_as_before() -> None:
-    eight = "id"
-    for _ in range(4):
-        eight = f"customer {{ sites {{ {eight} }} }}"
-    assert limit_errors('{ site(id: "x") { customer { ' + eight + " } } }") == []  # depth 10
-    assert limit_errors('{ site(id: "x") { customer { sites { ' + eight + " } } } }")  # 11
+    """Every field with a selection counts, a connection's edges and node too."""
+    nine = "customer { id }"
+    for _ in range(2):
+        nine = f"customer {{ sites {{ edges {{ node {{ {nine} }} }} }} }}"
+    assert limit_errors('{ site(id: "x") { ' + nine + " } }") == []  # depth 10
+    eleven = nine.replace("customer { id }", "customer { sites { totalCount } }")
+    assert limit_errors('{ site(id: "x") { ' + eleven + " } }")  # 11
 
 
 def test_introspection_fields_do_not_count_towards_depth() -> None:
@@ -156,15 +158,30 @@ def test_consumption_pays_for_the_steps_of_its_window() -> None:
     assert cost(query, {"r": "HOUR"}) > 6 * cost(query, {"r": "DAY"})
 
 
+def test_nested_pages_multiply_the_cost_and_last_counts_as_first() -> None:
+    query = """query($n: Int, $m: Int) { customers(first: $n) { edges { node {
+      invoices(first: $m) { totalCount edges { node { id status } } } } } } }"""
+    base = cost(query, {"n": 10, "m": 5})
+    assert cost(query, {"n": 10, "m": 50}) > 9 * base
+    assert cost(query, {"n": 100, "m": 50}) > 90 * base
+    backwards = query.replace("customers(first: $n)", "customers(last: $n)")
+    assert cost(backwards, {"n": 10, "m": 5}) == base
+    # The nested default is the page size's default (20).
+    assert cost(query, {"n": 10}) == cost(query, {"n": 10, "m": 20})
+
+
 def test_the_reference_page_is_within_the_cost_limit() -> None:
     reference = """
     query Q3 {
       customers(first: 100) {
         edges { node {
           id customerNumber firstName lastName personalIdentityCode email phone streetAddress
-          sites { id meteringPointId streetAddress housingType heatingType mainFuse }
-          contracts { id contractNumber status startDate endDate basicFeeEurPerMonth
-            invoices { id invoiceNumber referenceNumber issueDate dueDate totalInclVat status } }
+          sites(first: 10) { edges { node {
+            id meteringPointId streetAddress housingType heatingType mainFuse } } }
+          contracts(first: 10) { edges { node {
+            id contractNumber status startDate endDate basicFeeEurPerMonth
+            invoices(first: 20) { edges { node {
+              id invoiceNumber referenceNumber issueDate dueDate totalInclVat status } } } } } }
         } }
         pageInfo { hasNextPage endCursor }
       }

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests import factories
+from tests.conftest import nodes
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 PAY = """
@@ -17,7 +18,7 @@ mutation($input: RecordPaymentInput!) {
 OPEN_CASE = """
 mutation($input: OpenCollectionCaseInput!) {
   openCollectionCase(input: $input) {
-    collectionCase { id stage amountDue agency { code } invoices { status } }
+    collectionCase { id stage amountDue agency { code } invoices { edges { node { status } } } }
   }
 }
 """
@@ -153,7 +154,7 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     case = opened.ok()["openCollectionCase"]["collectionCase"]
     assert case["stage"] == "REMINDER"
     assert case["amountDue"] == "100.40"
-    assert case["invoices"] == [{"status": "IN_COLLECTION"}]
+    assert nodes(case["invoices"]) == [{"status": "IN_COLLECTION"}]
     assigned = await api.run(
         ASSIGN_CASE,
         as_="billing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests import factories
+from tests.conftest import nodes
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
@@ -26,10 +27,10 @@ mutation($input: UpdateCustomerInput!) {
 HISTORY = """
 query($id: ID!) {
   customer(id: $id) {
-    history {
+    history { edges { node {
       objectType action changedBy reason requestId
       changes { fieldName oldValue newValue withheld }
-    }
+    } } }
   }
 }
 """
@@ -53,7 +54,7 @@ async def test_customer_service_creates_a_customer_with_history(api: Api) -> Non
     assert customer["phone"] == "+358447355230"
     assert payload["changeId"]
     history = await api.run(HISTORY, as_="customer_service", variables={"id": customer["id"]})
-    entries = history.ok()["customer"]["history"]
+    entries = nodes(history.ok()["customer"]["history"])
     assert [e["action"] for e in entries] == ["CREATE"]
     fields = {c["fieldName"]: c["newValue"] for c in entries[0]["changes"]}
     assert fields["email"] == "maija@example.fi"
@@ -115,7 +116,7 @@ async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> Non
     assert updated["email"] == "uusi@example.fi"
     assert updated["streetAddress"] == "Uusikatu 1"
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
-    [entry] = history.ok()["customer"]["history"]
+    [entry] = nodes(history.ok()["customer"]["history"])
     assert entry["action"] == "UPDATE"
     assert entry["changedBy"] == "customer_service.tester"
     assert entry["reason"] == "Customer phoned: moved"
@@ -212,14 +213,14 @@ async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: A
     assert changed.ok()["updateCustomer"]["customer"]["personalIdentityCode"] == "131052-308T"
     # Customer service sees the code masked, and so are its values in the history.
     seen = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
-    [entry] = seen.ok()["customer"]["history"]
+    [entry] = nodes(seen.ok()["customer"]["history"])
     [change] = entry["changes"]
     assert change["fieldName"] == "personalIdentityCode"
     assert change["newValue"] == "131052-****"
     assert change["oldValue"] == person["personal_identity_code"][:7] + "****"
     # The administrator sees the values; marketing and billing may not see the history.
     admin = await api.run(HISTORY, as_="administrator", variables={"id": str(person["id"])})
-    assert admin.ok()["customer"]["history"][0]["changes"][0]["newValue"] == "131052-308T"
+    assert nodes(admin.ok()["customer"]["history"])[0]["changes"][0]["newValue"] == "131052-308T"
     for role in ("marketing", "billing"):
         denied = await api.run(HISTORY, as_=role, variables={"id": str(person["id"])})
         assert denied.data is not None and denied.data["customer"]["history"] is None
@@ -293,7 +294,7 @@ async def test_rectification_answering_a_request(api: Api) -> None:
     )
     assert result.ok()["updateCustomer"]["customer"]["postalCode"] == "33100"
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
-    assert history.ok()["customer"]["history"][0]["requestId"] == request_id
+    assert nodes(history.ok()["customer"]["history"])[0]["requestId"] == request_id
     other = await factories.customer(api.owner)
     wrong = await api.run(
         UPDATE,

@@ -4,6 +4,7 @@ data of its assigned sites only."""
 from __future__ import annotations
 
 from tests import factories
+from tests.conftest import nodes
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
@@ -21,7 +22,7 @@ mutation($input: UpdateSiteInput!) {
 """
 HISTORY = """
 query($id: ID!) {
-  customer(id: $id) { history { objectType objectId changes { fieldName oldValue newValue } } }
+  customer(id: $id) { history { edges { node { objectType objectId changes { fieldName oldValue newValue } } } } }
 }
 """
 
@@ -85,7 +86,7 @@ async def test_update_site_data_with_history(api: Api) -> None:
     assert site["heatingType"] == "AIR_TO_WATER_HEAT_PUMP"
     assert site["annualConsumptionEstimateKwh"] == 9000
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(holder["id"])})
-    [entry] = history.ok()["customer"]["history"]
+    [entry] = nodes(history.ok()["customer"]["history"])
     assert entry["objectType"] == "SITE" and entry["objectId"] == str(place["id"])
     changes = {c["fieldName"]: (c["oldValue"], c["newValue"]) for c in entry["changes"]}
     assert changes["heatingType"] == ("direct_electric", "air_to_water_heat_pump")

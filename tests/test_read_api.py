@@ -24,15 +24,19 @@ query Page($first: Int, $after: String) {
 """
 
 FULL_PAGE = """
-query Full($first: Int) {
+query Full($first: Int, $nested: Int) {
   customers(first: $first) {
     edges { node {
       id lastName email
-      sites { id mainFuse contracts { id status product { name } } }
-      contracts { id contractNumber product { name prices { vatRate } } }
-      invoices { id referenceNumber lines { description } payments { amount } }
-      deposits { id amount }
-      collectionCases { id stage agency { name } invoices { id } }
+      sites(first: $nested) { edges { node { id mainFuse
+        contracts(first: $nested) { edges { node { id status product { name } } } } } } }
+      contracts(first: $nested) { edges { node { id contractNumber
+        product { name prices(first: $nested) { edges { node { vatRate } } } } } } }
+      invoices(first: $nested) { totalCount edges { node { id referenceNumber
+        lines { description } payments(first: $nested) { edges { node { amount } } } } } }
+      deposits(first: $nested) { edges { node { id amount } } }
+      collectionCases(first: $nested) { edges { node { id stage agency { name }
+        invoices(first: $nested) { edges { node { id } } } } } }
     } }
   }
 }
@@ -158,7 +162,7 @@ async def test_overdue_filter(
 
 
 async def _statements_for_page(
-    app: Any, client: httpx.AsyncClient, users: Users, first: int
+    app: Any, client: httpx.AsyncClient, users: Users, first: int, nested: int = 5
 ) -> tuple[int, int]:
     await users.token("administrator")
     before = app.state.statements.count
@@ -168,7 +172,7 @@ async def _statements_for_page(
         as_="administrator",
         users=users,
         purpose="billing",
-        variables={"first": first},
+        variables={"first": first, "nested": nested},
     )
     edges = data(response)["customers"]["edges"]
     return app.state.statements.count - before, len(edges)
@@ -178,14 +182,15 @@ async def _statements_for_page(
 async def test_statement_count_does_not_grow_with_page_size(
     app: Any, client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
 ) -> None:
-    """The resolver executor: one statement per relation and request, whatever the page."""
+    """The resolver executor: one statement per relation and request, whatever the page
+    size at the root and in the nested connections (and one more for the count asked)."""
     scenario = await build_scenario(owner)
     for _ in range(100):
         await factories.customer_graph(
             owner, product_id=scenario.product["id"], sites=1, invoices_per_contract=1
         )
-    small, small_count = await _statements_for_page(app, client, users, 10)
-    large, large_count = await _statements_for_page(app, client, users, 100)
+    small, small_count = await _statements_for_page(app, client, users, 10, nested=1)
+    large, large_count = await _statements_for_page(app, client, users, 100, nested=5)
     assert (small_count, large_count) == (10, 100)
     assert small == large
     assert large <= 20

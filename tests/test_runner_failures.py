@@ -124,10 +124,10 @@ async def test_a_lost_database_connection_in_a_resolver_is_one_json_503(
 ) -> None:
     import server.customers.queries as queries
 
-    async def lost(**_: object) -> None:
+    async def lost(*_: object, **__: object) -> None:
         raise ConnectionResetError("connection lost")
 
-    monkeypatch.setattr(queries, "customer_page", lost)
+    monkeypatch.setattr(queries, "root_connection", lost)
     response = await gql(
         client, "{ customers { edges { cursor } } }", as_="customer_service", users=users
     )

@@ -275,10 +275,10 @@ async def test_a_resolver_exception_logs_one_line_with_the_exception(
 ) -> None:
     import server.customers.queries as queries
 
-    async def broken(**_: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(queries, "customer_page", broken)
+    monkeypatch.setattr(queries, "root_connection", broken)
     await users.token("customer_service")
     with caplog.at_level(logging.DEBUG):
         body = (

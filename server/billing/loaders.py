@@ -16,9 +16,10 @@ from server.billing.models import (
     Payment,
     SecurityDeposit,
 )
+from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import by_id_loader, children_loader
-from server.graphql.relay import FilterValue, Visible
+from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 from server.organisations.models import Organisation
 
 invoice_table = Invoice.__table__  # type: ignore[attr-defined]
@@ -30,46 +31,71 @@ case_invoice_table = CollectionCaseInvoice.__table__  # type: ignore[attr-define
 organisation_table = Organisation.__table__  # type: ignore[attr-defined]
 
 
-def _invoices(ctx: RequestContext, column: Any, ids: list[uuid.UUID]) -> Select[Any]:
-    return (
-        select(invoice_table)
-        .where(column.in_(ids), ctx.access.rows("Invoice"))
-        .order_by(
-            invoice_table.c.issue_date.desc(),
-            invoice_table.c.invoice_number.desc(),
-            invoice_table.c.id,
-        )
-    )
-
-
-def invoices_by_customer(ctx: RequestContext) -> Any:
-    return children_loader(
-        ctx,
-        "invoices_by_customer",
-        lambda ids: _invoices(ctx, invoice_table.c.customer_id, ids),
-        "customer_id",
-    )
-
-
-def invoices_by_contract(ctx: RequestContext) -> Any:
-    return children_loader(
-        ctx,
-        "invoices_by_contract",
-        lambda ids: _invoices(ctx, invoice_table.c.contract_id, ids),
-        "contract_id",
-    )
-
-
-def invoices_by_case(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(invoice_table, case_invoice_table.c.collection_case_id)
-            .join(case_invoice_table, case_invoice_table.c.invoice_id == invoice_table.c.id)
-            .where(case_invoice_table.c.collection_case_id.in_(ids), ctx.access.rows("Invoice"))
-            .order_by(invoice_table.c.due_date, invoice_table.c.id)
-        )
-
-    return children_loader(ctx, "invoices_by_case", statement, "collection_case_id")
+INVOICE_LIST_FILTER = ListFilter(
+    {
+        "status": "Invoice.status",
+        "overdue": "Invoice.status",
+        "issued_from": "Invoice.issueDate",
+        "issued_to": "Invoice.issueDate",
+    },
+    lambda visible, **values: invoice_filter_conditions(visible, **values),
+    dated=True,
+)
+# Newest first; the invoice number is unique, so it ends the order.
+NEWEST_INVOICES = (
+    SortKey("issue_date", descending=True),
+    SortKey("invoice_number", descending=True),
+)
+INVOICES_OF_CUSTOMER = NestedList(
+    "invoices_of_customer",
+    invoice_table,
+    invoice_table.c.customer_id,
+    NEWEST_INVOICES,
+    "Invoice",
+    filter=INVOICE_LIST_FILTER,
+)
+INVOICES_OF_CONTRACT = NestedList(
+    "invoices_of_contract",
+    invoice_table,
+    invoice_table.c.contract_id,
+    NEWEST_INVOICES,
+    "Invoice",
+    filter=INVOICE_LIST_FILTER,
+)
+INVOICES_OF_CASE = NestedList(
+    "invoices_of_case",
+    invoice_table,
+    case_invoice_table.c.collection_case_id,
+    (SortKey("due_date"), ID_KEY),
+    "Invoice",
+    link=(case_invoice_table, case_invoice_table.c.invoice_id == invoice_table.c.id),
+    filter=INVOICE_LIST_FILTER,
+)
+# A payment's data subject is its invoice's customer.
+PAYMENTS_OF_INVOICE = NestedList(
+    "payments_of_invoice",
+    payment_table,
+    payment_table.c.invoice_id,
+    (SortKey("paid_on"), ID_KEY),
+    extra=(
+        invoice_table,
+        invoice_table.c.id == payment_table.c.invoice_id,
+        (invoice_table.c.customer_id,),
+    ),
+)
+DEPOSITS_OF_CUSTOMER = NestedList(
+    "deposits_of_customer",
+    deposit_table,
+    deposit_table.c.customer_id,
+    (SortKey("received_on", descending=True), SortKey("id", descending=True)),
+)
+CASES_OF_CUSTOMER = NestedList(
+    "cases_of_customer",
+    case_table,
+    case_table.c.customer_id,
+    (SortKey("opened_on", descending=True), SortKey("id", descending=True)),
+    "CollectionCase",
+)
 
 
 def _with_customer(table: Any, *extra: Any) -> Select[Any]:
@@ -91,39 +117,6 @@ def lines_by_invoice(ctx: RequestContext) -> Any:
         )
 
     return children_loader(ctx, "lines_by_invoice", statement, "invoice_id")
-
-
-def payments_by_invoice(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            _with_customer(payment_table)
-            .where(payment_table.c.invoice_id.in_(ids))
-            .order_by(payment_table.c.invoice_id, payment_table.c.paid_on, payment_table.c.id)
-        )
-
-    return children_loader(ctx, "payments_by_invoice", statement, "invoice_id")
-
-
-def deposits_by_customer(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(deposit_table)
-            .where(deposit_table.c.customer_id.in_(ids))
-            .order_by(deposit_table.c.received_on.desc(), deposit_table.c.id)
-        )
-
-    return children_loader(ctx, "deposits_by_customer", statement, "customer_id")
-
-
-def collection_cases_by_customer(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(case_table)
-            .where(case_table.c.customer_id.in_(ids), ctx.access.rows("CollectionCase"))
-            .order_by(case_table.c.opened_on.desc(), case_table.c.id)
-        )
-
-    return children_loader(ctx, "collection_cases_by_customer", statement, "customer_id")
 
 
 def organisations_by_id(ctx: RequestContext) -> Any:
@@ -154,6 +147,8 @@ def invoice_filter_conditions(
     status: FilterValue[str] = None,
     overdue: FilterValue[bool] = None,
     customer_id: FilterValue[uuid.UUID] = None,
+    issued_from: FilterValue[date] = None,
+    issued_to: FilterValue[date] = None,
     today: date | ColumnElement[Any],
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the invoice filters (values or bind parameters; None: not
@@ -169,4 +164,8 @@ def invoice_filter_conditions(
             conditions.append(is_overdue == overdue)
     if customer_id is not None:
         conditions.append(invoice_table.c.customer_id == customer_id)
+    if issued_from is not None:
+        conditions.append(invoice_table.c.issue_date >= issued_from)
+    if issued_to is not None:
+        conditions.append(invoice_table.c.issue_date <= issued_to)
     return conditions

@@ -52,8 +52,10 @@ class Invoice(SQLModel, table=True):
         valid_identifier_check("reference_number", "fi_valid_reference"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("total_incl_vat = total_excl_vat + vat_amount", name="totals_add_up"),
-        Index("invoice_customer_idx", "customer_id", "issue_date"),
+        Index("invoice_customer_idx", "customer_id", "issue_date", "invoice_number"),
         Index("invoice_status_due_idx", "status", "due_date"),
+        Index("invoice_contract_issue_idx", "contract_id", "issue_date", "invoice_number"),
+        Index("invoice_due_idx", "due_date", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -96,6 +98,7 @@ class Payment(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         valid_identifier_check("reference_number", "fi_valid_reference"),
+        Index("payment_invoice_paid_idx", "invoice_id", "paid_on", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -113,6 +116,7 @@ class SecurityDeposit(SQLModel, table=True):
         enum_check("status", DepositStatus),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("returned_on IS NULL OR returned_on >= received_on", name="return_order"),
+        Index("security_deposit_customer_received_idx", "customer_id", "received_on", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -131,6 +135,7 @@ class CollectionCase(SQLModel, table=True):
         enum_check("stage", CollectionStage),
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="period_order"),
         Index("collection_case_agency_idx", "agency_id", "customer_id"),
+        Index("collection_case_customer_opened_idx", "customer_id", "opened_on", "id"),
     )
 
     id: uuid.UUID = id_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import strawberry
@@ -27,6 +28,12 @@ class InvoiceFilter:
     )
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this customer's invoices."
+    )
+    issued_from: date | None = strawberry.field(
+        default=None, description="Only invoices issued on this day or later."
+    )
+    issued_to: date | None = strawberry.field(
+        default=None, description="Only invoices issued on this day or earlier."
     )
 
 
@@ -81,6 +88,8 @@ class BillingQuery:
         chosen = filter or InvoiceFilter()
         if chosen.status is not None or chosen.overdue is not None:
             require_readable_for_filter(ctx, "Invoice.status", "filter.status")
+        if chosen.issued_from is not None or chosen.issued_to is not None:
+            require_readable_for_filter(ctx, "Invoice.issueDate", "filter.issuedFrom")
         customer_id = parse_id(chosen.customer_id) if chosen.customer_id else None
         if chosen.customer_id and customer_id is None:
             return Connection.empty()
@@ -90,6 +99,8 @@ class BillingQuery:
             status=chosen.status.value if chosen.status else None,
             overdue=chosen.overdue,
             customer_id=customer_id,
+            issued_from=chosen.issued_from,
+            issued_to=chosen.issued_to,
             today=ctx.access.today,
         )
         return await root_connection(

@@ -11,8 +11,10 @@ import strawberry
 from strawberry.types import Info
 
 from server.billing.models import BillingMethod, CollectionStage, DepositStatus, InvoiceStatus
+from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data
+from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import related_list, related_one
 
 if TYPE_CHECKING:
@@ -24,6 +26,22 @@ BillingMethodEnum = strawberry.enum(BillingMethod, description="How the invoice 
 InvoiceStatusEnum = strawberry.enum(InvoiceStatus, description="State of an invoice.")
 DepositStatusEnum = strawberry.enum(DepositStatus, description="State of a security deposit.")
 CollectionStageEnum = strawberry.enum(CollectionStage, description="Stage of debt collection.")
+
+
+@strawberry.input(description="Filters of a customer's, a contract's or a case's invoices.")
+class InvoiceListFilter:
+    status: InvoiceStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only invoices in this state."
+    )
+    overdue: bool | None = strawberry.field(
+        default=None, description="True: overdue (past due and unpaid); false: not overdue."
+    )
+    issued_from: date | None = strawberry.field(
+        default=None, description="Only invoices issued on this day or later."
+    )
+    issued_to: date | None = strawberry.field(
+        default=None, description="Only invoices issued on this day or earlier."
+    )
 
 
 @strawberry.type(description="One line of an invoice, with its own VAT rate.")
@@ -95,11 +113,20 @@ class Invoice:
         return await related_list(info, "Invoice", "lines", lines_by_invoice, InvoiceLine, self.id)
 
     @strawberry.field(description="Payments received, oldest first.")
-    async def payments(self, info: Info[RequestContext, Any]) -> list[Payment] | None:
-        from server.billing.loaders import payments_by_invoice
+    async def payments(
+        self, info: Info[RequestContext, Any], first: First = None, after: After = None
+    ) -> Connection[Payment] | None:
+        from server.billing.loaders import PAYMENTS_OF_INVOICE
 
-        return await related_list(
-            info, "Invoice", "payments", payments_by_invoice, Payment, self.id
+        return await related_connection(
+            info,
+            "Invoice",
+            "payments",
+            PAYMENTS_OF_INVOICE,
+            Payment,
+            self.id,
+            first=first,
+            after=after,
         )
 
 
@@ -140,10 +167,26 @@ class CollectionCase:
             subject=None,
         )
 
-    @strawberry.field(description="Invoices in the case.")
-    async def invoices(self, info: Info[RequestContext, Any]) -> list[Invoice] | None:
-        from server.billing.loaders import invoices_by_case
+    @strawberry.field(description="Invoices in the case, earliest due date first.")
+    async def invoices(
+        self,
+        info: Info[RequestContext, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            InvoiceListFilter | None, strawberry.argument(description="Filters.")
+        ] = None,
+    ) -> Connection[Invoice] | None:
+        from server.billing.loaders import INVOICES_OF_CASE
 
-        return await related_list(
-            info, "CollectionCase", "invoices", invoices_by_case, Invoice, self.id
+        return await related_connection(
+            info,
+            "CollectionCase",
+            "invoices",
+            INVOICES_OF_CASE,
+            Invoice,
+            self.id,
+            first=first,
+            after=after,
+            filter=filter,
         )

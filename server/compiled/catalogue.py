@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, Table, func
 
 from server.billing.models import (
     CollectionCase,
-    CollectionCaseInvoice,
     Invoice,
     InvoiceLine,
     Payment,
@@ -28,6 +27,7 @@ from server.billing.models import (
 )
 from server.contracts.models import Contract, Price, Product
 from server.customers.models import Customer
+from server.graphql.connections import NestedList
 from server.graphql.ordering import Sortable
 from server.organisations.models import Organisation
 from server.sites.models import Consumption, Site
@@ -67,6 +67,8 @@ class Relation:
     scoped: bool = False  # the child type's row scope applies
     subject: Subject = Subject.COLUMN
     through: tuple[Table, str, str] | None = None  # (link table, parent column, child column)
+    # A connection: paged per parent in the resolver path's order, with its filter.
+    nested: NestedList | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,48 +95,43 @@ def _line_id(table: Table) -> ColumnElement[Any]:
     return expression
 
 
-NEWEST_INVOICES = (Order("issue_date", True), Order("invoice_number", True), Order("id"))
-NEWEST_CONTRACTS = (Order("start_date", True), Order("id"))
-
-
 @functools.cache
 def types() -> dict[str, TypeSpec]:
-    case_invoice = _table(CollectionCaseInvoice)
+    from server.billing.loaders import (
+        CASES_OF_CUSTOMER,
+        DEPOSITS_OF_CUSTOMER,
+        INVOICES_OF_CASE,
+        INVOICES_OF_CONTRACT,
+        INVOICES_OF_CUSTOMER,
+        PAYMENTS_OF_INVOICE,
+    )
+    from server.contracts.loaders import CONTRACTS_OF_CUSTOMER, CONTRACTS_OF_SITE, PRICES_OF_PRODUCT
+    from server.sites.loaders import SITES_OF_CUSTOMER
+
+    def paged(child: str, nested: NestedList, subject: Subject = Subject.COLUMN) -> Relation:
+        """A connection (its order, scope and filter are the resolver path's own)."""
+        link = LinkKind.THROUGH if nested.link is not None else LinkKind.CHILD_FK
+        return Relation(
+            child,
+            True,
+            link,
+            nested.parent.name,
+            scoped=nested.scope is not None,
+            subject=subject,
+            nested=nested,
+        )
+
     specs = [
         TypeSpec(
             "Customer",
             _table(Customer),
             "server.customers.types:Customer",
             {
-                "sites": Relation(
-                    "Site",
-                    True,
-                    LinkKind.CHILD_FK,
-                    "customer_id",
-                    (Order("metering_point_id"), Order("id")),
-                    scoped=True,
-                ),
-                "contracts": Relation(
-                    "Contract", True, LinkKind.CHILD_FK, "customer_id", NEWEST_CONTRACTS, True
-                ),
-                "invoices": Relation(
-                    "Invoice", True, LinkKind.CHILD_FK, "customer_id", NEWEST_INVOICES, True
-                ),
-                "deposits": Relation(
-                    "SecurityDeposit",
-                    True,
-                    LinkKind.CHILD_FK,
-                    "customer_id",
-                    (Order("received_on", True), Order("id")),
-                ),
-                "collectionCases": Relation(
-                    "CollectionCase",
-                    True,
-                    LinkKind.CHILD_FK,
-                    "customer_id",
-                    (Order("opened_on", True), Order("id")),
-                    scoped=True,
-                ),
+                "sites": paged("Site", SITES_OF_CUSTOMER),
+                "contracts": paged("Contract", CONTRACTS_OF_CUSTOMER),
+                "invoices": paged("Invoice", INVOICES_OF_CUSTOMER),
+                "deposits": paged("SecurityDeposit", DEPOSITS_OF_CUSTOMER),
+                "collectionCases": paged("CollectionCase", CASES_OF_CUSTOMER),
             },
         ),
         TypeSpec(
@@ -150,9 +147,7 @@ def types() -> dict[str, TypeSpec]:
                     scoped=True,
                     subject=Subject.SELF,
                 ),
-                "contracts": Relation(
-                    "Contract", True, LinkKind.CHILD_FK, "site_id", NEWEST_CONTRACTS, True
-                ),
+                "contracts": paged("Contract", CONTRACTS_OF_SITE),
                 "consumption": Relation(
                     "ConsumptionPoint",
                     True,
@@ -178,9 +173,7 @@ def types() -> dict[str, TypeSpec]:
                     "Product", False, LinkKind.PARENT_FK, "product_id", subject=Subject.NONE
                 ),
                 "site": Relation("Site", False, LinkKind.PARENT_FK, "site_id", scoped=True),
-                "invoices": Relation(
-                    "Invoice", True, LinkKind.CHILD_FK, "contract_id", NEWEST_INVOICES, True
-                ),
+                "invoices": paged("Invoice", INVOICES_OF_CONTRACT),
             },
         ),
         TypeSpec(
@@ -207,14 +200,7 @@ def types() -> dict[str, TypeSpec]:
                     (Order("line_number"),),
                     subject=Subject.PARENT,
                 ),
-                "payments": Relation(
-                    "Payment",
-                    True,
-                    LinkKind.CHILD_FK,
-                    "invoice_id",
-                    (Order("paid_on"), Order("id")),
-                    subject=Subject.PARENT,
-                ),
+                "payments": paged("Payment", PAYMENTS_OF_INVOICE, Subject.PARENT),
             },
         ),
         TypeSpec(
@@ -236,31 +222,14 @@ def types() -> dict[str, TypeSpec]:
                 "agency": Relation(
                     "Organisation", False, LinkKind.PARENT_FK, "agency_id", subject=Subject.NONE
                 ),
-                "invoices": Relation(
-                    "Invoice",
-                    True,
-                    LinkKind.THROUGH,
-                    "id",
-                    (Order("due_date"), Order("id")),
-                    scoped=True,
-                    through=(case_invoice, "collection_case_id", "invoice_id"),
-                ),
+                "invoices": paged("Invoice", INVOICES_OF_CASE),
             },
         ),
         TypeSpec(
             "Product",
             _table(Product),
             "server.contracts.types:Product",
-            {
-                "prices": Relation(
-                    "Price",
-                    True,
-                    LinkKind.CHILD_FK,
-                    "product_id",
-                    (Order("valid_from"), Order("id")),
-                    subject=Subject.NONE,
-                )
-            },
+            {"prices": paged("Price", PRICES_OF_PRODUCT, Subject.NONE)},
         ),
         TypeSpec("Price", _table(Price), "server.contracts.types:Price"),
         TypeSpec("Organisation", _table(Organisation), "server.organisations.types:Organisation"),

@@ -54,7 +54,7 @@ from server.compiled.catalogue import (
 )
 from server.customers.queries import FILTER_COORDINATES as CUSTOMER_FILTER_COORDINATES
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import parse_id, require_readable_for_filter
+from server.graphql.guards import checked_filter, parse_id, require_readable_for_filter
 from server.graphql.ordering import order_terms, require_readable_for_order
 from server.graphql.relay import PageRequest, SortKey, cursor_uuid, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
@@ -107,6 +107,7 @@ class ObjectNode:
     field_set: FieldSet | None = None
     set_no: int = 0
     window: tuple[str, str, str] | None = None  # consumption: start slot, end slot, resolution
+    paging: Paging | None = None  # a nested connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,27 @@ class EdgeSelection:
 
 
 @dataclass(slots=True)
+class ConnectionShape:
+    """What a connection's selection shows, in selection order."""
+
+    parts: tuple[tuple[str, str], ...] = ()  # (key, "edges"|"pageInfo"|"totalCount"|"typename:T")
+    edges: EdgeSelection | None = None
+    page_info: tuple[tuple[str, str], ...] = ()  # (key, PageInfo field)
+
+
+@dataclass(slots=True)
+class Paging:
+    """A nested connection's page: slots of its size, limit (size + 1) and cursor, its
+    filter values (slot names or constants) and what it shows."""
+
+    shape: ConnectionShape
+    first: str
+    limit: str
+    after: str | None
+    filters: dict[str, tuple[str, Any]]
+
+
+@dataclass(slots=True)
 class RootField:
     key: str
     kind: str  # "connection", "lookup" or "constant"
@@ -130,10 +152,7 @@ class RootField:
     json: str | None = None  # for "constant"
     connection: RootConnection | None = None
     conditions: dict[str, Any] = field(default_factory=dict)  # filter values
-    # connection: (key, "edges" | "pageInfo" | "totalCount" | "typename:<T>")
-    parts: tuple[tuple[str, Any], ...] = ()
-    edges: EdgeSelection | None = None
-    page_info: tuple[tuple[str, str], ...] = ()
+    shape: ConnectionShape | None = None  # connection: what it shows
     keys: tuple[SortKey, ...] = ()  # the order, completed by the tie-breaker
     backwards: bool = False  # `last`: fetched in the reverse order, shown in the order
 
@@ -364,15 +383,7 @@ def _connection(
     root.keys = connection.sortable.keys(terms)
     root.backwards = page.backwards
     walk.key.append(("order", root.keys, root.backwards))
-    filters: dict[str, Any] = {}
-    for argument, value in root.conditions.items():
-        if isinstance(value, bool):  # the statement differs for true and false
-            filters[argument] = ("const", value)
-            walk.key.append(("filter", argument, value))
-        else:
-            filters[argument] = ("slot", walk.slot(value))
-            walk.key.append(("filter", argument))
-    root.conditions = {"filters": filters}
+    root.conditions = {"filters": _filter_slots(walk, root.conditions)}
     root.conditions["first"] = walk.slot(page.size)
     root.conditions["limit"] = walk.slot(page.size + 1)
     for name, value, _ in page.cursors:
@@ -382,11 +393,37 @@ def _connection(
     return root
 
 
+def _filter_slots(walk: _Walk, values: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Filter values as plan slots; booleans are constants (the statement differs)."""
+    filters: dict[str, tuple[str, Any]] = {}
+    for argument, value in values.items():
+        if isinstance(value, bool):
+            filters[argument] = ("const", value)
+            walk.key.append(("filter", argument, value))
+        else:
+            filters[argument] = ("slot", walk.slot(value))
+            walk.key.append(("filter", argument))
+    return filters
+
+
 def _connection_selection(
     walk: _Walk, root: RootField, nodes: list[FieldNode], connection_type: GraphQLObjectType
 ) -> None:
     assert root.connection is not None
-    parts: list[tuple[str, Any]] = []
+    root.shape, node_fields, node_type = _connection_shape(walk, nodes, connection_type)
+    # Without edges or node the rows still decide pageInfo and are logged with no fields,
+    # as on the resolver path.
+    root.node = _object(
+        walk, types()[root.connection.type_name], None, None, node_fields, node_type
+    )
+
+
+def _connection_shape(
+    walk: _Walk, nodes: list[FieldNode], connection_type: GraphQLObjectType
+) -> tuple[ConnectionShape, list[FieldNode], GraphQLObjectType]:
+    """What a connection's selection shows, and the selection of its node."""
+    shape = ConnectionShape()
+    parts: list[tuple[str, str]] = []
     edge_nodes: list[FieldNode] = []
     edges_keys: list[str] = []
     for key, fields in _subfields(walk, nodes, connection_type).items():
@@ -400,7 +437,7 @@ def _connection_selection(
         elif name == "pageInfo":
             page_info = connection_type.fields["pageInfo"]
             page_type, _ = _named(page_info.type)
-            root.page_info = tuple(
+            shape.page_info = tuple(
                 (k, f[0].name.value) for k, f in _subfields(walk, fields, page_type).items()
             )
             parts.append((key, "pageInfo"))
@@ -410,8 +447,8 @@ def _connection_selection(
             raise NotCompilable(name)
     if len(edges_keys) > 1:
         raise NotCompilable("edges under several keys")
-    root.parts = tuple(parts)
-    walk.key.append(("connection", root.parts, root.page_info))
+    shape.parts = tuple(parts)
+    walk.key.append(("connection", shape.parts, shape.page_info))
     edge_type, _ = _named(connection_type.fields["edges"].type)
     assert isinstance(edge_type, GraphQLObjectType)
     edge_parts: list[tuple[str, str]] = []
@@ -427,14 +464,11 @@ def _connection_selection(
                 raise NotCompilable("node under several keys")
             node_fields = fields
             edge_parts.append((key, "node"))
-    root.edges = EdgeSelection(tuple(edge_parts))
-    walk.key.append(("edges", root.edges.parts))
+    shape.edges = EdgeSelection(tuple(edge_parts))
+    walk.key.append(("edges", shape.edges.parts))
     node_type, _ = _named(edge_type.fields["node"].type)
-    # Without edges or node the rows still decide pageInfo and are logged with no fields,
-    # as on the resolver path.
-    root.node = _object(
-        walk, types()[root.connection.type_name], None, None, node_fields, node_type
-    )
+    assert isinstance(node_type, GraphQLObjectType)
+    return shape, node_fields, node_type
 
 
 EMPTY_PAGE_INFO = {
@@ -480,7 +514,13 @@ FILTER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "sites": (("meteringPointId", "Site.meteringPointId"),),
     "contracts": (("status", "Contract.status"), ("customerId", "")),
-    "invoices": (("status", "Invoice.status"), ("overdue", "Invoice.status"), ("customerId", "")),
+    "invoices": (
+        ("status", "Invoice.status"),
+        ("overdue", "Invoice.status"),
+        ("customerId", ""),
+        ("issuedFrom", "Invoice.issueDate"),
+        ("issuedTo", "Invoice.issueDate"),
+    ),
 }
 
 
@@ -604,6 +644,9 @@ def _relation(
         walk.key.append(("denied-relation", key))
         return
     relation = node.spec.relations[name]
+    if relation.nested is not None:
+        _nested_connection(walk, node, key, fields, field_def, relation)
+        return
     window = None
     if relation.link is LinkKind.CONSUMPTION:
         window = _window(walk, field_def, fields[0])
@@ -617,6 +660,53 @@ def _relation(
     walk.key.append(("relation", key, name))
     child = _object(walk, types()[relation.child], relation, node, fields, child_type)
     child.window = window
+    node.selections.append(Child(key, child))
+
+
+def _nested_connection(
+    walk: _Walk,
+    node: ObjectNode,
+    key: str,
+    fields: list[FieldNode],
+    field_def: GraphQLField,
+    relation: Relation,
+) -> None:
+    """A to-many relation shown as a connection, after the resolver path's checks of its
+    arguments (paging, the filter's read access): any error there is the resolver's."""
+    nested = relation.nested
+    assert nested is not None
+    try:
+        arguments = get_argument_values(field_def, fields[0], walk.variables)
+        page = page_request(
+            arguments.get("first"),
+            arguments.get("after"),
+            default=walk.settings.default_page_size,
+            maximum=walk.settings.max_page_size,
+        )
+        after = cursor_uuid(page.after) if page.after else None
+        values = (
+            checked_filter(
+                _CheckContext(walk.access), arguments.get("filter"), nested.filter.coordinates
+            )
+            if nested.filter is not None
+            else {}
+        )
+    except (GraphQLError, UserInputError, ForbiddenError) as exc:
+        raise NotCompilable("the resolver path reports the arguments") from exc
+    connection_type, _ = _named(field_def.type)
+    assert isinstance(connection_type, GraphQLObjectType)
+    walk.key.append(("nested", key, fields[0].name.value, after is not None))
+    filters = _filter_slots(walk, values)
+    shape, node_fields, node_type = _connection_shape(walk, fields, connection_type)
+    paging = Paging(
+        shape,
+        first=walk.slot(page.size),
+        limit=walk.slot(page.size + 1),
+        after=walk.slot(after) if after is not None else None,
+        filters=filters,
+    )
+    child = _object(walk, types()[relation.child], relation, node, node_fields, node_type)
+    child.paging = paging
     node.selections.append(Child(key, child))
 
 

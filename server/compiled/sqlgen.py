@@ -28,6 +28,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import orjson
@@ -40,12 +41,14 @@ from sqlalchemy import (
     Select,
     String,
     Uuid,
+    and_,
     bindparam,
     column,
     func,
     null,
     select,
     table,
+    true,
 )
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.elements import BindParameter
@@ -134,6 +137,7 @@ class _Builder:
     schema: GraphQLSchema
     access: AccessView
     env: ScopeEnv
+    slots: dict[str, Any]  # the plan's slot values (their types decide bind types)
     params: list[Param] = field(default_factory=list)
     named: dict[tuple[str, str], int] = field(default_factory=dict)
     ctes: list[str] = field(default_factory=list)
@@ -181,7 +185,7 @@ def compile_plan(
     means a cursor is outside the scope. `with_log=False` leaves the log
     inserts out: only for the benchmark that measures what the log costs (the service
     always writes it)."""
-    builder = _Builder(schema, access, symbolic_env())
+    builder = _Builder(schema, access, symbolic_env(), plan.parameters)
     roots: list[str] = []
     for root in plan.roots:
         roots.append(
@@ -279,16 +283,18 @@ def _connection_json(builder: _Builder, root: RootField, slots: dict[str, Any]) 
     first = builder.param("slot", root.conditions["first"], "integer")
     builder.ctes.append(f"r{i} AS MATERIALIZED (SELECT * FROM r{i}all WHERE _rn <= {first})")
     _node_json(builder, node, f"r{i}", with_rn=True)
+    shape = root.shape
+    assert shape is not None
     total_count = ""
-    if any(part == "totalCount" for _, part in root.parts):  # its parameters only if asked
+    if any(part == "totalCount" for _, part in shape.parts):  # its parameters only if asked
         counted = select(func.count()).select_from(t).where(_scope(builder, spec.name), *filtered)
         total_count = f"CAST(({builder.fragment(counted)}) AS text)"
     pieces = ConnectionPieces(
-        edges=_edges_array(root.edges, f"j{i}", root.backwards),
+        edges=_edges_array(shape.edges, f"j{i}", root.backwards),
         page_info=_root_page_info(i, first, root.backwards),
         total_count=total_count,
     )
-    return _connection_text(root.parts, root.page_info, pieces)
+    return _connection_text(shape.parts, shape.page_info, pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +400,12 @@ def _cursor_condition(
     return keyset_condition(t, root.keys, cursor, scope, after=after)
 
 
-_FILTER_TYPES: dict[type[Any], Any] = {str: String(), int: BigInteger(), uuid.UUID: Uuid()}
+_FILTER_TYPES: dict[type[Any], Any] = {
+    str: String(),
+    int: BigInteger(),
+    uuid.UUID: Uuid(),
+    date: Date(),
+}
 
 
 def _filter_value(kind: str, value: Any, slots: dict[str, Any]) -> Any:
@@ -437,6 +448,8 @@ def _root_filters(
         status=chosen.get("status"),
         overdue=chosen.get("overdue"),
         customer_id=chosen.get("customerId"),
+        issued_from=chosen.get("issuedFrom"),
+        issued_to=chosen.get("issuedTo"),
         today=today,
     )
 
@@ -568,7 +581,7 @@ def _node_json(builder: _Builder, node: ObjectNode, rows: str, *, with_rn: bool 
         f"j{i} AS (SELECT r._pk, r._id{rn}{order_columns}, {_object_text(parts)} AS obj "
         f"FROM {rows} r {' '.join(joins)})"
     )
-    if node.relation is not None and node.relation.many:
+    if node.relation is not None and node.relation.many and node.paging is None:
         ordering = "".join(f", _o{n}{' DESC' if o.descending else ''}" for n, o in enumerate(order))
         # One sort of all the node's rows by parent and order, aggregated in that order: an
         # ORDER BY inside string_agg would sort each parent's group on its own (a sort per
@@ -604,6 +617,8 @@ def _child_json(builder: _Builder, selection: Child, joins: list[str]) -> str:
     child = selection.node
     relation = child.relation
     assert relation is not None
+    if child.paging is not None:
+        return _paged_json(builder, child, joins)
     rows = (
         _consumption_rows(builder, child)
         if relation.link is LinkKind.CONSUMPTION
@@ -617,6 +632,129 @@ def _child_json(builder: _Builder, selection: Child, joins: list[str]) -> str:
         return f"coalesce(a{i}.arr, '[]')"
     joins.append(f"LEFT JOIN j{i} ON j{i}._pk = r.{relation.column}")
     return f"coalesce(j{i}.obj, {NULL})"
+
+
+def _parents(node: ObjectNode) -> Any:
+    """The parent node's rows as a table (r<i>: its `_id`s and data subjects)."""
+    assert node.parent is not None
+    return table(f"r{node.parent.index}", column("_id"), column("_subj"))
+
+
+def _nested_conditions(builder: _Builder, node: ObjectNode, slots: dict[str, Any]) -> list[Any]:
+    """The child type's row scope and the relation's filter, from the domain's builder."""
+    nested = node.relation.nested if node.relation else None
+    assert nested is not None and node.paging is not None
+    visible: Visible = lambda type_name: _scope(builder, type_name)  # noqa: E731
+    conditions = [nested.scope_predicate(visible)]
+    if nested.filter is not None:
+        values = {
+            argument: _filter_value(kind, value, slots)
+            for argument, (kind, value) in node.paging.filters.items()
+        }
+        conditions += nested.filter.conditions(visible, values, builder.env.today)
+    return conditions
+
+
+def _paged_rows(builder: _Builder, node: ObjectNode, slots: dict[str, Any]) -> Select[Any]:
+    """At most size + 1 rows of each parent, in the relation's order: a LATERAL sub-select
+    with its own LIMIT per parent (an index on the parent key and the order serves it)."""
+    relation, paging = node.relation, node.paging
+    assert relation is not None and relation.nested is not None and paging is not None
+    nested = relation.nested
+    spec = node.spec
+    t = spec.table
+    parents = _parents(node)
+    p = select(parents.c._id, parents.c._subj).distinct().subquery("p")
+    identifier = spec.id_expression(t) if spec.id_expression else t.c.id
+    subject = _subject_column(node, t)
+    order = order_clauses(t.c, nested.keys, reverse=False)
+    conditions = _nested_conditions(builder, node, slots)
+    if paging.after is not None:
+        cursor = bindparam("slot_" + paging.after, type_=Uuid())
+        gate = and_(nested.member(select(parents.c._id)), conditions[0])
+        builder.guards.append(f"({builder.fragment(select(cursor_visible(t, cursor, gate)))})")
+        conditions.append(keyset_condition(t, nested.keys, cursor, gate))
+    joined = t if nested.link is None else t.join(*nested.link)
+    limit = bindparam("slot_" + paging.limit, type_=Integer())
+    page = (
+        select(
+            t,
+            identifier.label("_id"),
+            t.c[spec.log_id_column].label("_log"),
+            p.c._id.label("_pk"),
+            (p.c._subj if subject is None else subject).label("_subj"),
+            func.row_number().over(order_by=order).label("_rn"),
+        )
+        .select_from(joined)
+        .where(nested.parent == p.c._id, *conditions)
+        .order_by(*order)
+        .limit(limit)
+        .lateral("c")
+    )
+    return select(page).select_from(p.join(page, true()))
+
+
+def _paged_json(builder: _Builder, node: ObjectNode, joins: list[str]) -> str:
+    """A nested connection of each parent row: r<i>all (a page and one more per parent),
+    r<i> (the page), j<i> (objects), a<i> (edges and cursors per parent), and when asked
+    h<i> (parents with more) and n<i> (counts)."""
+    paging = node.paging
+    assert paging is not None and node.relation is not None and node.relation.nested
+    i = node.index
+    slots = builder.slots
+    builder.ctes.append(
+        f"r{i}all AS MATERIALIZED ({builder.fragment(_paged_rows(builder, node, slots))})"
+    )
+    first = builder.param("slot", paging.first, "integer")
+    builder.ctes.append(f"r{i} AS MATERIALIZED (SELECT * FROM r{i}all WHERE _rn <= {first})")
+    _node_json(builder, node, f"r{i}", with_rn=True)
+    shape = paging.shape
+    wanted = {name for _, name in shape.page_info} | {part for _, part in shape.parts}
+    cursors = ""
+    if wanted & {"startCursor", "endCursor"}:
+        cursors = (
+            f", (array_agg({_cursor('e')}))[1] AS start_, "
+            f"(array_agg({_cursor('e')}))[count(*)] AS end_"
+        )
+    builder.ctes.append(
+        f"a{i} AS (SELECT e._pk, '[' || string_agg({_edge_text(shape.edges, 'e')}, ',') || ']' "
+        f"AS arr{cursors} FROM (SELECT * FROM j{i} ORDER BY _pk, _rn) e GROUP BY e._pk)"
+    )
+    joins.append(f"LEFT JOIN a{i} ON a{i}._pk = r._id")
+    page_info = {
+        "hasPreviousPage": "'false'",
+        "startCursor": f"coalesce(a{i}.start_, {NULL})",
+        "endCursor": f"coalesce(a{i}.end_, {NULL})",
+    }
+    if "hasNextPage" in wanted:
+        builder.ctes.append(f"h{i} AS (SELECT DISTINCT _pk FROM r{i}all WHERE _rn > {first})")
+        joins.append(f"LEFT JOIN h{i} ON h{i}._pk = r._id")
+        page_info["hasNextPage"] = f"CASE WHEN h{i}._pk IS NULL THEN 'false' ELSE 'true' END"
+    total_count = ""
+    if "totalCount" in wanted:
+        builder.ctes.append(f"n{i} AS ({builder.fragment(_nested_counts(builder, node, slots))})")
+        joins.append(f"LEFT JOIN n{i} ON n{i}._pk = r._id")
+        total_count = f"coalesce(CAST(n{i}.n AS text), '0')"
+    pieces = ConnectionPieces(
+        edges=f"coalesce(a{i}.arr, '[]')", page_info=page_info, total_count=total_count
+    )
+    return _connection_text(shape.parts, shape.page_info, pieces)
+
+
+def _nested_counts(builder: _Builder, node: ObjectNode, slots: dict[str, Any]) -> Select[Any]:
+    nested = node.relation.nested if node.relation else None
+    assert nested is not None
+    t = node.spec.table
+    joined = t if nested.link is None else t.join(*nested.link)
+    return (
+        select(nested.parent.label("_pk"), func.count().label("n"))
+        .select_from(joined)
+        .where(
+            nested.parent.in_(select(_parents(node).c._id)),
+            *_nested_conditions(builder, node, slots),
+        )
+        .group_by(nested.parent)
+    )
 
 
 # ---------------------------------------------------------------------------------------

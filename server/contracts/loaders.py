@@ -8,40 +8,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 
 from server.contracts.models import Contract, Offer, Price, Product
+from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import by_id_loader, children_loader
-from server.graphql.relay import FilterValue, Visible
+from server.graphql.loading import by_id_loader
+from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
 contract_table = Contract.__table__  # type: ignore[attr-defined]
 product_table = Product.__table__  # type: ignore[attr-defined]
 price_table = Price.__table__  # type: ignore[attr-defined]
 offer_table = Offer.__table__  # type: ignore[attr-defined]
-
-
-def _newest_first(statement: Select[Any]) -> Select[Any]:
-    return statement.order_by(contract_table.c.start_date.desc(), contract_table.c.id)
-
-
-def contracts_by_customer(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return _newest_first(
-            select(contract_table).where(
-                contract_table.c.customer_id.in_(ids), ctx.access.rows("Contract")
-            )
-        )
-
-    return children_loader(ctx, "contracts_by_customer", statement, "customer_id")
-
-
-def contracts_by_site(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return _newest_first(
-            select(contract_table).where(
-                contract_table.c.site_id.in_(ids), ctx.access.rows("Contract")
-            )
-        )
-
-    return children_loader(ctx, "contracts_by_site", statement, "site_id")
 
 
 def products_by_id(ctx: RequestContext) -> Any:
@@ -51,26 +26,31 @@ def products_by_id(ctx: RequestContext) -> Any:
     return by_id_loader(ctx, "product_by_id", statement)
 
 
-def prices_by_product(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(price_table)
-            .where(price_table.c.product_id.in_(ids))
-            .order_by(price_table.c.product_id, price_table.c.valid_from, price_table.c.id)
-        )
-
-    return children_loader(ctx, "prices_by_product", statement, "product_id")
-
-
-def offers_by_customer(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(offer_table)
-            .where(offer_table.c.customer_id.in_(ids))
-            .order_by(offer_table.c.created_at.desc())
-        )
-
-    return children_loader(ctx, "offers_by_customer", statement, "customer_id")
+CONTRACT_LIST_FILTER = ListFilter(
+    {"status": "Contract.status"},
+    lambda visible, **values: contract_filter_conditions(visible, **values),
+)
+# Newest first.
+NEWEST_CONTRACTS = (SortKey("start_date", descending=True), SortKey("id", descending=True))
+CONTRACTS_OF_CUSTOMER = NestedList(
+    "contracts_of_customer",
+    contract_table,
+    contract_table.c.customer_id,
+    NEWEST_CONTRACTS,
+    "Contract",
+    filter=CONTRACT_LIST_FILTER,
+)
+CONTRACTS_OF_SITE = NestedList(
+    "contracts_of_site",
+    contract_table,
+    contract_table.c.site_id,
+    NEWEST_CONTRACTS,
+    "Contract",
+    filter=CONTRACT_LIST_FILTER,
+)
+PRICES_OF_PRODUCT = NestedList(
+    "prices_of_product", price_table, price_table.c.product_id, (SortKey("valid_from"), ID_KEY)
+)
 
 
 def contract_filter_conditions(

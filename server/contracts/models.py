@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Numeric
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, Numeric
 from sqlmodel import Field, SQLModel
 
 from server.db.columns import created_at_field, enum_check, id_field
@@ -65,6 +65,7 @@ class Price(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period_order"),
         CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name="vat_rate_range"),
+        Index("price_product_valid_idx", "product_id", "valid_from", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -103,6 +104,8 @@ class Contract(SQLModel, table=True):
         enum_check("status", ContractStatus),
         enum_check("sales_channel", SalesChannel),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period_order"),
+        Index("contract_customer_start_idx", "customer_id", "start_date", "id"),
+        Index("contract_site_start_idx", "site_id", "start_date", "id"),
     )
 
     id: uuid.UUID = id_field()

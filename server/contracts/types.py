@@ -11,12 +11,14 @@ import strawberry
 from strawberry.types import Info
 
 from server.contracts.models import ContractStatus, OfferStatus, ProductKind, SalesChannel
+from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data
-from server.graphql.shaping import related_list, related_one
+from server.graphql.relay import After, Connection, First
+from server.graphql.shaping import related_one
 
 if TYPE_CHECKING:
-    from server.billing.types import Invoice
+    from server.billing.types import Invoice, InvoiceListFilter
     from server.sites.types import Site
 
 ProductKindEnum = strawberry.enum(ProductKind, description="Fixed price, spot or hybrid.")
@@ -25,6 +27,13 @@ OfferStatusEnum = strawberry.enum(OfferStatus, description="State of an offer.")
 SalesChannelEnum = strawberry.enum(
     SalesChannel, description="Where the contract was sold (phone is distance selling)."
 )
+
+
+@strawberry.input(description="Filters of a customer's or a site's contracts.")
+class ContractListFilter:
+    status: ContractStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only contracts in this state."
+    )
 
 
 @strawberry.type(description="A product's prices for one period; VAT is stored with its dates.")
@@ -48,11 +57,21 @@ class Product:
     description: str | None = data("Description for customers.")
 
     @strawberry.field(description="The product's price periods, oldest first.")
-    async def prices(self, info: Info[RequestContext, Any]) -> list[Price] | None:
-        from server.contracts.loaders import prices_by_product
+    async def prices(
+        self, info: Info[RequestContext, Any], first: First = None, after: After = None
+    ) -> Connection[Price] | None:
+        from server.contracts.loaders import PRICES_OF_PRODUCT
 
-        return await related_list(
-            info, "Product", "prices", prices_by_product, Price, self.id, subject=None
+        return await related_connection(
+            info,
+            "Product",
+            "prices",
+            PRICES_OF_PRODUCT,
+            Price,
+            self.id,
+            first=first,
+            after=after,
+            subject=None,
         )
 
 
@@ -112,11 +131,26 @@ class Contract:
 
     @strawberry.field(description="Invoices under this contract, newest first.")
     async def invoices(
-        self, info: Info[RequestContext, Any]
-    ) -> list[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
-        from server.billing.loaders import invoices_by_contract
+        self,
+        info: Info[RequestContext, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated[InvoiceListFilter, strawberry.lazy("server.billing.types")] | None,
+            strawberry.argument(description="Filters."),
+        ] = None,
+    ) -> Connection[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import INVOICES_OF_CONTRACT
         from server.billing.types import Invoice
 
-        return await related_list(
-            info, "Contract", "invoices", invoices_by_contract, Invoice, self.id
+        return await related_connection(
+            info,
+            "Contract",
+            "invoices",
+            INVOICES_OF_CONTRACT,
+            Invoice,
+            self.id,
+            first=first,
+            after=after,
+            filter=filter,
         )

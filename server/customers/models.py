@@ -40,6 +40,7 @@ class Customer(SQLModel, table=True):
         CheckConstraint("postal_code ~ '^[0-9]{5}$'", name="postal_code_format"),
         Index("customer_name_idx", text("lower(last_name)"), text("lower(first_name)")),
         Index("customer_org_name_idx", text("lower(organisation_name)")),
+        Index("customer_last_name_order_idx", "last_name", "id"),
     )
 
     id: uuid.UUID = id_field()

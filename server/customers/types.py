@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.billing.types import InvoiceStatusEnum
+from server.billing.types import InvoiceListFilter, InvoiceStatusEnum
+from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
+from server.graphql.connections import related_connection
 from server.graphql.fields import data, personal
-from server.graphql.shaping import related_list
+from server.graphql.relay import After, Connection, First
 
 if TYPE_CHECKING:
     from server.audit.types import AccessHistoryEntry
@@ -61,62 +63,101 @@ class Customer:
     created_at: datetime | None = data("When the customer was registered.")
     updated_at: datetime | None = data("When the customer's data last changed.")
 
-    @strawberry.field(description="Usage sites held by the customer.")
+    @strawberry.field(description="Usage sites held by the customer, by metering point ID.")
     async def sites(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[Site, strawberry.lazy("server.sites.types")]] | None:
-        from server.sites.loaders import sites_by_customer
+        self, info: Info[Any, Any], first: First = None, after: After = None
+    ) -> Connection[Annotated[Site, strawberry.lazy("server.sites.types")]] | None:
+        from server.sites.loaders import SITES_OF_CUSTOMER
         from server.sites.types import Site
 
-        return await related_list(info, "Customer", "sites", sites_by_customer, Site, self.id)
+        return await related_connection(
+            info, "Customer", "sites", SITES_OF_CUSTOMER, Site, self.id, first=first, after=after
+        )
 
     @strawberry.field(description="Contracts of the customer, newest first.")
     async def contracts(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
-        from server.contracts.loaders import contracts_by_customer
+        self,
+        info: Info[Any, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            ContractListFilter | None, strawberry.argument(description="Filters.")
+        ] = None,
+    ) -> Connection[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
+        from server.contracts.loaders import CONTRACTS_OF_CUSTOMER
         from server.contracts.types import Contract
 
-        return await related_list(
-            info, "Customer", "contracts", contracts_by_customer, Contract, self.id
+        return await related_connection(
+            info,
+            "Customer",
+            "contracts",
+            CONTRACTS_OF_CUSTOMER,
+            Contract,
+            self.id,
+            first=first,
+            after=after,
+            filter=filter,
         )
 
     @strawberry.field(description="Invoices of the customer, newest first.")
     async def invoices(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
-        from server.billing.loaders import invoices_by_customer
+        self,
+        info: Info[Any, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            InvoiceListFilter | None, strawberry.argument(description="Filters.")
+        ] = None,
+    ) -> Connection[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import INVOICES_OF_CUSTOMER
         from server.billing.types import Invoice
 
-        return await related_list(
-            info, "Customer", "invoices", invoices_by_customer, Invoice, self.id
+        return await related_connection(
+            info,
+            "Customer",
+            "invoices",
+            INVOICES_OF_CUSTOMER,
+            Invoice,
+            self.id,
+            first=first,
+            after=after,
+            filter=filter,
         )
 
-    @strawberry.field(description="Security deposits of the customer.")
+    @strawberry.field(description="Security deposits of the customer, newest first.")
     async def deposits(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[SecurityDeposit, strawberry.lazy("server.billing.types")]] | None:
-        from server.billing.loaders import deposits_by_customer
+        self, info: Info[Any, Any], first: First = None, after: After = None
+    ) -> Connection[Annotated[SecurityDeposit, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import DEPOSITS_OF_CUSTOMER
         from server.billing.types import SecurityDeposit
 
-        return await related_list(
-            info, "Customer", "deposits", deposits_by_customer, SecurityDeposit, self.id
+        return await related_connection(
+            info,
+            "Customer",
+            "deposits",
+            DEPOSITS_OF_CUSTOMER,
+            SecurityDeposit,
+            self.id,
+            first=first,
+            after=after,
         )
 
-    @strawberry.field(description="Debt collection cases of the customer.")
+    @strawberry.field(description="Debt collection cases of the customer, newest first.")
     async def collection_cases(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[CollectionCase, strawberry.lazy("server.billing.types")]] | None:
-        from server.billing.loaders import collection_cases_by_customer
+        self, info: Info[Any, Any], first: First = None, after: After = None
+    ) -> Connection[Annotated[CollectionCase, strawberry.lazy("server.billing.types")]] | None:
+        from server.billing.loaders import CASES_OF_CUSTOMER
         from server.billing.types import CollectionCase
 
-        return await related_list(
+        return await related_connection(
             info,
             "Customer",
             "collectionCases",
-            collection_cases_by_customer,
+            CASES_OF_CUSTOMER,
             CollectionCase,
             self.id,
+            first=first,
+            after=after,
         )
 
     @strawberry.field(
@@ -124,11 +165,11 @@ class Customer:
         "and new values (each shown as its own field's policy allows), who, when and why."
     )
     async def history(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[CustomerChange, strawberry.lazy("server.rights.types")]] | None:
+        self, info: Info[Any, Any], first: First = None, after: After = None
+    ) -> Connection[Annotated[CustomerChange, strawberry.lazy("server.rights.types")]] | None:
         from server.rights.types import customer_history
 
-        return await customer_history(info, self.id)
+        return await customer_history(info, self.id, first=first, after=after)
 
     @strawberry.field(
         description="When and for which purposes the customer's data was accessed, newest "

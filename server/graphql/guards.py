@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from strawberry.utils.str_converters import to_camel_case
 
 from server.authz.access import AccessView
 from server.authz.decision import Access
@@ -46,6 +49,25 @@ def require_readable_for_filter(ctx: HasAccess, coordinate: str, argument: str) 
             coordinate=coordinate,
             purpose=ctx.purpose,
         )
+
+
+def checked_filter(
+    ctx: HasAccess, chosen: object | None, coordinates: Mapping[str, str]
+) -> dict[str, Any]:
+    """The fields of a filter input that were given (enums as their stored values), after
+    the check that the principal may read in full each field one of them tests. `chosen`
+    is a Strawberry input or a dict by GraphQL name (the planner's arguments)."""
+    values: dict[str, Any] = {}
+    for name, coordinate in coordinates.items():
+        if isinstance(chosen, Mapping):  # the planner's arguments, by GraphQL name
+            value = chosen.get(to_camel_case(name))
+        else:
+            value = getattr(chosen, name, None)
+        if value is None:
+            continue
+        require_readable_for_filter(ctx, coordinate, f"filter.{to_camel_case(name)}")
+        values[name] = getattr(value, "value", value)
+    return values
 
 
 def int_cursor(value: str, *, field: str = "after") -> int:

@@ -75,7 +75,9 @@ MAX_COST = 1_000_000
 OBJECT_COST = 2.0
 SCALAR_COST = 1.0
 DEPTH_FACTOR = 1.5
-LIST_SIZE = 5  # assumed items of a list without paging (a customer's sites, contracts...)
+LIST_SIZE = 5  # assumed items of a list without paging (an invoice's lines)
+# Connection and edge types only wrap what they page: their fields add no level of their own.
+WRAPPERS = ("Connection", "Edge")
 
 # Steps of Site.consumption per resolution; must agree with server/sites/types.py.
 CONSUMPTION_STEPS: Mapping[str, timedelta] = {
@@ -345,6 +347,8 @@ class _Cost:
         if node.selection_set is None:
             return SCALAR_COST
         children = self.selection_set(node.selection_set, named)
+        if parent.name.endswith(WRAPPERS):
+            return children  # edges, node, pageInfo: the connection paid for its page
         items = self.items(node, parent, definition, named, is_list)
         return OBJECT_COST + DEPTH_FACTOR * items * children
 
@@ -361,10 +365,9 @@ class _Cost:
         if parent.name == "Site" and node.name.value == "consumption":
             return float(self.consumption_steps(arguments))
         if named.name.endswith("Connection"):
-            return float(self.page_size(arguments.get("first")))
+            last = arguments.get("last")
+            return float(self.page_size(arguments.get("first") if last is None else last))
         if is_list:
-            if parent.name.endswith("Connection"):
-                return 1.0  # edges: the connection already paid for its page
             first = arguments.get("first")
             if isinstance(first, int) and not isinstance(first, bool) and first >= 0:
                 return float(min(first, LIST_SIZE * 100))

@@ -207,9 +207,7 @@ class SortKey:
 ID_KEY = SortKey("id")
 
 
-def order_clauses(
-    columns: Any, keys: Sequence[SortKey], *, reverse: bool
-) -> list[Any]:
+def order_clauses(columns: Any, keys: Sequence[SortKey], *, reverse: bool) -> list[Any]:
     """ORDER BY terms for `keys` over `columns` (a table's `.c`, or a subquery's), or for
     the reverse order (paging backwards)."""
     clauses: list[Any] = []

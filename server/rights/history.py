@@ -8,12 +8,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.loading import Row, children_loader
+from server.graphql.loading import Row
+from server.graphql.relay import SortKey
 from server.rights.guards import Actor, camel, json_value, parse_uuid, record_write
 from server.rights.models import ChangeAction, ChangedType, ChangeRecord, DataSubjectRequest
 
@@ -93,19 +95,12 @@ async def request_of_customer(
     return request_id
 
 
-def history_by_customer(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(change_table)
-            .where(change_table.c.customer_id.in_(ids))
-            .order_by(
-                change_table.c.customer_id,
-                change_table.c.changed_at.desc(),
-                change_table.c.id,
-            )
-        )
-
-    return children_loader(ctx, "history_by_customer", statement, "customer_id")
+CHANGES_OF_CUSTOMER = NestedList(
+    "changes_of_customer",
+    change_table,
+    change_table.c.customer_id,
+    (SortKey("changed_at", descending=True), SortKey("id", descending=True)),
+)
 
 
 def change_rows(rows: list[Row]) -> list[dict[str, Any]]:

@@ -10,8 +10,10 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, personal
+from server.graphql.relay import Connection
 from server.graphql.shaping import build, relation_allowed
 from server.rights.guards import shown_value
 from server.rights.models import (
@@ -188,17 +190,22 @@ class DataSubjectReport:
 
 
 async def customer_history(
-    info: Info[RequestContext, Any], customer_id: Any
-) -> list[CustomerChange] | None:
+    info: Info[RequestContext, Any], customer_id: Any, *, first: int | None, after: str | None
+) -> Connection[CustomerChange] | None:
     """`Customer.history`: allowed or denied as a whole; each value through its own field."""
-    from server.rights.history import change_rows, history_by_customer
+    from server.rights.history import CHANGES_OF_CUSTOMER, change_rows
 
-    ctx = info.context
-    if not relation_allowed(ctx, "Customer", "history"):
-        ctx.collector.denied_coordinates.add("Customer.history")
-        return None
-    rows = await history_by_customer(ctx).load(customer_id)
-    return build(CustomerChange, change_rows(rows), ctx, info)
+    return await related_connection(
+        info,
+        "Customer",
+        "history",
+        CHANGES_OF_CUSTOMER,
+        CustomerChange,
+        customer_id,
+        first=first,
+        after=after,
+        prepare=change_rows,
+    )
 
 
 __all__ = [

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select, text
 
+from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, children_loader, loader
-from server.graphql.relay import FilterValue, Visible
+from server.graphql.loading import Row, by_id_loader, loader
+from server.graphql.relay import FilterValue, SortKey, Visible
 from server.sites.models import Site
 
 site_table = Site.__table__  # type: ignore[attr-defined]
@@ -22,15 +23,13 @@ def _s(name: str) -> Any:
     return site_table.c[name]
 
 
-def sites_by_customer(ctx: RequestContext) -> Any:
-    def statement(customer_ids: list[uuid.UUID]) -> Select[Any]:
-        return (
-            select(site_table)
-            .where(_s("customer_id").in_(customer_ids), ctx.access.rows("Site"))
-            .order_by(_s("customer_id"), _s("metering_point_id"), _s("id"))
-        )
-
-    return children_loader(ctx, "sites_by_customer", statement, "customer_id")
+SITES_OF_CUSTOMER = NestedList(
+    "sites_of_customer",
+    site_table,
+    site_table.c.customer_id,
+    (SortKey("metering_point_id"),),  # unique: it ends the order
+    "Site",
+)
 
 
 def sites_by_id(ctx: RequestContext) -> Any:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Numeric, PrimaryKeyConstraint, func
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, PrimaryKeyConstraint, func
 from sqlmodel import Field, SQLModel
 
 from server.db.columns import enum_check, id_field, valid_identifier_check
@@ -64,6 +64,7 @@ class Site(SQLModel, table=True):
             "annual_consumption_estimate_kwh IS NULL OR annual_consumption_estimate_kwh >= 0",
             name="estimate_not_negative",
         ),
+        Index("site_customer_meter_idx", "customer_id", "metering_point_id"),
     )
 
     id: uuid.UUID = id_field()

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.fields import data, personal
-from server.graphql.shaping import build, related_list, related_one, relation_allowed
+from server.graphql.relay import After, Connection, First
+from server.graphql.shaping import build, related_one, relation_allowed
 from server.sites.models import HeatingType, HousingType, Ownership
 from server.sites.service import check_consumption_window
 
 if TYPE_CHECKING:
-    from server.contracts.types import Contract
+    from server.contracts.types import Contract, ContractListFilter
     from server.customers.types import Customer
 
 HousingTypeEnum = strawberry.enum(HousingType, description="Type of the building.")
@@ -91,12 +93,29 @@ class Site:
 
     @strawberry.field(description="Contracts for this site, newest first.")
     async def contracts(
-        self, info: Info[RequestContext, Any]
-    ) -> list[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
-        from server.contracts.loaders import contracts_by_site
+        self,
+        info: Info[RequestContext, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated[ContractListFilter, strawberry.lazy("server.contracts.types")] | None,
+            strawberry.argument(description="Filters."),
+        ] = None,
+    ) -> Connection[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
+        from server.contracts.loaders import CONTRACTS_OF_SITE
         from server.contracts.types import Contract
 
-        return await related_list(info, "Site", "contracts", contracts_by_site, Contract, self.id)
+        return await related_connection(
+            info,
+            "Site",
+            "contracts",
+            CONTRACTS_OF_SITE,
+            Contract,
+            self.id,
+            first=first,
+            after=after,
+            filter=filter,
+        )
 
     @strawberry.field(description="Consumption summed per time step over [from, to).")
     async def consumption(
