@@ -15,13 +15,14 @@ from server.authz.policy import Catalogue
 from server.billing.mutations import BillingMutation
 from server.billing.queries import BillingQuery
 from server.contracts.mutations import ContractMutation
-from server.contracts.queries import ContractQuery
+from server.contracts.queries import CatalogueQuery, ContractQuery
 from server.customers.mutations import CustomerMutation
 from server.customers.queries import CustomerQuery
 from server.graphql.errors import SCALAR_OVERRIDES, QuietSchema, guard_inputs
 from server.graphql.fields import PERSONAL_DATA
 from server.graphql.limits import schema_extensions
 from server.identity.queries import MeQuery
+from server.nodes.queries import NodeQuery
 from server.organisations.mutations import AssignmentMutation
 from server.prospects.mutations import ProspectMutation
 from server.prospects.queries import ProspectQuery
@@ -34,11 +35,13 @@ QUERY_TYPES: tuple[type, ...] = (
     CustomerQuery,
     SiteQuery,
     ContractQuery,
+    CatalogueQuery,
     BillingQuery,
     ProspectQuery,
     RightsQuery,
     MeQuery,
     AccessLogQuery,
+    NodeQuery,
 )
 
 MUTATION_TYPES: tuple[type, ...] = (
@@ -51,9 +54,10 @@ MUTATION_TYPES: tuple[type, ...] = (
     RightsMutation,
 )
 
-# Types that carry no register data of their own: paging, roots, the caller's own identity.
+# Types that carry no register data of their own: paging, roots, the caller's own identity,
+# the Node interface (only `id`).
 UNPOLICED_SUFFIXES = ("Connection", "Edge")
-UNPOLICED_TYPES = frozenset({"Query", "Mutation", "PageInfo", "Me"})
+UNPOLICED_TYPES = frozenset({"Query", "Mutation", "PageInfo", "Me", "Node"})
 
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):

@@ -16,6 +16,7 @@ from server.app import create_app
 from server.audit.signing import generate_private_key_pem
 from server.db.engine import asyncpg_url
 from server.db.migrate import upgrade
+from server.graphql.globalid import from_global_id, to_global_id
 from server.settings import Environment, Settings
 from tests import dbserver, factories
 
@@ -174,6 +175,18 @@ class Users:
 @pytest.fixture
 async def users(owner: asyncpg.Connection, client: httpx.AsyncClient) -> Users:
     return Users(owner, client)
+
+
+def gid(type_name: str, key: Any) -> str:
+    """The global ID of a row of the register (as responses show it)."""
+    return to_global_id(type_name, key)
+
+
+def raw_id(global_id: str) -> str:
+    """The row key a global ID carries (the access log records it)."""
+    decoded = from_global_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
 
 
 def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:

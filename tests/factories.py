@@ -281,6 +281,22 @@ async def prospect(conn: asyncpg.Connection, **overrides: Any) -> dict[str, Any]
     return await insert(conn, "prospect", values)
 
 
+async def offer(
+    conn: asyncpg.Connection, *, product_id: uuid.UUID, **overrides: Any
+) -> dict[str, Any]:
+    """An open offer of a product (give `customer_id` or `prospect_id`)."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "product_id": product_id,
+        "spot_margin_c_per_kwh": Decimal("0.3900"),
+        "basic_fee_eur_per_month": Decimal("2.90"),
+        "valid_until": datetime.now(UTC).date() + timedelta(days=14),
+        "status": "open",
+    }
+    values.update(overrides)
+    return await insert(conn, "offer", values)
+
+
 @dataclass
 class CustomerGraph:
     """A customer with sites, contracts and invoices, as a page test needs."""

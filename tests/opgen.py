@@ -48,6 +48,7 @@ from graphql import (
 )
 from graphql.language import DirectiveNode, FieldNode, Visitor, visit
 
+from server.graphql.globalid import to_global_id
 from server.graphql.limits import (
     MAX_ALIASES,
     MAX_COST,
@@ -62,7 +63,20 @@ from server.graphql.limits import (
 from server.graphql.relay import encode_cursor
 from server.settings import PROJECT_ROOT
 
-ROOTS = ("customer", "customers", "site", "sites", "contracts", "invoice", "invoices", "prospects")
+ROOTS = (
+    "customer",
+    "customers",
+    "site",
+    "sites",
+    "contracts",
+    "invoice",
+    "invoices",
+    "prospects",
+    "products",
+    "offers",
+    "node",
+    "nodes",
+)
 # Not required of the compiled executor, and volatile or large: only in fallback operations.
 FALLBACK_COORDINATES = frozenset({"Customer.accessHistory", "Customer.history"})
 FALLBACK_ROOTS = ("accessLog", "me", "dataSubjectReport")
@@ -70,7 +84,32 @@ FALLBACK_ROOTS = ("accessLog", "me", "dataSubjectReport")
 NEVER_SELECTED = frozenset({"DataSubjectReport.generatedAt", "DataSubjectReport.content"})
 MAX_DEPTH = 4  # register objects below and including the root field
 ID_ROOTS = {"customer": "Customer", "site": "Site", "invoice": "Invoice"}
-CONNECTION_ROOTS = ("customers", "sites", "contracts", "invoices", "prospects")
+CONNECTION_ROOTS = (
+    "customers",
+    "sites",
+    "contracts",
+    "invoices",
+    "prospects",
+    "products",
+    "offers",
+)
+# Types `node(id:)` is asked for (the pool holds their row keys under "<Type>.id").
+NODE_TYPES = (
+    "Customer",
+    "Site",
+    "Contract",
+    "Invoice",
+    "InvoiceLine",
+    "Payment",
+    "SecurityDeposit",
+    "CollectionCase",
+    "Product",
+    "Price",
+    "Offer",
+    "Organisation",
+    "Prospect",
+    "Assignment",
+)
 PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
 RESOLUTION_STEPS = {
     "QUARTER_HOUR": (timedelta(minutes=15), 16),
@@ -280,6 +319,8 @@ class OpGenerator:
         query_type = self.schema.query_type
         assert query_type is not None
         root_field = query_type.fields[root]
+        if root in ("node", "nodes"):
+            return self._node_root(build, root)
         target = named_type(root_field.type)
         assert isinstance(target, GraphQLObjectType)
         if root in ID_ROOTS:
@@ -340,18 +381,50 @@ class OpGenerator:
         return self.rng.choice((None, 0, 1, 2, 2, 3, 3, 5, 8))
 
     def _id_value(self, build: _Build, type_name: str) -> str:
-        roll = self.rng.random()
-        known = list(self.pool.values.get(f"{type_name}.id", ()))
-        if roll < 0.08 or not known:
-            value = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        elif roll < 0.12:
-            others = [v for k, vs in self.pool.values.items() if k.endswith(".id") for v in vs]
-            value = str(self.rng.choice(others))
-        else:
-            value = str(self.rng.choice(known))
+        """An ID argument: mostly a known row's global ID, now and then its bare UUID, an
+        unknown UUID or another type's row."""
+        value = self._id_text(type_name)
         if self.rng.random() < 0.4:
             return build.variable("id", "ID!", value)
         return json.dumps(value)
+
+    def _id_text(self, type_name: str, *, malformed: float = 0.0) -> str:
+        roll = self.rng.random()
+        known = list(self.pool.values.get(f"{type_name}.id", ()))
+        if roll < malformed:
+            return self.rng.choice(
+                ("x", "Q3VzdG9tZXI6eA==", to_global_id("Nothing", uuid.UUID(int=7)))
+            )
+        if roll < 0.08 or not known:
+            return to_global_id(type_name, uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if roll < 0.12:
+            other = self.rng.choice([t for t in NODE_TYPES if self.pool.values.get(f"{t}.id")])
+            return to_global_id(other, self.rng.choice(list(self.pool.values[f"{other}.id"])))
+        key = str(self.rng.choice(known))
+        return key if roll < 0.2 and type_name != "InvoiceLine" else to_global_id(type_name, key)
+
+    def _node_root(self, build: _Build, root: str) -> tuple[str, str]:
+        """`node(id:)` or `nodes(ids:)`, with inline fragments on the types asked for."""
+        count = 1 if root == "node" else self.rng.randint(1, 4)
+        types = [self.rng.choice(NODE_TYPES) for _ in range(count)]
+        ids = [self._id_text(t, malformed=0.03) for t in types]
+        if root == "node":
+            argument = f"(id: {build.variable('id', 'ID!', ids[0]) if self.rng.random() < 0.4 else json.dumps(ids[0])})"
+        else:
+            argument = f"(ids: {build.variable('ids', '[ID!]!', ids) if self.rng.random() < 0.4 else json.dumps(ids)})"
+        parts = ["__typename"] if self.rng.random() < 0.5 else []
+        if self.rng.random() < 0.7:
+            parts.append("id")
+        shown = list(dict.fromkeys([*types, self.rng.choice(NODE_TYPES)]))[:2]
+        for type_name in shown:
+            object_type = self.schema.type_map[type_name]
+            assert isinstance(object_type, GraphQLObjectType)
+            inner = self._object(build, object_type, 1)
+            parts.append(f"... on {type_name} {inner}")
+        if self.rng.random() < 0.2:
+            parts.append("... on Node { id }")
+        self.rng.shuffle(parts)
+        return f"{root}{argument}", "{ " + " ".join(parts) + " }"
 
     def _filter(self, filter_type: GraphQLInputObjectType) -> dict[str, Any]:
         names = list(filter_type.fields)

@@ -20,7 +20,7 @@ from server.audit.verify import verify
 from server.cli_support import owner_session
 from server.settings import Settings
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, gql, raw_id
 
 PAGE = """
 query AuditPage($first: Int) {
@@ -46,7 +46,7 @@ def returned_objects(
     found = defaultdict(set) if found is None else found
     if isinstance(value, dict):
         if "__typename" in value and "id" in value:
-            found[(value["__typename"], value["id"])].update(set(value) - {"__typename"})
+            found[(value["__typename"], raw_id(value["id"]))].update(set(value) - {"__typename"})
         for child in value.values():
             returned_objects(child, found)
     elif isinstance(value, list):

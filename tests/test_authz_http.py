@@ -14,7 +14,7 @@ from server.authz.oracle import CasbinOracle
 from server.authz.policy import load_policy
 from server.schema import catalogue, is_policed, schema
 from server.settings import PROJECT_ROOT
-from tests.conftest import Users, gql
+from tests.conftest import Users, gql, raw_id
 from tests.scenario import Scenario, build_scenario
 
 POLICY_DIR = PROJECT_ROOT / "policies"
@@ -260,7 +260,7 @@ async def test_lookup_by_id_outside_the_row_scope_is_not_found(
     ours = str(scenario.in_collection_a.customer["id"])
     as_a = ("collection_agency", "perinta-a")
     found = (await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": ours})).json()
-    assert found["data"]["customer"]["id"] == ours
+    assert raw_id(found["data"]["customer"]["id"]) == ours
     hidden = (
         await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": theirs})
     ).json()
@@ -277,7 +277,7 @@ async def test_two_subcontractors_never_see_each_others_rows(
     async def ids(query: str, role: str, org: str) -> set[str]:
         body = (await gql(client, query, as_=(role, org), users=users)).json()
         root = next(iter(body["data"].values()))
-        return {edge["node"]["id"] for edge in root["edges"]}
+        return {raw_id(edge["node"]["id"]) for edge in root["edges"]}
 
     assert await ids(customers, "collection_agency", "perinta-a") == {
         str(scenario.in_collection_a.customer["id"])
@@ -305,7 +305,7 @@ async def test_marketing_never_sees_customers_who_objected(
             users=users,
         )
     ).json()
-    ids = {edge["node"]["id"] for edge in body["data"]["customers"]["edges"]}
+    ids = {raw_id(edge["node"]["id"]) for edge in body["data"]["customers"]["edges"]}
     assert str(scenario.objector.customer["id"]) not in ids
     assert str(scenario.plain.customer["id"]) in ids
 

@@ -4,6 +4,7 @@ against the database."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, gid, gql
 from tests.scenario import Scenario, build_scenario
 from tests.test_compiled import assert_same, both
 
@@ -51,8 +52,8 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
 
 
 async def expected_order(owner: asyncpg.Connection, order: str) -> list[str]:
-    rows = await owner.fetch(f"SELECT id::text FROM customer ORDER BY {order}")
-    return [row[0] for row in rows]
+    rows = await owner.fetch(f"SELECT id FROM customer ORDER BY {order}")
+    return [gid("Customer", row[0]) for row in rows]
 
 
 def node_ids(body: dict[str, Any]) -> list[str]:
@@ -256,7 +257,7 @@ async def billed(owner: asyncpg.Connection, scenario: Scenario) -> dict[str, Any
 async def test_a_customers_invoices_page_on_both_executors(
     app: Any, client: httpx.AsyncClient, users: Users, billed: dict[str, Any]
 ) -> None:
-    newest_first = [str(row["id"]) for row in reversed(billed["invoices"])]
+    newest_first = [gid("Invoice", row["id"]) for row in reversed(billed["invoices"])]
     variables: dict[str, Any] = {"id": str(billed["customer"]["id"]), "first": 4}
     seen: list[str] = []
     while True:
@@ -404,3 +405,298 @@ async def test_a_nested_cursor_of_another_parent_or_outside_the_scope_is_refused
         },
     )
     assert resolver["errors"][0]["extensions"]["field"] == "after"
+
+
+# --- global IDs and node ---------------------------------------------------------------
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on Customer { customerNumber lastName personalIdentityCode }
+    ... on Site { meteringPointId customer { id } }
+    ... on Contract { contractNumber contractStatus: status }
+    ... on Invoice { invoiceNumber invoiceStatus: status }
+    ... on InvoiceLine { lineNumber description }
+    ... on Payment { amount paidOn }
+    ... on CollectionCase { stage }
+    ... on Product { code prices { edges { node { id vatRate } } } }
+    ... on Price { vatRate }
+    ... on Offer { offerStatus: status product { code } }
+    ... on Organisation { code }
+    ...Named
+  }
+}
+fragment Named on Node { id }
+"""
+
+
+async def global_ids(owner: asyncpg.Connection, scenario: Scenario) -> dict[str, str]:
+    """A global ID of each type the compiled executor reads, from the scenario."""
+    plain = scenario.plain
+    line = await owner.fetchrow(
+        "SELECT invoice_id, line_number FROM invoice_line WHERE invoice_id = $1",
+        plain.invoices[0]["id"],
+    )
+    offer = await factories.offer(
+        owner, product_id=scenario.product["id"], customer_id=plain.customer["id"]
+    )
+    return {
+        "Customer": gid("Customer", plain.customer["id"]),
+        "Site": gid("Site", plain.sites[0]["id"]),
+        "Contract": gid("Contract", plain.contracts[0]["id"]),
+        "Invoice": gid("Invoice", plain.invoices[0]["id"]),
+        "InvoiceLine": gid("InvoiceLine", f"{line['invoice_id']}:{line['line_number']}"),
+        "Payment": gid(
+            "Payment",
+            await owner.fetchval(
+                "SELECT id FROM payment WHERE invoice_id = $1", plain.invoices[0]["id"]
+            ),
+        ),
+        "CollectionCase": gid(
+            "CollectionCase",
+            await owner.fetchval(
+                "SELECT id FROM collection_case WHERE customer_id = $1",
+                scenario.in_collection_a.customer["id"],
+            ),
+        ),
+        "Product": gid("Product", scenario.product["id"]),
+        "Price": gid(
+            "Price",
+            await owner.fetchval(
+                "SELECT id FROM price WHERE product_id = $1", scenario.product["id"]
+            ),
+        ),
+        "Offer": gid("Offer", offer["id"]),
+        "Organisation": gid("Organisation", scenario.organisations["perinta-a"]["id"]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "purpose"),
+    [
+        ("customer_service", "customer_relationship"),
+        ("billing", "billing"),
+        (("collection_agency", "perinta-a"), "billing"),
+        ("marketing", "marketing"),
+    ],
+)
+async def test_node_finds_every_type_by_its_global_id_on_both_executors(
+    app: Any,
+    client: httpx.AsyncClient,
+    users: Users,
+    scenario: Scenario,
+    owner: asyncpg.Connection,
+    role: Any,
+    purpose: str,
+) -> None:
+    ids = await global_ids(owner, scenario)
+    for type_name, global_id in ids.items():
+        body = await assert_same(
+            app, client, users, NODE, as_=role, purpose=purpose, variables={"id": global_id}
+        )
+        found = body["data"]["node"]
+        if found is not None:
+            assert found["__typename"] == type_name and found["id"] == global_id
+        elif role == "customer_service":  # its cases only for billing
+            assert type_name == "CollectionCase", type_name
+    answer = await assert_same(
+        app,
+        client,
+        users,
+        f"{{ nodes(ids: {json.dumps(list(ids.values()))}) {{ id }} }}",
+        as_=role,
+        purpose=purpose,
+    )
+    shown = [item and item["id"] for item in answer["data"]["nodes"]]
+    assert all(item in (None, expected) for item, expected in zip(shown, ids.values(), strict=True))
+
+
+async def test_an_object_outside_the_scope_is_null_exactly_like_its_look_up(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    """Agency A sees its own case's customer and invoices, nothing of agency B's."""
+    agency = ("collection_agency", "perinta-a")
+    theirs, ours = scenario.in_collection_b, scenario.in_collection_a
+    foreign_payment = await owner.fetchval(
+        "SELECT id FROM payment WHERE invoice_id = $1", theirs.invoices[0]["id"]
+    )
+    query = """query($c: ID!, $i: ID!) {
+      customer(id: $c) { id } node(id: $c) { id }
+      invoice(id: $i) { id } invoiceNode: node(id: $i) { id } }"""
+    for graph, visible in ((theirs, False), (ours, True)):
+        variables = {
+            "c": gid("Customer", graph.customer["id"]),
+            "i": gid("Invoice", graph.invoices[-1]["id"]),
+        }
+        body = await assert_same(
+            app, client, users, query, as_=agency, purpose="billing", variables=variables
+        )
+        data = body["data"]
+        assert (data["customer"] is not None) == visible
+        assert data["node"] == data["customer"]
+        assert data["invoiceNode"] == data["invoice"]
+    payment = await assert_same(
+        app,
+        client,
+        users,
+        NODE,
+        as_=agency,
+        purpose="billing",
+        variables={"id": gid("Payment", foreign_payment)},
+    )
+    assert payment["data"]["node"] is None
+
+
+async def test_nodes_answer_in_the_order_asked_with_null_for_the_unknown(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    site, customer = scenario.plain.sites[1]["id"], scenario.plain.customer["id"]
+    ids = [
+        gid("Site", site),
+        gid("Customer", uuid.uuid4()),
+        gid("Customer", customer),
+        gid("Site", site),
+    ]
+    query = (
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Customer { lastName } } }"
+    )
+    body = await assert_same(
+        app, client, users, query, as_="customer_service", variables={"ids": ids}
+    )
+    found = body["data"]["nodes"]
+    assert [item and item["id"] for item in found] == [ids[0], None, ids[2], ids[0]]
+    assert found[2]["__typename"] == "Customer" and found[2]["lastName"]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": "not-base64!"}, "id"),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": "Zm9v"}, "id"),  # "foo"
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Customer", "x")}, "id"),
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            {"id": gid("Nothing", uuid.UUID(int=1))},
+            "id",
+        ),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            {"ids": [gid("Site", uuid.UUID(int=1)), "x"]},
+            "ids[1]",
+        ),
+    ],
+)
+async def test_a_malformed_global_id_is_bad_user_input_naming_the_argument(
+    app: Any,
+    client: httpx.AsyncClient,
+    users: Users,
+    scenario: Scenario,
+    query: str,
+    variables: dict[str, Any],
+    field: str,
+) -> None:
+    compiled, resolver = await both(
+        app, client, users, query, as_="customer_service", variables=variables
+    )
+    assert compiled["data"] == resolver["data"]
+    [error] = resolver["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == field
+    assert [e["extensions"] for e in compiled["errors"]] == [error["extensions"]]
+
+
+async def test_look_ups_take_global_ids_and_still_bare_uuids(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    raw = scenario.plain.customer["id"]
+    query = "query($id: ID!) { customer(id: $id) { id } }"
+    for given, expected in (
+        (gid("Customer", raw), gid("Customer", raw)),
+        (str(raw), gid("Customer", raw)),
+        (gid("Site", raw), None),  # another type's ID names no customer
+        ("garbage", None),
+    ):
+        body = await assert_same(
+            app, client, users, query, as_="customer_service", variables={"id": given}
+        )
+        found = body["data"]["customer"]
+        assert (found and found["id"]) == expected, given
+
+
+async def test_the_access_log_records_the_rows_uuid(
+    client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    raw = scenario.plain.customer["id"]
+    body = (
+        await gql(
+            client,
+            NODE,
+            as_="customer_service",
+            users=users,
+            variables={"id": gid("Customer", raw)},
+        )
+    ).json()
+    rows = await owner.fetch(
+        "SELECT type_name, object_id, subject_customer_id FROM access_log_objects("
+        "ARRAY[$1::uuid], now() - interval '1 hour', now() + interval '1 hour', NULL)",
+        body["extensions"]["requestId"],
+    )
+    assert [(r["type_name"], r["object_id"], r["subject_customer_id"]) for r in rows] == [
+        ("Customer", str(raw), raw)
+    ]
+
+
+# --- products and offers ---------------------------------------------------------------
+
+CATALOGUE = """
+query Catalogue($order: [OfferOrder!]) {
+  products(first: 5) { totalCount edges { node { id code kind prices { edges { node { vatRate validFrom } } } } } }
+  offers(first: 10, orderBy: $order) { totalCount edges { node { id status validUntil product { code } } } }
+}
+"""
+
+
+async def test_products_and_offers_under_the_policy_on_both_executors(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+) -> None:
+    product = scenario.product["id"]
+    willing = await factories.prospect(owner)
+    lapsed = await factories.prospect(
+        owner, consent_expires_on=datetime.now(UTC).date() - timedelta(days=1)
+    )
+    made = {
+        "customer": await factories.offer(
+            owner, product_id=product, customer_id=scenario.plain.customer["id"]
+        ),
+        "objector": await factories.offer(
+            owner, product_id=product, customer_id=scenario.objector.customer["id"]
+        ),
+        "prospect": await factories.offer(owner, product_id=product, prospect_id=willing["id"]),
+        "lapsed": await factories.offer(owner, product_id=product, prospect_id=lapsed["id"]),
+    }
+    expected = {
+        "customer_service": {"customer", "objector", "prospect"},
+        "marketing": {"customer", "prospect"},  # no objector, no lapsed consent
+    }
+    order = [{"field": "VALID_UNTIL"}, {"field": "CREATED_AT", "direction": "DESC"}]
+    for role, purpose in (
+        ("customer_service", "customer_relationship"),
+        ("marketing", "marketing"),
+    ):
+        body = await assert_same(
+            app, client, users, CATALOGUE, as_=role, purpose=purpose, variables={"order": order}
+        )
+        offers = body["data"]["offers"]
+        shown = {
+            name
+            for name, row in made.items()
+            if gid("Offer", row["id"]) in {e["node"]["id"] for e in offers["edges"]}
+        }
+        assert shown == expected[role] and offers["totalCount"] == len(shown)
+        assert body["data"]["products"]["totalCount"] == 1
+    agency = await assert_same(
+        app, client, users, CATALOGUE, as_=("collection_agency", "perinta-a"), purpose="billing"
+    )
+    assert agency["data"]["products"] == {"totalCount": 0, "edges": []}
+    assert agency["data"]["offers"] == {"totalCount": 0, "edges": []}

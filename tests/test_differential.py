@@ -66,6 +66,7 @@ from hypothesis import strategies as st
 from server.app import create_app
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy, load_policy
+from server.graphql.globalid import to_global_id
 from server.schema import catalogue, is_policed
 from server.settings import PROJECT_ROOT, Settings
 from tests import factories
@@ -223,10 +224,30 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
         },
     )
     today = now.date()
-    await factories.prospect(conn, phone="+358401234567", source="event")
-    await factories.prospect(
+    willing = await factories.prospect(conn, phone="+358401234567", source="event")
+    lapsed = await factories.prospect(
         conn, consent_expires_on=today - timedelta(days=1), source="competition"
     )
+    # Offers to customers (one who objected to direct marketing) and to prospects (one whose
+    # consent lapsed), in every state.
+    for n, (to, status) in enumerate(
+        [
+            ({"customer_id": plain.customer["id"]}, "open"),
+            ({"customer_id": scenario.objector.customer["id"]}, "open"),
+            ({"customer_id": scenario.in_collection_a.customer["id"]}, "expired"),
+            ({"prospect_id": willing["id"]}, "open"),
+            ({"prospect_id": lapsed["id"]}, "withdrawn"),
+            ({"customer_id": plain.customer["id"]}, "accepted"),
+        ]
+    ):
+        await factories.offer(
+            conn,
+            product_id=fixed["id"] if n % 2 else product["id"],
+            status=status,
+            valid_until=today + timedelta(days=n - 2),
+            energy_price_c_per_kwh=Decimal("7.5000") if n % 2 else None,
+            **to,
+        )
     quarter = datetime(2026, 1, 1, tzinfo=UTC)
     for step in range(96):
         await factories.insert(
@@ -256,6 +277,7 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
     return scenario
 
 
+# Rows that nested connections' cursors and `node(id:)` name, by type.
 NESTED_ROWS = {
     "Contract": "contract",
     "Payment": "payment",
@@ -263,6 +285,11 @@ NESTED_ROWS = {
     "SecurityDeposit": "security_deposit",
     "CollectionCase": "collection_case",
     "CustomerChange": "change_record",
+    "Product": "product",
+    "Offer": "offer",
+    "Organisation": "organisation",
+    "Prospect": "prospect",
+    "Assignment": "assignment",
 }
 
 
@@ -274,6 +301,8 @@ async def register_pool(conn: asyncpg.Connection) -> Pool:
 
     customers = await column("SELECT id::text FROM customer ORDER BY customer_number")
     issued = await column("SELECT DISTINCT issue_date::text FROM invoice ORDER BY 1")
+    # Filters take global IDs, and still bare UUIDs.
+    customer_ids = [to_global_id("Customer", c) for c in customers] + customers[:2]
     return Pool(
         {
             "Customer.id": customers,
@@ -296,17 +325,20 @@ async def register_pool(conn: asyncpg.Connection) -> Pool:
             "SiteFilter.meteringPointId": await column(
                 "SELECT metering_point_id FROM site ORDER BY metering_point_id"
             ),
-            "ContractFilter.customerId": customers,
-            "InvoiceFilter.customerId": customers,
+            "ContractFilter.customerId": customer_ids,
+            "InvoiceFilter.customerId": customer_ids,
+            "OfferFilter.customerId": customer_ids,
             "InvoiceFilter.issuedFrom": issued,
             "InvoiceFilter.issuedTo": issued,
             "InvoiceListFilter.issuedFrom": issued,
             "InvoiceListFilter.issuedTo": issued,
-            # Rows that nested connections' cursors name.
             **{
                 f"{type_name}.id": await column(f"SELECT id::text FROM {table} ORDER BY id")
                 for type_name, table in NESTED_ROWS.items()
             },
+            "InvoiceLine.id": await column(
+                "SELECT invoice_id::text || ':' || line_number FROM invoice_line ORDER BY 1"
+            ),
         },
         consumption_from=datetime(2025, 12, 31, 20, tzinfo=UTC),
     )

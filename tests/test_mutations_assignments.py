@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests import factories
+from tests.conftest import gid
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 GRANT = """
@@ -44,7 +45,7 @@ async def test_grant_and_revoke_site_access(api: Api) -> None:
     payload = granted.ok()["grantAssignment"]
     assert payload["organisation"] == {"code": "asennus"}
     seen = await api.run(SITES, as_=("field_service", "asennus"))
-    assert [e["node"]["id"] for e in seen.ok()["sites"]["edges"]] == [str(place["id"])]
+    assert [e["node"]["id"] for e in seen.ok()["sites"]["edges"]] == [gid("Site", place["id"])]
     revoked = await api.run(
         REVOKE,
         as_="customer_service",

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests import factories
-from tests.conftest import nodes
+from tests.conftest import gid, nodes
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 PAY = """
@@ -162,7 +162,9 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     )
     assert assigned.ok()["assignCollectionCase"]["collectionCase"]["agency"] == {"code": "perinta"}
     during = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
-    assert [e["node"]["id"] for e in during.ok()["customers"]["edges"]] == [str(holder["id"])]
+    assert [e["node"]["id"] for e in during.ok()["customers"]["edges"]] == [
+        gid("Customer", holder["id"])
+    ]
     closed = await api.run(CLOSE_CASE, as_="billing", variables={"input": {"caseId": case["id"]}})
     assert closed.ok()["closeCollectionCase"]["collectionCase"]["stage"] == "CLOSED"
     after = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))

@@ -4,7 +4,7 @@ data of its assigned sites only."""
 from __future__ import annotations
 
 from tests import factories
-from tests.conftest import nodes
+from tests.conftest import gid, nodes
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
@@ -87,7 +87,7 @@ async def test_update_site_data_with_history(api: Api) -> None:
     assert site["annualConsumptionEstimateKwh"] == 9000
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(holder["id"])})
     [entry] = nodes(history.ok()["customer"]["history"])
-    assert entry["objectType"] == "SITE" and entry["objectId"] == str(place["id"])
+    assert entry["objectType"] == "SITE" and entry["objectId"] == gid("Site", place["id"])
     changes = {c["fieldName"]: (c["oldValue"], c["newValue"]) for c in entry["changes"]}
     assert changes["heatingType"] == ("direct_electric", "air_to_water_heat_pump")
     assert changes["annualConsumptionEstimateKwh"] == ("18000", "9000")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests import factories
+from tests.conftest import gid, raw_id
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 MARKETING_LIST = "{ customers(first: 100) { edges { node { id email } } } }"
@@ -26,7 +27,7 @@ ONE = "query($id: ID!) { customer(id: $id) { id customerNumber } }"
 
 async def _marketing_ids(api: Api) -> set[str]:
     result = await api.run(MARKETING_LIST, as_="marketing")
-    return {e["node"]["id"] for e in result.ok()["customers"]["edges"]}
+    return {raw_id(e["node"]["id"]) for e in result.ok()["customers"]["edges"]}
 
 
 async def test_objection_takes_effect_in_marketing_at_once(api: Api) -> None:
@@ -138,7 +139,7 @@ async def test_restriction_leaves_only_billing(api: Api) -> None:
         assert seen.ok()["customer"] is None, (role, purpose)
     for role, purpose in (("billing", "billing"), ("customer_service", "billing")):
         seen = await api.run(ONE, as_=role, purpose=purpose, variables=variables)
-        assert seen.ok()["customer"]["id"] == str(person["id"]), (role, purpose)
+        assert seen.ok()["customer"]["id"] == gid("Customer", person["id"]), (role, purpose)
     # A restricted customer is found only under oversight (or billing): lifted there.
     lifted = await api.run(
         RESTRICT,

@@ -12,6 +12,7 @@ from server.rights.cli import run_retention
 from server.rights.retention import RetentionRules, voucher_kept_until
 from server.settings import Settings
 from tests import factories
+from tests.conftest import gid
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 ONE = "query($id: ID!) { customer(id: $id) { id email } }"
@@ -131,7 +132,7 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
     hidden = await api.run(ONE, as_="customer_service", variables={"id": str(customer["id"])})
     assert hidden.ok()["customer"] is None
     billing = await api.run(ONE, as_="billing", variables={"id": str(customer["id"])})
-    assert billing.ok()["customer"] == {"id": str(customer["id"]), "email": None}
+    assert billing.ok()["customer"] == {"id": gid("Customer", customer["id"]), "email": None}
     # The history no longer holds the erased values.
     values = await api.owner.fetch(
         "SELECT old_values, new_values, action FROM change_record WHERE customer_id = $1",

@@ -13,13 +13,13 @@ import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 
 from server.schema import schema
-from tests.conftest import Users, gql
+from tests.conftest import Users, gid, gql
 
 
 def _selection(name: str) -> str:
     field = schema()._schema.query_type.fields[name]  # type: ignore[union-attr]
     arguments = ", ".join(
-        f'{argument}: "{uuid.UUID(int=7)}"'
+        f'{argument}: "{gid("Customer", uuid.UUID(int=7))}"'
         for argument, definition in field.args.items()
         if isinstance(definition.type, GraphQLNonNull)
     )

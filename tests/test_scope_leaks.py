@@ -27,7 +27,7 @@ from server.schema import catalogue
 from server.settings import PROJECT_ROOT
 from server.sites.loaders import site_filter_conditions
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, gql, raw_id
 from tests.scenario import Scenario, build_scenario
 
 FIELD_A = ("field_service", "kenttapalvelu-a")
@@ -52,7 +52,7 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
 
 def ids(body: dict[str, Any], root: str) -> list[str]:
     assert "errors" not in body, body["errors"]
-    return [edge["node"]["id"] for edge in body["data"][root]["edges"]]
+    return [raw_id(edge["node"]["id"]) for edge in body["data"][root]["edges"]]
 
 
 def bad_cursor(body: dict[str, Any]) -> None:

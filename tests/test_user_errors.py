@@ -15,7 +15,7 @@ from graphql import GraphQLError, parse
 from server.graphql.errors import GENERIC_VALIDATION_MESSAGE, format_error
 from server.validators import IdentifierError, text_problem, validate_country, validate_text
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, gql, raw_id
 
 PAGE = "query($x: Int) { customers(first: $x) { edges { cursor } } }"
 SEARCH = "query($f: CustomerFilter) { customers(filter: $f) { edges { cursor } } }"
@@ -202,7 +202,7 @@ async def test_a_lower_case_country_is_stored_upper_case(
     assert body["data"]["createCustomer"]["customer"]["country"] in ("SE", None)
     stored = await owner.fetchval(
         "SELECT country FROM customer WHERE id = $1",
-        uuid.UUID(body["data"]["createCustomer"]["customer"]["id"]),
+        uuid.UUID(raw_id(body["data"]["createCustomer"]["customer"]["id"])),
     )
     assert stored == "SE"
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from server.billing.models import CollectionCase, CollectionCaseInvoice, Invoice
-from server.contracts.models import Contract
+from server.contracts.models import Contract, Offer, Product
 from server.customers.models import Customer
 from server.organisations.models import Assignment
 from server.prospects.models import Prospect
@@ -135,6 +135,8 @@ SCOPED_TABLES: dict[str, Any] = {
     "Invoice": Invoice,
     "CollectionCase": CollectionCase,
     "Prospect": Prospect,
+    "Product": Product,
+    "Offer": Offer,
 }
 
 ROW_SCOPES: dict[str, dict[str, Predicate]] = {
@@ -149,6 +151,8 @@ ROW_SCOPES: dict[str, dict[str, Predicate]] = {
     "Invoice": {"all": everything, "collection_assigned": invoice_in_own_collection},
     "CollectionCase": {"all": everything, "own_agency": case_of_own_agency},
     "Prospect": {"all": everything},
+    "Product": {"all": everything},
+    "Offer": {"all": everything},
     # Records about the register rather than of it: whoever may see the type sees all rows.
     "AccessLogEntry": {"all": everything},
     "DataSubjectRequest": {"all": everything},
@@ -176,6 +180,29 @@ ROW_FILTERS: dict[str, dict[str, Predicate]] = {
     if hasattr(model, "customer_id") or model is Customer
 }
 ROW_FILTERS["Prospect"] = {"consent_valid": prospect_consent_valid}
+
+
+def _offer_customer_filter(name: str) -> Predicate:
+    """An offer to a customer follows the customer's filter; one to a prospect does not."""
+    condition = CUSTOMER_FILTERS[name]
+    return lambda env: or_(
+        _col(Offer, "customer_id").is_(None),
+        exists().where(_col(Customer, "id") == _col(Offer, "customer_id"), condition()),
+    )
+
+
+def offer_prospect_consent_valid(env: ScopeEnv) -> ColumnElement[bool]:
+    """An offer to a prospect only while the prospect's marketing consent is valid."""
+    return or_(
+        _col(Offer, "prospect_id").is_(None),
+        exists().where(
+            _col(Prospect, "id") == _col(Offer, "prospect_id"), prospect_consent_valid(env)
+        ),
+    )
+
+
+ROW_FILTERS["Offer"] = {name: _offer_customer_filter(name) for name in CUSTOMER_FILTERS}
+ROW_FILTERS["Offer"]["consent_valid"] = offer_prospect_consent_valid
 
 
 def row_predicate(

@@ -60,7 +60,7 @@ class BillingQuery:
     @strawberry.field(description="One invoice by ID; null when unknown or outside your scope.")
     async def invoice(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Invoice | None:
         ctx = info.context
-        invoice_id = parse_id(id)
+        invoice_id = parse_id(id, "Invoice")
         if invoice_id is None or not ctx.access.can_see_rows("Invoice"):
             return None
         return build_one(Invoice, await invoices_by_id(ctx).load(invoice_id), ctx, info)
@@ -90,7 +90,7 @@ class BillingQuery:
             require_readable_for_filter(ctx, "Invoice.status", "filter.status")
         if chosen.issued_from is not None or chosen.issued_to is not None:
             require_readable_for_filter(ctx, "Invoice.issueDate", "filter.issuedFrom")
-        customer_id = parse_id(chosen.customer_id) if chosen.customer_id else None
+        customer_id = parse_id(chosen.customer_id, "Customer") if chosen.customer_id else None
         if chosen.customer_id and customer_id is None:
             return Connection.empty()
         terms = checked_order(ctx, INVOICE_ORDER, order_by)

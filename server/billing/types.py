@@ -14,6 +14,7 @@ from server.billing.models import BillingMethod, CollectionStage, DepositStatus,
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data
+from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import related_list, related_one
 
@@ -45,8 +46,7 @@ class InvoiceListFilter:
 
 
 @strawberry.type(description="One line of an invoice, with its own VAT rate.")
-class InvoiceLine:
-    id: strawberry.ID = strawberry.field(description="Invoice and line number.")
+class InvoiceLine(Node):
     line_number: int | None = data("Position on the invoice.")
     description: str | None = data("What is charged.")
     quantity: Decimal | None = data("Quantity, in `unit`.")
@@ -58,8 +58,7 @@ class InvoiceLine:
 
 
 @strawberry.type(description="A payment received for an invoice.")
-class Payment:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Payment(Node):
     paid_on: date | None = data("Date of payment.")
     amount: Decimal | None = data("Amount paid, EUR.")
     reference_number: str | None = data("Reference number given with the payment.")
@@ -67,8 +66,7 @@ class Payment:
 
 
 @strawberry.type(description="An invoice to a customer.")
-class Invoice:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Invoice(Node):
     customer_id: strawberry.Private[uuid.UUID]
     contract_id: strawberry.Private[uuid.UUID | None]
     invoice_number: int | None = data("Invoice number.")
@@ -131,8 +129,7 @@ class Invoice:
 
 
 @strawberry.type(description="A security deposit (vakuus) held for a customer.")
-class SecurityDeposit:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class SecurityDeposit(Node):
     amount: Decimal | None = data("Amount, EUR.")
     received_on: date | None = data("When it was received.")
     returned_on: date | None = data("When it was returned (null: still held).")
@@ -141,8 +138,7 @@ class SecurityDeposit:
 
 
 @strawberry.type(description="A debt collection case over one or more invoices.")
-class CollectionCase:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class CollectionCase(Node):
     customer_id: strawberry.Private[uuid.UUID]
     agency_id: strawberry.Private[uuid.UUID | None]
     stage: CollectionStageEnum | None = data("Stage of collection.")  # type: ignore[valid-type]

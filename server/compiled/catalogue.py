@@ -25,7 +25,7 @@ from server.billing.models import (
     Payment,
     SecurityDeposit,
 )
-from server.contracts.models import Contract, Price, Product
+from server.contracts.models import Contract, Offer, Price, Product
 from server.customers.models import Customer
 from server.graphql.connections import NestedList
 from server.graphql.ordering import Sortable
@@ -83,6 +83,8 @@ class TypeSpec:
     id_expression: Callable[[Table], ColumnElement[Any]] | None = None
     # The UUID the access log records for the object (the table's id unless given).
     log_id_column: str = "id"
+    # The prospect whose data a row is (offers to prospects), for the access log.
+    prospect_column: str | None = None
 
 
 def _table(model: Any) -> Table:
@@ -232,6 +234,17 @@ def types() -> dict[str, TypeSpec]:
             {"prices": paged("Price", PRICES_OF_PRODUCT, Subject.NONE)},
         ),
         TypeSpec("Price", _table(Price), "server.contracts.types:Price"),
+        TypeSpec(
+            "Offer",
+            _table(Offer),
+            "server.contracts.types:Offer",
+            {
+                "product": Relation(
+                    "Product", False, LinkKind.PARENT_FK, "product_id", subject=Subject.NONE
+                )
+            },
+            prospect_column="prospect_id",
+        ),
         TypeSpec("Organisation", _table(Organisation), "server.organisations.types:Organisation"),
     ]
     return {spec.name: spec for spec in specs}
@@ -254,7 +267,7 @@ class RootConnection:
 
 def _root_connections() -> dict[str, RootConnection]:
     from server.billing.queries import INVOICE_ORDER
-    from server.contracts.queries import CONTRACT_ORDER
+    from server.contracts.queries import CONTRACT_ORDER, OFFER_ORDER, PRODUCT_ORDER
     from server.customers.queries import CUSTOMER_ORDER
     from server.sites.queries import SITE_ORDER
 
@@ -263,6 +276,8 @@ def _root_connections() -> dict[str, RootConnection]:
         "sites": RootConnection("Site", SITE_ORDER),
         "contracts": RootConnection("Contract", CONTRACT_ORDER),
         "invoices": RootConnection("Invoice", INVOICE_ORDER),
+        "products": RootConnection("Product", PRODUCT_ORDER),
+        "offers": RootConnection("Offer", OFFER_ORDER),
     }
 
 

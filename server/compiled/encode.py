@@ -1,7 +1,7 @@
 """SQL that writes each value as JSON text exactly as the resolver path's serialisation does.
 
 The resolver path sends what Strawberry serialises, dumped by orjson (compact, no spaces):
-IDs and UUIDs as their text, dates as `YYYY-MM-DD` (a date's text under the `DateStyle`
+IDs and UUIDs as their text (a Node's `id` as its global ID), dates as `YYYY-MM-DD` (a date's text under the `DateStyle`
 `ISO, YMD` that every connection starts with: server/db/engine.py), `DateTime` as Python's `isoformat()` of
 an aware UTC value (`+00:00`, microseconds only when not zero), `Decimal` as the string
 `str(Decimal)` gives (PostgreSQL's numeric text for the scales the register stores), enums
@@ -51,10 +51,21 @@ def _enum(column: str, enum: GraphQLEnumType) -> str:
     return f"(CASE {_text(column)} {cases} END)"
 
 
+def global_id(column: str, type_name: str) -> str:
+    """globalid.to_global_id: base64 of "Type:key" (PostgreSQL breaks base64 lines at 76
+    characters; the breaks are removed)."""
+    encoded = (
+        f"encode(convert_to({quote_literal(type_name + ':')} || {_text(column)}, 'UTF8'), 'base64')"
+    )
+    return _quoted(f"replace({encoded}, chr(10), '')")
+
+
 def encode(column: str, encoding: str, schema: GraphQLSchema) -> str:
     """JSON text of a column's value, NULL when the value is NULL."""
     if encoding == "ID":
         return _quoted(_text(column))  # UUIDs and "uuid:number": nothing to escape
+    if encoding.startswith("node:"):
+        return global_id(column, encoding.removeprefix("node:"))
     if encoding == "String":
         return f"to_json({_text(column)})::text"
     if encoding in ("Int", "Boolean", "Float"):

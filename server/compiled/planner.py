@@ -26,6 +26,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,10 +55,12 @@ from server.compiled.catalogue import (
 )
 from server.customers.queries import FILTER_COORDINATES as CUSTOMER_FILTER_COORDINATES
 from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.globalid import from_global_id
 from server.graphql.guards import checked_filter, parse_id, require_readable_for_filter
 from server.graphql.ordering import order_terms, require_readable_for_order
 from server.graphql.relay import PageRequest, SortKey, cursor_uuid, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
+from server.nodes.loaders import node_kinds
 from server.settings import Settings
 from server.sites.service import check_consumption_window
 from server.sites.types import _STEP as CONSUMPTION_STEP
@@ -147,13 +150,14 @@ class Paging:
 @dataclass(slots=True)
 class RootField:
     key: str
-    kind: str  # "connection", "lookup" or "constant"
+    kind: str  # "connection", "lookup", "nodes" or "constant"
     node: ObjectNode | None = None
     json: str | None = None  # for "constant"
     connection: RootConnection | None = None
     conditions: dict[str, Any] = field(default_factory=dict)  # filter values
     shape: ConnectionShape | None = None  # connection: what it shows
     keys: tuple[SortKey, ...] = ()  # the order, completed by the tie-breaker
+    lookups: list[tuple[ObjectNode, str]] = field(default_factory=list)  # nodes: (type, keys)
     backwards: bool = False  # `last`: fetched in the reverse order, shown in the order
 
 
@@ -221,11 +225,14 @@ def _included(walk: _Walk, node: Any) -> bool:
 def _condition_matches(walk: _Walk, type_name: str | None, parent: GraphQLObjectType) -> bool:
     if type_name is None:
         return True
-    if type_name != parent.name:
-        if not isinstance(walk.schema.get_type(type_name), GraphQLObjectType):
-            raise NotCompilable("abstract type conditions")
-        return False
-    return True
+    if type_name == parent.name:
+        return True
+    condition = walk.schema.get_type(type_name)
+    if isinstance(condition, GraphQLInterfaceType):  # Node: the object type is one
+        return any(interface.name == type_name for interface in parent.interfaces)
+    if not isinstance(condition, GraphQLObjectType):
+        raise NotCompilable("abstract type conditions")
+    return False
 
 
 def _collect(
@@ -310,6 +317,10 @@ def _root_field(
         raise NotCompilable("the resolver path reports bad arguments") from exc
     if name in ROOT_LOOKUPS:
         return _lookup(walk, key, nodes, field_def, ROOT_LOOKUPS[name], arguments)
+    if name == "node":
+        return _node(walk, key, nodes, arguments["id"])
+    if name == "nodes":
+        return _nodes(walk, key, nodes, arguments["ids"])
     if name in ROOT_CONNECTIONS:
         return _connection(walk, key, nodes, field_def, ROOT_CONNECTIONS[name], arguments)
     raise NotCompilable(name)
@@ -323,7 +334,7 @@ def _lookup(
     type_name: str,
     arguments: dict[str, Any],
 ) -> RootField:
-    object_id = parse_id(arguments["id"])
+    object_id = parse_id(arguments["id"], type_name)
     if object_id is None or not walk.access.can_see_rows(type_name):
         walk.key.append("null")
         return RootField(key, "constant", json="null")
@@ -332,6 +343,51 @@ def _lookup(
     walk.key.append("lookup")
     root = RootField(key, "lookup", node=node)
     root.conditions["id"] = walk.slot(object_id)
+    return root
+
+
+def _node_key(value: object) -> tuple[str, Any]:
+    """The type and key of a global ID the compiled executor reads; any other ID (malformed,
+    of a type it does not read) is the resolver's to answer."""
+    decoded = from_global_id(str(value))
+    if decoded is None or decoded[0] not in types() or decoded[0] not in node_kinds():
+        raise NotCompilable("a global ID the compiler does not read")
+    type_name, text = decoded
+    try:
+        return type_name, node_kinds()[type_name].key(text)
+    except ValueError as exc:
+        raise NotCompilable("malformed global ID") from exc
+
+
+def _node_object(walk: _Walk, nodes: list[FieldNode], type_name: str) -> ObjectNode:
+    graphql_type = walk.schema.get_type(type_name)
+    assert isinstance(graphql_type, GraphQLObjectType)
+    return _object(walk, types()[type_name], None, None, nodes, graphql_type)
+
+
+def _node(walk: _Walk, key: str, nodes: list[FieldNode], value: object) -> RootField:
+    """`node(id:)`: a look-up of the type the ID names (part of the plan key)."""
+    type_name, object_key = _node_key(value)
+    walk.key.append(("node", type_name))
+    root = RootField(key, "lookup", node=_node_object(walk, nodes, type_name))
+    root.conditions["id"] = walk.slot(object_key)
+    return root
+
+
+def _nodes(walk: _Walk, key: str, nodes: list[FieldNode], values: list[object]) -> RootField:
+    """`nodes(ids:)`: one look-up per type named (their set is part of the plan key), the
+    answer in the order of the IDs."""
+    if len(values) > walk.settings.max_page_size:
+        raise NotCompilable("too many ids")
+    parsed = [_node_key(value) for value in values]
+    names = sorted({type_name for type_name, _ in parsed})
+    walk.key.append(("nodes", tuple(names)))
+    root = RootField(key, "nodes")
+    for type_name in names:
+        keys = [object_key for name, object_key in parsed if name == type_name]
+        root.lookups.append((_node_object(walk, nodes, type_name), walk.slot(keys)))
+    root.conditions["types"] = walk.slot([type_name for type_name, _ in parsed])
+    root.conditions["keys"] = walk.slot([str(object_key) for _, object_key in parsed])
     return root
 
 
@@ -521,6 +577,8 @@ FILTER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
         ("issuedFrom", "Invoice.issueDate"),
         ("issuedTo", "Invoice.issueDate"),
     ),
+    "products": (("kind", "Product.kind"),),
+    "offers": (("status", "Offer.status"), ("customerId", "")),
 }
 
 
@@ -542,7 +600,7 @@ def _filters(
         if isinstance(value, enum.Enum):
             value = value.value
         if argument == "customerId":
-            parsed = parse_id(value)
+            parsed = parse_id(value, "Customer")
             if parsed is None:
                 return {"_empty": True}
             value = parsed
@@ -603,11 +661,18 @@ def _object(
         if field_def.args:
             raise NotCompilable(coordinate)
         leaf = _leaf(walk, key, coordinate, columns.get(name, "id"), field_def, access)
+        if name == "id" and isinstance(leaf, Leaf) and _is_node(graphql_type):
+            leaf = Leaf(key, leaf.column, "node:" + spec.name, leaf.access, None)
         node.selections.append(leaf)
     node.field_set = FieldSet(spec.name, frozenset(read), frozenset(masked), frozenset(denied))
     node.set_no = walk.sets.setdefault(node.field_set, len(walk.sets) + 1)
     walk.key.append(("node", spec.name, node.set_no))
     return node
+
+
+def _is_node(graphql_type: GraphQLObjectType) -> bool:
+    """The type implements Node: its `id` is a global ID."""
+    return any(interface.name == "Node" for interface in graphql_type.interfaces)
 
 
 def _leaf(

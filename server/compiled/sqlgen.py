@@ -42,6 +42,7 @@ from sqlalchemy import (
     String,
     Uuid,
     and_,
+    any_,
     bindparam,
     column,
     func,
@@ -50,6 +51,7 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.elements import BindParameter
 
@@ -69,10 +71,15 @@ from server.compiled.planner import (
     Plan,
     RootField,
 )
-from server.contracts.loaders import contract_filter_conditions
+from server.contracts.loaders import (
+    contract_filter_conditions,
+    offer_filter_conditions,
+    product_filter_conditions,
+)
 from server.customers.loaders import filter_conditions
 from server.graphql.relay import Visible, cursor_visible, keyset_condition, order_clauses
 from server.identity.confirmation import live_predicate
+from server.nodes.loaders import node_kinds
 from server.sites.loaders import consumption_sql, site_filter_conditions
 
 DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -196,9 +203,10 @@ def compile_plan(
         live = live_predicate(confirm, lambda name, cast: builder.param("live", name, cast))
     data = " || ',' || ".join(roots) if roots else "''"
     objects = " UNION ALL ".join(
-        f"SELECT {set_no}::int2 AS s, _log::uuid AS o, _subj::uuid AS c FROM {rows}"
+        f"SELECT {set_no}::int2 AS s, _log::uuid AS o, _subj::uuid AS c, _prosp::uuid AS p "
+        f"FROM {rows}"
         for set_no, rows in builder.object_rows
-    ) or ("SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c WHERE false")
+    ) or ("SELECT NULL::int2 AS s, NULL::uuid AS o, NULL::uuid AS c, NULL::uuid AS p WHERE false")
     builder.ctes.append(f"objects AS ({objects})")
     guard = ""
     if builder.guards or confirm is not None:
@@ -247,19 +255,54 @@ def _root_json(builder: _Builder, root: RootField, slots: dict[str, Any]) -> str
     if root.kind == "constant":
         assert root.json is not None
         return quote_literal(root.json)
+    if root.kind == "nodes":
+        return _nodes_json(builder, root)
     node = root.node
     assert node is not None
     if root.kind == "lookup":
-        spec = node.spec
-        t = spec.table
-        statement = _node_columns(builder, node, t).where(
-            t.c.id == bindparam("slot_" + root.conditions["id"], type_=Uuid()),
-            _scope(builder, spec.name),
-        )
+        statement = _lookup_rows(builder, node, root.conditions["id"], many=False)
         builder.ctes.append(f"r{node.index} AS MATERIALIZED ({builder.fragment(statement)})")
         _node_json(builder, node, f"r{node.index}")
         return f"coalesce((SELECT obj FROM j{node.index}), {NULL})"
     return _connection_json(builder, root, slots)
+
+
+def _lookup_rows(builder: _Builder, node: ObjectNode, slot: str, *, many: bool) -> Select[Any]:
+    """Rows of a look-up by key (`many`: any of a list of keys), visible as `node(id:)`
+    sees them (the type's node kind: its scope or its parent's, its data subject)."""
+    kind = node_kinds()[node.spec.name]
+    t = node.spec.table
+    value = builder.slots[slot]
+    sample = value[0] if many and value else value
+    key_type: Any = Uuid() if isinstance(sample, uuid.UUID) or (many and not value) else String()
+    key: Any = bindparam("slot_" + slot, type_=ARRAY(key_type) if many else key_type)
+    subject = kind.subject(t) if kind.subject else null()
+    condition = kind.id_column() == (any_(key) if many else key)
+    return _node_columns(builder, node, t, subject=subject).where(
+        condition, kind.visible(lambda type_name: _scope(builder, type_name))
+    )
+
+
+def _nodes_json(builder: _Builder, root: RootField) -> str:
+    """`nodes(ids:)`: each type's look-up, then the objects in the order of the IDs (null
+    for one not found), by position in the IDs' types and keys."""
+    joins: list[str] = []
+    cases: list[str] = []
+    for node, keys in root.lookups:
+        i = node.index
+        statement = _lookup_rows(builder, node, keys, many=True)
+        builder.ctes.append(f"r{i} AS MATERIALIZED ({builder.fragment(statement)})")
+        _node_json(builder, node, f"r{i}")
+        name = quote_literal(node.spec.name)
+        joins.append(f"LEFT JOIN j{i} ON u.t = {name} AND CAST(j{i}._id AS text) = u.k")
+        cases.append(f"WHEN {name} THEN j{i}.obj")
+    types = builder.param("slot", root.conditions["types"], "text[]")
+    keys_ = builder.param("slot", root.conditions["keys"], "text[]")
+    item = f"coalesce(CASE u.t {' '.join(cases)} END, {NULL})" if cases else NULL
+    return (
+        f"'[' || coalesce((SELECT string_agg({item}, ',' ORDER BY u.n) FROM unnest({types}, "
+        f"{keys_}) WITH ORDINALITY AS u(t, k, n) {' '.join(joins)}), '') || ']'"
+    )
 
 
 def _connection_json(builder: _Builder, root: RootField, slots: dict[str, Any]) -> str:
@@ -443,6 +486,12 @@ def _root_filters(
         return contract_filter_conditions(
             visible, status=chosen.get("status"), customer_id=chosen.get("customerId")
         )
+    if type_name == "Product":
+        return product_filter_conditions(visible, kind=chosen.get("kind"))
+    if type_name == "Offer":
+        return offer_filter_conditions(
+            visible, status=chosen.get("status"), customer_id=chosen.get("customerId")
+        )
     return invoice_filter_conditions(
         visible,
         status=chosen.get("status"),
@@ -479,8 +528,14 @@ def _subject_column(node: ObjectNode, t: Any) -> Any:
     return None  # PARENT: joined in _child_rows
 
 
+def _prospect_column(node: ObjectNode, t: Any) -> Any:
+    """The prospect whose data the row is (offers to prospects), for the log."""
+    column_ = node.spec.prospect_column
+    return t.c[column_] if column_ else null()
+
+
 def _node_columns(
-    builder: _Builder, node: ObjectNode, t: Any, *, row_number: Any = None
+    builder: _Builder, node: ObjectNode, t: Any, *, row_number: Any = None, subject: Any = None
 ) -> Select[Any]:
     spec = node.spec
     identifier = spec.id_expression(t) if spec.id_expression else t.c.id
@@ -489,7 +544,8 @@ def _node_columns(
         identifier.label("_id"),
         t.c[spec.log_id_column].label("_log"),
         t.c.id.label("_pk") if "id" in t.c else identifier.label("_pk"),
-        _subject_column(node, t).label("_subj"),
+        (_subject_column(node, t) if subject is None else subject).label("_subj"),
+        _prospect_column(node, t).label("_prosp"),
     ]
     if row_number is not None:
         columns.append(func.row_number().over(order_by=row_number).label("_rn"))
@@ -505,7 +561,12 @@ def _child_rows(builder: _Builder, node: ObjectNode) -> Select[Any]:
     parent_rows = table(f"r{parent.index}", column("_id"), column("_subj"), column(relation.column))
     identifier = spec.id_expression(t) if spec.id_expression else t.c.id
     subject = _subject_column(node, t)
-    base: list[Any] = [t, identifier.label("_id"), t.c[spec.log_id_column].label("_log")]
+    base: list[Any] = [
+        t,
+        identifier.label("_id"),
+        t.c[spec.log_id_column].label("_log"),
+        _prospect_column(node, t).label("_prosp"),
+    ]
     if relation.link is LinkKind.CHILD_FK:
         key = t.c[relation.column]
         if subject is None:
@@ -607,7 +668,8 @@ def _consumption_rows(builder: _Builder, node: ObjectNode) -> str:
     period = encode("g.period_start", "DateTime", builder.schema)
     return (
         f"SELECT g.*, CAST(g.site_id AS text) || ':' || substr({period}, 2, "
-        f"length({period}) - 2) AS _id, g.site_id AS _log, g.site_id AS _pk, p._subj AS _subj "
+        f"length({period}) - 2) AS _id, g.site_id AS _log, g.site_id AS _pk, p._subj AS _subj, "
+        "NULL::uuid AS _prosp "
         f"FROM ({aggregated}) g JOIN (SELECT DISTINCT _id, _subj FROM {parents}) p "
         "ON p._id = g.site_id"
     )
@@ -683,6 +745,7 @@ def _paged_rows(builder: _Builder, node: ObjectNode, slots: dict[str, Any]) -> S
             t.c[spec.log_id_column].label("_log"),
             p.c._id.label("_pk"),
             (p.c._subj if subject is None else subject).label("_subj"),
+            _prospect_column(node, t).label("_prosp"),
             func.row_number().over(order_by=order).label("_rn"),
         )
         .select_from(joined)
@@ -769,9 +832,9 @@ def _log_subjects(builder: _Builder, guard: str) -> str:
         "logged AS (INSERT INTO access_log_subject (at, request_id, subject_customer_id, "
         "subject_prospect_id, object_ids, object_sets) "
         # Both arrays aggregate the same rows in the same order, so they stay parallel.
-        f"SELECT {at}, {request_id}, d.c, NULL, array_agg(d.o), array_agg(d.s) "
+        f"SELECT {at}, {request_id}, d.c, d.p, array_agg(d.o), array_agg(d.s) "
         "FROM objects d "
-        f"WHERE true{guard} GROUP BY d.c RETURNING 1)"
+        f"WHERE true{guard} GROUP BY d.c, d.p RETURNING 1)"
     )
 
 

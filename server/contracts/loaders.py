@@ -53,6 +53,29 @@ PRICES_OF_PRODUCT = NestedList(
 )
 
 
+def product_filter_conditions(
+    visible: Visible, *, kind: FilterValue[str] = None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the product filters (values or bind parameters; None: not given)."""
+    return [] if kind is None else [product_table.c.kind == kind]
+
+
+def offer_filter_conditions(
+    visible: Visible,
+    *,
+    status: FilterValue[str] = None,
+    customer_id: FilterValue[uuid.UUID] = None,
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the offer filters (values or bind parameters; None: not given);
+    they test only the offer's own columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(offer_table.c.status == status)
+    if customer_id is not None:
+        conditions.append(offer_table.c.customer_id == customer_id)
+    return conditions
+
+
 def contract_filter_conditions(
     visible: Visible,
     *,

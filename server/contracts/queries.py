@@ -7,11 +7,25 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.contracts.loaders import contract_filter_conditions, contract_table
-from server.contracts.types import Contract, ContractStatusEnum
+from server.contracts.loaders import (
+    contract_filter_conditions,
+    contract_table,
+    offer_filter_conditions,
+    offer_table,
+    product_filter_conditions,
+    product_table,
+)
+from server.contracts.types import (
+    Contract,
+    ContractStatusEnum,
+    Offer,
+    OfferStatusEnum,
+    Product,
+    ProductKindEnum,
+)
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import checked_filter, open_page, parse_id, require_readable_for_filter
 from server.graphql.ordering import Sortable, SortField, order_input
 from server.graphql.relay import After, Before, Connection, First, Last, SortKey
 
@@ -43,6 +57,116 @@ CONTRACT_ORDER = Sortable(
 ContractOrder = order_input(CONTRACT_ORDER)
 
 
+PRODUCT_ORDER = Sortable(
+    "Product",
+    product_table,
+    {
+        "CODE": SortField("code", "Product.code", "Product code (the default)."),
+        "NAME": SortField("name", "Product.name", "Product name."),
+        "KIND": SortField("kind", "Product.kind", "Fixed price, spot or hybrid."),
+    },
+    (SortKey("code"),),
+)
+ProductOrder = order_input(PRODUCT_ORDER)
+OFFER_ORDER = Sortable(
+    "Offer",
+    offer_table,
+    {
+        "CREATED_AT": SortField("created_at", "Offer.createdAt", "When made (the default: DESC)."),
+        "VALID_UNTIL": SortField("valid_until", "Offer.validUntil", "Last day to accept."),
+        "STATUS": SortField("status", "Offer.status", "State of the offer."),
+    },
+    (SortKey("created_at", descending=True), SortKey("id", descending=True)),
+)
+OfferOrder = order_input(OFFER_ORDER)
+OFFER_FILTER_COORDINATES = {"status": "Offer.status"}
+
+
+@strawberry.input(description="Filters for the product list.")
+class ProductFilter:
+    kind: ProductKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only products of this kind."
+    )
+
+
+@strawberry.input(description="Filters for the offer list.")
+class OfferFilter:
+    status: OfferStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only offers in this state."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only offers to this customer."
+    )
+
+
+@strawberry.type(description="Product and offer queries.")
+class CatalogueQuery:
+    @strawberry.field(description="Products on sale with their prices, in code order.")
+    async def products(
+        self,
+        info: Info[RequestContext, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[ProductFilter | None, strawberry.argument(description="Filters.")] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[ProductOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
+    ) -> Connection[Product]:
+        ctx = info.context
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Product")
+        if page is None:
+            return Connection.empty()
+        values = checked_filter(ctx, filter, {"kind": "Product.kind"})
+        terms = checked_order(ctx, PRODUCT_ORDER, order_by)
+        conditions = product_filter_conditions(ctx.access.rows, **values)
+        return await root_connection(
+            info, Product, PRODUCT_ORDER, page, terms=terms, conditions=conditions, subject=None
+        )
+
+    @strawberry.field(
+        description="Offers made to customers and prospects, newest first unless `orderBy` "
+        "says else."
+    )
+    async def offers(
+        self,
+        info: Info[RequestContext, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[OfferFilter | None, strawberry.argument(description="Filters.")] = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[
+            list[OfferOrder] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="The order: keys in priority order."),
+        ] = None,
+    ) -> Connection[Offer]:
+        ctx = info.context
+        page = open_page(ctx, first, after, last=last, before=before, type_name="Offer")
+        if page is None:
+            return Connection.empty()
+        values = checked_filter(ctx, filter, OFFER_FILTER_COORDINATES)
+        customer_id = None
+        if filter and filter.customer_id:
+            customer_id = parse_id(filter.customer_id, "Customer")
+            if customer_id is None:
+                return Connection.empty()
+        terms = checked_order(ctx, OFFER_ORDER, order_by)
+        conditions = offer_filter_conditions(ctx.access.rows, customer_id=customer_id, **values)
+        return await root_connection(
+            info,
+            Offer,
+            OFFER_ORDER,
+            page,
+            terms=terms,
+            conditions=conditions,
+            subject="customer_id",
+            prospect="prospect_id",
+        )
+
+
 @strawberry.type(description="Contract queries.")
 class ContractQuery:
     @strawberry.field(description="Contracts, in contract-number order unless `orderBy` says else.")
@@ -68,7 +192,9 @@ class ContractQuery:
         status = filter.status.value if filter and filter.status else None
         if status:
             require_readable_for_filter(ctx, "Contract.status", "filter.status")
-        customer_id = parse_id(filter.customer_id) if filter and filter.customer_id else None
+        customer_id = (
+            parse_id(filter.customer_id, "Customer") if filter and filter.customer_id else None
+        )
         if filter and filter.customer_id and customer_id is None:
             return Connection.empty()
         terms = checked_order(ctx, CONTRACT_ORDER, order_by)

@@ -14,6 +14,7 @@ from server.contracts.models import ContractStatus, OfferStatus, ProductKind, Sa
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data
+from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import related_one
 
@@ -37,8 +38,7 @@ class ContractListFilter:
 
 
 @strawberry.type(description="A product's prices for one period; VAT is stored with its dates.")
-class Price:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Price(Node):
     energy_price_c_per_kwh: Decimal | None = data("Energy price, c/kWh (fixed products).")
     spot_margin_c_per_kwh: Decimal | None = data("Margin on the spot price, c/kWh.")
     basic_fee_eur_per_month: Decimal | None = data("Basic fee, EUR per month.")
@@ -48,8 +48,7 @@ class Price:
 
 
 @strawberry.type(description="An electricity product on sale.")
-class Product:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Product(Node):
     code: str | None = data("Short product code.")
     name: str | None = data("Product name.")
     kind: ProductKindEnum | None = data("Fixed price, spot or hybrid.")  # type: ignore[valid-type]
@@ -76,8 +75,7 @@ class Product:
 
 
 @strawberry.type(description="An offer made to a customer or a prospect.")
-class Offer:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Offer(Node):
     customer_id: strawberry.Private[uuid.UUID | None]
     product_id: strawberry.Private[uuid.UUID]
     energy_price_c_per_kwh: Decimal | None = data("Offered energy price, c/kWh.")
@@ -97,8 +95,7 @@ class Offer:
 
 
 @strawberry.type(description="A sales contract for one usage site.")
-class Contract:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Contract(Node):
     customer_id: strawberry.Private[uuid.UUID]
     site_id: strawberry.Private[uuid.UUID]
     product_id: strawberry.Private[uuid.UUID]

@@ -53,7 +53,7 @@ class CustomerQuery:
     @strawberry.field(description="One customer by ID; null when unknown or outside your scope.")
     async def customer(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Customer | None:
         ctx = info.context
-        customer_id = parse_id(id)
+        customer_id = parse_id(id, "Customer")
         if customer_id is None or not ctx.access.can_see_rows("Customer"):
             return None
         row = await customers_by_id(ctx).load(customer_id)

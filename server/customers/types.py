@@ -13,6 +13,7 @@ from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
 from server.graphql.connections import related_connection
 from server.graphql.fields import data, personal
+from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 
 if TYPE_CHECKING:
@@ -27,8 +28,7 @@ LanguageEnum = strawberry.enum(Language, description="Language of service.")
 
 
 @strawberry.type(description="A customer of the company: a person or an organisation.")
-class Customer:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Customer(Node):
     customer_number: int | None = data("Customer number printed on invoices.")
     kind: CustomerKindEnum | None = data("Person or organisation.")  # type: ignore[valid-type]
     first_name: str | None = personal("First name(s) of a person.")

@@ -12,15 +12,14 @@ from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.globalid import decode_id
 from server.graphql.relay import PageRequest, cursor_uuid, page_request
 
 
-def parse_id(value: str, *, field: str = "id") -> uuid.UUID | None:
-    """An ID argument; a malformed ID behaves as an unknown one (None)."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+def parse_id(value: str, type_name: str | None = None) -> uuid.UUID | None:
+    """An ID argument: a global ID (of `type_name`, when given) or a bare UUID; a malformed
+    ID, or another type's global ID, behaves as an unknown one (None)."""
+    return decode_id(value, type_name)
 
 
 def require_id(value: str, *, field: str) -> uuid.UUID:

@@ -43,12 +43,12 @@ def included(node: Any, variables: Mapping[str, Any]) -> bool:
 def _fields_of(
     selection_set: SelectionSetNode | None,
     fragments: dict[str, FragmentDefinitionNode],
-    type_name: str | None,
+    type_names: frozenset[str] | None,
     variables: Mapping[str, Any] | None = None,
 ) -> Iterable[FieldNode]:
     """Fields in a selection set that the operation includes; fragments apply when their
-    condition names `type_name` (or always, when `type_name` is None, for wrapper types
-    such as connections)."""
+    condition names one of `type_names` (the type and its interfaces), or always when it is
+    None (wrapper types such as connections)."""
     if selection_set is None:
         return
     variables = variables or {}
@@ -59,14 +59,14 @@ def _fields_of(
             yield selection
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
-            if condition is None or type_name is None or condition.name.value == type_name:
-                yield from _fields_of(selection.selection_set, fragments, type_name, variables)
+            if condition is None or type_names is None or condition.name.value in type_names:
+                yield from _fields_of(selection.selection_set, fragments, type_names, variables)
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None and (
-                type_name is None or fragment.type_condition.name.value == type_name
+                type_names is None or fragment.type_condition.name.value in type_names
             ):
-                yield from _fields_of(fragment.selection_set, fragments, type_name, variables)
+                yield from _fields_of(fragment.selection_set, fragments, type_names, variables)
 
 
 def selected_field_names(
@@ -83,10 +83,13 @@ def selected_field_names(
             for f in _fields_of(n.selection_set, info.fragments, None, variables)
             if f.name.value == step
         ]
+    graphql_type = info.schema.get_type(type_name)
+    interfaces = getattr(graphql_type, "interfaces", ())
+    type_names = frozenset({type_name, *(interface.name for interface in interfaces)})
     names = {
         f.name.value
         for n in nodes
-        for f in _fields_of(n.selection_set, info.fragments, type_name, variables)
+        for f in _fields_of(n.selection_set, info.fragments, type_names, variables)
     }
     names.discard("__typename")
     return frozenset(names)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from server.graphql.fields import data
+from server.graphql.globalid import Node
 from server.organisations.models import OrganisationKind
 
 OrganisationKindEnum = strawberry.enum(
@@ -15,8 +16,7 @@ OrganisationKindEnum = strawberry.enum(
 
 
 @strawberry.type(description="An organisation: the company, a subcontractor, partner or authority.")
-class Organisation:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Organisation(Node):
     code: str | None = data("Short stable code.")
     name: str | None = data("Name of the organisation.")
     business_id: str | None = data("Finnish business ID (Y-tunnus).")
@@ -29,8 +29,7 @@ class Organisation:
 
 
 @strawberry.type(description="Access granted to an organisation over a customer or a site.")
-class Assignment:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Assignment(Node):
     purpose: str | None = data("Purpose of processing the assignment is for.")
     valid_from: date | None = data("First day of the assignment.")
     valid_to: date | None = data("Last day of the assignment (null: until revoked).")

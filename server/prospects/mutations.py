@@ -14,6 +14,7 @@ from strawberry.types import Info
 from server.contracts.models import Offer as OfferRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.globalid import to_global_id
 from server.graphql.shaping import build_one
 from server.prospects.models import Prospect as ProspectRow
 from server.prospects.types import Prospect, ProspectSourceEnum
@@ -76,7 +77,7 @@ class ProspectPayload:
 @strawberry.type(description="A prospect erased after withdrawing consent.")
 class ProspectErasurePayload:
     prospect_id: strawberry.ID | None = strawberry.field(
-        description="ID of the erased prospect (the access log keeps only this)."
+        description="Global ID of the erased prospect (the access log keeps its UUID only)."
     )
     erased_at: datetime | None = strawberry.field(description="When the prospect was erased.")
 
@@ -183,7 +184,7 @@ class ProspectMutation:
         return payload(
             ProspectErasurePayload,
             ctx,
-            prospect_id=strawberry.ID(str(prospect["id"])),
+            prospect_id=strawberry.ID(to_global_id("Prospect", prospect["id"])),
             erased_at=datetime.now(UTC),
         )
 

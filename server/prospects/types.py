@@ -7,14 +7,14 @@ from datetime import date, datetime
 import strawberry
 
 from server.graphql.fields import data, personal
+from server.graphql.globalid import Node
 from server.prospects.models import ProspectSource
 
 ProspectSourceEnum = strawberry.enum(ProspectSource, description="Where the prospect came from.")
 
 
 @strawberry.type(description="A potential customer who consented to marketing (notice section 6).")
-class Prospect:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Prospect(Node):
     first_name: str | None = personal("First name.")
     last_name: str | None = personal("Last name.")
     email: str | None = personal("E-mail address.")

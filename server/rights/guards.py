@@ -24,6 +24,7 @@ from strawberry.utils.str_converters import to_camel_case
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
+from server.graphql.globalid import decode_id
 from server.validators import find_identity_codes
 
 T = TypeVar("T")
@@ -71,10 +72,11 @@ def not_found(field: str) -> UserInputError:
 
 
 def parse_uuid(value: Any, *, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise not_found(field) from None
+    """The row an ID input names (a global ID or a bare UUID); "not found" otherwise."""
+    parsed = decode_id(value)
+    if parsed is None:
+        raise not_found(field)
+    return parsed
 
 
 async def fetch_one(ctx: RequestContext, statement: Any) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.globalid import to_global_id
 from server.graphql.loading import Row
 from server.graphql.relay import SortKey
 from server.rights.guards import Actor, camel, json_value, parse_uuid, record_write
@@ -108,10 +109,14 @@ def change_rows(rows: list[Row]) -> list[dict[str, Any]]:
     shaped = []
     for row in rows:
         old, new = row["old_values"] or {}, row["new_values"] or {}
+        request = row["request_id"]
         names = sorted(set(old) | set(new))
         shaped.append(
             {
                 **row,
+                # References to other objects are their global IDs, as everywhere.
+                "object_id": to_global_id(row["object_type"], row["object_id"]),
+                "request_id": request and to_global_id("DataSubjectRequest", request),
                 "changed_by": row["changed_by_name"],
                 "changed_type": row["object_type"],
                 "pairs": [(name, old.get(name), new.get(name)) for name in names],

@@ -263,7 +263,7 @@ class RightsQuery:
             require_readable_for_filter(ctx, "DataSubjectRequest.kind", "filter.kind")
         customer_id = None
         if chosen.customer_id is not None:
-            customer_id = parse_id(chosen.customer_id)
+            customer_id = parse_id(chosen.customer_id, "Customer")
             if customer_id is None:
                 return Connection.empty()
         terms = checked_order(ctx, REQUEST_ORDER, order_by)
@@ -310,7 +310,7 @@ class RightsQuery:
             return Connection.empty()
         subject = None
         if customer_id is not None:
-            subject = parse_id(customer_id)
+            subject = parse_id(customer_id, "Customer")
             if subject is None:
                 return Connection.empty()
         terms = checked_order(ctx, DISCLOSURE_ORDER, order_by)
@@ -348,7 +348,7 @@ class RightsQuery:
     ) -> DataSubjectReport | None:
         ctx = info.context
         require_report_allowed(ctx)
-        subject = parse_id(customer_id)
+        subject = parse_id(customer_id, "Customer")
         if subject is None:
             return None
         document = await produce_report(ctx, subject, language)

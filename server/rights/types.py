@@ -13,6 +13,7 @@ from strawberry.types import Info
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, personal
+from server.graphql.globalid import Node
 from server.graphql.relay import Connection
 from server.graphql.shaping import build, relation_allowed
 from server.rights.guards import shown_value
@@ -65,13 +66,15 @@ class CustomerChange:
     pairs: strawberry.Private[list[tuple[str, Any, Any]]]
     changed_type: strawberry.Private[str]
     object_type: ChangedTypeEnum | None = data("Customer or Site.")  # type: ignore[valid-type]
-    object_id: strawberry.ID | None = data("ID of the customer or site that changed.")
+    object_id: strawberry.ID | None = data("Global ID of the customer or site that changed.")
     action: ChangeActionEnum | None = data("Created, updated or anonymised.")  # type: ignore[valid-type]
     changed_at: datetime | None = data("When the change was made.")
     changed_by: str | None = data("User (or process) who made the change.")
     organisation: str | None = data("Organisation of who made the change.")
     reason: str | None = data("Why the change was made.")
-    request_id: strawberry.ID | None = data("The data-subject request the change answers.")
+    request_id: strawberry.ID | None = data(
+        "Global ID of the data-subject request the change answers."
+    )
 
     @strawberry.field(description="The fields changed, with previous and new values.")
     async def changes(self, info: Info[RequestContext, Any]) -> list[FieldChange] | None:
@@ -99,8 +102,7 @@ class CustomerChange:
 
 
 @strawberry.type(description="A request from a data subject, tracked to its deadline.")
-class DataSubjectRequest:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class DataSubjectRequest(Node):
     customer_id: strawberry.Private[uuid.UUID]
     request_number: int | None = data("Running number of the request.")
     kind: RequestKindEnum | None = data("Access, rectification, objection or restriction.")  # type: ignore[valid-type]
@@ -140,8 +142,7 @@ class DataSubjectRequest:
 @strawberry.type(
     description="A disclosure of customers' data to an authority or another energy company."
 )
-class Disclosure:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Disclosure(Node):
     customer_ids: strawberry.Private[list[uuid.UUID]]
     recipient: str | None = data("Who received the data.")
     recipient_kind: RecipientKindEnum | None = data("Authority or energy company.")  # type: ignore[valid-type]

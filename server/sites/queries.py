@@ -43,7 +43,7 @@ class SiteQuery:
     @strawberry.field(description="One usage site by ID; null when unknown or outside your scope.")
     async def site(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Site | None:
         ctx = info.context
-        site_id = parse_id(id)
+        site_id = parse_id(id, "Site")
         if site_id is None or not ctx.access.can_see_rows("Site"):
             return None
         return build_one(Site, await sites_by_id(ctx).load(site_id), ctx, info)

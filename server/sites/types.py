@@ -15,6 +15,7 @@ from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.fields import data, personal
+from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import build, related_one, relation_allowed
 from server.sites.models import HeatingType, HousingType, Ownership
@@ -58,8 +59,7 @@ class ConsumptionPoint:
 
 
 @strawberry.type(description="A usage site (käyttöpaikka): where electricity is used and metered.")
-class Site:
-    id: strawberry.ID = strawberry.field(description="Stable, opaque identifier.")
+class Site(Node):
     customer_id: strawberry.Private[uuid.UUID]
     metering_point_id: str | None = personal("18-digit metering point ID (GSRN) from Datahub.")
     street_address: str | None = personal("Street address of the site.")
