@@ -39,7 +39,7 @@ from server.settings import Settings
 Q3 = (Path(__file__).resolve().parent / "q3.py").read_text().split('Q3 = """')[1].split('"""')[0]
 Q1 = (
     "query Q1($id: ID!) { customer(id: $id) { id customerNumber firstName lastName email "
-    "sites { id meteringPointId streetAddress } } }"
+    "sites(first: 10) { edges { node { id meteringPointId streetAddress } } } } }"
 )
 
 

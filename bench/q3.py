@@ -1,5 +1,7 @@
 # ruff: noqa: S603, S607, ASYNC221 - a benchmark driver that starts its own processes
-"""Benchmark of the reference page ("Q3"): 100 customers with sites, contracts and invoices.
+"""Benchmark of the reference page ("Q3"): 100 customers with sites, contracts and invoices
+(nested pages of at most 10 sites, 10 contracts and 20 invoices per contract, as
+bench/side_by_side.py asks every peer).
 
 Usage (needs `hey` on PATH and a PostgreSQL server; the database is created if missing):
 
@@ -35,9 +37,12 @@ query Q3 {
   customers(first: 100) {
     edges { node {
       id customerNumber firstName lastName personalIdentityCode email phone streetAddress postalCode
-      sites { id meteringPointId streetAddress housingType heatingType mainFuse annualConsumptionEstimateKwh }
-      contracts { id contractNumber status startDate endDate basicFeeEurPerMonth spotMarginCPerKwh
-        invoices { id invoiceNumber referenceNumber issueDate dueDate totalInclVat status } }
+      sites(first: 10) { edges { node {
+        id meteringPointId streetAddress housingType heatingType mainFuse annualConsumptionEstimateKwh } } }
+      contracts(first: 10) { edges { node {
+        id contractNumber status startDate endDate basicFeeEurPerMonth spotMarginCPerKwh
+        invoices(first: 20) { edges { node {
+          id invoiceNumber referenceNumber issueDate dueDate totalInclVat status } } } } } }
     } }
     pageInfo { hasNextPage endCursor }
   }

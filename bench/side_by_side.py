@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import csv
 import json
@@ -82,34 +83,39 @@ CONTRACT_FIELDS = "contractNumber status startDate endDate basicFeeEurPerMonth s
 INVOICE_FIELDS = "invoiceNumber referenceNumber issueDate dueDate totalInclVat status"
 
 # The two queries in each peer's dialect. rekisteri's Q3 is bench/q3.py's page; the floor
-# answers rekisteri's documents (by operation name) with the same response shape.
+# answers rekisteri's documents (by operation name) with the same response shape. Every peer
+# pages the nested lists alike: at most 10 sites and 10 contracts per customer and 20
+# invoices per contract (more than the seeded data holds, so every peer returns every
+# object); PostGraphile lists them as `nodes`, rekisteri as `edges { node }`.
+SITES, CONTRACTS, INVOICES = 10, 10, 20
 REKISTERI_Q3 = f"""query Q3 {{
   customers(first: 100) {{
     edges {{ node {{
       id {CUSTOMER_FIELDS}
-      sites {{ id {SITE_FIELDS} }}
-      contracts {{ id {CONTRACT_FIELDS}
-        invoices {{ id {INVOICE_FIELDS} }} }}
+      sites(first: {SITES}) {{ edges {{ node {{ id {SITE_FIELDS} }} }} }}
+      contracts(first: {CONTRACTS}) {{ edges {{ node {{ id {CONTRACT_FIELDS}
+        invoices(first: {INVOICES}) {{ edges {{ node {{ id {INVOICE_FIELDS} }} }} }} }} }} }}
     }} }}
     pageInfo {{ hasNextPage endCursor }}
   }}
 }}"""
 REKISTERI_Q1 = f"""query Q1($id: ID!) {{
-  customer(id: $id) {{ id {CUSTOMER_FIELDS} sites {{ id {SITE_FIELDS} }} }}
+  customer(id: $id) {{ id {CUSTOMER_FIELDS}
+    sites(first: {SITES}) {{ edges {{ node {{ id {SITE_FIELDS} }} }} }} }}
 }}"""
 POSTGRAPHILE_Q3 = f"""query Q3 {{
   allCustomers(first: 100, orderBy: CUSTOMER_NUMBER_ASC) {{
     nodes {{
       {{ID}} {CUSTOMER_FIELDS}
-      sitesByCustomerId {{ nodes {{ {{ID}} {SITE_FIELDS} }} }}
-      contractsByCustomerId {{ nodes {{ {{ID}} {CONTRACT_FIELDS}
-        invoicesByContractId {{ nodes {{ {{ID}} {INVOICE_FIELDS} }} }} }} }}
+      sitesByCustomerId(first: {SITES}) {{ nodes {{ {{ID}} {SITE_FIELDS} }} }}
+      contractsByCustomerId(first: {CONTRACTS}) {{ nodes {{ {{ID}} {CONTRACT_FIELDS}
+        invoicesByContractId(first: {INVOICES}) {{ nodes {{ {{ID}} {INVOICE_FIELDS} }} }} }} }}
     }}
   }}
 }}"""
 POSTGRAPHILE_Q1 = f"""query Q1($id: UUID!) {{
   {{BY_ID}}({{ARG}}: $id) {{ {{ID}} {CUSTOMER_FIELDS}
-    sitesByCustomerId {{ nodes {{ {{ID}} {SITE_FIELDS} }} }} }}
+    sitesByCustomerId(first: {SITES}) {{ nodes {{ {{ID}} {SITE_FIELDS} }} }} }}
 }}"""
 
 # Names of one peer's response that mean the same as rekisteri's.
@@ -256,19 +262,38 @@ async def expected_answers(database: str) -> Expected:
     try:
         page = await conn.fetch("SELECT id FROM customer ORDER BY customer_number LIMIT 100")
         ids = [r["id"] for r in page]
-        sites = await conn.fetch("SELECT id FROM site WHERE customer_id = ANY($1)", ids)
-        contracts = await conn.fetch("SELECT id FROM contract WHERE customer_id = ANY($1)", ids)
-        invoices = await conn.fetch(
-            "SELECT i.id FROM invoice i JOIN contract k ON k.id = i.contract_id"
-            " WHERE k.customer_id = ANY($1)",
+        # Each parent's first page of children, as every peer is asked for them.
+        sites = await conn.fetch(
+            "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY customer_id"
+            " ORDER BY metering_point_id) AS n FROM site WHERE customer_id = ANY($1)) s"
+            " WHERE n <= $2",
             ids,
+            SITES,
+        )
+        contracts = await conn.fetch(
+            "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY customer_id"
+            " ORDER BY start_date DESC, id DESC) AS n FROM contract WHERE customer_id = ANY($1))"
+            " k WHERE n <= $2",
+            ids,
+            CONTRACTS,
+        )
+        invoices = await conn.fetch(
+            "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY contract_id"
+            " ORDER BY issue_date DESC, invoice_number DESC) AS n FROM invoice"
+            " WHERE contract_id = ANY($1)) i WHERE n <= $2",
+            [r["id"] for r in contracts],
+            INVOICES,
         )
         # Q1's customer: the first (by number) with at least two sites, a fixed choice.
         one = await conn.fetchval(
             "SELECT c.id FROM customer c WHERE (SELECT count(*) FROM site s"
             " WHERE s.customer_id = c.id) >= 2 ORDER BY c.customer_number LIMIT 1"
         )
-        one_sites = await conn.fetch("SELECT id FROM site WHERE customer_id = $1", one)
+        one_sites = await conn.fetch(
+            "SELECT id FROM site WHERE customer_id = $1 ORDER BY metering_point_id LIMIT $2",
+            one,
+            SITES,
+        )
     finally:
         await conn.close()
     return Expected(
@@ -514,6 +539,16 @@ def canonical(value: Any) -> Any:
     return {CANONICAL_KEYS.get(k, k): canonical(v) for k, v in value.items()}
 
 
+def row_id(value: str) -> str:
+    """The row's UUID: rekisteri (and the floor) show global IDs, base64 of "Type:uuid"."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except ValueError:
+        return value
+    type_name, _, key = decoded.partition(":")
+    return key if type_name.isidentifier() and key else value
+
+
 @dataclass
 class Found:
     ids: dict[str, set[str]] = field(default_factory=dict)
@@ -521,7 +556,7 @@ class Found:
     fields: int = 0
 
     def add(self, level: str, item: dict[str, Any]) -> None:
-        self.ids.setdefault(level, set()).add(str(item["id"]))
+        self.ids.setdefault(level, set()).add(row_id(str(item["id"])))
         self.objects[level] = self.objects.get(level, 0) + 1
         self.fields += sum(1 for v in item.values() if not isinstance(v, list | dict))
 

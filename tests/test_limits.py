@@ -170,6 +170,15 @@ def test_nested_pages_multiply_the_cost_and_last_counts_as_first() -> None:
     assert cost(query, {"n": 10}) == cost(query, {"n": 10, "m": 20})
 
 
+def test_nodes_pay_for_each_id() -> None:
+    one = cost('{ nodes(ids: ["a"]) { id ... on Customer { lastName email } } }')
+    ten = cost(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Customer { lastName email } } }",
+        {"ids": ["a"] * 10},
+    )
+    assert ten > 9 * (one - 2)
+
+
 def test_the_reference_page_is_within_the_cost_limit() -> None:
     reference = """
     query Q3 {

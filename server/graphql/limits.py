@@ -42,6 +42,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -368,6 +369,9 @@ class _Cost:
             last = arguments.get("last")
             return float(self.page_size(arguments.get("first") if last is None else last))
         if is_list:
+            ids = arguments.get("ids")
+            if isinstance(ids, list):
+                return float(len(ids))  # nodes(ids:): one object per ID
             first = arguments.get("first")
             if isinstance(first, int) and not isinstance(first, bool) and first >= 0:
                 return float(min(first, LIST_SIZE * 100))
@@ -416,7 +420,9 @@ class _Cost:
             return node.value
         if isinstance(node, NullValueNode):
             return None
-        return None  # lists and objects play no part in the cost
+        if isinstance(node, ListValueNode):
+            return [self.value(item) for item in node.values]
+        return None  # objects play no part in the cost
 
 
 def _is_undefined(value: Any) -> bool:
