@@ -49,7 +49,7 @@ class Example:
 
 
 def examples() -> list[Example]:
-    found = []
+    found: list[Example] = []
     for match in EXAMPLE.finditer(DOC.read_text(encoding="utf-8")):
         options = dict(part.split("=", 1) for part in match["options"].split())
         query = match["query"]

@@ -67,11 +67,12 @@ MAX_TOKENS = 2000
 MAX_DIRECTIVES = 20
 
 # Cost: graphql-armor's weights (object 2, scalar 1, each level 1.5 times its parent),
-# multiplied by how many items a list can return. The limit is higher than graphql-armor's
+# multiplied by how many items a list can return; a connection's edges and node add no level
+# of their own, and nested connections multiply. The limit is higher than graphql-armor's
 # 5,000 because armor does not multiply by page sizes: the reference page (bench/q3.py:
-# 100 customers with their sites, contracts and invoices) costs about 180,000 here, a year
-# of daily consumption for 100 sites about 370,000, a month of quarter hours for 20 sites
-# about 600,000; the same month for 100 sites (300,000 points) is refused.
+# 100 customers with at most 10 sites, 10 contracts and 20 invoices each) costs about
+# 510,000 here, a month of quarter hours for 20 sites about 260,000, a year of days for one
+# site about 160,000; the reference page without nested `first` (20 of each) is refused.
 MAX_COST = 1_000_000
 OBJECT_COST = 2.0
 SCALAR_COST = 1.0
