@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import get_introspection_query
+from graphql import GraphQLEnumType, get_introspection_query
 
 from server.authz.access import AccessView
 from server.authz.decision import Access
@@ -220,3 +220,21 @@ def test_a_field_service_company_cannot_create_sites(policy: CompiledPolicy) -> 
     update = pruned.type_map["UpdateSiteInput"]
     assert "mainFuse" in update.fields  # type: ignore[attr-defined]
     assert "streetAddress" not in update.fields  # type: ignore[attr-defined]
+
+
+def test_order_fields_and_nested_filters_show_only_what_the_role_reads_in_full(
+    policy: CompiledPolicy,
+) -> None:
+    """orderBy and filters reveal values: introspection offers only fields read in full."""
+    analyst = introspection_schema(view(policy, "business_analyst"))
+    order = analyst.type_map["CustomerOrderField"]
+    assert isinstance(order, GraphQLEnumType)
+    assert "CREATED_AT" in order.values and "LAST_NAME" not in order.values
+    service = introspection_schema(view(policy, "customer_service"))
+    service_order = service.type_map["CustomerOrderField"]
+    assert isinstance(service_order, GraphQLEnumType)
+    assert {"LAST_NAME", "CUSTOMER_NUMBER"} <= set(service_order.values)
+    agency = introspection_schema(view(policy, "collection_agency"))
+    assert "ContractListFilter" not in agency.type_map  # no contracts at all
+    listed = agency.type_map["InvoiceListFilter"]
+    assert {"status", "issuedFrom"} <= set(listed.fields)  # type: ignore[attr-defined]

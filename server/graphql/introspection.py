@@ -72,6 +72,7 @@ from graphql.language import Visitor
 
 from server.authz.access import AccessView
 from server.authz.decision import Access
+from server.graphql.ordering import ORDER_ENUMS
 from server.schema import is_policed, schema
 
 _INTROSPECTION = re.compile(r"__schema\b|__type\b")
@@ -123,11 +124,20 @@ def _camel(name: str) -> str:
 @functools.cache
 def _filter_coordinates() -> Mapping[tuple[str, str], str]:
     """Filter fields whose coordinate is not simply `Type.field` (the customer search)."""
+    from server.billing.loaders import INVOICE_LIST_FILTER
+    from server.contracts.loaders import CONTRACT_LIST_FILTER
     from server.customers.queries import FILTER_COORDINATES
 
+    tables = {
+        "CustomerFilter": FILTER_COORDINATES,
+        "InvoiceListFilter": INVOICE_LIST_FILTER.coordinates,
+        "ContractListFilter": CONTRACT_LIST_FILTER.coordinates,
+        "InvoiceFilter": {"issued_from": "Invoice.issueDate", "issued_to": "Invoice.issueDate"},
+    }
     return {
-        ("CustomerFilter", _camel(name)): coordinate
-        for name, coordinate in FILTER_COORDINATES.items()
+        (input_name, _camel(name)): coordinate
+        for input_name, coordinates in tables.items()
+        for name, coordinate in coordinates.items()
     }
 
 
@@ -202,6 +212,18 @@ class _Pruner:
                 if any(_required(f) and f not in kept_inputs for f in fields_of):
                     hidden.add(name)
                 inputs[name] = kept_inputs
+        enums: dict[str, list[Any]] = {}
+        for name, sortable in ORDER_ENUMS.items():  # orderBy: only fields read in full
+            definition = types.get(name)
+            if isinstance(definition, EnumTypeDefinitionNode):
+                enums[name] = [
+                    value
+                    for value in definition.values or ()
+                    if self.access.field(sortable.fields[value.name.value].coordinate)
+                    is Access.READ
+                ]
+                if not enums[name]:
+                    hidden.add(name)
         if not self.writes:
             hidden.add("Mutation")
 
@@ -241,6 +263,8 @@ class _Pruner:
                     )
                 elif name in inputs:
                     node = _replace(node, fields=tuple(inputs[name]))
+                elif name in enums:
+                    node = _replace(node, values=tuple(enums[name]))
                 definitions.append(node)
             elif isinstance(node, SchemaDefinitionNode):
                 node = _replace(

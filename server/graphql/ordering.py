@@ -69,9 +69,14 @@ class Sortable:
         return [self.fields[name].coordinate for name, _ in terms]
 
 
+# Every `<Type>OrderField` enum and its sortable (per-role introspection prunes the values).
+ORDER_ENUMS: dict[str, Sortable] = {}
+
+
 def order_input(sortable: Sortable) -> type[Any]:
     """The `<Type>Order` input type, with its `<Type>OrderField` enum."""
     noun = sortable.type_name
+    ORDER_ENUMS[f"{noun}OrderField"] = sortable
     members = {
         name: strawberry.enum_value(name, description=field.description)
         for name, field in sortable.fields.items()
