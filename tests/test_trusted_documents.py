@@ -26,7 +26,7 @@ from server.operations import trusted
 from server.operations.documents import CACHE_SIZE, DocumentCache
 from server.schema import schema
 from server.settings import Settings
-from tests.conftest import Users, gql
+from tests.conftest import Users, gid, gql
 from tests.scenario import Scenario, build_scenario
 
 CUSTOMERS = """query CustomerCard {
@@ -35,7 +35,7 @@ CUSTOMERS = """query CustomerCard {
   }
 }
 
-fragment Sites on Customer { sites { meteringPointId mainFuse } }
+fragment Sites on Customer { sites(first: 5) { edges { node { meteringPointId mainFuse } } } }
 """
 
 SITES = "query SiteList { sites(first: 5) { edges { node { id meteringPointId } } } }\n"
@@ -266,7 +266,7 @@ async def test_an_ad_hoc_document_of_a_required_role_is_refused_and_logged(
     for answer in (by_id, exact):
         assert answer.status_code == 200, answer.text
         assert [e["node"]["id"] for e in answer.json()["data"]["sites"]["edges"]] == [
-            str(scenario.assigned_site_a["id"])
+            gid("Site", scenario.assigned_site_a["id"])
         ]
 
 
