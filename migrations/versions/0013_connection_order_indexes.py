@@ -7,7 +7,7 @@ after its rows. Descending orders scan these indexes backwards. Two root orders 
 customer service and billing use get one too.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-07 20:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
