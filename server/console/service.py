@@ -29,6 +29,7 @@ from server.authz.diff import RevisionError, diff, policy_at_revision
 from server.authz.policy import CompiledPolicy, PolicyError, load_policy, policy_version
 from server.authz.store import PolicyStore, ReloadFailure
 from server.console.auth import ConsoleUser
+from server.graphql.globalid import decode_id
 from server.identity.users import principal_names, user_by_username
 from server.operations.runner import Operation, OperationRunner
 from server.settings import Settings
@@ -377,7 +378,8 @@ async def _filter(
         edges = ((answer.get("data") or {}).get("customers") or {}).get("edges") or []
         if not edges:
             return chosen, {"customer": "no customer with that number is visible to you"}
-        chosen["customerId"] = edges[0]["node"]["id"]
+        # The log records the customer's UUID; the API shows its global ID.
+        chosen["customerId"] = str(decode_id(edges[0]["node"]["id"]))
     return {k: v for k, v in chosen.items() if v is not None}, {}
 
 
