@@ -3,15 +3,19 @@ JSON text and writes the request's access-log records in the same statement.
 
 Shape of the statement (every CTE is a plain SELECT except the two INSERTs):
 
-    r0all  rows of a root field (scope, filters, cursor, ORDER BY, LIMIT first + 1)
-    r0     the rows shown (row_number <= first); children read their parents from here
+    r0all  rows of a root field (scope, filters, cursors, ORDER BY, LIMIT size + 1; in
+           reverse order for `last`)
+    r0     the rows shown (row_number <= size); children read their parents from here
     r1 ... rows of every nested selection: the child table restricted to its parents'
-           keys (`IN`, a semi-join) and to the child type's row scope
+           keys (`IN`, a semi-join) and to the child type's row scope; for a nested
+           connection r1all holds each parent's page and one more (a LATERAL sub-select
+           with its own LIMIT) and r1 the page
     j1 ... each row's JSON object, built bottom-up: a row joins its children's arrays
-    a1 ... a node's objects grouped by parent key (`string_agg ... ORDER BY`), hash-joined
-           by the parent: linear in the number of objects, no correlated scans
-    objects  (field-set number, object id, data subject) of every row shown
-    logged   INSERT of one access_log_subject row per data subject
+    a1 ... a node's objects (or edges, with their cursors) grouped by parent key, hash-joined
+           by the parent: linear in the number of objects, no correlated scans; h1 the
+           parents with a next page, n1 the counts per parent (when asked for)
+    objects  (field-set number, object id, customer and prospect) of every row shown
+    logged   INSERT of one access_log_subject row per data subject (customer or prospect)
     request  INSERT of the access_log_request row, outcome decided from `objects`
 
 Row selections are SQLAlchemy expressions built with the same row-scope predicates as the
