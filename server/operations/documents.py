@@ -33,6 +33,7 @@ class PreparedDocument:
     operations: list[OperationDefinitionNode] = field(default_factory=list)
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
     keyed_hash: str | None = None  # the access log's keyed hash, computed once
+    _kinds: dict[str | None, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the document's only one."""
@@ -44,11 +45,20 @@ class PreparedDocument:
         return None
 
     def operation_of(self, name: str | None) -> tuple[str | None, str | None]:
-        """(type, name) of the operation that would run, for the access log."""
-        operation = self.operation(name)
-        if operation is None:
-            return None, name
-        return operation.operation.value, operation.name.value if operation.name else None
+        """(type, name) of the operation that would run, for the access log (computed
+        once per name: every request's record and log line ask)."""
+        found = self._kinds.get(name)
+        if found is None:
+            operation = self.operation(name)
+            if operation is None:
+                found = (None, name)
+            else:
+                found = (
+                    operation.operation.value,
+                    operation.name.value if operation.name else None,
+                )
+            self._kinds[name] = found
+        return found
 
 
 class DocumentCache:
