@@ -254,6 +254,13 @@ def validate_gsrn(value: str) -> str:
     return code
 
 
+def make_gsrn(body: str) -> str:
+    """A GSRN from its 17-digit body: the body and its GS1 check digit."""
+    if not _is_digits(body) or len(body) != 17:
+        raise ValueError("a GSRN body is 17 digits")
+    return body + str(_gs1_check_digit(body))
+
+
 # --------------------------------------------------------------------------
 # Viitenumero (Finnish national reference number) and RF reference
 # --------------------------------------------------------------------------

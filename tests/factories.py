@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from server.sites.service import day_rows
+from server import validators
 from server.validators import make_reference
 
 _counter = itertools.count(1)
@@ -34,9 +37,7 @@ def make_business_id(body: int) -> str:
 
 
 def make_gsrn(serial: int) -> str:
-    body = f"643007127{serial:08d}"
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
+    return validators.make_gsrn(f"643007127{serial:08d}")
 
 
 async def insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +49,31 @@ async def insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -
     )
     assert row is not None
     return dict(row)
+
+
+async def consumption(
+    conn: asyncpg.Connection,
+    *,
+    site_id: Any,
+    resolution: str,
+    values: Iterable[tuple[datetime, Decimal, str]],
+) -> int:
+    """Store metered values (start of the step, kWh, quality) of one site as the register
+    keeps them, one row per UTC day; returns how many day rows were written."""
+    rows = day_rows(resolution=resolution, points=values)
+    for day, energy, quality in rows:
+        await insert(
+            conn,
+            "consumption",
+            {
+                "site_id": site_id,
+                "resolution": resolution,
+                "day": day,
+                "energy_kwh": energy,
+                "quality": quality,
+            },
+        )
+    return len(rows)
 
 
 async def organisation(

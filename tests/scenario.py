@@ -98,18 +98,19 @@ async def build_scenario(conn: asyncpg.Connection) -> Scenario:
     await factories.assignment(
         conn, organisation_id=orgs["kenttapalvelu-b"]["id"], site_id=objector.sites[0]["id"]
     )
-    for hour in range(48):
-        await factories.insert(
-            conn,
-            "consumption",
-            {
-                "site_id": plain.sites[0]["id"],
-                "resolution": "PT1H",
-                "period_start": datetime(2025, 12, 31, 22, tzinfo=UTC) + timedelta(hours=hour),
-                "energy_kwh": Decimal("1.500"),
-                "quality": "measured",
-            },
-        )
+    await factories.consumption(
+        conn,
+        site_id=plain.sites[0]["id"],
+        resolution="PT1H",
+        values=[
+            (
+                datetime(2025, 12, 31, 22, tzinfo=UTC) + timedelta(hours=hour),
+                Decimal("1.500"),
+                "measured",
+            )
+            for hour in range(48)
+        ],
+    )
     prospect = await factories.prospect(conn)
     return Scenario(
         product=product,

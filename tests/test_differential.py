@@ -249,31 +249,33 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
             **to,
         )
     quarter = datetime(2026, 1, 1, tzinfo=UTC)
-    for step in range(96):
-        await factories.insert(
-            conn,
-            "consumption",
-            {
-                "site_id": plain.sites[1]["id"],
-                "resolution": "PT15M",
-                "period_start": quarter + timedelta(minutes=15 * step),
-                "energy_kwh": Decimal("0.250") + Decimal(step % 7) / 100,
-                "quality": "estimated" if step % 11 == 0 else "measured",
-            },
-        )
-    for site in (scenario.site_b, scenario.in_collection_a.sites[0]):
-        for hour in range(36):
-            await factories.insert(
-                conn,
-                "consumption",
-                {
-                    "site_id": site["id"],
-                    "resolution": "PT1H",
-                    "period_start": datetime(2025, 12, 31, 20, tzinfo=UTC) + timedelta(hours=hour),
-                    "energy_kwh": Decimal("2.125") + Decimal(hour % 5) / 10,
-                    "quality": "revised" if hour % 9 == 0 else "measured",
-                },
+    await factories.consumption(
+        conn,
+        site_id=plain.sites[1]["id"],
+        resolution="PT15M",
+        values=[
+            (
+                quarter + timedelta(minutes=15 * step),
+                Decimal("0.250") + Decimal(step % 7) / 100,
+                "estimated" if step % 11 == 0 else "measured",
             )
+            for step in range(96)
+        ],
+    )
+    for site in (scenario.site_b, scenario.in_collection_a.sites[0]):
+        await factories.consumption(
+            conn,
+            site_id=site["id"],
+            resolution="PT1H",
+            values=[
+                (
+                    datetime(2025, 12, 31, 20, tzinfo=UTC) + timedelta(hours=hour),
+                    Decimal("2.125") + Decimal(hour % 5) / 10,
+                    "revised" if hour % 9 == 0 else "measured",
+                )
+                for hour in range(36)
+            ],
+        )
     return scenario
 
 

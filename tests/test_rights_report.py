@@ -43,18 +43,12 @@ async def _person_with_everything(api: Api) -> dict[str, Any]:
         api.owner, product_id=product["id"], sites=1, invoices_per_contract=1
     )
     start = datetime(2026, 10, 1, tzinfo=UTC)
-    for hour in range(3):
-        await factories.insert(
-            api.owner,
-            "consumption",
-            {
-                "site_id": graph.sites[0]["id"],
-                "resolution": "PT1H",
-                "period_start": start + timedelta(hours=hour),
-                "energy_kwh": Decimal("1.250"),
-                "quality": "measured",
-            },
-        )
+    await factories.consumption(
+        api.owner,
+        site_id=graph.sites[0]["id"],
+        resolution="PT1H",
+        values=[(start + timedelta(hours=hour), Decimal("1.250"), "measured") for hour in range(3)],
+    )
     # A report is produced only against the person's open access request (GDPR Art. 15).
     await record_access_request(api, graph.customer["id"])
     return {"customer": graph.customer, "site": graph.sites[0], "invoice": graph.invoices[0]}

@@ -44,16 +44,11 @@ async def _former_customer(api: Api, *, ended_days_ago: int = 90) -> dict[str, d
         graph.customer["id"],
         today() - timedelta(days=ended_days_ago + 1),
     )
-    await factories.insert(
+    await factories.consumption(
         api.owner,
-        "consumption",
-        {
-            "site_id": graph.sites[0]["id"],
-            "resolution": "PT1H",
-            "period_start": datetime(2026, 1, 1, tzinfo=UTC),
-            "energy_kwh": Decimal("2.000"),
-            "quality": "measured",
-        },
+        site_id=graph.sites[0]["id"],
+        resolution="PT1H",
+        values=[(datetime(2026, 1, 1, tzinfo=UTC), Decimal("2.000"), "measured")],
     )
     return {"customer": graph.customer, "invoice": graph.invoices[0]}
 
@@ -80,7 +75,7 @@ async def test_dry_run_lists_and_changes_nothing(api: Api, settings: Settings) -
     assert str(fresh_prospect["id"]) not in text
     assert await api.count("customer", "anonymised_at IS NOT NULL") == 0
     assert await api.count("prospect") == 2
-    assert await api.count("consumption") == 3
+    assert await api.count("consumption_value") == 3
     assert await api.count("retention_run") == 0
 
 
@@ -127,7 +122,7 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
     assert row["last_name"] == customer["last_name"]
     assert await api.count("invoice", "customer_id = $1", customer["id"]) == 1
     assert await api.count("payment") == 1
-    assert await api.count("consumption") == 0
+    assert await api.count("consumption_value") == 0
     assert await api.count("prospect", "id = $1", expired["id"]) == 0
     hidden = await api.run(ONE, as_="customer_service", variables={"id": str(customer["id"])})
     assert hidden.ok()["customer"] is None

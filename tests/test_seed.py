@@ -65,7 +65,7 @@ ORDERED_TABLES = {
     "site": "id",
     "offer": "id",
     "contract": "id",
-    "consumption": "site_id, resolution, period_start",
+    "consumption": "site_id, resolution, day",
     "invoice": "id",
     "invoice_line": "invoice_id, line_number",
     "payment": "id",
@@ -412,16 +412,16 @@ async def test_consumption(seeded: Seeded) -> None:
     conn = seeded.conn
     sites = seeded.summary.sites
     hourly_sites = await conn.fetchval(
-        "SELECT count(DISTINCT site_id) FROM consumption WHERE resolution = 'PT1H'"
+        "SELECT count(DISTINCT site_id) FROM consumption_value WHERE resolution = 'PT1H'"
     )
     assert hourly_sites == max(1, round(sites * 0.05))
     quarter_sites = await conn.fetchval(
-        "SELECT count(DISTINCT site_id) FROM consumption WHERE resolution = 'PT15M'"
+        "SELECT count(DISTINCT site_id) FROM consumption_value WHERE resolution = 'PT15M'"
     )
     assert quarter_sites >= 1
     spans = await conn.fetch(
         "SELECT site_id, resolution, count(*) AS n, min(period_start) AS first,"
-        " max(period_start) AS last FROM consumption GROUP BY 1, 2"
+        " max(period_start) AS last FROM consumption_value GROUP BY 1, 2"
     )
     start = datetime.combine(TODAY - timedelta(days=365), datetime.min.time(), HELSINKI)
     end = datetime.combine(TODAY, datetime.min.time(), HELSINKI)
@@ -438,22 +438,24 @@ async def test_consumption(seeded: Seeded) -> None:
                 TODAY - timedelta(days=30), datetime.min.time(), HELSINKI
             )
             assert span["last"] == end - timedelta(minutes=15)
-    qualities = {r[0] for r in await conn.fetch("SELECT DISTINCT quality FROM consumption")}
+    qualities = {r[0] for r in await conn.fetch("SELECT DISTINCT quality FROM consumption_value")}
     assert "measured" in qualities and qualities <= {"measured", "estimated", "revised"}
-    measured_share = await conn.fetchval("SELECT avg((quality = 'measured')::int) FROM consumption")
+    measured_share = await conn.fetchval(
+        "SELECT avg((quality = 'measured')::int) FROM consumption_value"
+    )
     assert measured_share > 0.95
     # The quarter-hours add up to the hour they belong to.
     mismatched = await conn.fetchval(
-        "SELECT count(*) FROM consumption h JOIN ("
+        "SELECT count(*) FROM consumption_value h JOIN ("
         "  SELECT site_id, date_trunc('hour', period_start) AS hour, sum(energy_kwh) AS total"
-        "  FROM consumption WHERE resolution = 'PT15M' GROUP BY 1, 2"
+        "  FROM consumption_value WHERE resolution = 'PT15M' GROUP BY 1, 2"
         ") q ON q.site_id = h.site_id AND q.hour = h.period_start"
         " WHERE h.resolution = 'PT1H' AND q.total <> h.energy_kwh"
     )
     assert mismatched == 0
     # The year's total is close to the site's annual estimate.
     ratios = await conn.fetch(
-        "SELECT sum(c.energy_kwh) / s.annual_consumption_estimate_kwh AS ratio FROM consumption c"
+        "SELECT sum(c.energy_kwh) / s.annual_consumption_estimate_kwh AS ratio FROM consumption_value c"
         " JOIN site s ON s.id = c.site_id WHERE c.resolution = 'PT1H' GROUP BY s.id"
     )
     assert all(Decimal("0.85") <= r["ratio"] <= Decimal("1.15") for r in ratios)

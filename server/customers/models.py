@@ -41,6 +41,7 @@ class Customer(SQLModel, table=True):
         Index("customer_name_idx", text("lower(last_name)"), text("lower(first_name)")),
         Index("customer_org_name_idx", text("lower(organisation_name)")),
         Index("customer_last_name_order_idx", "last_name", "id"),
+        Index("customer_business_id_idx", "business_id"),
     )
 
     id: uuid.UUID = id_field()

@@ -29,7 +29,9 @@ from server.organisations.models import Assignment, Organisation
 from server.prospects.models import Prospect
 from server.rights.labels import CONTROLLER, label, purpose_label, section_title
 from server.rights.models import ChangeRecord, DataSubjectRequest, Disclosure, DisclosureCustomer
+from server.sites.loaders import consumption_sql
 from server.sites.models import Site
+from server.sites.service import LOCAL_TIME
 
 LANGUAGES = ("fi", "en")
 
@@ -303,15 +305,9 @@ async def customer_row(session: AsyncSession, customer_id: uuid.UUID) -> dict[st
     return rows[0] if rows else None
 
 
+# Monthly totals of every series of the sites, aggregated as Site.consumption does.
 _MONTHLY = text(
-    """
-    SELECT site_id,
-           (date_trunc('month', period_start, 'Europe/Helsinki')
-            AT TIME ZONE 'Europe/Helsinki')::date AS month,
-           sum(energy_kwh) AS energy_kwh, count(*) AS values_count
-    FROM consumption WHERE site_id = ANY(:site_ids)
-    GROUP BY site_id, 2 ORDER BY site_id, 2
-    """
+    consumption_sql("MONTH", sites="= ANY(:site_ids)", start="'-infinity'", end="'infinity'")
 )
 
 
@@ -413,6 +409,8 @@ async def build_report(
     consumption_items = []
     for site in sites:
         months = [m for m in monthly if m["site_id"] == site["id"]]
+        for m in months:
+            m["month"] = m["period_start"].astimezone(LOCAL_TIME).date()
         if months:
             consumption_items.append(
                 {

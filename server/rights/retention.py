@@ -36,10 +36,11 @@ from server.billing.models import (
 from server.cli_progress import NO_PROGRESS, Advance, Progress
 from server.contracts.models import Contract, Offer
 from server.customers.models import Customer
+from server.imports.models import ImportProvenance
 from server.prospects.models import Prospect
 from server.rights.models import ChangeRecord, DataSubjectRequest, RetentionRun
 from server.rights.requests import add_months
-from server.sites.models import Consumption, Site
+from server.sites.models import Consumption, Site, stored_values
 
 
 def _t(model: Any) -> Any:
@@ -55,6 +56,7 @@ deposit_t, case_t, case_invoice_t = (
     _t(CollectionCaseInvoice),
 )
 change_t, request_t, run_t = _t(ChangeRecord), _t(DataSubjectRequest), _t(RetentionRun)
+provenance_t = _t(ImportProvenance)
 
 VOUCHER_YEARS = 6  # Kirjanpitolaki 2:10: vouchers six years from the end of the FY's year
 FISCAL_YEAR_END_MONTH = 12  # the company's financial year is the calendar year
@@ -216,7 +218,7 @@ async def plan_retention(*, session: AsyncSession, rules: RetentionRules) -> Ret
             r["customer_id"]: r["n"]
             for r in await _scalar_rows(
                 session,
-                select(site_t.c.customer_id, func.count().label("n"))
+                select(site_t.c.customer_id, stored_values(consumption_t).label("n"))
                 .join(consumption_t, consumption_t.c.site_id == site_t.c.id)
                 .where(site_t.c.customer_id.in_(ids))
                 .group_by(site_t.c.customer_id),
@@ -457,6 +459,8 @@ async def _apply(
         cid = action.customer_id
         sites = select(site_t.c.id).where(site_t.c.customer_id == cid)
         await session.execute(delete(consumption_t).where(consumption_t.c.site_id.in_(sites)))
+        # Which imported file gave what about the person goes with the data.
+        await session.execute(delete(provenance_t).where(provenance_t.c.customer_id == cid))
         await session.execute(delete(offer_t).where(_deletable_offers(cid)))
         await session.execute(
             update(customer_t)

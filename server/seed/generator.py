@@ -40,6 +40,7 @@ from server.prospects.models import ProspectSource
 from server.seed import names
 from server.seed.names import POSTAL_AREAS, PostalArea
 from server.sites.models import HeatingType, HousingType, Ownership, Quality, Resolution
+from server.sites.service import QUALITY_LETTERS, contiguous_days
 from server.validators import (
     make_reference,
     validate_business_id,
@@ -427,6 +428,7 @@ class _Invoice:
 # ==========================================================================
 
 _QUALITIES: Final = (Quality.MEASURED.value, Quality.ESTIMATED.value, Quality.REVISED.value)
+_QUALITY_LETTERS: Final = tuple(QUALITY_LETTERS[q] for q in _QUALITIES)
 _DECIMALS: Final[list[Decimal]] = []
 
 
@@ -567,34 +569,52 @@ def _make_series(site: _Site, timeline: _Timeline, seed: int, with_quarters: boo
 
 
 class ConsumptionRows:
-    """Lazy, re-iterable consumption rows: millions of rows never sit in memory at once."""
+    """Lazy, re-iterable consumption rows (one per site, resolution and UTC day): millions of
+    values never sit in memory at once."""
 
     def __init__(self, series: Sequence[_Series], timeline: _Timeline) -> None:
         self._series = series
         self._timeline = timeline
 
     def __len__(self) -> int:
-        return sum(s.rows for s in self._series)
+        starts, quarters = self._timeline.starts, self._timeline.quarter_starts
+        hourly_days = _utc_days(starts[0], starts[-1]) if starts else 0
+        quarter_days = _utc_days(quarters[0], quarters[-1]) if quarters else 0
+        return sum(
+            hourly_days + (quarter_days if s.quarters is not None else 0) for s in self._series
+        )
 
     def __iter__(self) -> Iterator[Row]:
-        starts = self._timeline.starts
-        quarter_starts = self._timeline.quarter_starts
-        first = self._timeline.quarter_from
+        timeline = self._timeline
+        first = timeline.quarter_from
         hourly_label, quarter_label = Resolution.PT1H.value, Resolution.PT15M.value
-        kwh, qualities = _kwh, _QUALITIES
+        letters = _QUALITY_LETTERS
         for series in self._series:
             site_id, quality = series.site_id, series.quality
-            for ts, milli, q in zip(starts, series.hourly, quality, strict=True):
-                yield (site_id, hourly_label, ts, kwh(milli), qualities[q])
+            hourly_letters = "".join(letters[q] for q in quality)
+            for day, values, day_letters in contiguous_days(
+                first=timeline.starts[0],
+                resolution=hourly_label,
+                values=[_kwh(milli) for milli in series.hourly],
+                letters=hourly_letters,
+            ):
+                yield (site_id, hourly_label, day, values, day_letters)
             if series.quarters is not None:
-                for j, (ts, milli) in enumerate(zip(quarter_starts, series.quarters, strict=True)):
-                    yield (
-                        site_id,
-                        quarter_label,
-                        ts,
-                        kwh(milli),
-                        qualities[quality[first + j // 4]],
-                    )
+                quarter_letters = "".join(
+                    letters[quality[first + j // 4]] for j in range(len(series.quarters))
+                )
+                for day, values, day_letters in contiguous_days(
+                    first=timeline.quarter_starts[0],
+                    resolution=quarter_label,
+                    values=[_kwh(milli) for milli in series.quarters],
+                    letters=quarter_letters,
+                ):
+                    yield (site_id, quarter_label, day, values, day_letters)
+
+
+def _utc_days(first: datetime, last: datetime) -> int:
+    """How many UTC days the steps from `first` to `last` touch."""
+    return (last.astimezone(UTC).date() - first.astimezone(UTC).date()).days + 1
 
 
 # ==========================================================================
@@ -1647,7 +1667,7 @@ class _Generator:
                    "energy_price_c_per_kwh spot_margin_c_per_kwh basic_fee_eur_per_month "
                    "start_date end_date status sales_channel created_at", contract_rows),
             table("consumption", "consumption",
-                  "site_id resolution period_start energy_kwh quality", consumption,
+                  "site_id resolution day energy_kwh quality", consumption,
                   len(consumption)),
             listed("invoices", "invoice",
                    "id invoice_number customer_id contract_id reference_number billing_method "

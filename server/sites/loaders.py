@@ -68,29 +68,53 @@ _BUCKETS = {
     "MONTH": ("date_trunc('month', period_start, 'Europe/Helsinki')", "('PT15M','PT1H')"),
 }
 
+# The start of step v.n of a consumption row c (one row per UTC day, server/sites/models.py).
+STEP_START = (
+    "timezone('UTC', c.day + (v.n - 1) * CASE c.resolution WHEN 'PT15M'"
+    " THEN interval '15 minutes' ELSE interval '1 hour' END)"
+)
+# The row's values one per step, gaps left out: v.energy_kwh, v.n (from 1) and v.quality.
+STEP_VALUES = (
+    "CROSS JOIN LATERAL (SELECT u.energy_kwh, CAST(u.n AS integer) AS n,"
+    " substr(c.quality, CAST(u.n AS integer), 1) AS quality"
+    " FROM unnest(c.energy_kwh) WITH ORDINALITY AS u(energy_kwh, n)"
+    " WHERE u.energy_kwh IS NOT NULL) v"
+)
+# An hourly value gives way to quarter-hours of the same site and hour: the PT15M row of
+# the same day (f) with any value among the hour's four steps.
+_FINER = (
+    "LEFT JOIN consumption f ON c.resolution = 'PT1H' AND f.site_id = c.site_id"
+    " AND f.resolution = 'PT15M' AND f.day = c.day"
+)
+_NOT_COVERED = (
+    "AND (c.resolution = 'PT15M' OR f.energy_kwh IS NULL"
+    " OR cardinality(array_remove(f.energy_kwh[(v.n - 1) * 4 + 1 : v.n * 4], NULL)) = 0)"
+)
+
 
 def consumption_sql(resolution: str, *, sites: str, start: str, end: str) -> str:
     """The aggregation as SQL text: `sites` is the condition on `c.site_id`, `start` and
-    `end` are the window's placeholders. Shared by both read executors."""
+    `end` are the window's placeholders (timestamptz). Shared by both read executors."""
     bucket, resolutions = _BUCKETS[resolution]
+    finer = resolution != "QUARTER_HOUR"
     # Where a site has both series for the same time, prefer the finer one.
     return f"""
         WITH chosen AS (
-            SELECT c.site_id, c.period_start, c.energy_kwh, c.quality
+            SELECT c.site_id, {STEP_START} AS period_start, v.energy_kwh, v.quality
             FROM consumption c
+            {STEP_VALUES}
+            {_FINER if finer else ""}
             WHERE c.site_id {sites}
-              AND c.period_start >= {start} AND c.period_start < {end}
               AND c.resolution IN {resolutions}
-              AND (c.resolution = 'PT15M' OR NOT EXISTS (
-                    SELECT 1 FROM consumption f
-                    WHERE f.site_id = c.site_id AND f.resolution = 'PT15M'
-                      AND f.period_start >= c.period_start
-                      AND f.period_start < c.period_start + interval '1 hour'))
+              AND c.day >= CAST(timezone('UTC', CAST({start} AS timestamptz)) AS date)
+              AND c.day <= CAST(timezone('UTC', CAST({end} AS timestamptz)) AS date)
+              AND {STEP_START} >= {start} AND {STEP_START} < {end}
+              {_NOT_COVERED if finer else ""}
         )
         SELECT site_id, {bucket} AS period_start, sum(energy_kwh) AS energy_kwh,
                count(*) AS values_count,
-               bool_and(quality = 'measured') AS all_measured,
-               bool_or(quality = 'estimated') AS any_estimated
+               bool_and(quality = 'm') AS all_measured,
+               bool_or(quality = 'e') AS any_estimated
         FROM chosen
         GROUP BY site_id, {bucket}
         ORDER BY site_id, 2

@@ -6,8 +6,20 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, PrimaryKeyConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    DateTime,
+    Index,
+    Numeric,
+    PrimaryKeyConstraint,
+    func,
+    null,
+)
 from sqlmodel import Field, SQLModel
 
 from server.db.columns import enum_check, id_field, valid_identifier_check
@@ -100,20 +112,41 @@ class Site(SQLModel, table=True):
 
 
 class Consumption(SQLModel, table=True):
-    """Energy per time step (not meter readings) for one site."""
+    """Energy per time step (not meter readings) of one site: one row per UTC day and
+    resolution. Step n (from 1) starts at the day's 00:00 UTC plus n - 1 steps; a NULL
+    value is a gap, and its quality letter is '-'. The view `consumption_value` shows the
+    values one per row."""
 
     __tablename__ = "consumption"
     __table_args__ = (
-        PrimaryKeyConstraint("site_id", "resolution", "period_start"),
+        PrimaryKeyConstraint("site_id", "resolution", "day"),
         enum_check("resolution", Resolution),
-        enum_check("quality", Quality),
-        CheckConstraint("energy_kwh >= 0", name="energy_not_negative"),
+        CheckConstraint(
+            "cardinality(energy_kwh) = CASE resolution WHEN 'PT15M' THEN 96 ELSE 24 END",
+            name="one_value_per_step",
+        ),
+        CheckConstraint("length(quality) = cardinality(energy_kwh)", name="one_quality_per_step"),
+        CheckConstraint("quality ~ '^[mer-]+$'", name="quality_letters"),
+        CheckConstraint("0 <= ALL(energy_kwh)", name="energy_not_negative"),
+        CheckConstraint("revisions >= 0", name="revisions_not_negative"),
     )
 
     site_id: uuid.UUID = Field(foreign_key="site.id")
     resolution: str = Field(max_length=5)
-    period_start: datetime = Field(sa_type=DateTime(timezone=True))
-    energy_kwh: Decimal = Field(sa_column=Column(Numeric(12, 3), nullable=False))
-    quality: str = Field(
-        default="measured", max_length=10, sa_column_kwargs={"server_default": "measured"}
+    day: date = Field(description="The UTC day of the values.")
+    energy_kwh: list[Decimal | None] = Field(
+        sa_column=Column(ARRAY(Numeric(12, 3)), nullable=False)
     )
+    quality: str = Field(max_length=96)
+    revisions: int = Field(
+        default=0,
+        description="Values an import replaced with different ones (revised series).",
+        sa_column_kwargs={"server_default": "0"},
+    )
+
+
+def stored_values(table: Any) -> ColumnElement[int]:
+    """How many values (not gaps) the consumption rows hold: an aggregate for a query over
+    `table` (the consumption table)."""
+    present = func.cardinality(func.array_remove(table.c.energy_kwh, null()))
+    return func.coalesce(func.sum(present), 0)
