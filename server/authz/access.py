@@ -61,6 +61,14 @@ class AccessView:
                 return True
         return False
 
+    def can_import(self, coordinate: str) -> bool:
+        """Whether files may be loaded into `coordinate` (an importer's bulk write)."""
+        return any(
+            coordinate in grant.imports
+            for role in self.principal.roles
+            if (grant := self.policy.grants.get((role, self.purpose))) is not None
+        )
+
     def scopes(self, type_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Scopes (union over roles) and filters (every role's filters) for a type."""
         scopes: set[str] = set()

@@ -84,12 +84,13 @@ def _markdown(data: dict[str, Any]) -> str:
             filters = ", ".join(f"{t}: {'+'.join(f)}" for t, f in grant["rowFilters"].items())
             lines.append(f"Rows: {scopes or 'none'}. Filters: {filters or 'none'}.")
             lines.append("")
-            lines.append("| field | decision | write |")
-            lines.append("|---|---|---|")
+            lines.append("| field | decision | write | import |")
+            lines.append("|---|---|---|---|")
             for coordinate, label in grant["fields"].items():
                 write = "yes" if coordinate in grant["writes"] else ""
-                if label != "deny" or write:
-                    lines.append(f"| {coordinate} | {label} | {write} |")
+                loads = "yes" if coordinate in grant["imports"] else ""
+                if label != "deny" or write or loads:
+                    lines.append(f"| {coordinate} | {label} | {write} | {loads} |")
             lines.append("")
     return "\n".join(lines)
 

@@ -32,6 +32,7 @@ def matrix(policy: CompiledPolicy) -> dict[str, Any]:
             per_purpose[purpose] = {
                 "fields": {c: grant.fields.get(c, Access.DENY).label for c in coordinates},
                 "writes": sorted(grant.writes),
+                "imports": sorted(grant.imports),
                 "rowScopes": {t: list(s) for t, s in grant.scopes.items()},
                 "rowFilters": {t: list(f) for t, f in grant.filters.items()},
                 "tools": sorted(grant.tools),
@@ -62,6 +63,9 @@ def _grant_changes(label: str, before: dict[str, Any], after: dict[str, Any]) ->
             sign = "+" if RANK[now] > RANK[was] else "-"
             lines.append(f"{sign} {label}: {coordinate} {was} -> {now}")
     lines += _set_changes(label, before["writes"], after["writes"], "may write {}", gain=True)
+    lines += _set_changes(
+        label, before["imports"], after["imports"], "may import files into {}", gain=True
+    )
     lines += _set_changes(label, before["tools"], after["tools"], "may use the {}", gain=True)
     for type_name in sorted(set(before["rowScopes"]) | set(after["rowScopes"])):
         scopes = (before["rowScopes"].get(type_name, []), after["rowScopes"].get(type_name, []))

@@ -24,7 +24,7 @@ from server.authz.scopes import ROW_FILTERS, ROW_SCOPES
 
 log = logging.getLogger(__name__)
 
-FIELD_ACTIONS = ("read", "mask", "write")
+FIELD_ACTIONS = ("read", "mask", "write", "import")
 PURPOSE_OBJECT = "purpose"
 # What else a `use` line can open: a tool of the service, granted per role and purpose
 # like any other right (`p, ROLE, console, use, PURPOSE, allow`).
@@ -88,6 +88,7 @@ class RoleGrant:
     scopes: Mapping[str, tuple[str, ...]]
     filters: Mapping[str, tuple[str, ...]]
     tools: frozenset[str] = frozenset()
+    imports: frozenset[str] = frozenset()  # coordinates files may be loaded into (importers)
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,8 @@ def _compile(
             relevant = [r for r in own if key_match(purpose, r.pur)]
             fields: dict[str, Access] = {}
             writes: set[str] = set()
+            imports: set[str] = set()
+            importing = [r for r in relevant if r.act == "import"]
             for coordinate in coordinates:
                 if _decide(relevant, coordinate, "read", purpose):
                     fields[coordinate] = Access.READ
@@ -363,10 +366,14 @@ def _compile(
                     fields[coordinate] = Access.MASK
                 if _decide(relevant, coordinate, "write", purpose):
                     writes.add(coordinate)
+                if importing and _decide(importing, coordinate, "import", purpose):
+                    imports.add(coordinate)
             scopes = _named_grants(relevant, ROW_SCOPES, "rows", purpose)
             filters = _named_grants(relevant, ROW_FILTERS, "filter", purpose)
             tools = frozenset(t for t in TOOL_OBJECTS if _decide(relevant, t, "use", purpose))
-            grants[(role, purpose)] = RoleGrant(fields, frozenset(writes), scopes, filters, tools)
+            grants[(role, purpose)] = RoleGrant(
+                fields, frozenset(writes), scopes, filters, tools, frozenset(imports)
+            )
     return grants, role_purposes
 
 

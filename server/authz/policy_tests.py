@@ -1,8 +1,8 @@
 """The security team's table of expected decisions (`policies/tests/*.csv`).
 
 Each row: role, purpose, coordinate (or type), expected. Expected is one of read, mask,
-deny, write, no_write, use, no_use (on `purpose`, or on a tool such as `console`), or
-rows:<scope>[+<scope>...] / rows:none for a type.
+deny, write, no_write, import, no_import, use, no_use (on `purpose`, or on a tool such as
+`console`), or rows:<scope>[+<scope>...] / rows:none for a type.
 Each row is checked twice: against the compiled table and against Casbin's own enforce().
 """
 
@@ -30,6 +30,8 @@ class _CompiledOnly:
             return _may_use(self.policy, role, obj, purpose)
         if act == "write":
             return grant is not None and obj in grant.writes
+        if act == "import":
+            return grant is not None and obj in grant.imports
         wanted = Access.READ if act == "read" else Access.MASK
         return self.policy.field_access([role], purpose, obj) >= wanted
 
@@ -64,13 +66,14 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
         scopes = grant.scopes.get(target, ()) if grant else ()
         got_rows = "+".join(scopes) or "none"
         return None if got_rows == wanted else f"{label}, got rows:{got_rows}"
-    if expected in ("write", "no_write"):
-        got_write = grant is not None and target in grant.writes
-        casbin_write = bool(enforcer.enforce(role, target, "write", purpose))
-        want = expected == "write"
-        if got_write == want == casbin_write:
+    if expected in ("write", "no_write", "import", "no_import"):
+        action = expected.removeprefix("no_")
+        granted = {"write": grant.writes, "import": grant.imports} if grant else {}
+        got = target in granted.get(action, frozenset())
+        casbin = bool(enforcer.enforce(role, target, action, purpose))
+        if got == (expected == action) == casbin:
             return None
-        return f"{label}, got {got_write} (casbin {casbin_write})"
+        return f"{label}, got {got} (casbin {casbin})"
     compiled = policy.field_access([role], purpose, target)
     enforced: Access = enforcer.access(role, target, purpose)
     if purpose not in policy.role_purposes.get(role, frozenset()):
