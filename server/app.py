@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *_identity_routes(),
         *_console_routes(),
+        *_import_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(metrics.LoginMetricsMiddleware)
@@ -210,6 +211,12 @@ def _identity_routes() -> list[Route]:
 
 def _console_routes() -> list[BaseRoute]:
     from server.console.routes import routes
+
+    return routes()
+
+
+def _import_routes() -> list[Route]:
+    from server.imports.routes import routes
 
     return routes()
 

@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from server.audit.cli import register as register_audit
     from server.identity.cli import register as register_identity
+    from server.imports.cli import register as register_imports
     from server.operations.cli import register as register_operations
     from server.privacy.cli import register as register_privacy
     from server.rights.cli import register as register_rights
@@ -204,6 +205,7 @@ def _register_optional(commands: argparse._SubParsersAction) -> None:  # type: i
     register_rights(commands)
     register_privacy(commands)
     register_operations(commands)
+    register_imports(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

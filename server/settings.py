@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         "Default: console in development, json elsewhere.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    import_max_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="The largest file POST /imports/... accepts (its body is streamed to a "
+        "temporary file, never held in memory).",
+    )
     metrics_allowed_addresses: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("127.0.0.1/32", "::1/128"),
         description="Client addresses or CIDRs that may read /metrics, comma-separated.",

@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     POLICY_RELOAD = "policy_reload"
     CLI = "cli"
     CONSOLE = "console"  # the security console: its searches and its refusals
+    IMPORT = "import"  # a file loaded by an importer (command line or HTTP)
 
 
 @dataclass(slots=True)

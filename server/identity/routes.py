@@ -110,7 +110,7 @@ def _unavailable(request_id: uuid.UUID) -> Response:
     return _json(body, 503, **{"Retry-After": str(DATABASE_RETRY_AFTER)})
 
 
-def _database_guarded(endpoint: Endpoint) -> Endpoint:
+def database_guarded(endpoint: Endpoint) -> Endpoint:
     """Answer a JSON 503 with Retry-After, never a bare 500, when the database fails."""
 
     @functools.wraps(endpoint)
@@ -205,7 +205,7 @@ async def logout_endpoint(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/auth/token", _database_guarded(token_endpoint), methods=["POST"]),
-        Route("/auth/refresh", _database_guarded(refresh_endpoint), methods=["POST"]),
-        Route("/auth/logout", _database_guarded(logout_endpoint), methods=["POST"]),
+        Route("/auth/token", database_guarded(token_endpoint), methods=["POST"]),
+        Route("/auth/refresh", database_guarded(refresh_endpoint), methods=["POST"]),
+        Route("/auth/logout", database_guarded(logout_endpoint), methods=["POST"]),
     ]

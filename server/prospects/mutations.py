@@ -4,7 +4,7 @@ recorded consent to marketing, and withdrawing the consent erases the prospect."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import strawberry
@@ -17,6 +17,7 @@ from server.graphql.errors import UserInputError
 from server.graphql.globalid import to_global_id
 from server.graphql.shaping import build_one
 from server.prospects.models import Prospect as ProspectRow
+from server.prospects.service import consent_expires_on
 from server.prospects.types import Prospect, ProspectSourceEnum
 from server.rights.guards import (
     camel,
@@ -33,7 +34,6 @@ from server.validators import IdentifierError, validate_email, validate_phone, v
 
 prospect_table = ProspectRow.__table__  # type: ignore[attr-defined]
 offer_table = OfferRow.__table__  # type: ignore[attr-defined]
-DEFAULT_CONSENT_DAYS = 730  # a consent is relied on for two years unless it says otherwise
 CONSENT_FIELDS = ("marketing_consent_at", "consent_text", "consent_expires_on")
 CONSENT_REQUIRED = (
     "A prospect is stored only with a recorded consent to marketing and to being contacted "
@@ -104,8 +104,10 @@ def consent_values(consent: MarketingConsentInput | None, today: date) -> dict[s
             field="input.consent.givenAt",
             reason="in the future",
         )
-    expires_on = consent.expires_on if consent.expires_on is not strawberry.UNSET else None
-    expires_on = expires_on or given_at.date() + timedelta(days=DEFAULT_CONSENT_DAYS)
+    expires_on = consent_expires_on(
+        given_at=given_at,
+        expires_on=consent.expires_on if consent.expires_on is not strawberry.UNSET else None,
+    )
     if expires_on < today:
         raise UserInputError(
             "The consent has already expired", field="input.consent.expiresOn", reason="expired"

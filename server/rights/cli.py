@@ -105,6 +105,21 @@ async def _company(session: AsyncSession) -> tuple[uuid.UUID, str]:
     return (row[0], row[1]) if row else (uuid.UUID(int=0), "cli")
 
 
+async def cli_principal(session: AsyncSession, roles: tuple[str, ...]) -> Principal:
+    """The operator of a command, acting for the company with the roles the policy gives
+    the command."""
+    organisation_id, organisation_code = await _company(session)
+    name = operator()
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=uuid.uuid5(uuid.NAMESPACE_URL, f"rekisteri:{name}"),
+        name=name,
+        organisation_id=organisation_id,
+        organisation_code=organisation_code,
+        roles=roles,
+    )
+
+
 async def _customer_id(session: AsyncSession, value: str) -> uuid.UUID | None:
     from server.customers.models import Customer
 
@@ -161,16 +176,8 @@ async def export_report(
             customer_id = await _customer_id(session, customer)
             if customer_id is None:
                 raise LookupError("no such customer")
-            organisation_id, organisation_code = await _company(session)
-            name = operator()
-            principal = Principal(
-                kind=PrincipalKind.USER,
-                id=uuid.uuid5(uuid.NAMESPACE_URL, f"rekisteri:{name}"),
-                name=name,
-                organisation_id=organisation_id,
-                organisation_code=organisation_code,
-                roles=roles,
-            )
+            principal = await cli_principal(session, roles)
+            name, organisation_code = principal.name, principal.organisation_code
             ctx = RequestContext(
                 settings=settings,
                 session=session,

@@ -22,6 +22,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.utils.str_converters import to_camel_case
 
 from server.authz.decision import Access
+from server.authz.principal import Principal
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
 from server.graphql.globalid import decode_id
@@ -168,7 +169,10 @@ class Actor:
 
     @classmethod
     def of(cls, ctx: RequestContext) -> Actor:
-        principal = ctx.principal
+        return cls.of_principal(ctx.principal)
+
+    @classmethod
+    def of_principal(cls, principal: Principal) -> Actor:
         return cls(principal.log_ref, principal.name[:150], principal.organisation_code[:40])
 
 

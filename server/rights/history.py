@@ -38,9 +38,8 @@ def differences(
     return before, after
 
 
-async def record_change(
+def change_row(
     *,
-    session: AsyncSession,
     customer_id: uuid.UUID,
     object_type: ChangedType,
     object_id: uuid.UUID,
@@ -51,29 +50,36 @@ async def record_change(
     reason: str | None = None,
     request_id: uuid.UUID | None = None,
     log_request_id: uuid.UUID | None = None,
-) -> uuid.UUID | None:
-    """Store one change (GraphQL field names -> values); None when nothing changed."""
+) -> dict[str, Any] | None:
+    """The history row of one change (GraphQL field names -> values); None when nothing
+    changed."""
     before, after = differences(old_values, new_values)
     if not after and action is ChangeAction.UPDATE:
         return None
-    change_id = uuid.uuid4()
-    await session.execute(
-        insert(change_table).values(
-            id=change_id,
-            customer_id=customer_id,
-            object_type=object_type.value,
-            object_id=object_id,
-            action=action.value,
-            old_values=before,
-            new_values=after,
-            reason=reason,
-            request_id=request_id,
-            changed_by=actor.ref,
-            changed_by_name=actor.name,
-            organisation=actor.organisation,
-            log_request_id=log_request_id,
-        )
-    )
+    return {
+        "id": uuid.uuid4(),
+        "customer_id": customer_id,
+        "object_type": object_type.value,
+        "object_id": object_id,
+        "action": action.value,
+        "old_values": before,
+        "new_values": after,
+        "reason": reason,
+        "request_id": request_id,
+        "changed_by": actor.ref,
+        "changed_by_name": actor.name,
+        "organisation": actor.organisation,
+        "log_request_id": log_request_id,
+    }
+
+
+async def record_change(*, session: AsyncSession, **change: Any) -> uuid.UUID | None:
+    """Store one change (the arguments of `change_row`); None when nothing changed."""
+    row = change_row(**change)
+    if row is None:
+        return None
+    await session.execute(insert(change_table).values(**row))
+    change_id: uuid.UUID = row["id"]
     return change_id
 
 

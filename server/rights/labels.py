@@ -56,6 +56,10 @@ SECTIONS = {
     "disclosures": ("Tietojen luovutukset", "Disclosures of your data"),
     "requests": ("Pyyntösi", "Your requests"),
     "history": ("Tietojen muutoshistoria", "History of changes to your data"),
+    "sources": (
+        "Mistä tietosi ovat peräisin: tuodut tiedostot",
+        "Where your data came from: imported files",
+    ),
     "access": ("Tietojesi käsittelykerrat", "Every access to your data"),
 }
 
@@ -162,6 +166,19 @@ LABELS = {
     "update": ("korjaus", "corrected"),
     "anonymise": ("anonymisointi", "anonymised"),
     "customer_relationship": ("asiakkuus", "customer relationship"),
+    "import_kind": ("Tietolähde", "Kind of source"),
+    "prospects": ("kilpailu tai arvonta", "competition or prize draw"),
+    "addresses": ("osoitteenmuutospalvelu", "address change service"),
+    "file_name": ("Tiedosto", "File"),
+    "file_sha256": ("Tiedoston tiiviste (SHA-256)", "File digest (SHA-256)"),
+    "imported_at": ("Tuotu", "Imported"),
+    "data": ("Tiedot", "Data"),
+    "consumption": ("kulutustiedot (Datahub)", "metering data (Datahub)"),
+    "resolution": ("Mittausväli", "Time step"),
+    "first_step": ("Ensimmäinen mittausjakso alkaa", "First step starts"),
+    "last_step": ("Viimeinen mittausjakso alkaa", "Last step starts"),
+    "values_added": ("Uusia arvoja", "Values added"),
+    "values_revised": ("Korjattuja arvoja", "Values revised"),
 }
 
 PURPOSES = {

@@ -25,6 +25,7 @@ from server.billing.models import (
 )
 from server.contracts.models import Contract, Offer, Product
 from server.customers.models import Customer
+from server.imports.models import ImportProvenance, ImportSource
 from server.organisations.models import Assignment, Organisation
 from server.prospects.models import Prospect
 from server.rights.labels import CONTROLLER, label, purpose_label, section_title
@@ -51,6 +52,7 @@ deposit_t, case_t, case_invoice_t = (
 assignment_t, organisation_t, prospect_t = _t(Assignment), _t(Organisation), _t(Prospect)
 change_t, request_t = _t(ChangeRecord), _t(DataSubjectRequest)
 disclosure_t, disclosure_customer_t = _t(Disclosure), _t(DisclosureCustomer)
+provenance_t, import_source_t = _t(ImportProvenance), _t(ImportSource)
 
 CUSTOMER_FIELDS = (
     "customer_number",
@@ -688,6 +690,13 @@ async def build_report(
         )
     sections.append(_section("history", lang, history_items))
 
+    # Where the data came from: the imported files that wrote it (privacy notice section 6).
+    # Metadata of the objects shown above, which are logged as read.
+    prospect_ids = [p["id"] for p in prospects]
+    sections.append(
+        _section("sources", lang, await _source_items(session, customer_id, prospect_ids, lang))
+    )
+
     # Every access from the access log: when and for which purpose (not who)
     access_items = []
     for entry in access_entries or []:
@@ -731,6 +740,43 @@ async def build_report(
         "sections": sections,
     }
     return document, touched
+
+
+SOURCE_FIELDS = ("import_kind", "source", "file_name", "file_sha256", "imported_at", "data")
+SERIES_FIELDS = ("resolution", "first_step", "last_step", "values_added", "values_revised")
+
+
+async def _source_items(
+    session: AsyncSession, customer_id: uuid.UUID, prospect_ids: list[Any], lang: str
+) -> list[dict[str, Any]]:
+    """One item per imported file and object it wrote about the person, newest first."""
+    p, s = provenance_t.c, import_source_t.c
+    rows = await _rows(
+        session,
+        select(
+            p.id,
+            p.object_type,
+            p.fields,
+            *(p[name] for name in SERIES_FIELDS),
+            s.kind.label("import_kind"),
+            s.source,
+            s.file_name,
+            s.file_sha256,
+            s.finished_at.label("imported_at"),
+        )
+        .join(import_source_t, s.id == p.source_id)
+        .where(or_(p.customer_id == customer_id, p.prospect_id.in_(prospect_ids)))
+        .order_by(s.finished_at.desc(), p.id),
+    )
+    items = []
+    for row in rows:
+        row["data"] = ", ".join(label(_snake(name), lang) for name in row["fields"])
+        kind = row["import_kind"]
+        row["import_kind"] = label(kind, lang)
+        names = SOURCE_FIELDS + (SERIES_FIELDS if row["resolution"] else ())
+        title = f"{plain(row['imported_at'])} {row['import_kind']}"
+        items.append(_item(title, row, names, lang, item_id=row["id"]))
+    return items
 
 
 CATEGORY_SECTIONS = {
