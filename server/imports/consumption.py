@@ -445,7 +445,6 @@ class ConsumptionImporter:
         await run.conn.copy_to_table(
             "import_consumption_stage", source=_encoded(rows), columns=STAGE_COLUMNS
         )
-        await run.conn.execute("ANALYZE import_consumption_stage")
         for number, added, revised in await run.conn.fetch(MERGE):
             series = self._by_number[number]
             series.added += added
