@@ -45,7 +45,6 @@ FORMATS: Final = ("datahub", "json")
 
 BATCH_DAY_ROWS = 8_000  # day rows per batch at most (2.7 MB of COPY text at most)
 BATCH_ROWS = 50_000  # file rows per batch at most, valid or not (bounds the rejects held)
-COPY_CHUNK_ROWS = 500
 
 _SLOTS: Final = {
     resolution: {
@@ -523,8 +522,7 @@ def _moment(start: str) -> datetime | None:
 
 
 async def _encoded(rows: list[str]) -> AsyncIterator[bytes]:
-    for start in range(0, len(rows), COPY_CHUNK_ROWS):
-        yield "".join(rows[start : start + COPY_CHUNK_ROWS]).encode()
+    yield "".join(rows).encode()  # one write: each one waits for the parser thread's turn
 
 
 STAGE_COLUMNS: Final = [

@@ -6,11 +6,12 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-CHUNK_BYTES = 1 << 18
+CHUNK_BYTES = 1 << 16
 
 
 class FileRefused(Exception):
@@ -61,6 +62,9 @@ class FileLines:
                 if lines:
                     yield number, lines
                     number += len(lines)
+                # A parser thread lets the event loop's thread run between blocks (the
+                # interpreter would switch only every few milliseconds).
+                time.sleep(0)
                 if not chunk:
                     break
         if pending:
