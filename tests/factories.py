@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from server.sites.service import day_rows
 from server import validators
+from server.sites.service import day_rows
 from server.validators import make_reference
 
 _counter = itertools.count(1)
