@@ -73,9 +73,11 @@ WHERE v.energy_kwh IS NOT NULL
 
 def upgrade() -> None:
     op.execute("ALTER TABLE consumption RENAME TO consumption_v1")
-    op.execute(
-        "ALTER TABLE consumption_v1 RENAME CONSTRAINT consumption_pkey TO consumption_v1_pkey"
-    )
+    for suffix in ("pkey", "site_id_fkey"):  # the new table's constraints keep their names
+        op.execute(
+            f"ALTER TABLE consumption_v1 RENAME CONSTRAINT consumption_{suffix}"
+            f" TO consumption_v1_{suffix}"
+        )
     op.execute(MISALIGNED)
     _day_table()
     op.execute(TO_DAYS)

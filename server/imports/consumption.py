@@ -444,7 +444,10 @@ class ConsumptionImporter:
         await run.conn.copy_to_table(
             "import_consumption_stage", source=_encoded(rows), columns=STAGE_COLUMNS
         )
-        for number, added, revised in await run.conn.fetch(MERGE):
+        # Planned afresh for every batch: a plan cached from the first batch, made while
+        # the table was small, would scan the whole table for every later one.
+        merge = await run.conn.prepare(MERGE)
+        for number, added, revised in await merge.fetch():
             series = self._by_number[number]
             series.added += added
             series.revised += revised
