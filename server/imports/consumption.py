@@ -379,7 +379,10 @@ class ConsumptionImporter:
         if value is None and _QUANTITY.fullmatch(quantity):
             if len(self._quantities) >= 100_000:
                 self._quantities.clear()
-            value = self._quantities[quantity] = quantity.replace(",", ".")
+            value = quantity.replace(",", ".")
+            if "." in value:  # "2,126000" -> "2.126": shorter for COPY to parse
+                value = value.rstrip("0").rstrip(".")
+            self._quantities[quantity] = value
         return value
 
     def _open(self, point: str, resolution: str) -> _Series:
