@@ -10,7 +10,7 @@ r revised, - none), and `revisions` counts the values an import replaced. The vi
 step of its resolution cannot be stored this way: the upgrade refuses such data.
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-02 20:00:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
