@@ -23,7 +23,12 @@ from tests.test_report_access import record_request
 ADDRESSES = ImportKind.ADDRESSES
 NEW = "Uusikatu 1 A 2;00100;Helsinki"
 HISTORY = """
-query ($id: ID!) { customer(id: $id) { streetAddress history { reason changes { fieldName oldValue newValue } } } }
+query ($id: ID!) {
+  customer(id: $id) {
+    streetAddress
+    history { edges { node { reason changes { fieldName oldValue newValue } } } }
+  }
+}
 """
 
 
@@ -80,7 +85,7 @@ async def test_customers_named_by_either_key_get_the_address_and_its_history(
             variables={"id": str(person["id"])},
         )
     ).json()
-    [change] = body["data"]["customer"]["history"]
+    [change] = [edge["node"] for edge in body["data"]["customer"]["history"]["edges"]]
     assert change["reason"] == "import Osoitepalvelu: osoitteet.csv"
     assert {c["fieldName"]: (c["oldValue"], c["newValue"]) for c in change["changes"]} == {
         "streetAddress": (person["street_address"], "Uusikatu 1 A 2"),

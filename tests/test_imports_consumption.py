@@ -18,7 +18,7 @@ import pytest
 from server.cli import main
 from server.db.engine import create_engine
 from server.db.session import session_factory
-from server.imports.cli import operator_caller
+from server.imports.cli import BytesDone, import_file, operator_caller
 from server.imports.models import ImportKind
 from server.imports.service import ImportOptions, run_import
 from server.settings import Settings
@@ -382,3 +382,20 @@ async def test_the_command_prints_the_outcome_and_leaves_the_rejects_beside_the_
         main, ["import", "consumption", str(path), "--purpose", "delivery"]
     )
     assert other == 1 and "lets no role import" in capsys.readouterr().err
+
+
+async def test_progress_is_reported_as_bytes_read(
+    settings: Settings, site: dict[str, Any], tmp_path: Path
+) -> None:
+    path = datahub_file(tmp_path / "k.csv", hours(site["metering_point_id"], START, 48))
+    advances: list[int] = []
+    result = await import_file(
+        settings,
+        kind=CONSUMPTION,
+        path=path,
+        options=ImportOptions(dry_run=True),
+        progress=BytesDone(advances.append),
+    )
+    assert result.rows_total == 48
+    assert advances and all(n >= 0 for n in advances)
+    assert sum(advances) == path.stat().st_size

@@ -8,18 +8,19 @@ import argparse
 import asyncio
 import csv
 import sys
-import time
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.cli_progress import Advance, for_terminal
 from server.imports.models import ImportChannel, ImportKind
 from server.imports.service import (
     Caller,
     ImportOptions,
     ImportResult,
     NotPermitted,
+    Progress,
     Reject,
     importing_roles,
     run_import,
@@ -50,23 +51,16 @@ class RejectsFile:
             self._stream.close()
 
 
-class TerminalProgress:
-    """Rows and the share of the file read, on one line of a terminal's stderr."""
+class BytesDone:
+    """An importer's progress (rows, bytes read, size) as a bar's `advance(bytes)`."""
 
-    def __init__(self) -> None:
-        self._shown = 0.0
+    def __init__(self, advance: Advance) -> None:
+        self._advance = advance
+        self._done = 0
 
     def __call__(self, rows: int, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._shown < 0.2 and done < total:
-            return
-        self._shown = now
-        share = f" {100 * done // total:3d} %" if total else ""
-        print(f"\r{rows:,} rows{share}", end="", file=sys.stderr, flush=True)
-
-    def end(self) -> None:
-        if self._shown:
-            print(file=sys.stderr)
+        self._advance(done - self._done)
+        self._done = done
 
 
 async def import_file(
@@ -76,7 +70,7 @@ async def import_file(
     path: Path,
     options: ImportOptions,
     purpose: str | None = None,
-    progress: TerminalProgress | None = None,
+    progress: Progress | None = None,
     rejects: RejectsFile | None = None,
 ) -> ImportResult:
     """Run one import as the command's operator (roles and purpose from the policy)."""
@@ -132,27 +126,27 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         prospect_source=getattr(args, "kind", None) or "competition",
         file_format=getattr(args, "format", None),
     )
-    progress = TerminalProgress() if sys.stderr.isatty() else None
     rejects = RejectsFile(path)
     try:
-        result = asyncio.run(
-            import_file(
-                settings,
-                kind=ImportKind(args.import_kind),
-                path=path,
-                options=options,
-                purpose=args.purpose,
-                progress=progress,
-                rejects=rejects,
+        with for_terminal().stage(
+            f"import {args.import_kind}", total=path.stat().st_size, unit="bytes"
+        ) as advance:
+            result = asyncio.run(
+                import_file(
+                    settings,
+                    kind=ImportKind(args.import_kind),
+                    path=path,
+                    options=options,
+                    purpose=args.purpose,
+                    progress=BytesDone(advance),
+                    rejects=rejects,
+                )
             )
-        )
     except NotPermitted as exc:
         print(f"import refused: {exc}", file=sys.stderr)
         return 1
     finally:
         rejects.close()
-        if progress is not None:
-            progress.end()
     for line in summary(result, rejects.path):
         print(line)
     return 1 if result.refused else 0
