@@ -11,4 +11,7 @@ if connection is None:
 
 context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
 with context.begin_transaction():
+    # A migration takes as long as the data it converts needs: the statement time-out of
+    # the service's connections (STATEMENT_TIMEOUT_MS) is meant for requests.
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     context.run_migrations()
