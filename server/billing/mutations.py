@@ -28,21 +28,19 @@ from server.contracts.models import Contract as ContractRow
 from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
-from server.organisations.agencies import is_collection_agency
-from server.organisations.models import Organisation as OrganisationRow
-from server.organisations.models import OrganisationKind
-from server.rights.guards import (
+from server.operations.inputs import not_found, parse_uuid, text_input
+from server.operations.writes import (
     fetch_one,
     load_in_scope,
-    not_found,
-    parse_uuid,
-    payload,
     record_write,
     require_rows,
     require_write,
-    text_input,
 )
+from server.organisations.agencies import is_collection_agency
+from server.organisations.models import Organisation as OrganisationRow
+from server.organisations.models import OrganisationKind
 from server.validators import IdentifierError, validate_reference
 
 invoice_table = InvoiceRow.__table__  # type: ignore[attr-defined]

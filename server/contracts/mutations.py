@@ -19,20 +19,17 @@ from server.contracts.types import Contract, Offer, SalesChannelEnum
 from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
-from server.prospects.models import Prospect as ProspectRow
-from server.rights.guards import (
-    enum_value,
+from server.operations.inputs import enum_value, not_found, parse_uuid, text_input
+from server.operations.writes import (
     fetch_one,
     load_in_scope,
-    not_found,
-    parse_uuid,
-    payload,
     record_write,
     require_rows,
     require_write,
-    text_input,
 )
+from server.prospects.models import Prospect as ProspectRow
 from server.sites.models import Site as SiteRow
 
 offer_table = OfferRow.__table__  # type: ignore[attr-defined]

@@ -20,18 +20,12 @@ from server.customers.models import CustomerKind
 from server.customers.types import Customer, CustomerKindEnum, LanguageEnum
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.inputs import camel, given_fields
 from server.graphql.loading import Row
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
-from server.rights.guards import (
-    camel,
-    fetch_one,
-    given_fields,
-    load_in_scope,
-    payload,
-    require_reason,
-    require_write,
-    text_input,
-)
+from server.operations.inputs import require_reason, text_input
+from server.operations.writes import fetch_one, load_in_scope, require_write
 from server.rights.history import (
     request_of_customer,
     update_with_history,

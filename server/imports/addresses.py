@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, func, insert, text, update
 
 from server.customers.models import Customer
+from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
 from server.imports.service import (
@@ -25,7 +26,6 @@ from server.imports.service import (
     csv_batches,
     text_field_problem,
 )
-from server.rights.guards import camel
 from server.rights.history import change_row, change_table
 from server.rights.models import ChangeAction, ChangedType
 from server.validators import (

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from server.customers.models import Customer
+from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
 from server.imports.service import (
@@ -29,7 +30,6 @@ from server.imports.service import (
 )
 from server.prospects.models import Prospect
 from server.prospects.service import consent_expires_on
-from server.rights.guards import camel
 from server.sites.service import LOCAL_TIME
 from server.validators import (
     IdentifierError,

@@ -38,7 +38,7 @@ from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal
 from server.imports.models import ImportChannel, ImportKind, ImportProvenance, ImportSource
 from server.imports.reading import BadRow, FileLines, FileRefused, csv_records
-from server.rights.guards import Actor
+from server.operations.writes import Actor
 from server.validators import text_problem
 
 source_table = ImportSource.__table__  # type: ignore[attr-defined]

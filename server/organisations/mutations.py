@@ -15,23 +15,21 @@ from strawberry.types import Info
 from server.customers.models import Customer as CustomerRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
+from server.operations.inputs import not_found, parse_uuid, text_input
+from server.operations.writes import (
+    fetch_one,
+    load_in_scope,
+    record_write,
+    require_rows,
+    require_write,
+)
 from server.organisations.models import Assignment as AssignmentRow
 from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.models import OrganisationKind
 from server.organisations.types import Assignment, Organisation
 from server.privacy.transfers import TransferRefused, check_country
-from server.rights.guards import (
-    fetch_one,
-    load_in_scope,
-    not_found,
-    parse_uuid,
-    payload,
-    record_write,
-    require_rows,
-    require_write,
-    text_input,
-)
 from server.sites.models import Site as SiteRow
 
 assignment_table = AssignmentRow.__table__  # type: ignore[attr-defined]

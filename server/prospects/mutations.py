@@ -15,21 +15,14 @@ from server.contracts.models import Offer as OfferRow
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.globalid import to_global_id
+from server.graphql.inputs import camel, given_fields
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
+from server.operations.inputs import enum_value, text_input
+from server.operations.writes import fetch_one, load_in_scope, record_write, require_write
 from server.prospects.models import Prospect as ProspectRow
 from server.prospects.service import consent_expires_on
 from server.prospects.types import Prospect, ProspectSourceEnum
-from server.rights.guards import (
-    camel,
-    enum_value,
-    fetch_one,
-    given_fields,
-    load_in_scope,
-    payload,
-    record_write,
-    require_write,
-    text_input,
-)
 from server.validators import IdentifierError, validate_email, validate_phone, validate_postal_code
 
 prospect_table = ProspectRow.__table__  # type: ignore[attr-defined]

@@ -15,9 +15,11 @@ from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.globalid import to_global_id
+from server.graphql.inputs import camel
 from server.graphql.loading import Row
 from server.graphql.relay import SortKey
-from server.rights.guards import Actor, camel, json_value, parse_uuid, record_write
+from server.operations.inputs import parse_uuid
+from server.operations.writes import Actor, json_value, record_write
 from server.rights.models import ChangeAction, ChangedType, ChangeRecord, DataSubjectRequest
 
 change_table = ChangeRecord.__table__  # type: ignore[attr-defined]

@@ -21,25 +21,15 @@ from server.customers.models import Customer as CustomerRow
 from server.customers.mutations import CustomerPayload, customer_result, update_customer
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
+from server.graphql.inputs import given_fields
+from server.graphql.payloads import payload
 from server.graphql.shaping import build_one
+from server.operations.inputs import enum_value, not_found, parse_uuid, require_reason, text_input
+from server.operations.writes import Actor, fetch_one, load_in_scope, record_write, require_write
 from server.organisations.models import DEFAULT_COUNTRY
 from server.organisations.models import Organisation as OrganisationRow
 from server.organisations.mutations import refused_transfer
 from server.privacy.transfers import TransferRefused, parse_country
-from server.rights.guards import (
-    Actor,
-    enum_value,
-    fetch_one,
-    given_fields,
-    load_in_scope,
-    not_found,
-    parse_uuid,
-    payload,
-    record_write,
-    require_reason,
-    require_write,
-    text_input,
-)
 from server.rights.history import request_of_customer
 from server.rights.models import (
     OPEN_REQUEST_STATUSES,

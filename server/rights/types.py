@@ -14,9 +14,9 @@ from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, personal
 from server.graphql.globalid import Node
+from server.graphql.payloads import shown_value
 from server.graphql.relay import Connection
 from server.graphql.shaping import build, relation_allowed
-from server.rights.guards import shown_value
 from server.rights.models import (
     ChangeAction,
     ChangedType,
