@@ -236,8 +236,3 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     return str(value)
-
-
-def require_write(ctx: RequestContext, type_name: str, python_names: Iterable[str]) -> None:
-    """FORBIDDEN naming the first coordinate the principal may not write, if any."""
-    Writes(type_name, tuple(python_names)).check(ctx)

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.graphql.relay import FilterValue, Visible
@@ -102,11 +102,3 @@ async def record_request(
         )
     )
     return request_id
-
-
-async def update_request(
-    *, session: AsyncSession, request_id: uuid.UUID, values: dict[str, Any]
-) -> None:
-    await session.execute(
-        update(request_table).where(request_table.c.id == request_id).values(**values)
-    )
