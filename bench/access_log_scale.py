@@ -408,9 +408,33 @@ async def scale(
         [picks[-1]],
     )
     print("plan of the history's core (subject index, request by (request_id, at)):")
-    for line in inner:
+    show_plan(inner)
+    page = await owner.fetch(PAGE_PLAN, picks[-1])
+    print("plan of a page of 20 (requests sorted first, then 21 request rows fetched):")
+    show_plan(page)
+
+
+# The body of access_history_page() for one customer and a page of 20, as the owner.
+PAGE_PLAN = """
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT g.entry_position, r.seq, r.at, r.purpose
+FROM (
+    SELECT h.* FROM access_history_requests($1, NULL, NULL) h
+    ORDER BY h.entry_position DESC OFFSET 0
+) g
+CROSS JOIN LATERAL (
+    SELECT q.seq, q.at, q.purpose, q.field_sets FROM access_log_request q
+    WHERE q.request_id = g.request_id AND q.at = g.at OFFSET 0
+) r
+ORDER BY g.entry_position DESC LIMIT 21
+"""
+
+
+def show_plan(lines: list[asyncpg.Record]) -> None:
+    keys = ("Index", "Nested", "Append", "Limit", "Sort", "Aggregate", "Execution", "Subplans")
+    for line in lines:
         value = line[0]
-        if any(k in value for k in ("Index", "Nested", "Append", "Execution", "Subplans")):
+        if any(k in value for k in keys):
             print("   ", value)
 
 

@@ -444,7 +444,8 @@ async def test_access_history_pages_newest_first_and_counts(audit_db: AuditDb) -
         whole = await access_history(ctx=ctx, customer_id=CUSTOMER_A)
         assert [entry.at for entry in whole] == [at for _, at in reversed(plan)]
         # After the last entry's cursor: an empty page, not an error.
-        assert (await history_page(ctx, first=2, after=cursor))["edges"] == []
+        end = page["pageInfo"]["endCursor"]
+        assert (await history_page(ctx, first=2, after=end))["edges"] == []
 
 
 async def test_access_history_filters_by_purpose_and_time(audit_db: AuditDb) -> None:
@@ -610,7 +611,7 @@ async def test_access_log_cursors_count_and_refusals(audit_db: AuditDb) -> None:
         assert [e["node"]["requestId"] for e in last["edges"]] == [first_id]
         assert last["pageInfo"]["hasPreviousPage"] is True
 
-        refusals = [
+        refusals: list[tuple[dict[str, Any], str, str]] = [
             ({"after": encode_cursor([10**12])}, "BAD_USER_INPUT", "after"),
             ({"last": 1, "before": "nonsense"}, "BAD_USER_INPUT", "before"),
             ({"first": 1, "last": 1}, "BAD_USER_INPUT", "last"),

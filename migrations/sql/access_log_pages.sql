@@ -223,7 +223,7 @@ $$;
 CREATE FUNCTION access_history_requests(
     p_customer_id uuid, p_from timestamptz, p_to timestamptz
 ) RETURNS TABLE (
-    request_id uuid, at timestamptz, position bigint, sets integer[], operations text[],
+    request_id uuid, at timestamptz, entry_position bigint, sets integer[], operations text[],
     data_categories text[]
 ) LANGUAGE sql STABLE AS $$
     SELECT h.request_id, h.at, max(h.seq),
@@ -270,17 +270,17 @@ CREATE FUNCTION access_history_page(
     p_customer_ids uuid[], p_purpose text, p_from timestamptz, p_to timestamptz,
     p_before_position bigint, p_limit integer
 ) RETURNS TABLE (
-    customer_id uuid, position bigint, seq bigint, at timestamptz, purpose text,
+    customer_id uuid, entry_position bigint, seq bigint, at timestamptz, purpose text,
     operations text[], data_categories text[]
 ) LANGUAGE sql STABLE SECURITY DEFINER AS $$
-    SELECT c.customer_id, e.position, e.seq, e.at, e.purpose, e.operations, e.data_categories
+    SELECT c.customer_id, e.entry_position, e.seq, e.at, e.purpose, e.operations, e.data_categories
     FROM (
         SELECT DISTINCT u.id FROM unnest(p_customer_ids) AS u(id)
         WHERE p_before_position IS NULL
            OR access_history_has_position(p_customer_ids, p_before_position)
     ) AS c(customer_id)
     CROSS JOIN LATERAL (
-        SELECT g.position, r.seq, r.at, r.purpose,
+        SELECT g.entry_position, r.seq, r.at, r.purpose,
                ARRAY(
                    SELECT DISTINCT v.value
                    FROM unnest(g.operations || ARRAY(
@@ -297,8 +297,8 @@ CREATE FUNCTION access_history_page(
                ) AS data_categories
         FROM (
             SELECT h.* FROM access_history_requests(c.customer_id, p_from, p_to) h
-            WHERE p_before_position IS NULL OR h.position < p_before_position
-            ORDER BY h.position DESC
+            WHERE p_before_position IS NULL OR h.entry_position < p_before_position
+            ORDER BY h.entry_position DESC
             OFFSET 0
         ) g
         CROSS JOIN LATERAL (
@@ -307,10 +307,10 @@ CREATE FUNCTION access_history_page(
             OFFSET 0
         ) r
         WHERE p_purpose IS NULL OR r.purpose = p_purpose
-        ORDER BY g.position DESC
+        ORDER BY g.entry_position DESC
         LIMIT p_limit
     ) e
-    ORDER BY c.customer_id, e.position DESC
+    ORDER BY c.customer_id, e.entry_position DESC
 $$;
 
 -- How many entries each customer's history has under the filters. A subject row and its

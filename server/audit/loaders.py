@@ -108,7 +108,7 @@ def history_row(row: Any, purposes: Mapping[str, str]) -> dict[str, Any]:
     customer's history (what a cursor names)."""
     return {
         "id": str(row.seq),
-        "position": row.position,
+        "position": row.entry_position,
         "customer_id": row.customer_id,
         "at": row.at,
         "purpose": row.purpose,

@@ -212,9 +212,10 @@ async def customer_access_history(
         after=int_cursor(page.after) if page.after else None,
         limit=page.size + 1,
     )
-    customer_id: uuid.UUID | None = parse_id(str(root.id))
-    if customer_id is None:
+    parsed: uuid.UUID | None = parse_id(str(root.id))
+    if parsed is None:
         return Connection.empty()
+    customer_id: uuid.UUID = parsed
     rows = await history_loader(ctx, chosen).load(customer_id)
     shown = rows[: page.size]
     nodes = build(AccessHistoryEntry, shown, ctx, info, through=CONNECTION_PATH)
