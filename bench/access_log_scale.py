@@ -12,8 +12,9 @@
    reading the leaves (hashes computed in SQL for subject rows) and the Merkle tree.
 3. --rows log rows generated in SQL (requests with 9 subject rows of 3 objects each,
    over three monthly partitions, --customers distinct data subjects), then
-   access_history() for single customers as the runtime role, p50/p95 over 50 customers,
-   and the plan of one call.
+   access_history() (the whole history) and Customer.accessHistory's page and count
+   functions for single customers as the runtime role, p50/p95 over 50 customers, and the
+   plan of one call.
 
 It creates a scratch database, migrates it and drops it at the end (unless --keep).
 """
@@ -318,6 +319,17 @@ CROSS JOIN LATERAL (
 """
 
 HISTORY = "SELECT * FROM access_history($1::uuid[])"
+# Customer.accessHistory(first: 20): a page (21 rows: one more says another follows), the
+# same with a purpose filter, and totalCount.
+HISTORY_READS = {
+    "access_history_page(first 20)": (
+        "SELECT * FROM access_history_page($1::uuid[], NULL, NULL, NULL, NULL, 21)"
+    ),
+    "access_history_page(first 20, purpose)": (
+        "SELECT * FROM access_history_page($1::uuid[], 'billing', NULL, NULL, NULL, 21)"
+    ),
+    "access_history_count()": "SELECT * FROM access_history_count($1::uuid[], NULL, NULL, NULL)",
+}
 
 
 def customer(index: int) -> uuid.UUID:
@@ -372,6 +384,16 @@ async def scale(
             f"p95 {p95(samples):.1f} ms, max {max(samples):.1f} ms; "
             f"{statistics.mean(entries):.0f} entries per customer on average"
         )
+        for label, statement in HISTORY_READS.items():
+            read_ms = []
+            for pick in picks[10:]:
+                started = time.perf_counter()
+                await app.fetch(statement, [pick])
+                read_ms.append((time.perf_counter() - started) * 1000)
+            print(
+                f"{label} (one customer, runtime role): p50 {p50(read_ms):.1f} ms, "
+                f"p95 {p95(read_ms):.1f} ms, max {max(read_ms):.1f} ms"
+            )
     finally:
         await app.close()
     await owner.execute("SET jit = off; SET max_parallel_workers_per_gather = 0")
@@ -386,9 +408,33 @@ async def scale(
         [picks[-1]],
     )
     print("plan of the history's core (subject index, request by (request_id, at)):")
-    for line in inner:
+    show_plan(inner)
+    page = await owner.fetch(PAGE_PLAN, picks[-1])
+    print("plan of a page of 20 (requests sorted first, then 21 request rows fetched):")
+    show_plan(page)
+
+
+# The body of access_history_page() for one customer and a page of 20, as the owner.
+PAGE_PLAN = """
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT g.entry_position, r.seq, r.at, r.purpose
+FROM (
+    SELECT h.* FROM access_history_requests($1, NULL, NULL) h
+    ORDER BY h.entry_position DESC OFFSET 0
+) g
+CROSS JOIN LATERAL (
+    SELECT q.seq, q.at, q.purpose, q.field_sets FROM access_log_request q
+    WHERE q.request_id = g.request_id AND q.at = g.at OFFSET 0
+) r
+ORDER BY g.entry_position DESC LIMIT 21
+"""
+
+
+def show_plan(lines: list[asyncpg.Record]) -> None:
+    keys = ("Index", "Nested", "Append", "Limit", "Sort", "Aggregate", "Execution", "Subplans")
+    for line in lines:
         value = line[0]
-        if any(k in value for k in ("Index", "Nested", "Append", "Execution", "Subplans")):
+        if any(k in value for k in keys):
             print("   ", value)
 
 

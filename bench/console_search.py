@@ -39,7 +39,8 @@ DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0
 KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
 
 SQL = """
-SELECT * FROM access_log_search($1, NULL, $8, $2, $3, $4, $5, $6, NULL, $7)
+SELECT * FROM access_log_page(
+    $1, NULL, $8, $2, $3, $4, $5, $6, '{seq}', '{true}', NULL, NULL, false, $7)
 """
 
 CORRELATED = """
@@ -240,7 +241,7 @@ async def main(url: str, database: str, runs: int, correlated: int) -> None:
         PrincipalKind.USER, uuid.uuid4(), "bench-auditor", uuid.uuid4(), "ksat", ("auditor",)
     )
     print(
-        "| search | page | objects | console p50 | p95 | access_log_search() p50 | p95 |\n"
+        "| search | page | objects | console p50 | p95 | access_log_page() p50 | p95 |\n"
         "|---|---|---|---|---|---|---|"
     )
     async with app.router.lifespan_context(app):

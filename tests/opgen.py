@@ -110,6 +110,8 @@ NODE_TYPES = (
     "Prospect",
     "Assignment",
 )
+# Purposes an access-history filter names (the differential register's reads use them).
+HISTORY_PURPOSES = ("customer_relationship", "billing", "oversight")
 PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
 RESOLUTION_STEPS = {
     "QUARTER_HOUR": (timedelta(minutes=15), 16),
@@ -155,6 +157,8 @@ class Operation:
     `after_variable`: a two-step operation; run it first with the variable null, then again
     with the endCursor found at `cursor_path` in the first answer.
     `request_id_variable`: to be set to the ID of a request made earlier (accessLog).
+    `until_variable`: to be set to the instant the pair starts; the access history lists
+    only what was logged before it (`filter.to`), the same for both executors.
     `fallback`: has fields the compiled executor need not cover.
     `volatile`: reads the access history, which grows with every read: run alone, and
     compare only what was logged before it."""
@@ -166,6 +170,7 @@ class Operation:
     after_variable: str | None = None
     cursor_path: tuple[str, ...] = ()
     request_id_variable: str | None = None
+    until_variable: str | None = None
 
 
 @dataclass
@@ -180,6 +185,7 @@ class _Build:
     directives: int = 0
     volatile: bool = False
     request_id_variable: str | None = None
+    until_variable: str | None = None
 
     def name(self, prefix: str) -> str:
         self.counter += 1
@@ -273,6 +279,7 @@ class OpGenerator:
             after_variable=after_variable,
             cursor_path=cursor_path,
             request_id_variable=build.request_id_variable,
+            until_variable=build.until_variable,
         )
 
     def _alias_name(self, build: _Build) -> str:
@@ -547,6 +554,8 @@ class OpGenerator:
         if coordinate == "AccessLogEntry.objects" and self.rng.random() < 0.5:
             return f"(first: {self.rng.randint(1, 3)})"
         definition = object_type.fields[name]
+        if coordinate == "Customer.accessHistory":
+            return self._history_arguments(build, definition)
         if "first" in definition.args:
             return self._nested_paging(build, definition)
         return ""
@@ -578,6 +587,20 @@ class OpGenerator:
                 args.append(f"filter: {render(value, filter_type)}")
         self.rng.shuffle(args)
         return f"({', '.join(args)})" if args else ""
+
+    def _history_arguments(self, build: _Build, definition: GraphQLField) -> str:
+        """Paging as for any nested connection, and always `filter.to`: the instant the
+        pair starts, so that neither executor lists the other's read."""
+        if build.until_variable is None:
+            build.until_variable = build.name("until")
+            build.variables[build.until_variable] = ("DateTime", None)
+        conditions = [f"to: ${build.until_variable}"]
+        if self.rng.random() < 0.3:
+            conditions.append(f"purpose: {json.dumps(self.rng.choice(HISTORY_PURPOSES))}")
+        paging = self._nested_paging(build, definition)
+        arguments = [paging[1:-1]] if paging else []
+        arguments.append(f"filter: {{{', '.join(conditions)}}}")
+        return f"({', '.join(arguments)})"
 
     def _consumption_arguments(self, build: _Build) -> str:
         resolution = self.rng.choice(list(RESOLUTION_STEPS))

@@ -14,15 +14,16 @@ import strawberry
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from server.audit.queries import AccessLogQuery, access_history, customer_access_history
+from server.audit.queries import AccessLogQuery, access_history
 from server.audit.records import ObjectAccess
 from server.audit.service import write_access_log
-from server.audit.types import AccessHistoryEntry
+from server.audit.types import AccessHistoryEntry, customer_access_history
 from server.authz.decision import Access
 from server.authz.masks import MASKS
 from server.authz.principal import Principal, PrincipalKind
 from server.db.session import StatementCounter
 from server.graphql.context import RequestContext
+from server.graphql.relay import Connection, encode_cursor
 from tests import audit_fixtures
 from tests.audit_fixtures import AuditDb, request_record
 
@@ -75,7 +76,7 @@ class FakeAccess:
 @strawberry.type(description="A customer (test stand-in).")
 class Customer:
     id: strawberry.ID = strawberry.field(description="ID.")
-    access_history: list[AccessHistoryEntry] | None = strawberry.field(
+    access_history: Connection[AccessHistoryEntry] | None = strawberry.field(
         resolver=customer_access_history, description="Accesses to the customer's data."
     )
 
@@ -292,11 +293,17 @@ async def test_objects_first_limits_each_entry(audit_db: AuditDb) -> None:
 HISTORY_QUERY = """
 {
   a: customer(id: "00000000-0000-4000-8000-00000000000a") {
-    accessHistory { at purpose purposeDescription operations dataCategories }
+    accessHistory { edges { node { at purpose purposeDescription operations dataCategories } } }
   }
-  b: customer(id: "00000000-0000-4000-8000-00000000000b") { accessHistory { purpose } }
+  b: customer(id: "00000000-0000-4000-8000-00000000000b") {
+    accessHistory { edges { node { purpose } } }
+  }
 }
 """
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
 
 
 async def test_access_history_gives_dates_purposes_and_categories_only(audit_db: AuditDb) -> None:
@@ -313,7 +320,7 @@ async def test_access_history_gives_dates_purposes_and_categories_only(audit_db:
         assert counter.count - before == 1  # both customers in one query
         assert result.errors is None, result.errors
         assert result.data is not None
-        history = result.data["a"]["accessHistory"]
+        history = nodes(result.data["a"]["accessHistory"])
         assert [(h["purpose"], h["dataCategories"]) for h in history] == [
             ("billing", ["Customer"]),
             ("customer_relationship", ["Customer", "Invoice"]),
@@ -321,7 +328,7 @@ async def test_access_history_gives_dates_purposes_and_categories_only(audit_db:
         assert history[0]["purposeDescription"] == "Billing"
         assert history[0]["operations"] == ["read"]
         assert datetime.fromisoformat(history[0]["at"]) > datetime.fromisoformat(history[1]["at"])
-        assert result.data["b"]["accessHistory"] == [{"purpose": "customer_relationship"}]
+        assert nodes(result.data["b"]["accessHistory"]) == [{"purpose": "customer_relationship"}]
         entries = [o for o in ctx.collector.objects if o.type_name == "AccessHistoryEntry"]
         assert {o.subject_customer_id for o in entries} == {CUSTOMER_A, CUSTOMER_B}
 
@@ -358,3 +365,273 @@ async def test_a_malformed_customer_filter_is_a_user_error(audit_db: AuditDb, ba
     assert result.errors is not None
     assert result.errors[0].extensions is not None
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+# --- Customer.accessHistory as a connection ---------------------------------------------
+
+HISTORY_PAGE = """
+query($id: ID!, $first: Int, $after: String, $filter: AccessHistoryFilter) {
+  customer(id: $id) {
+    accessHistory(first: $first, after: $after, filter: $filter) {
+      totalCount
+      edges { cursor node { at purpose } }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }
+}
+"""
+PURPOSES = ("customer_relationship", "billing", "oversight")
+
+
+async def seed_history(db: AuditDb, count: int) -> list[tuple[str, datetime]]:
+    """`count` reads of customer A a minute apart (purposes in turn), then one of B:
+    (purpose, time) of A's, oldest first."""
+    start = datetime.now(UTC) - timedelta(minutes=count + 1)
+    plan = [(PURPOSES[n % 3], start + timedelta(minutes=n)) for n in range(count)]
+    for purpose, at in plan:
+        async with db.app_session() as session:
+            await write_access_log(
+                session, request_record(purpose=purpose, at=at), objects_of(CUSTOMER_A, 1)
+            )
+    async with db.app_session() as session:
+        await write_access_log(session, request_record(), objects_of(CUSTOMER_B, 0))
+    return plan
+
+
+async def history_page(
+    ctx: RequestContext, customer: uuid.UUID = CUSTOMER_A, **variables: Any
+) -> dict[str, Any]:
+    result = await SCHEMA.execute(
+        HISTORY_PAGE, variable_values={"id": str(customer), **variables}, context_value=ctx
+    )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    page: dict[str, Any] = result.data["customer"]["accessHistory"]
+    return page
+
+
+async def history_error(ctx: RequestContext, **variables: Any) -> dict[str, Any]:
+    result = await SCHEMA.execute(
+        HISTORY_PAGE, variable_values={"id": str(CUSTOMER_A), **variables}, context_value=ctx
+    )
+    assert result.errors is not None
+    assert result.data == {"customer": {"accessHistory": None}}
+    [error] = result.errors
+    assert error.extensions is not None
+    return error.extensions
+
+
+def auditor_reading_history(**fields: Access) -> FakeAccess:
+    return FakeAccess(fields=dict(fields), rows=set())
+
+
+async def test_access_history_pages_newest_first_and_counts(audit_db: AuditDb) -> None:
+    plan = await seed_history(audit_db, 5)
+    async with context(audit_db, auditor_reading_history()) as ctx:
+        seen: list[tuple[str, str]] = []
+        cursor = None
+        while True:
+            page = await history_page(ctx, first=2, after=cursor)
+            assert page["totalCount"] == 5
+            assert page["pageInfo"]["hasPreviousPage"] is False
+            seen += [(e["node"]["purpose"], e["node"]["at"]) for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            cursor = page["pageInfo"]["endCursor"]
+        assert [purpose for purpose, _ in seen] == [purpose for purpose, _ in reversed(plan)]
+        assert [datetime.fromisoformat(at) for _, at in seen] == [at for _, at in reversed(plan)]
+        # The report's whole list is the same history, in the same order.
+        whole = await access_history(ctx=ctx, customer_id=CUSTOMER_A)
+        assert [entry.at for entry in whole] == [at for _, at in reversed(plan)]
+        # After the last entry's cursor: an empty page, not an error.
+        end = page["pageInfo"]["endCursor"]
+        assert (await history_page(ctx, first=2, after=end))["edges"] == []
+
+
+async def test_access_history_filters_by_purpose_and_time(audit_db: AuditDb) -> None:
+    plan = await seed_history(audit_db, 6)
+    async with context(audit_db, auditor_reading_history()) as ctx:
+        billing = await history_page(ctx, filter={"purpose": "billing"})
+        assert billing["totalCount"] == 2
+        assert [e["node"]["purpose"] for e in billing["edges"]] == ["billing", "billing"]
+        window = {"from": plan[1][1].isoformat(), "to": plan[4][1].isoformat()}
+        middle = await history_page(ctx, first=2, filter=window)
+        assert middle["totalCount"] == 3
+        assert [datetime.fromisoformat(e["node"]["at"]) for e in middle["edges"]] == [
+            plan[3][1],
+            plan[2][1],
+        ]
+        rest = await history_page(
+            ctx, first=2, filter=window, after=middle["pageInfo"]["endCursor"]
+        )
+        assert [datetime.fromisoformat(e["node"]["at"]) for e in rest["edges"]] == [plan[1][1]]
+        assert rest["pageInfo"]["hasNextPage"] is False
+        backwards = {"from": plan[4][1].isoformat(), "to": plan[1][1].isoformat()}
+        refused = await history_error(ctx, filter=backwards)
+        assert refused["code"] == "BAD_USER_INPUT" and refused["field"] == "filter.from"
+
+
+async def test_access_history_filters_need_read_access_unless_the_relation_is_denied(
+    audit_db: AuditDb,
+) -> None:
+    await seed_history(audit_db, 2)
+    masked = auditor_reading_history(**{"AccessHistoryEntry.at": Access.MASK})
+    async with context(audit_db, masked) as ctx:
+        refused = await history_error(ctx, filter={"to": datetime.now(UTC).isoformat()})
+        assert refused["code"] == "FORBIDDEN"
+        assert refused["coordinate"] == "AccessHistoryEntry.at"
+        assert (await history_page(ctx))["totalCount"] == 2  # unfiltered, `at` masked: fine
+    denied = auditor_reading_history(
+        **{"Customer.accessHistory": Access.DENY, "AccessHistoryEntry.at": Access.DENY}
+    )
+    async with context(audit_db, denied) as ctx:
+        result = await SCHEMA.execute(
+            HISTORY_PAGE,
+            variable_values={"id": str(CUSTOMER_A), "filter": {"from": "2026-01-01T00:00:00Z"}},
+            context_value=ctx,
+        )
+        assert result.errors is None
+        assert result.data == {"customer": {"accessHistory": None}}
+        assert "Customer.accessHistory" in ctx.collector.denied_coordinates
+        assert not [o for o in ctx.collector.objects if o.type_name == "AccessHistoryEntry"]
+
+
+async def test_access_history_cursors_name_an_entry_of_the_customers_asked_for(
+    audit_db: AuditDb,
+) -> None:
+    await seed_history(audit_db, 3)
+    async with context(audit_db, auditor_reading_history()) as ctx:
+        of_b = (await history_page(ctx, CUSTOMER_B))["edges"][0]["cursor"]
+        own = (await history_page(ctx, first=1))["pageInfo"]["endCursor"]
+        assert len((await history_page(ctx, after=own))["edges"]) == 2
+        for cursor in (of_b, encode_cursor([10**9]), encode_cursor([uuid.uuid4()]), "nonsense"):
+            refused = await history_error(ctx, after=cursor)
+            assert refused["code"] == "BAD_USER_INPUT", cursor
+            assert refused["field"] == "after"
+
+
+async def test_access_history_costs_two_statements_for_any_number_of_customers(
+    audit_db: AuditDb,
+) -> None:
+    await seed_history(audit_db, 3)
+    query = """{
+      a: customer(id: "00000000-0000-4000-8000-00000000000a") {
+        accessHistory(first: 1) { totalCount edges { node { purpose } } } }
+      b: customer(id: "00000000-0000-4000-8000-00000000000b") {
+        accessHistory(first: 1) { totalCount edges { node { purpose } } } }
+    }"""
+    counter = StatementCounter(audit_db.app)
+    async with context(audit_db, auditor_reading_history()) as ctx:
+        before = counter.count
+        result = await SCHEMA.execute(query, context_value=ctx)
+        assert counter.count - before == 2  # the pages, then the counts
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    assert [result.data[k]["accessHistory"]["totalCount"] for k in "ab"] == [3, 1]
+
+
+# --- accessLog: orders, both directions, counts ------------------------------------------
+
+LOG_PAGE = """
+query($first: Int, $last: Int, $after: String, $before: String,
+      $order: [AccessLogEntryOrder!], $filter: AccessLogFilter) {
+  accessLog(first: $first, last: $last, after: $after, before: $before, orderBy: $order,
+            filter: $filter) {
+    totalCount
+    edges { cursor node { requestId purpose } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+async def log_page(ctx: RequestContext, **variables: Any) -> dict[str, Any]:
+    result = await SCHEMA.execute(LOG_PAGE, variable_values=variables, context_value=ctx)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    page: dict[str, Any] = result.data["accessLog"]
+    return page
+
+
+async def walk_log(
+    ctx: RequestContext, order: list[dict[str, str]], *, backwards: bool
+) -> list[str]:
+    """Request IDs of every page of one entry, forwards or backwards from the end."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        if backwards:
+            page = await log_page(ctx, order=order, last=1, before=cursor)
+        else:
+            page = await log_page(ctx, order=order, first=1, after=cursor)
+        assert page["totalCount"] == 3
+        ids = [edge["node"]["requestId"] for edge in page["edges"]]
+        seen = ids + seen if backwards else seen + ids
+        info = page["pageInfo"]
+        assert not (info["hasNextPage"] if backwards else info["hasPreviousPage"])
+        if not (info["hasPreviousPage"] if backwards else info["hasNextPage"]):
+            return seen
+        cursor = info["startCursor"] if backwards else info["endCursor"]
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ([], [2, 1, 0]),
+        ([{"field": "PURPOSE"}], [2, 0, 1]),  # billing, then the two others in ID order
+        (
+            [{"field": "PURPOSE", "direction": "DESC"}, {"field": "AT", "direction": "DESC"}],
+            [1, 0, 2],
+        ),
+        ([{"field": "AT"}], [0, 1, 2]),
+    ],
+)
+async def test_access_log_orders_page_both_ways_to_the_same_list(
+    audit_db: AuditDb, order: list[dict[str, str]], expected: list[int]
+) -> None:
+    ids = [str(request_id) for request_id in await seed(audit_db)]
+    async with context(audit_db, auditor_access()) as ctx:
+        forwards = await walk_log(ctx, order, backwards=False)
+        assert forwards == [ids[n] for n in expected]
+        assert await walk_log(ctx, order, backwards=True) == forwards
+
+
+async def test_access_log_cursors_count_and_refusals(audit_db: AuditDb) -> None:
+    first_id, second_id, third_id = (str(i) for i in await seed(audit_db))
+    async with context(audit_db, auditor_access()) as ctx:
+        page = await log_page(ctx, first=3)
+        cursors = [edge["cursor"] for edge in page["edges"]]
+        between = await log_page(ctx, first=10, after=cursors[0], before=cursors[2])
+        assert [e["node"]["requestId"] for e in between["edges"]] == [second_id]
+        assert between["totalCount"] == 3  # the cursors do not change the count
+        filtered = await log_page(ctx, first=1, filter={"customerId": str(CUSTOMER_A)})
+        assert filtered["totalCount"] == 2
+        assert [e["node"]["requestId"] for e in filtered["edges"]] == [third_id]
+        last = await log_page(ctx, last=1, filter={"customerId": str(CUSTOMER_A)})
+        assert [e["node"]["requestId"] for e in last["edges"]] == [first_id]
+        assert last["pageInfo"]["hasPreviousPage"] is True
+
+        refusals: list[tuple[dict[str, Any], str, str]] = [
+            ({"after": encode_cursor([10**12])}, "BAD_USER_INPUT", "after"),
+            ({"last": 1, "before": "nonsense"}, "BAD_USER_INPUT", "before"),
+            ({"first": 1, "last": 1}, "BAD_USER_INPUT", "last"),
+        ]
+        for variables, code, field_name in refusals:
+            result = await SCHEMA.execute(LOG_PAGE, variable_values=variables, context_value=ctx)
+            assert result.errors is not None, variables
+            extensions = result.errors[0].extensions or {}
+            assert (extensions.get("code"), extensions.get("field")) == (code, field_name)
+
+        masked_order = await SCHEMA.execute(
+            LOG_PAGE, variable_values={"order": [{"field": "PRINCIPAL"}]}, context_value=ctx
+        )
+        assert masked_order.data is None and masked_order.errors is not None
+        assert masked_order.errors[0].extensions == {
+            "code": "FORBIDDEN",
+            "coordinate": "AccessLogEntry.principal",
+            "purpose": "oversight",
+        }
+
+    async with context(audit_db, auditor_access(rows=set())) as ctx:
+        nothing = await log_page(ctx, order=[{"field": "PRINCIPAL"}])
+        assert (nothing["totalCount"], nothing["edges"]) == (0, [])

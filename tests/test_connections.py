@@ -700,3 +700,108 @@ async def test_products_and_offers_under_the_policy_on_both_executors(
     )
     assert agency["data"]["products"] == {"totalCount": 0, "edges": []}
     assert agency["data"]["offers"] == {"totalCount": 0, "edges": []}
+
+
+# --- the access log's lists --------------------------------------------------------------
+
+LOG_LISTS = """
+query Trail($id: ID!, $until: DateTime) {
+  customer(id: $id) {
+    accessHistory(first: 1, filter: {to: $until}) {
+      totalCount
+      edges { cursor node { purpose dataCategories } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+  accessLog(last: 1, filter: {customerId: $id, to: $until}, orderBy: [{field: PURPOSE}]) {
+    totalCount
+    edges { node { purpose } }
+    pageInfo { hasPreviousPage }
+  }
+}
+"""
+
+
+async def fallback_alike(
+    app: Any, client: httpx.AsyncClient, users: Users, query: str, **options: Any
+) -> dict[str, Any]:
+    """Both apps answer with the resolver executor, alike; the resolver's answer."""
+    compiled, resolver = await both(app, client, users, query, **options)
+    assert compiled["extensions"]["executor"] == resolver["extensions"]["executor"] == "resolver"
+    assert compiled["data"] == resolver["data"]
+    assert [e["extensions"] for e in compiled.get("errors", [])] == [
+        e["extensions"] for e in resolver.get("errors", [])
+    ]
+    return resolver
+
+
+async def test_the_access_logs_lists_are_answered_alike_by_the_resolver_fallback(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    """The compiled executor leaves `accessLog` and `Customer.accessHistory` to the resolver
+    executor; the answers are the same (`to` keeps each request's own read out of both)."""
+    customer = gid("Customer", scenario.plain.customer["id"])
+    for purpose in ("customer_relationship", "billing"):
+        await gql(
+            client,
+            "query($id: ID!) { customer(id: $id) { id customerNumber } }",
+            as_="customer_service",
+            users=users,
+            purpose=purpose,
+            variables={"id": customer},
+        )
+    variables = {"id": customer, "until": datetime.now(UTC).isoformat()}
+    resolver = await fallback_alike(
+        app, client, users, LOG_LISTS, as_="auditor", purpose="oversight", variables=variables
+    )
+    history = resolver["data"]["customer"]["accessHistory"]
+    assert history["totalCount"] == 2 and history["pageInfo"]["hasNextPage"] is True
+    assert [e["node"] for e in history["edges"]] == [
+        {"purpose": "billing", "dataCategories": ["Customer"]}
+    ]
+    log = resolver["data"]["accessLog"]
+    assert log["totalCount"] == 2 and log["pageInfo"]["hasPreviousPage"] is True
+    assert [e["node"]["purpose"] for e in log["edges"]] == ["customer_relationship"]
+    older = await fallback_alike(
+        app,
+        client,
+        users,
+        LOG_LISTS.replace("first: 1,", "first: 1, after: $after,").replace(
+            "$until: DateTime)", "$until: DateTime, $after: String)"
+        ),
+        as_="auditor",
+        purpose="oversight",
+        variables={**variables, "after": history["pageInfo"]["endCursor"]},
+    )
+    assert [e["node"]["purpose"] for e in older["data"]["customer"]["accessHistory"]["edges"]] == [
+        "customer_relationship"
+    ]
+
+
+async def test_the_access_history_is_forbidden_to_roles_that_may_not_read_it(
+    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+) -> None:
+    """Customer service sees the customer but not its access history, and reads no log;
+    a collection agency sees neither outside its cases, on both executors."""
+    customer = gid("Customer", scenario.plain.customer["id"])
+    query = """query($id: ID!) {
+      customer(id: $id) { id accessHistory(filter: {purpose: "billing"}) { totalCount } }
+      accessLog(first: 1) { totalCount edges { node { id } } }
+    }"""
+    resolver = await fallback_alike(
+        app, client, users, query, as_="customer_service", variables={"id": customer}
+    )
+    assert resolver["data"]["customer"]["accessHistory"] is None
+    assert resolver["data"]["accessLog"] == {"totalCount": 0, "edges": []}
+    [error] = resolver["errors"]
+    assert error["extensions"]["coordinate"] == "Customer.accessHistory"
+    outside = await fallback_alike(
+        app,
+        client,
+        users,
+        query,
+        as_=("collection_agency", "perinta-a"),
+        purpose="billing",
+        variables={"id": customer},
+    )
+    assert outside["data"] == {"customer": None, "accessLog": {"totalCount": 0, "edges": []}}

@@ -620,6 +620,8 @@ class Differ:
         variables = dict(op.variables)
         if op.request_id_variable is not None:
             variables[op.request_id_variable] = self.last_request_id or str(uuid.uuid4())
+        if op.until_variable is not None:
+            variables[op.until_variable] = datetime.now(UTC).isoformat()
         return Pair(op, variables, role, organisation, purpose)
 
     async def run(self, work: Sequence[tuple[Operation, str, str, str]]) -> None:

@@ -33,7 +33,8 @@ DISCLOSURES = """
 query($id: ID) { disclosures(customerId: $id) { edges { node { recipient legalBasis } } } }
 """
 ACCESS_HISTORY = """
-query($id: ID!) { customer(id: $id) { accessHistory { at purpose operations dataCategories } } }
+query($id: ID!) { customer(id: $id) {
+  accessHistory { edges { node { at purpose operations dataCategories } } } } }
 """
 
 
@@ -165,7 +166,7 @@ async def test_report_and_access_history_only_for_the_roles_allowed(api: Api) ->
         "query($id: ID!) { customer(id: $id) { phone } }", as_="marketing", variables={"id": cid}
     )
     history = await api.run(ACCESS_HISTORY, as_="auditor", variables={"id": cid})
-    entries = history.ok()["customer"]["accessHistory"]
+    entries = [edge["node"] for edge in history.ok()["customer"]["accessHistory"]["edges"]]
     assert entries[0]["purpose"] == "marketing"
     assert entries[0]["dataCategories"] == ["Customer"]
     hidden = await api.run(ACCESS_HISTORY, as_="customer_service", variables={"id": cid})

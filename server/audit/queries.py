@@ -1,4 +1,5 @@
-"""Reading the access log: `accessLog` for auditors and `Customer.accessHistory`.
+"""Reading the access log: the root `accessLog` for auditors, and a customer's whole
+access history for the data-subject report.
 
 The runtime role cannot read the log tables; both go through SECURITY DEFINER
 functions. The policy applies as to any type: `AccessLogEntry` needs a row scope, every
@@ -10,22 +11,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import text
-from strawberry.dataloader import DataLoader
+from sqlalchemy import BigInteger, Column, DateTime, Float, MetaData, Table, Text, text
 from strawberry.types import Info
 
-from server.audit.types import AccessHistoryEntry, AccessLogEntry, AccessLogFilter, AccessLogObject
+from server.audit.loaders import HistoryPage, history_loader
+from server.audit.types import AccessHistoryEntry, AccessLogEntry, AccessLogFilter
 from server.authz.decision import Access
+from server.graphql.connections import checked_order
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.guards import int_cursor, parse_id, require_id, require_readable_for_filter
-from server.graphql.loading import loader
-from server.graphql.relay import Edge, PageInfo, UncountedConnection, encode_cursor, page_request
-from server.graphql.shaping import build, field_rules, related_list, relation_allowed
+from server.graphql.guards import int_cursor, require_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    PageRequest,
+    SortKey,
+    make_connection,
+    page_request,
+    shown_rows,
+)
+from server.graphql.selection import CONNECTION_PATH
+from server.graphql.shaping import build, field_rules
 
 # Filtering on a value reveals it: each filter needs read access to the field it matches.
 FILTER_COORDINATES = {
@@ -49,16 +62,47 @@ FILTER_ARGUMENTS = {
     "to": "filter.to",
 }
 
-SEARCH = text(
-    """
-    SELECT * FROM access_log_search(
-        :customer_id, :prospect_id, :request_id, :principal, :organisation, :purpose,
-        :start, :end, :before_seq, :limit
-    )
-    """
+FILTERS = (
+    ":customer_id, :prospect_id, :request_id, :principal, :organisation, :purpose, :start, :end"
 )
-OBJECTS = text("SELECT * FROM access_log_objects(CAST(:ids AS uuid[]), :start, :end, :limit)")
-HISTORY = text("SELECT * FROM access_history(CAST(:ids AS uuid[]))")
+PAGE = text(
+    f"SELECT * FROM access_log_page({FILTERS}, CAST(:order_columns AS text[]), "
+    "CAST(:order_descending AS boolean[]), :after_seq, :before_seq, :backwards, :limit)"
+)
+COUNT = text(f"SELECT access_log_count({FILTERS})")
+HAS_ENTRY = text("SELECT access_log_has_entry(:seq)")
+
+# The request rows' columns an order may name, as the log's functions know them (the
+# table is read only through them; this describes it for `orderBy`). The ID is `seq`.
+LOG_COLUMNS = Table(
+    "access_log_request",
+    MetaData(),
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("principal", Text),
+    Column("organisation", Text),
+    Column("purpose", Text),
+    Column("event", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+)
+LOG_ORDER = Sortable(
+    "AccessLogEntry",
+    LOG_COLUMNS,
+    {
+        "AT": SortField("at", "AccessLogEntry.at", "When the request was answered."),
+        "PRINCIPAL": SortField("principal", "AccessLogEntry.principal", "Who asked."),
+        "ORGANISATION": SortField(
+            "organisation", "AccessLogEntry.organisation", "The principal's organisation."
+        ),
+        "PURPOSE": SortField("purpose", "AccessLogEntry.purpose", "Purpose of processing."),
+        "EVENT": SortField("event", "AccessLogEntry.event", "What the record stands for."),
+        "OUTCOME": SortField("outcome", "AccessLogEntry.outcome", "How the request ended."),
+        "DURATION": SortField("duration_ms", "AccessLogEntry.durationMs", "Time to answer."),
+    },
+    (SortKey("id", descending=True),),
+)
+AccessLogEntryOrder = order_input(LOG_ORDER)
 
 
 def _entry_row(row: Any) -> dict[str, Any]:
@@ -85,170 +129,133 @@ def _entry_row(row: Any) -> dict[str, Any]:
     }
 
 
-def _object_row(row: Any, nth: int = 1) -> dict[str, Any]:
-    """`nth`: the object's place among those sharing its seq (the objects of one subject
-    row); the first keeps the plain position as its ID, later ones get ":<n>"."""
-    return {
-        "id": str(row.seq) if nth == 1 else f"{row.seq}:{nth}",
-        "type_name": row.type_name,
-        "object_id": row.object_id,
-        "subject_customer_id": str(row.subject_customer_id) if row.subject_customer_id else None,
-        "subject_prospect_id": str(row.subject_prospect_id) if row.subject_prospect_id else None,
-        "operation": row.operation,
-        "fields_read": list(row.fields_read),
-        "fields_masked": list(row.fields_masked),
-        "fields_denied": list(row.fields_denied),
-    }
-
-
 def _uuid_filter(value: str | None, argument: str) -> uuid.UUID | None:
     return None if value is None else require_id(value, field=argument)
 
 
-async def _access_log(
-    info: Info[RequestContext, Any],
-    first: Annotated[
-        int | None,
-        strawberry.argument(description="Page size (default 20, at most the configured maximum)."),
-    ] = None,
-    after: Annotated[
-        str | None, strawberry.argument(description="Cursor after which the page starts.")
-    ] = None,
-    filter: Annotated[
-        AccessLogFilter | None, strawberry.argument(description="Which records to list.")
-    ] = None,
-) -> UncountedConnection[AccessLogEntry]:
-    ctx = info.context
-    settings = ctx.settings
-    page = page_request(
-        first, after, default=settings.default_page_size, maximum=settings.max_page_size
-    )
-    before_seq = int_cursor(page.after) if page.after else None
-    if not ctx.access.can_see_rows("AccessLogEntry"):
-        return UncountedConnection.empty()
-    chosen = filter or AccessLogFilter()
+def filter_parameters(ctx: RequestContext, chosen: AccessLogFilter) -> dict[str, Any]:
+    """The functions' filter parameters, after the check that each field a filter tests
+    is readable in full."""
     for argument, coordinate in FILTER_COORDINATES.items():
         if getattr(chosen, argument) is not None:
             require_readable_for_filter(ctx, coordinate, FILTER_ARGUMENTS[argument])
     if chosen.from_ is not None and chosen.to is not None and chosen.from_ >= chosen.to:
         raise UserInputError("from must be before to", field="filter.from")
+    return {
+        "customer_id": _uuid_filter(chosen.customer_id, "filter.customerId"),
+        "prospect_id": _uuid_filter(chosen.prospect_id, "filter.prospectId"),
+        "request_id": _uuid_filter(chosen.request_id, "filter.requestId"),
+        "principal": chosen.principal,
+        "organisation": chosen.organisation,
+        "purpose": chosen.purpose,
+        "start": chosen.from_,
+        "end": chosen.to,
+    }
+
+
+def order_parameters(keys: Sequence[SortKey]) -> dict[str, Any]:
+    """The order as the page function takes it: columns (the ID is `seq`) and directions."""
+    return {
+        "order_columns": ["seq" if key.column == "id" else key.column for key in keys],
+        "order_descending": [key.descending for key in keys],
+    }
+
+
+def log_cursors(page: PageRequest) -> dict[str, int]:
+    """The log positions the cursors name, by argument (`after`, `before`)."""
+    return {name: int_cursor(value, field=name) for name, value, _ in page.cursors}
+
+
+async def _log_page(
+    ctx: RequestContext, page: PageRequest, parameters: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The page's rows in fetch order (`size + 1` at most). An empty page after a cursor
+    naming no entry refuses the cursor, as every connection does."""
+    cursors = log_cursors(page)
     result = await ctx.session.execute(
-        SEARCH,
+        PAGE,
         {
-            "customer_id": _uuid_filter(chosen.customer_id, "filter.customerId"),
-            "prospect_id": _uuid_filter(chosen.prospect_id, "filter.prospectId"),
-            "request_id": _uuid_filter(chosen.request_id, "filter.requestId"),
-            "principal": chosen.principal,
-            "organisation": chosen.organisation,
-            "purpose": chosen.purpose,
-            "start": chosen.from_,
-            "end": chosen.to,
-            "before_seq": before_seq,
+            **parameters,
+            "after_seq": cursors.get("after"),
+            "before_seq": cursors.get("before"),
+            "backwards": page.backwards,
             "limit": page.size + 1,
         },
     )
     rows = [_entry_row(row) for row in result]
-    shown = rows[: page.size]
-    nodes = build(AccessLogEntry, shown, ctx, info, through=("edges", "node"), subject=None)
-    edges = [
-        Edge(cursor=encode_cursor([row["seq"]]), node=node)
-        for node, row in zip(nodes, shown, strict=True)
-    ]
-    return UncountedConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > page.size,
-            has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+    if not rows:
+        for name, seq in cursors.items():
+            if not await ctx.session.scalar(HAS_ENTRY, {"seq": seq}):
+                raise UserInputError(
+                    "Invalid cursor: it points at no row you can see",
+                    field=name,
+                    reason="unknown row",
+                )
+    return rows
+
+
+async def _access_log(
+    info: Info[RequestContext, Any],
+    first: First = None,
+    after: After = None,
+    filter: Annotated[
+        AccessLogFilter | None, strawberry.argument(description="Which records to list.")
+    ] = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: Annotated[
+        list[AccessLogEntryOrder] | None,  # type: ignore[valid-type]
+        strawberry.argument(description="The order: keys in priority order."),
+    ] = None,
+) -> Connection[AccessLogEntry]:
+    ctx = info.context
+    settings = ctx.settings
+    page = page_request(
+        first,
+        after,
+        last=last,
+        before=before,
+        default=settings.default_page_size,
+        maximum=settings.max_page_size,
+    )
+    log_cursors(page)  # a malformed cursor is refused even when no rows are visible
+    if not ctx.access.can_see_rows("AccessLogEntry"):
+        return Connection.empty()
+    filters = filter_parameters(ctx, filter or AccessLogFilter())
+    keys = LOG_ORDER.keys(checked_order(ctx, LOG_ORDER, order_by))
+    rows = await _log_page(ctx, page, {**filters, **order_parameters(keys)})
+    shown = shown_rows(rows, page)
+    nodes = build(AccessLogEntry, shown, ctx, info, through=CONNECTION_PATH, subject=None)
+
+    async def count() -> int:
+        return int(await ctx.session.scalar(COUNT, filters) or 0)
+
+    return make_connection(
+        nodes, shown, page, key=lambda row: [row["seq"]], more=len(rows) > page.size, counter=count
     )
 
 
 @strawberry.type(description="Access-log queries, for the security team.")
 class AccessLogQuery:
-    access_log: UncountedConnection[AccessLogEntry] = strawberry.field(
+    access_log: Connection[AccessLogEntry] = strawberry.field(
         resolver=_access_log,
         description=(
-            "Requests recorded in the access log, newest first. Reading the log is itself recorded."
+            "Requests recorded in the access log, newest first unless `orderBy` says "
+            "otherwise. Reading the log is itself recorded."
         ),
     )
 
 
-def _objects_loader(ctx: RequestContext, first: int | None) -> DataLoader[Any, Any]:
-    async def load(keys: list[tuple[uuid.UUID, datetime]]) -> list[list[Mapping[str, Any]]]:
-        result = await ctx.session.execute(
-            OBJECTS,
-            {
-                "ids": [request_id for request_id, _ in keys],
-                "start": min(at for _, at in keys),
-                "end": max(at for _, at in keys),
-                "limit": first,
-            },
-        )
-        grouped: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        previous: tuple[Any, int] = (None, 0)
-        for row in result:  # in (request, seq, place in the subject row) order
-            previous = (row.seq, previous[1] + 1 if previous[0] == row.seq else 1)
-            grouped.setdefault(row.request_id, []).append(_object_row(row, previous[1]))
-        return [grouped.get(request_id, []) for request_id, _ in keys]
-
-    return loader(ctx, f"access_log_objects:{first}", load)
-
-
-async def log_objects(
-    info: Info[RequestContext, Any], key: tuple[Any, datetime] | None, first: int | None
-) -> list[AccessLogObject] | None:
-    """`AccessLogEntry.objects`: batch-loaded for the whole page, shaped by the policy."""
-    if first is not None and first < 0:
-        raise UserInputError("first must not be negative", field="first", reason="out of range")
-    if key is None:
-        return []
-    return await related_list(
-        info,
-        "AccessLogEntry",
-        "objects",
-        lambda ctx: _objects_loader(ctx, first),
-        AccessLogObject,
-        key,
-        subject=None,
-    )
-
-
-def _history_loader(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Mapping[str, Any]]]:
-    async def load(keys: list[uuid.UUID]) -> list[list[Mapping[str, Any]]]:
-        result = await ctx.session.execute(HISTORY, {"ids": list(keys)})
-        purposes: Mapping[str, str] = ctx.access.policy.purposes
-        grouped: dict[uuid.UUID, list[Mapping[str, Any]]] = {}
-        for row in result:
-            grouped.setdefault(row.customer_id, []).append(
-                {
-                    "id": str(row.seq),
-                    "customer_id": row.customer_id,
-                    "at": row.at,
-                    "purpose": row.purpose,
-                    "purpose_description": purposes.get(row.purpose) if row.purpose else None,
-                    "operations": list(row.operations),
-                    "data_categories": list(row.data_categories),
-                }
-            )
-        return [grouped.get(key, []) for key in keys]
-
-    return loader(ctx, "access_history", load)
-
-
 async def access_history(
-    *, ctx: RequestContext, customer_id: uuid.UUID, info: Info[Any, Any] | None = None
+    *, ctx: RequestContext, customer_id: uuid.UUID
 ) -> list[AccessHistoryEntry]:
     """Dates, purposes and kinds of data of every recorded access to one customer's data
     (newest first), for the data-subject report. Never who looked.
 
-    Calls within one request are batched into one query. Pass `info` so that only the
-    selected fields are recorded; without it every field is recorded with its decision.
+    Calls within one request are batched into one query. Every field is recorded with its
+    decision (the report shows them all).
     """
-    rows = await _history_loader(ctx).load(customer_id)
-    if info is not None:
-        return build(AccessHistoryEntry, rows, ctx, info, subject="customer_id")
+    rows = await history_loader(ctx, HistoryPage()).load(customer_id)
     return _build_unselected(ctx, rows)
 
 
@@ -280,17 +287,3 @@ def _build_unselected(
             denied=denied,
         )
     return entries
-
-
-async def customer_access_history(
-    root: Any, info: Info[RequestContext, Any]
-) -> list[AccessHistoryEntry] | None:
-    """Resolver for `Customer.accessHistory`; the field is policed like a relation."""
-    ctx = info.context
-    if not relation_allowed(ctx, "Customer", "accessHistory"):
-        ctx.collector.denied_coordinates.add("Customer.accessHistory")
-        return None
-    customer_id = parse_id(str(root.id))
-    if customer_id is None:
-        return []
-    return await access_history(ctx=ctx, customer_id=customer_id, info=info)

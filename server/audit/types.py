@@ -1,14 +1,29 @@
-"""GraphQL types of the access log: the auditor's view and the data subject's report."""
+"""GraphQL types of the access log: the auditor's view and the data subject's report,
+with the resolvers of their nested fields (the rows come from `server.audit.loaders`)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
+from server.audit.loaders import (
+    HistoryFilter,
+    HistoryPage,
+    history_count_loader,
+    history_loader,
+    objects_loader,
+)
+from server.graphql.context import RequestContext
+from server.graphql.errors import UserInputError
 from server.graphql.fields import data, personal
+from server.graphql.guards import checked_filter, int_cursor, parse_id
+from server.graphql.relay import After, Connection, First, make_connection, page_request
+from server.graphql.selection import CONNECTION_PATH
+from server.graphql.shaping import build, related_list, relation_allowed
 
 
 @strawberry.type(
@@ -40,15 +55,26 @@ class AccessLogObject:
 
 async def _log_objects(
     root: AccessLogEntry,
-    info: Info[Any, Any],
+    info: Info[RequestContext, Any],
     first: Annotated[
         int | None,
         strawberry.argument(description="At most this many objects (null: all of them)."),
     ] = None,
 ) -> list[AccessLogObject] | None:
-    from server.audit.queries import log_objects
-
-    return await log_objects(info, root.log_key, first)
+    """`AccessLogEntry.objects`: batch-loaded for the whole page, shaped by the policy."""
+    if first is not None and first < 0:
+        raise UserInputError("first must not be negative", field="first", reason="out of range")
+    if root.log_key is None:
+        return []
+    return await related_list(
+        info,
+        "AccessLogEntry",
+        "objects",
+        lambda ctx: objects_loader(ctx, first),
+        AccessLogObject,
+        root.log_key,
+        subject=None,
+    )
 
 
 @strawberry.type(
@@ -130,3 +156,78 @@ class AccessLogFilter:
         default=None, name="from", description="Records at or after this instant."
     )
     to: datetime | None = strawberry.field(default=None, description="Records before this instant.")
+
+
+# Filtering on a value reveals it: each filter needs read access to the field it matches.
+HISTORY_FILTER_COORDINATES = {
+    "purpose": "AccessHistoryEntry.purpose",
+    "from_": "AccessHistoryEntry.at",
+    "to": "AccessHistoryEntry.at",
+}
+
+
+@strawberry.input(description="Which accesses of a customer's history to list; all apply.")
+class AccessHistoryFilter:
+    purpose: str | None = strawberry.field(
+        default=None, description="Accesses made for this purpose."
+    )
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Accesses at or after this instant."
+    )
+    to: datetime | None = strawberry.field(
+        default=None, description="Accesses before this instant."
+    )
+
+
+def history_filter(ctx: RequestContext, chosen: AccessHistoryFilter | None) -> HistoryFilter:
+    """The filters given, after the check that each field they test is readable in full."""
+    values = checked_filter(ctx, chosen, HISTORY_FILTER_COORDINATES)
+    start, end = values.get("from_"), values.get("to")
+    if start is not None and end is not None and start >= end:
+        raise UserInputError("from must be before to", field="filter.from")
+    return HistoryFilter(purpose=values.get("purpose"), start=start, end=end)
+
+
+async def customer_access_history(
+    root: Any,
+    info: Info[RequestContext, Any],
+    first: First = None,
+    after: After = None,
+    filter: Annotated[
+        AccessHistoryFilter | None, strawberry.argument(description="Which accesses to list.")
+    ] = None,
+) -> Connection[AccessHistoryEntry] | None:
+    """`Customer.accessHistory`: denied as a whole by policy, else one page of each
+    customer's history, batch-loaded for every customer of the request."""
+    ctx = info.context
+    if not relation_allowed(ctx, "Customer", "accessHistory"):
+        ctx.collector.denied_coordinates.add("Customer.accessHistory")
+        return None
+    settings = ctx.settings
+    page = page_request(
+        first, after, default=settings.default_page_size, maximum=settings.max_page_size
+    )
+    chosen = HistoryPage(
+        filter=history_filter(ctx, filter),
+        after=int_cursor(page.after) if page.after else None,
+        limit=page.size + 1,
+    )
+    parsed: uuid.UUID | None = parse_id(str(root.id))
+    if parsed is None:
+        return Connection.empty()
+    customer_id: uuid.UUID = parsed
+    rows = await history_loader(ctx, chosen).load(customer_id)
+    shown = rows[: page.size]
+    nodes = build(AccessHistoryEntry, shown, ctx, info, through=CONNECTION_PATH)
+
+    async def count() -> int:
+        return await history_count_loader(ctx, chosen.filter).load(customer_id)
+
+    return make_connection(
+        nodes,
+        shown,
+        page,
+        key=lambda row: [row["position"]],
+        more=len(rows) > page.size,
+        counter=count,
+    )

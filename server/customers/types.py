@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.audit.types import AccessHistoryFilter
 from server.billing.types import InvoiceListFilter, InvoiceStatusEnum
 from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
@@ -176,11 +177,17 @@ class Customer(Node):
         "first, from the access log."
     )
     async def access_history(
-        self, info: Info[Any, Any]
-    ) -> list[Annotated[AccessHistoryEntry, strawberry.lazy("server.audit.types")]] | None:
-        from server.audit.queries import customer_access_history
+        self,
+        info: Info[Any, Any],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            AccessHistoryFilter | None, strawberry.argument(description="Which accesses to list.")
+        ] = None,
+    ) -> Connection[Annotated[AccessHistoryEntry, strawberry.lazy("server.audit.types")]] | None:
+        from server.audit.types import customer_access_history
 
-        return await customer_access_history(self, info)
+        return await customer_access_history(self, info, first=first, after=after, filter=filter)
 
 
 @strawberry.input(description="Search filters of the customer-service screen.")

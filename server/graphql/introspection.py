@@ -124,12 +124,16 @@ def _camel(name: str) -> str:
 @functools.cache
 def _filter_coordinates() -> Mapping[tuple[str, str], str]:
     """Filter fields whose coordinate is not simply `Type.field` (the customer search)."""
+    from server.audit.queries import FILTER_COORDINATES as LOG_FILTER_COORDINATES
+    from server.audit.types import HISTORY_FILTER_COORDINATES
     from server.billing.loaders import INVOICE_LIST_FILTER
     from server.contracts.loaders import CONTRACT_LIST_FILTER
     from server.customers.queries import FILTER_COORDINATES
 
     tables = {
         "CustomerFilter": FILTER_COORDINATES,
+        "AccessLogFilter": LOG_FILTER_COORDINATES,
+        "AccessHistoryFilter": HISTORY_FILTER_COORDINATES,
         "InvoiceListFilter": INVOICE_LIST_FILTER.coordinates,
         "ContractListFilter": CONTRACT_LIST_FILTER.coordinates,
         "InvoiceFilter": {"issued_from": "Invoice.issueDate", "issued_to": "Invoice.issueDate"},

@@ -105,19 +105,6 @@ class Connection(Generic[T]):
         return cls(edges=[], page_info=PageInfo.empty())
 
 
-@strawberry.type(name="Connection", description="A page of items in a stable order (not counted).")
-class UncountedConnection(Generic[T]):
-    """The access log's pages: read through a function of its own, newest first, with no
-    count (see docs/graphql.md)."""
-
-    edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
-    page_info: PageInfo = strawberry.field(description="Paging information.")
-
-    @classmethod
-    def empty(cls) -> UncountedConnection[T]:
-        return cls(edges=[], page_info=PageInfo.empty())
-
-
 def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([str(v) for v in values])).decode()
 
