@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy import Table
@@ -20,6 +20,8 @@ from server.authz.decision import Access
 from server.graphql.errors import ForbiddenError
 from server.graphql.guards import HasAccess
 from server.graphql.relay import ID_KEY, SortKey
+
+K = TypeVar("K")
 
 
 @strawberry.enum(description="Direction of an order; empty values come last either way.")
@@ -73,8 +75,41 @@ class Sortable:
 ORDER_ENUMS: dict[str, Sortable] = {}
 
 
-def order_input(sortable: Sortable) -> type[Any]:
-    """The `<Type>Order` input type, with its `<Type>OrderField` enum."""
+class OrderInput:
+    """The `<Type>Order` input `{field, direction}` of one sortable type, declared as
+    `class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER): ...`; the subclass becomes the
+    Strawberry input, with its `<Type>OrderField` enum."""
+
+    field: Enum
+    direction: OrderDirection
+
+    def __init_subclass__(cls, *, sortable: Sortable, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        noun = sortable.type_name
+        cls.__annotations__ = {"field": _field_enum(sortable), "direction": OrderDirection}
+        fields = {
+            "field": strawberry.field(description="The field to order by."),
+            "direction": strawberry.field(
+                default=OrderDirection.ASC, description="Ascending (default) or descending."
+            ),
+        }
+        for name, definition in fields.items():
+            setattr(cls, name, definition)
+        strawberry.input(
+            cls,
+            name=f"{noun}Order",
+            description=f"One key of the order of a {noun} list; the ID breaks ties.",
+        )
+
+
+# The `orderBy` argument of a root connection: `order_by: OrderBy[CustomerOrder] = None`.
+OrderBy = Annotated[
+    list[K] | None, strawberry.argument(description="The order: keys in priority order.")
+]
+
+
+def _field_enum(sortable: Sortable) -> Any:
+    """The `<Type>OrderField` enum, registered for per-role introspection."""
     noun = sortable.type_name
     ORDER_ENUMS[f"{noun}OrderField"] = sortable
     members = {
@@ -82,23 +117,20 @@ def order_input(sortable: Sortable) -> type[Any]:
         for name, field in sortable.fields.items()
     }
     members_enum: Any = Enum(f"{noun}OrderField", members)  # type: ignore[misc]
-    field_enum = strawberry.enum(
+    return strawberry.enum(
         members_enum,
         description=f"Fields a list of {noun} objects can be ordered by (each needs read "
         "access to the field).",
     )
-    namespace: dict[str, Any] = {
-        "__annotations__": {"field": field_enum, "direction": OrderDirection},
-        "__module__": __name__,
-        "field": strawberry.field(description="The field to order by."),
-        "direction": strawberry.field(
-            default=OrderDirection.ASC, description="Ascending (default) or descending."
-        ),
-    }
-    return strawberry.input(
-        type(f"{noun}Order", (), namespace),
-        description=f"One key of the order of a {noun} list; the ID breaks ties.",
-    )
+
+
+def order_input(sortable: Sortable) -> type[OrderInput]:
+    """The `<Type>Order` input as a value (a subclass of OrderInput declares it as a type)."""
+
+    class Order(OrderInput, sortable=sortable):
+        pass
+
+    return Order
 
 
 def order_terms(order_by: Sequence[Any] | None) -> list[tuple[str, bool]]:
