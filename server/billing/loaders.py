@@ -16,19 +16,20 @@ from server.billing.models import (
     Payment,
     SecurityDeposit,
 )
+from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import by_id_loader, children_loader
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 from server.organisations.models import Organisation
 
-invoice_table = Invoice.__table__  # type: ignore[attr-defined]
-line_table = InvoiceLine.__table__  # type: ignore[attr-defined]
-payment_table = Payment.__table__  # type: ignore[attr-defined]
-deposit_table = SecurityDeposit.__table__  # type: ignore[attr-defined]
-case_table = CollectionCase.__table__  # type: ignore[attr-defined]
-case_invoice_table = CollectionCaseInvoice.__table__  # type: ignore[attr-defined]
-organisation_table = Organisation.__table__  # type: ignore[attr-defined]
+invoice_table = table_of(Invoice)
+line_table = table_of(InvoiceLine)
+payment_table = table_of(Payment)
+deposit_table = table_of(SecurityDeposit)
+case_table = table_of(CollectionCase)
+case_invoice_table = table_of(CollectionCaseInvoice)
+organisation_table = table_of(Organisation)
 
 
 INVOICE_LIST_FILTER = ListFilter(

@@ -9,18 +9,19 @@ import strawberry
 from strawberry.types import Info
 
 from server.billing.loaders import invoice_filter_conditions, invoice_table, invoices_by_id
-from server.billing.types import Invoice, InvoiceStatusEnum
+from server.billing.models import InvoiceStatus
+from server.billing.types import Invoice
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, First, Last, SortKey
 from server.graphql.shaping import build_one
 
 
 @strawberry.input(description="Filters for the invoice list.")
 class InvoiceFilter:
-    status: InvoiceStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: InvoiceStatus | None = strawberry.field(
         default=None, description="Only invoices in this state."
     )
     overdue: bool | None = strawberry.field(
@@ -52,7 +53,10 @@ INVOICE_ORDER = Sortable(
     },
     (SortKey("invoice_number", descending=True),),
 )
-InvoiceOrder = order_input(INVOICE_ORDER)
+
+
+class InvoiceOrder(OrderInput, sortable=INVOICE_ORDER):
+    pass
 
 
 @strawberry.type(description="Invoice queries.")
@@ -76,10 +80,7 @@ class BillingQuery:
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters.")] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[InvoiceOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[InvoiceOrder] = None,
     ) -> Connection[Invoice]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Invoice")

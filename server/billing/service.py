@@ -85,7 +85,7 @@ async def paid_total(ctx: RequestContext, invoice_id: uuid.UUID) -> Decimal:
             payment_table.c.invoice_id == invoice_id
         )
     )
-    return Decimal(total)
+    return Decimal(total if total is not None else 0)  # never None: coalesce
 
 
 async def _agency(ctx: RequestContext, value: Any, *, field: str) -> uuid.UUID:

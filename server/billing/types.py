@@ -13,7 +13,7 @@ from strawberry.types import Info
 from server.billing.models import BillingMethod, CollectionStage, DepositStatus, InvoiceStatus
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
-from server.graphql.fields import data
+from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import related_list, related_one
@@ -23,15 +23,17 @@ if TYPE_CHECKING:
     from server.customers.types import Customer
     from server.organisations.types import Organisation
 
-BillingMethodEnum = strawberry.enum(BillingMethod, description="How the invoice is delivered.")
-InvoiceStatusEnum = strawberry.enum(InvoiceStatus, description="State of an invoice.")
-DepositStatusEnum = strawberry.enum(DepositStatus, description="State of a security deposit.")
-CollectionStageEnum = strawberry.enum(CollectionStage, description="Stage of debt collection.")
+graphql_enum(BillingMethod, description="How the invoice is delivered.")
+graphql_enum(InvoiceStatus, description="State of an invoice.")
+graphql_enum(DepositStatus, description="State of a security deposit.")
+graphql_enum(CollectionStage, description="Stage of debt collection.")
+# The mutations still import these names (until they annotate with the enum classes).
+CollectionStageEnum: type[CollectionStage] = CollectionStage
 
 
 @strawberry.input(description="Filters of a customer's, a contract's or a case's invoices.")
 class InvoiceListFilter:
-    status: InvoiceStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: InvoiceStatus | None = strawberry.field(
         default=None, description="Only invoices in this state."
     )
     overdue: bool | None = strawberry.field(
@@ -71,7 +73,7 @@ class Invoice(Node):
     contract_id: strawberry.Private[uuid.UUID | None]
     invoice_number: int | None = data("Invoice number.")
     reference_number: str | None = data("Finnish national reference number for the payment.")
-    billing_method: BillingMethodEnum | None = data("How it is delivered.")  # type: ignore[valid-type]
+    billing_method: BillingMethod | None = data("How it is delivered.")
     issue_date: date | None = data("Date of issue.")
     due_date: date | None = data("Due date.")
     period_start: date | None = data("First day of the billing period.")
@@ -79,7 +81,7 @@ class Invoice(Node):
     total_excl_vat: Decimal | None = data("Total without VAT, EUR.")
     vat_amount: Decimal | None = data("VAT total, EUR.")
     total_incl_vat: Decimal | None = data("Total with VAT, EUR.")
-    status: InvoiceStatusEnum | None = data("State of the invoice.")  # type: ignore[valid-type]
+    status: InvoiceStatus | None = data("State of the invoice.")
     created_at: datetime | None = data("When the invoice was created.")
 
     @strawberry.field(description="The invoiced customer.")
@@ -133,7 +135,7 @@ class SecurityDeposit(Node):
     amount: Decimal | None = data("Amount, EUR.")
     received_on: date | None = data("When it was received.")
     returned_on: date | None = data("When it was returned (null: still held).")
-    status: DepositStatusEnum | None = data("Held, returned or applied.")  # type: ignore[valid-type]
+    status: DepositStatus | None = data("Held, returned or applied.")
     reason: str | None = data("Why a deposit was required.")
 
 
@@ -141,7 +143,7 @@ class SecurityDeposit(Node):
 class CollectionCase(Node):
     customer_id: strawberry.Private[uuid.UUID]
     agency_id: strawberry.Private[uuid.UUID | None]
-    stage: CollectionStageEnum | None = data("Stage of collection.")  # type: ignore[valid-type]
+    stage: CollectionStage | None = data("Stage of collection.")
     opened_on: date | None = data("When the case was opened.")
     closed_on: date | None = data("When it was closed (null: open).")
     amount_due: Decimal | None = data("Amount under collection, EUR.")

@@ -8,15 +8,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 
 from server.contracts.models import Contract, Offer, Price, Product
+from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import by_id_loader
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
-contract_table = Contract.__table__  # type: ignore[attr-defined]
-product_table = Product.__table__  # type: ignore[attr-defined]
-price_table = Price.__table__  # type: ignore[attr-defined]
-offer_table = Offer.__table__  # type: ignore[attr-defined]
+contract_table = table_of(Contract)
+product_table = table_of(Product)
+price_table = table_of(Price)
+offer_table = table_of(Offer)
 
 
 def products_by_id(ctx: RequestContext) -> Any:

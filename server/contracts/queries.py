@@ -15,24 +15,18 @@ from server.contracts.loaders import (
     product_filter_conditions,
     product_table,
 )
-from server.contracts.types import (
-    Contract,
-    ContractStatusEnum,
-    Offer,
-    OfferStatusEnum,
-    Product,
-    ProductKindEnum,
-)
+from server.contracts.models import ContractStatus, OfferStatus, ProductKind
+from server.contracts.types import Contract, Offer, Product
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import checked_filter, open_page, parse_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, First, Last, SortKey
 
 
 @strawberry.input(description="Filters for the contract list.")
 class ContractFilter:
-    status: ContractStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: ContractStatus | None = strawberry.field(
         default=None, description="Only contracts in this state."
     )
     customer_id: strawberry.ID | None = strawberry.field(
@@ -54,7 +48,10 @@ CONTRACT_ORDER = Sortable(
     },
     (SortKey("contract_number"),),
 )
-ContractOrder = order_input(CONTRACT_ORDER)
+
+
+class ContractOrder(OrderInput, sortable=CONTRACT_ORDER):
+    pass
 
 
 PRODUCT_ORDER = Sortable(
@@ -67,7 +64,12 @@ PRODUCT_ORDER = Sortable(
     },
     (SortKey("code"),),
 )
-ProductOrder = order_input(PRODUCT_ORDER)
+
+
+class ProductOrder(OrderInput, sortable=PRODUCT_ORDER):
+    pass
+
+
 OFFER_ORDER = Sortable(
     "Offer",
     offer_table,
@@ -78,20 +80,25 @@ OFFER_ORDER = Sortable(
     },
     (SortKey("created_at", descending=True), SortKey("id", descending=True)),
 )
-OfferOrder = order_input(OFFER_ORDER)
+
+
+class OfferOrder(OrderInput, sortable=OFFER_ORDER):
+    pass
+
+
 OFFER_FILTER_COORDINATES = {"status": "Offer.status"}
 
 
 @strawberry.input(description="Filters for the product list.")
 class ProductFilter:
-    kind: ProductKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+    kind: ProductKind | None = strawberry.field(
         default=None, description="Only products of this kind."
     )
 
 
 @strawberry.input(description="Filters for the offer list.")
 class OfferFilter:
-    status: OfferStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: OfferStatus | None = strawberry.field(
         default=None, description="Only offers in this state."
     )
     customer_id: strawberry.ID | None = strawberry.field(
@@ -110,10 +117,7 @@ class CatalogueQuery:
         filter: Annotated[ProductFilter | None, strawberry.argument(description="Filters.")] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[ProductOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[ProductOrder] = None,
     ) -> Connection[Product]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Product")
@@ -138,10 +142,7 @@ class CatalogueQuery:
         filter: Annotated[OfferFilter | None, strawberry.argument(description="Filters.")] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[OfferOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[OfferOrder] = None,
     ) -> Connection[Offer]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Offer")
@@ -180,10 +181,7 @@ class ContractQuery:
         ] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[ContractOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[ContractOrder] = None,
     ) -> Connection[Contract]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Contract")

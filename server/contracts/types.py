@@ -13,7 +13,7 @@ from strawberry.types import Info
 from server.contracts.models import ContractStatus, OfferStatus, ProductKind, SalesChannel
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
-from server.graphql.fields import data
+from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import related_one
@@ -22,17 +22,17 @@ if TYPE_CHECKING:
     from server.billing.types import Invoice, InvoiceListFilter
     from server.sites.types import Site
 
-ProductKindEnum = strawberry.enum(ProductKind, description="Fixed price, spot or hybrid.")
-ContractStatusEnum = strawberry.enum(ContractStatus, description="State of a contract.")
-OfferStatusEnum = strawberry.enum(OfferStatus, description="State of an offer.")
-SalesChannelEnum = strawberry.enum(
-    SalesChannel, description="Where the contract was sold (phone is distance selling)."
-)
+graphql_enum(ProductKind, description="Fixed price, spot or hybrid.")
+graphql_enum(ContractStatus, description="State of a contract.")
+graphql_enum(OfferStatus, description="State of an offer.")
+graphql_enum(SalesChannel, description="Where the contract was sold (phone is distance selling).")
+# The mutations still import these names (until they annotate with the enum classes).
+SalesChannelEnum: type[SalesChannel] = SalesChannel
 
 
 @strawberry.input(description="Filters of a customer's or a site's contracts.")
 class ContractListFilter:
-    status: ContractStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: ContractStatus | None = strawberry.field(
         default=None, description="Only contracts in this state."
     )
 
@@ -51,7 +51,7 @@ class Price(Node):
 class Product(Node):
     code: str | None = data("Short product code.")
     name: str | None = data("Product name.")
-    kind: ProductKindEnum | None = data("Fixed price, spot or hybrid.")  # type: ignore[valid-type]
+    kind: ProductKind | None = data("Fixed price, spot or hybrid.")
     fixed_term_months: int | None = data("Length of a fixed term in months (null: open-ended).")
     description: str | None = data("Description for customers.")
 
@@ -82,7 +82,7 @@ class Offer(Node):
     spot_margin_c_per_kwh: Decimal | None = data("Offered spot margin, c/kWh.")
     basic_fee_eur_per_month: Decimal | None = data("Offered basic fee, EUR per month.")
     valid_until: date | None = data("Last day the offer can be accepted.")
-    status: OfferStatusEnum | None = data("Open, accepted, expired or withdrawn.")  # type: ignore[valid-type]
+    status: OfferStatus | None = data("Open, accepted, expired or withdrawn.")
     created_at: datetime | None = data("When the offer was made.")
 
     @strawberry.field(description="The offered product.")
@@ -105,8 +105,8 @@ class Contract(Node):
     basic_fee_eur_per_month: Decimal | None = data("Agreed basic fee, EUR per month.")
     start_date: date | None = data("First day of delivery.")
     end_date: date | None = data("Last day of delivery (null: open-ended).")
-    status: ContractStatusEnum | None = data("State of the contract.")  # type: ignore[valid-type]
-    sales_channel: SalesChannelEnum | None = data("Where it was sold.")  # type: ignore[valid-type]
+    status: ContractStatus | None = data("State of the contract.")
+    sales_channel: SalesChannel | None = data("Where it was sold.")
     created_at: datetime | None = data("When the contract was registered.")
 
     @strawberry.field(description="The product sold.")

@@ -10,14 +10,15 @@ from sqlalchemy import ColumnElement, Select, String, and_, exists, func, litera
 
 from server.billing.models import Invoice
 from server.customers.models import Customer
+from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.loading import by_id_loader
 from server.graphql.relay import FilterValue, Visible
 from server.sites.models import Site
 
-customer_table = Customer.__table__  # type: ignore[attr-defined]
-_site: Any = Site.__table__.c  # type: ignore[attr-defined]
-_invoice: Any = Invoice.__table__.c  # type: ignore[attr-defined]
+customer_table = table_of(Customer)
+_site = table_of(Site).c
+_invoice = table_of(Invoice).c
 
 
 def _c(name: str) -> Any:

@@ -12,7 +12,7 @@ from server.customers.types import Customer, CustomerFilter
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, First, Last, SortKey
 from server.graphql.shaping import build_one
 
@@ -45,7 +45,10 @@ CUSTOMER_ORDER = Sortable(
     },
     (SortKey("customer_number"),),
 )
-CustomerOrder = order_input(CUSTOMER_ORDER)
+
+
+class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER):
+    pass
 
 
 @strawberry.type(description="Customer queries.")
@@ -70,10 +73,7 @@ class CustomerQuery:
         ] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[CustomerOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[CustomerOrder] = None,
     ) -> Connection[Customer]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Customer")

@@ -9,11 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from server.audit.types import AccessHistoryFilter
-from server.billing.types import InvoiceListFilter, InvoiceStatusEnum
+from server.billing.models import InvoiceStatus
+from server.billing.types import InvoiceListFilter
 from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
 from server.graphql.connections import related_connection
-from server.graphql.fields import data, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 
@@ -24,14 +25,17 @@ if TYPE_CHECKING:
     from server.rights.types import CustomerChange
     from server.sites.types import Site
 
-CustomerKindEnum = strawberry.enum(CustomerKind, description="Person or organisation.")
-LanguageEnum = strawberry.enum(Language, description="Language of service.")
+graphql_enum(CustomerKind, description="Person or organisation.")
+graphql_enum(Language, description="Language of service.")
+# The mutations still import these names (until they annotate with the enum classes).
+CustomerKindEnum: type[CustomerKind] = CustomerKind
+LanguageEnum: type[Language] = Language
 
 
 @strawberry.type(description="A customer of the company: a person or an organisation.")
 class Customer(Node):
     customer_number: int | None = data("Customer number printed on invoices.")
-    kind: CustomerKindEnum | None = data("Person or organisation.")  # type: ignore[valid-type]
+    kind: CustomerKind | None = data("Person or organisation.")
     first_name: str | None = personal("First name(s) of a person.")
     last_name: str | None = personal("Last name of a person.")
     organisation_name: str | None = data("Name of an organisation customer.")
@@ -45,7 +49,7 @@ class Customer(Node):
     country: str | None = data("Country of the postal address (ISO 3166-1 alpha-2).")
     email: str | None = personal("E-mail address.")
     phone: str | None = personal("Phone number in international form.")
-    language: LanguageEnum | None = data("Language of service.")  # type: ignore[valid-type]
+    language: Language | None = data("Language of service.")
     direct_marketing_objection_at: datetime | None = data(
         "When the customer forbade direct marketing (null: no objection)."
     )
@@ -202,7 +206,7 @@ class CustomerFilter:
     metering_point_id: str | None = strawberry.field(
         default=None, description="18-digit metering point ID (GSRN) of one of the sites."
     )
-    invoice_status: InvoiceStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    invoice_status: InvoiceStatus | None = strawberry.field(
         default=None, description="Has an invoice in this status."
     )
     overdue: bool | None = strawberry.field(

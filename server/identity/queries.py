@@ -9,8 +9,9 @@ from strawberry.types import Info
 
 from server.authz.principal import PrincipalKind
 from server.graphql.context import RequestContext
+from server.graphql.fields import graphql_enum
 
-PrincipalKindEnum = strawberry.enum(
+graphql_enum(
     PrincipalKind,
     name="PrincipalKind",
     description="How the caller authenticated: a person's login or a system's API key.",
@@ -36,7 +37,7 @@ class Me:
     purposes: list[str] = strawberry.field(
         description="Purposes of processing the caller's roles allow, in alphabetical order."
     )
-    kind: PrincipalKindEnum = strawberry.field(  # type: ignore[valid-type]
+    kind: PrincipalKind = strawberry.field(
         description="Whether the caller is a user or an API key."
     )
 

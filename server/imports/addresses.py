@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, func, insert, text, update
 
 from server.customers.models import Customer
+from server.db.tables import table_of
 from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
@@ -35,7 +36,7 @@ from server.validators import (
     validate_postal_code,
 )
 
-customer_table = Customer.__table__  # type: ignore[attr-defined]
+customer_table = table_of(Customer)
 
 KEYS: Final = ("identity_code", "customer_number")
 ADDRESS: Final = ("street_address", "postal_code", "post_office")

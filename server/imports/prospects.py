@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from server.customers.models import Customer
+from server.db.tables import table_of
 from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
@@ -38,8 +39,8 @@ from server.validators import (
     validate_postal_code,
 )
 
-prospect_table = Prospect.__table__  # type: ignore[attr-defined]
-customer_table = Customer.__table__  # type: ignore[attr-defined]
+prospect_table = table_of(Prospect)
+customer_table = table_of(Customer)
 
 COLUMNS: Final = (
     "first_name",

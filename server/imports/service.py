@@ -36,13 +36,14 @@ from server.audit.service import write_access_log, write_event
 from server.authz.access import AccessView
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal
+from server.db.tables import table_of
 from server.imports.models import ImportChannel, ImportKind, ImportProvenance, ImportSource
 from server.imports.reading import BadRow, FileLines, FileRefused, csv_records
 from server.operations.writes import Actor
 from server.validators import text_problem
 
-source_table = ImportSource.__table__  # type: ignore[attr-defined]
-provenance_table = ImportProvenance.__table__  # type: ignore[attr-defined]
+source_table = table_of(ImportSource)
+provenance_table = table_of(ImportProvenance)
 
 REPORTED_REJECTS = 1000  # refused rows listed in a result; all go to the rejects sink
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, exists, func, literal, select, true
 
+from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.loading import Row, by_id_loader
@@ -101,7 +102,7 @@ def node_kinds() -> dict[str, NodeKind]:
     from server.rights.requests import request_select, request_table
     from server.sites.loaders import site_table
 
-    assignment_table: Table = Assignment.__table__  # type: ignore[attr-defined]
+    assignment_table = table_of(Assignment)
 
     def invoice_customer(table: Table) -> Any:
         return (

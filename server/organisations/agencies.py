@@ -16,12 +16,13 @@ from sqlalchemy import ARRAY, ColumnElement, String, cast, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz.policy import CompiledPolicy
+from server.db.tables import table_of
 from server.identity.models import ROLE_MAX_LENGTH, ApiKey, AppUser
 from server.organisations.models import Organisation, OrganisationKind
 
-organisation_table = Organisation.__table__  # type: ignore[attr-defined]
-user_table = AppUser.__table__  # type: ignore[attr-defined]
-key_table = ApiKey.__table__  # type: ignore[attr-defined]
+organisation_table = table_of(Organisation)
+user_table = table_of(AppUser)
+key_table = table_of(ApiKey)
 AGENCY_SCOPE = ("CollectionCase", "own_agency")
 
 

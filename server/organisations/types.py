@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import strawberry
 
-from server.graphql.fields import data
+from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
 from server.organisations.models import OrganisationKind
 
-OrganisationKindEnum = strawberry.enum(
+graphql_enum(
     OrganisationKind, description="The company itself, a subcontractor, partner or authority."
 )
 
@@ -20,7 +20,7 @@ class Organisation(Node):
     code: str | None = data("Short stable code.")
     name: str | None = data("Name of the organisation.")
     business_id: str | None = data("Finnish business ID (Y-tunnus).")
-    kind: OrganisationKindEnum | None = data("Kind of organisation.")  # type: ignore[valid-type]
+    kind: OrganisationKind | None = data("Kind of organisation.")
     description: str | None = data("What the organisation does for the company.")
     country: str | None = data(
         "Where the organisation is established (ISO 3166-1 alpha-2, e.g. FI). Data goes "

@@ -30,15 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy
+from server.db.tables import table_of
 from server.organisations.models import Organisation, OrganisationKind
 from server.privacy.notice import CONTROLLER, purpose_wording, unnamed_purposes
 from server.privacy.transfers import refusal
 from server.rights import retention
 from server.rights.models import Disclosure, DisclosureCustomer
 
-organisation_table = Organisation.__table__  # type: ignore[attr-defined]
-disclosure_table = Disclosure.__table__  # type: ignore[attr-defined]
-disclosure_customer_table = DisclosureCustomer.__table__  # type: ignore[attr-defined]
+organisation_table = table_of(Organisation)
+disclosure_table = table_of(Disclosure)
+disclosure_customer_table = table_of(DisclosureCustomer)
 
 # Result wrappers of mutations hold no data of their own.
 WRAPPER_SUFFIX = "Payload"

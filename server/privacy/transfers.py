@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.tables import table_of
 from server.organisations.models import Organisation
 from server.validators import COUNTRY_CODES, IdentifierError, is_eu_eea, validate_country
 
 OUTSIDE_EU_EEA = "outside the EU/EEA"
 NOTICE_PROMISE = "the privacy notice (section 8) transfers no data outside the EU or EEA"
 
-organisation_table = Organisation.__table__  # type: ignore[attr-defined]
+organisation_table = table_of(Organisation)
 
 
 class TransferRefused(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.db.tables import table_of
 from server.prospects.models import Prospect
 
-prospect_table = Prospect.__table__  # type: ignore[attr-defined]
+prospect_table = table_of(Prospect)

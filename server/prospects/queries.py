@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +10,7 @@ from strawberry.types import Info
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import open_page
-from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
 from server.prospects.loaders import prospect_table
 from server.prospects.types import Prospect
@@ -31,7 +31,10 @@ PROSPECT_ORDER = Sortable(
     },
     (ID_KEY,),
 )
-ProspectOrder = order_input(PROSPECT_ORDER)
+
+
+class ProspectOrder(OrderInput, sortable=PROSPECT_ORDER):
+    pass
 
 
 @strawberry.type(description="Prospect queries.")
@@ -44,10 +47,7 @@ class ProspectQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[ProspectOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[ProspectOrder] = None,
     ) -> Connection[Prospect]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Prospect")

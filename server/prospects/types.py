@@ -6,11 +6,13 @@ from datetime import date, datetime
 
 import strawberry
 
-from server.graphql.fields import data, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.prospects.models import ProspectSource
 
-ProspectSourceEnum = strawberry.enum(ProspectSource, description="Where the prospect came from.")
+graphql_enum(ProspectSource, description="Where the prospect came from.")
+# The mutations still import these names (until they annotate with the enum classes).
+ProspectSourceEnum: type[ProspectSource] = ProspectSource
 
 
 @strawberry.type(description="A potential customer who consented to marketing (notice section 6).")
@@ -20,7 +22,7 @@ class Prospect(Node):
     email: str | None = personal("E-mail address.")
     phone: str | None = personal("Phone number.")
     postal_code: str | None = personal("Postal code.")
-    source: ProspectSourceEnum | None = data("Competition, prize draw...")  # type: ignore[valid-type]
+    source: ProspectSource | None = data("Competition, prize draw...")
     campaign: str | None = data("Campaign the consent was collected in.")
     marketing_consent_at: datetime | None = data("When marketing consent was given.")
     consent_text: str | None = data("The consent text the prospect agreed to.")

@@ -28,6 +28,7 @@ from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy
 from server.authz.principal import Principal, PrincipalKind
 from server.cli_progress import NO_PROGRESS, Progress, for_terminal
+from server.db.tables import table_of
 from server.privacy.transfers import TransferRefused
 from server.settings import Settings
 
@@ -93,7 +94,7 @@ def report_roles(policy: CompiledPolicy, purpose: str) -> tuple[str, ...]:
 async def _company(session: AsyncSession) -> tuple[uuid.UUID, str]:
     from server.organisations.models import Organisation
 
-    table = Organisation.__table__  # type: ignore[attr-defined]
+    table = table_of(Organisation)
     row = (
         await session.execute(
             select(table.c.id, table.c.code)
@@ -123,7 +124,7 @@ async def cli_principal(session: AsyncSession, roles: tuple[str, ...]) -> Princi
 async def _customer_id(session: AsyncSession, value: str) -> uuid.UUID | None:
     from server.customers.models import Customer
 
-    table = Customer.__table__  # type: ignore[attr-defined]
+    table = table_of(Customer)
     if value.isdigit():
         found: uuid.UUID | None = await session.scalar(
             select(table.c.id).where(table.c.customer_number == int(value))

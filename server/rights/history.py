@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
@@ -22,8 +23,8 @@ from server.operations.inputs import parse_uuid
 from server.operations.writes import Actor, json_value, record_write
 from server.rights.models import ChangeAction, ChangedType, ChangeRecord, DataSubjectRequest
 
-change_table = ChangeRecord.__table__  # type: ignore[attr-defined]
-request_table = DataSubjectRequest.__table__  # type: ignore[attr-defined]
+change_table = table_of(ChangeRecord)
+request_table = table_of(DataSubjectRequest)
 
 
 def differences(

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.tables import table_of
 from server.graphql.relay import FilterValue, Visible
 from server.rights.models import OPEN_REQUEST_STATUSES, DataSubjectRequest
 
-request_table = DataSubjectRequest.__table__  # type: ignore[attr-defined]
+request_table = table_of(DataSubjectRequest)
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
-from server.graphql.fields import data, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.graphql.payloads import shown_value
 from server.graphql.relay import Connection
@@ -29,19 +29,22 @@ from server.rights.models import (
 if TYPE_CHECKING:
     from server.customers.types import Customer
 
-ChangeActionEnum = strawberry.enum(ChangeAction, description="What kind of change it was.")
-ChangedTypeEnum = strawberry.enum(ChangedType, description="The type whose data changed.")
-RequestKindEnum = strawberry.enum(
-    RequestKind, description="What the data subject asks for (GDPR Art. 15, 16, 18, 21)."
-)
-RequestChannelEnum = strawberry.enum(
+graphql_enum(ChangeAction, description="What kind of change it was.")
+graphql_enum(ChangedType, description="The type whose data changed.")
+graphql_enum(RequestKind, description="What the data subject asks for (GDPR Art. 15, 16, 18, 21).")
+graphql_enum(
     RequestChannel,
     description="How the request came in (the privacy notice asks for written, signed ones).",
 )
-RequestStatusEnum = strawberry.enum(RequestStatus, description="Where the request stands.")
-RecipientKindEnum = strawberry.enum(
+graphql_enum(RequestStatus, description="Where the request stands.")
+graphql_enum(
     RecipientKind, description="An authority or another energy company (notice section 7)."
 )
+# The mutations still import these names (until they annotate with the enum classes).
+RequestKindEnum: type[RequestKind] = RequestKind
+RequestChannelEnum: type[RequestChannel] = RequestChannel
+RequestStatusEnum: type[RequestStatus] = RequestStatus
+RecipientKindEnum: type[RecipientKind] = RecipientKind
 
 
 @strawberry.type(
@@ -65,9 +68,9 @@ class CustomerChange:
     customer_id: strawberry.Private[uuid.UUID]
     pairs: strawberry.Private[list[tuple[str, Any, Any]]]
     changed_type: strawberry.Private[str]
-    object_type: ChangedTypeEnum | None = data("Customer or Site.")  # type: ignore[valid-type]
+    object_type: ChangedType | None = data("Customer or Site.")
     object_id: strawberry.ID | None = data("Global ID of the customer or site that changed.")
-    action: ChangeActionEnum | None = data("Created, updated or anonymised.")  # type: ignore[valid-type]
+    action: ChangeAction | None = data("Created, updated or anonymised.")
     changed_at: datetime | None = data("When the change was made.")
     changed_by: str | None = data("User (or process) who made the change.")
     organisation: str | None = data("Organisation of who made the change.")
@@ -105,14 +108,14 @@ class CustomerChange:
 class DataSubjectRequest(Node):
     customer_id: strawberry.Private[uuid.UUID]
     request_number: int | None = data("Running number of the request.")
-    kind: RequestKindEnum | None = data("Access, rectification, objection or restriction.")  # type: ignore[valid-type]
-    channel: RequestChannelEnum | None = data("How the request came in.")  # type: ignore[valid-type]
+    kind: RequestKind | None = data("Access, rectification, objection or restriction.")
+    channel: RequestChannel | None = data("How the request came in.")
     received_on: date | None = data("When the request was received.")
     due_on: date | None = data("Answer due: one month from receipt (GDPR Art. 12(3)).")
     extended_due_on: date | None = data(
         "Due date when extended by up to two further months (Art. 12(3)); null if not."
     )
-    status: RequestStatusEnum | None = data("Received, in progress, completed or rejected.")  # type: ignore[valid-type]
+    status: RequestStatus | None = data("Received, in progress, completed or rejected.")
     handler: str | None = data("Who handles the request.")
     reference: str | None = data("Reference of the request (letter, case number).")
     notes: str | None = personal("Notes of the handler.")
@@ -145,7 +148,7 @@ class DataSubjectRequest(Node):
 class Disclosure(Node):
     customer_ids: strawberry.Private[list[uuid.UUID]]
     recipient: str | None = data("Who received the data.")
-    recipient_kind: RecipientKindEnum | None = data("Authority or energy company.")  # type: ignore[valid-type]
+    recipient_kind: RecipientKind | None = data("Authority or energy company.")
     recipient_country: str | None = data(
         "Where the recipient is (ISO 3166-1 alpha-2, e.g. FI): always inside the EU/EEA."
     )

@@ -10,13 +10,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select, text
 
+from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, by_id_loader, loader
 from server.graphql.relay import FilterValue, SortKey, Visible
 from server.sites.models import Site
 
-site_table = Site.__table__  # type: ignore[attr-defined]
+site_table = table_of(Site)
 
 
 def _s(name: str) -> Any:

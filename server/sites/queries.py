@@ -10,7 +10,7 @@ from strawberry.types import Info
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
+from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
 from server.graphql.shaping import build_one
 from server.sites.loaders import site_filter_conditions, site_table, sites_by_id
@@ -35,7 +35,10 @@ SITE_ORDER = Sortable(
     },
     (ID_KEY,),
 )
-SiteOrder = order_input(SITE_ORDER)
+
+
+class SiteOrder(OrderInput, sortable=SITE_ORDER):
+    pass
 
 
 @strawberry.type(description="Usage site queries.")
@@ -57,10 +60,7 @@ class SiteQuery:
         filter: Annotated[SiteFilter | None, strawberry.argument(description="Filters.")] = None,
         last: Last = None,
         before: Before = None,
-        order_by: Annotated[
-            list[SiteOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
+        order_by: OrderBy[SiteOrder] = None,
     ) -> Connection[Site]:
         ctx = info.context
         page = open_page(ctx, first, after, last=last, before=before, type_name="Site")

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.fields import data, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, First
 from server.graphql.shaping import build, related_one, relation_allowed
@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from server.contracts.types import Contract, ContractListFilter
     from server.customers.types import Customer
 
-HousingTypeEnum = strawberry.enum(HousingType, description="Type of the building.")
-OwnershipEnum = strawberry.enum(Ownership, description="Whether the holder owns or rents.")
-HeatingTypeEnum = strawberry.enum(HeatingType, description="Main heating system.")
+graphql_enum(HousingType, description="Type of the building.")
+graphql_enum(Ownership, description="Whether the holder owns or rents.")
+graphql_enum(HeatingType, description="Main heating system.")
+# The mutations still import these names (until they annotate with the enum classes).
+HousingTypeEnum: type[HousingType] = HousingType
+OwnershipEnum: type[Ownership] = Ownership
+HeatingTypeEnum: type[HeatingType] = HeatingType
 
 MAX_CONSUMPTION_POINTS = 40_000
 
@@ -65,9 +69,9 @@ class Site(Node):
     street_address: str | None = personal("Street address of the site.")
     postal_code: str | None = personal("Postal code of the site.")
     post_office: str | None = personal("Post office (town) of the site.")
-    housing_type: HousingTypeEnum | None = data("Type of the building.")  # type: ignore[valid-type]
-    ownership: OwnershipEnum | None = data("Owned or rented.")  # type: ignore[valid-type]
-    heating_type: HeatingTypeEnum | None = data("Main heating system.")  # type: ignore[valid-type]
+    housing_type: HousingType | None = data("Type of the building.")
+    ownership: Ownership | None = data("Owned or rented.")
+    heating_type: HeatingType | None = data("Main heating system.")
     heating_depends_on_electricity: bool | None = data(
         "Whether heating depends on electricity (protects from winter disconnection)."
     )
