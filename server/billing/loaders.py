@@ -21,7 +21,6 @@ from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import by_id_loader, children_loader
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
-from server.organisations.models import Organisation
 
 invoice_table = table_of(Invoice)
 line_table = table_of(InvoiceLine)
@@ -29,7 +28,6 @@ payment_table = table_of(Payment)
 deposit_table = table_of(SecurityDeposit)
 case_table = table_of(CollectionCase)
 case_invoice_table = table_of(CollectionCaseInvoice)
-organisation_table = table_of(Organisation)
 
 
 INVOICE_LIST_FILTER = ListFilter(
@@ -118,13 +116,6 @@ def lines_by_invoice(ctx: RequestContext) -> Any:
         )
 
     return children_loader(ctx, "lines_by_invoice", statement, "invoice_id")
-
-
-def organisations_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(organisation_table).where(organisation_table.c.id.in_(ids))
-
-    return by_id_loader(ctx, "organisation_by_id", statement)
 
 
 def invoices_by_id(ctx: RequestContext) -> Any:

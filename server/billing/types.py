@@ -152,7 +152,7 @@ class CollectionCase(Node):
     async def agency(
         self, info: Info[RequestContext, Any]
     ) -> Annotated[Organisation, strawberry.lazy("server.organisations.types")] | None:
-        from server.billing.loaders import organisations_by_id
+        from server.organisations.loaders import organisations_by_id
         from server.organisations.types import Organisation
 
         return await related_one(

@@ -30,7 +30,6 @@ class RequestContext:
     collector: AccessCollector = field(default_factory=AccessCollector)
     loaders: dict[str, Any] = field(default_factory=dict)
     selections: SelectionCache | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def purpose(self) -> str:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -64,8 +64,3 @@ def by_id_loader(
         return [found.get(k) for k in keys]
 
     return loader(ctx, name, load)
-
-
-def visible(ctx: RequestContext, type_name: str) -> ColumnElement[bool]:
-    """Row predicate for a type under the request's principal and purpose."""
-    return ctx.access.rows(type_name)

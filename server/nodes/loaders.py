@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, exists, func, literal, select, true
 
-from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.loading import Row, by_id_loader
@@ -86,12 +85,11 @@ def node_kinds() -> dict[str, NodeKind]:
         deposit_table,
         invoice_table,
         line_table,
-        organisation_table,
         payment_table,
     )
     from server.contracts.loaders import contract_table, offer_table, price_table, product_table
     from server.customers.loaders import customer_table
-    from server.organisations.models import Assignment
+    from server.organisations.loaders import assignment_table, organisation_table
     from server.prospects.loaders import prospect_table
     from server.rights.queries import (
         disclosure_rows,
@@ -101,8 +99,6 @@ def node_kinds() -> dict[str, NodeKind]:
     )
     from server.rights.requests import request_select, request_table
     from server.sites.loaders import site_table
-
-    assignment_table = table_of(Assignment)
 
     def invoice_customer(table: Table) -> Any:
         return (
