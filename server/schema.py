@@ -1,8 +1,9 @@
-"""The root schema: it only merges the domains' query types."""
+"""The root schema: it merges the domains' query types and registers their row scopes."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -10,12 +11,16 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScala
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from server.audit import scopes as audit_scopes
 from server.audit.queries import AccessLogQuery
 from server.authz.policy import Catalogue
+from server.billing import scopes as billing_scopes
 from server.billing.mutations import BillingMutation
 from server.billing.queries import BillingQuery
+from server.contracts import scopes as contract_scopes
 from server.contracts.mutations import ContractMutation
 from server.contracts.queries import CatalogueQuery, ContractQuery
+from server.customers import scopes as customer_scopes
 from server.customers.mutations import CustomerMutation
 from server.customers.queries import CustomerQuery
 from server.graphql.errors import SCALAR_OVERRIDES, QuietSchema, guard_inputs
@@ -24,10 +29,13 @@ from server.graphql.limits import schema_extensions
 from server.identity.queries import MeQuery
 from server.nodes.queries import NodeQuery
 from server.organisations.mutations import AssignmentMutation
+from server.prospects import scopes as prospect_scopes
 from server.prospects.mutations import ProspectMutation
 from server.prospects.queries import ProspectQuery
+from server.rights import scopes as rights_scopes
 from server.rights.mutations import RightsMutation
 from server.rights.queries import RightsQuery
+from server.sites import scopes as site_scopes
 from server.sites.mutations import SiteMutation
 from server.sites.queries import SiteQuery
 
@@ -53,6 +61,20 @@ MUTATION_TYPES: tuple[type, ...] = (
     ProspectMutation,
     RightsMutation,
 )
+
+# Each domain registers the row scopes and filters of its types (server/<domain>/scopes.py),
+# here, before any policy is loaded; the console lists the scoped types in this order.
+ROW_SCOPE_REGISTRATIONS: tuple[Callable[[], None], ...] = (
+    customer_scopes.register,
+    site_scopes.register,
+    contract_scopes.register,
+    billing_scopes.register,
+    prospect_scopes.register,
+    audit_scopes.register,
+    rights_scopes.register,
+)
+for register_row_scopes in ROW_SCOPE_REGISTRATIONS:
+    register_row_scopes()
 
 # Types that carry no register data of their own: paging, roots, the caller's own identity,
 # the Node interface (only `id`).

@@ -19,7 +19,7 @@ Shape of the statement (every CTE is a plain SELECT except the two INSERTs):
     request  INSERT of the access_log_request row, outcome decided from `objects`
 
 Row selections are SQLAlchemy expressions built with the same row-scope predicates as the
-resolver path (`server.authz.scopes`), compiled once per plan key and renumbered into the
+resolver path (`server.authz.scopes`, filled by the domains), compiled once per plan key and renumbered into the
 statement's parameters; the scope's organisation, date and purpose are named parameters, so
 one statement serves every principal with the same roles and purpose. The JSON layer is SQL
 text built here from names of the schema only (never from request values).
