@@ -332,7 +332,7 @@ def test_a_nested_filter_needs_read_access_to_the_fields_it_tests() -> None:
     from server.schema import catalogue
     from server.settings import PROJECT_ROOT
 
-    policy = load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    policy = load_policy(PROJECT_ROOT / "policies", catalogue())
     principal = Principal(
         kind=PrincipalKind.USER,
         id=uuid.uuid4(),

@@ -240,7 +240,7 @@ async def test_the_standalone_matrix_filters_in_the_file_itself(
     page.set_default_timeout(TIMEOUT_MS)
     await page.goto(path.as_uri())
     purposes = page.locator("table.grid thead th.purpose:visible")
-    policy = load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    policy = load_policy(PROJECT_ROOT / "policies", catalogue())
     # One column per role and purpose it may act under.
     assert await purposes.count() == sum(len(p) for p in policy.role_purposes.values())
     await page.select_option("select[name=role]", "customer_service")

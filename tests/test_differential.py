@@ -86,7 +86,7 @@ REPORTED_MISMATCHES = 5
 
 
 def compiled_policy() -> CompiledPolicy:
-    return load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    return load_policy(PROJECT_ROOT / "policies", catalogue())
 
 
 def role_purposes(policy: CompiledPolicy) -> list[tuple[str, str]]:

@@ -36,7 +36,7 @@ ROLES = [
 
 @pytest.fixture(scope="module")
 def policy() -> CompiledPolicy:
-    return load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    return load_policy(PROJECT_ROOT / "policies", catalogue())
 
 
 def view(policy: CompiledPolicy, role: str) -> AccessView:

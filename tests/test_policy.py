@@ -16,6 +16,7 @@ from server.authz.lint import personal_data_without_explicit_rule
 from server.authz.masks import MASKS
 from server.authz.oracle import CasbinOracle
 from server.authz.policy import PolicyError, load_policy
+from server.authz.policy_tests import load_tested_policy
 from server.authz.store import PolicyStore
 from server.schema import catalogue
 from server.settings import PROJECT_ROOT
@@ -181,14 +182,15 @@ def test_a_failing_expectation_refuses_the_policy(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
     with (directory / "tests" / "decisions.csv").open("a") as handle:
         handle.write("marketing, marketing, Customer.personalIdentityCode, read\n")
+    load_policy(directory, catalogue())  # the files are valid; the expectation is not
     with pytest.raises(PolicyError, match="policy test failed"):
-        load_policy(directory, catalogue())
+        load_tested_policy(directory, catalogue())
     with pytest.raises(PolicyError, match="policy test failed"):
-        load_policy(directory, catalogue(), cross_check=True)
+        load_tested_policy(directory, catalogue(), cross_check=True)
 
 
 def test_expected_decisions_hold_in_casbin_too() -> None:
-    load_policy(POLICY_DIR, catalogue(), cross_check=True)
+    load_tested_policy(POLICY_DIR, catalogue(), cross_check=True)
 
 
 @pytest.mark.parametrize(

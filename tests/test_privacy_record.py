@@ -94,7 +94,7 @@ def _policy_with_extra_purpose(tmp_path: Path) -> Path:
 
 
 def test_a_purpose_outside_section_4_is_caught(tmp_path: Path) -> None:
-    compiled = load_policy(_policy_with_extra_purpose(tmp_path), catalogue(), run_tests=False)
+    compiled = load_policy(_policy_with_extra_purpose(tmp_path), catalogue())
     assert unnamed_purposes(compiled, read_notice(DOCS)) == ["profiling"]
     # Mapped, but with wording the notice does not have: caught too.
     altered = _notice("fi").replace("laskutus, maksujen valvonta ja perintä", "laskutus")

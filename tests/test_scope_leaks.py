@@ -302,7 +302,7 @@ async def test_collection_case_goes_only_to_a_collection_agency(
 
 
 def _field_service_view() -> AccessView:
-    policy = load_policy(PROJECT_ROOT / "policies", catalogue(), run_tests=False)
+    policy = load_policy(PROJECT_ROOT / "policies", catalogue())
     principal = Principal(
         kind=PrincipalKind.USER,
         id=uuid.uuid4(),

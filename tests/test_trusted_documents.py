@@ -404,7 +404,7 @@ async def explain_labels(
     """`rekisteri policy explain ROLE COORDINATE` for every role and coordinate, parsed."""
     from server.authz import cli as policy_cli
 
-    policy = policy_cli._load(settings, run_tests=False)
+    policy = policy_cli._load(settings)
     monkeypatch.setattr(policy_cli, "_load", lambda *args, **kwargs: policy)  # load once
     labels: dict[tuple[str, str, str], str] = {}
     for role in operation["access"]:

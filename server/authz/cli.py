@@ -14,21 +14,17 @@ from server.authz.policy import CompiledPolicy, PolicyError, load_policy
 from server.settings import Settings
 
 
-def _load(
-    settings: Settings, *, run_tests: bool = True, cross_check: bool = False
-) -> CompiledPolicy:
+def _load(settings: Settings) -> CompiledPolicy:
     from server.schema import catalogue
 
-    return load_policy(
-        settings.policy_dir, catalogue(), run_tests=run_tests, cross_check=cross_check
-    )
+    return load_policy(settings.policy_dir, catalogue())
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from server.authz.lint import personal_data_without_explicit_rule
 
     try:
-        policy = _load(settings, run_tests=False)
+        policy = _load(settings)
     except PolicyError as exc:
         for problem in exc.problems:
             print(f"error: {problem}")
@@ -43,8 +39,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
+    from server.authz.policy_tests import load_tested_policy
+    from server.schema import catalogue
+
     try:
-        policy = _load(settings, cross_check=True)
+        policy = load_tested_policy(settings.policy_dir, catalogue(), cross_check=True)
     except PolicyError as exc:
         for problem in exc.problems:
             print(f"FAIL {problem}")
@@ -63,7 +62,7 @@ def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     from server.authz.explain import explain
 
-    policy = _load(settings, run_tests=False)
+    policy = _load(settings)
     purposes = [args.purpose] if args.purpose else None
     for item in explain(policy, args.role, args.coordinate, purposes):
         print(f"{item.role} / {item.purpose} / {item.coordinate}: {item.access.label}")
@@ -96,7 +95,7 @@ def _markdown(data: dict[str, Any]) -> str:
 
 
 def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
-    policy = _load(settings, run_tests=False)
+    policy = _load(settings)
     if args.format == "html":
         from server.console.render import standalone_matrix
 
@@ -114,11 +113,11 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             policy_at_revision(args.revision, settings.policy_dir, Path(tmp))
-            old = load_policy(Path(tmp), catalogue(), run_tests=False)
+            old = load_policy(Path(tmp), catalogue())
         except (RevisionError, PolicyError) as exc:
             print(f"the policy at {args.revision} does not load: {exc}", file=sys.stderr)
             return 1
-    new = _load(settings, run_tests=False)
+    new = _load(settings)
     changes = diff(old, new)
     print(f"policy {old.version} ({args.revision}) -> {new.version} (working tree)")
     print("\n".join(changes) if changes else "no change in any role's access")

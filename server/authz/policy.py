@@ -177,17 +177,11 @@ def _load_enforcer(directory: Path) -> casbin.Enforcer:
     return casbin.Enforcer(str(directory / "model.conf"), str(directory / "policy.csv"))
 
 
-def load_policy(
-    directory: Path,
-    catalogue: Catalogue,
-    *,
-    run_tests: bool = True,
-    cross_check: bool = False,
-) -> CompiledPolicy:
+def load_policy(directory: Path, catalogue: Catalogue) -> CompiledPolicy:
     """Read, validate and compile the policy; raise PolicyError listing every problem.
 
-    `run_tests` checks the expected decisions in tests/ against the compiled table;
-    `cross_check` also asks Casbin itself (slower: `policy test` and the test suite do)."""
+    The expected decisions in tests/ are checked by `load_tested_policy`
+    (server/authz/policy_tests.py), which the service and `policy test` use."""
     version = policy_version(directory)
     problems: list[str] = []
     for name in POLICY_FILES:
@@ -223,7 +217,7 @@ def load_policy(
     if problems:
         raise PolicyError(problems)
 
-    compiled = CompiledPolicy(
+    return CompiledPolicy(
         version=version,
         roles=roles,
         purposes=purposes,
@@ -235,15 +229,6 @@ def load_policy(
         catalogue=catalogue,
         source_dir=directory,
     )
-    if run_tests:
-        from server.authz.oracle import CasbinOracle
-        from server.authz.policy_tests import run_policy_tests
-
-        oracle = CasbinOracle(directory) if cross_check else None
-        failures = run_policy_tests(compiled, oracle)
-        if failures:
-            raise PolicyError([f"policy test failed: {f}" for f in failures])
-    return compiled
 
 
 def _read_policy_lines(path: Path, problems: list[str]) -> tuple[list[Rule], list[tuple[str, str]]]:

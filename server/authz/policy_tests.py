@@ -3,19 +3,40 @@
 Each row: role, purpose, coordinate (or type), expected. Expected is one of read, mask,
 deny, write, no_write, import, no_import, use, no_use (on `purpose`, or on a tool such as
 `console`), or rows:<scope>[+<scope>...] / rows:none for a type.
-Each row is checked twice: against the compiled table and against Casbin's own enforce().
+Each row is checked against the compiled table, and with `cross_check` also against
+Casbin's own enforce().
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Protocol
 
 from server.authz.decision import Access
+from server.authz.oracle import CasbinOracle
+from server.authz.policy import Catalogue, CompiledPolicy, PolicyError, load_policy
 
-if TYPE_CHECKING:
-    from server.authz.policy import CompiledPolicy
+
+def load_tested_policy(
+    directory: Path, catalogue: Catalogue, *, cross_check: bool = False
+) -> CompiledPolicy:
+    """`load_policy`, then every expected decision in tests/ must hold; `cross_check` also
+    asks Casbin itself (slower: `policy test` and the test suite do)."""
+    policy = load_policy(directory, catalogue)
+    failures = run_policy_tests(policy, CasbinOracle(directory) if cross_check else None)
+    if failures:
+        raise PolicyError([f"policy test failed: {f}" for f in failures])
+    return policy
+
+
+class Enforcer(Protocol):
+    """What an expected decision is checked against: Casbin (CasbinOracle) or the table."""
+
+    def enforce(self, role: str, obj: str, act: str, purpose: str) -> bool: ...
+
+    def access(self, role: str, coordinate: str, purpose: str) -> Access: ...
 
 
 class _CompiledOnly:
@@ -47,7 +68,7 @@ def _may_use(policy: CompiledPolicy, role: str, target: str, purpose: str) -> bo
     return grant is not None and target in grant.tools
 
 
-def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | None:
+def check_row(policy: CompiledPolicy, enforcer: Enforcer, cells: list[str]) -> str | None:
     """None when the row holds, else a one-line explanation.
 
     `enforcer` is a `CasbinOracle` (cross-check against Casbin) or the compiled table."""
@@ -57,7 +78,7 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
         return f"{label}, but the role is unknown"
     if expected in ("use", "no_use"):
         got = _may_use(policy, role, target, purpose)
-        usable = bool(enforcer.enforce(role, target, "use", purpose))
+        usable = enforcer.enforce(role, target, "use", purpose)
         want = expected == "use"
         return None if got == want == usable else f"{label}, got {got} (casbin {usable})"
     grant = policy.grants.get((role, purpose))
@@ -70,12 +91,12 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
         action = expected.removeprefix("no_")
         granted = {"write": grant.writes, "import": grant.imports} if grant else {}
         got = target in granted.get(action, frozenset())
-        casbin = bool(enforcer.enforce(role, target, action, purpose))
+        casbin = enforcer.enforce(role, target, action, purpose)
         if got == (expected == action) == casbin:
             return None
         return f"{label}, got {got} (casbin {casbin})"
     compiled = policy.field_access([role], purpose, target)
-    enforced: Access = enforcer.access(role, target, purpose)
+    enforced = enforcer.access(role, target, purpose)
     if purpose not in policy.role_purposes.get(role, frozenset()):
         enforced = Access.DENY
     if compiled.label == expected == enforced.label:
@@ -83,7 +104,7 @@ def check_row(policy: CompiledPolicy, enforcer: Any, cells: list[str]) -> str | 
     return f"{label}, got {compiled.label} (casbin {enforced.label})"
 
 
-def run_policy_tests(policy: CompiledPolicy, enforcer: Any | None = None) -> list[str]:
+def run_policy_tests(policy: CompiledPolicy, enforcer: Enforcer | None = None) -> list[str]:
     """Check every expected decision; with `enforcer` (a CasbinOracle) also against Casbin."""
     failures: list[str] = []
     if enforcer is None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from server.authz.policy import Catalogue, CompiledPolicy, PolicyError, load_policy, policy_version
+from server.authz.policy import Catalogue, CompiledPolicy, PolicyError, policy_version
+from server.authz.policy_tests import load_tested_policy
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def load_cached(directory: Path, catalogue: Catalogue) -> CompiledPolicy:
     key = (directory.resolve(), policy_version(directory))
     compiled = _COMPILED.get(key)
     if compiled is None or compiled.catalogue is not catalogue:
-        compiled = load_policy(directory, catalogue)
+        compiled = load_tested_policy(directory, catalogue)
         _COMPILED[key] = compiled
     return compiled
 

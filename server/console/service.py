@@ -27,6 +27,7 @@ from server.audit.signing import keyring_for
 from server.audit.verify import verification_verdict
 from server.authz.diff import RevisionError, diff, policy_at_revision
 from server.authz.policy import CompiledPolicy, PolicyError, load_policy, policy_version
+from server.authz.policy_tests import load_tested_policy
 from server.authz.store import PolicyStore, ReloadFailure
 from server.console.auth import ConsoleUser
 from server.graphql.globalid import decode_id
@@ -200,7 +201,7 @@ async def diff_with_disk(*, store: PolicyStore) -> PolicyDiff:
     running = store.current
     labels = ("running", "files on disk")
     try:
-        on_disk = await asyncio.to_thread(load_policy, store.directory, store.catalogue)
+        on_disk = await asyncio.to_thread(load_tested_policy, store.directory, store.catalogue)
     except PolicyError as exc:
         return PolicyDiff(*labels, running.version, problems=tuple(exc.problems))
     return _compared(labels, running, on_disk)
@@ -221,7 +222,7 @@ async def diff_with_revision(*, store: PolicyStore, revision: str) -> PolicyDiff
 def _load_revision(revision: str, store: PolicyStore) -> CompiledPolicy:
     with tempfile.TemporaryDirectory() as tmp:
         policy_at_revision(revision, store.directory, Path(tmp))
-        return load_policy(Path(tmp), store.catalogue, run_tests=False)
+        return load_policy(Path(tmp), store.catalogue)
 
 
 def _compared(labels: tuple[str, str], old: CompiledPolicy, new: CompiledPolicy) -> PolicyDiff:

@@ -107,7 +107,7 @@ async def operator_caller(
     from server.rights.cli import cli_principal
     from server.schema import catalogue
 
-    policy = load_policy(settings.policy_dir, catalogue(), run_tests=False)
+    policy = load_policy(settings.policy_dir, catalogue())
     chosen, roles = importing_roles(policy=policy, kind=kind, purpose=purpose)
     async with sessionmaker() as session:
         principal = await cli_principal(session, roles)

@@ -98,7 +98,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     from server.schema import catalogue, schema
 
     cache = DocumentCache(schema()._schema)
-    policy = load_policy(settings.policy_dir, catalogue(), run_tests=False)
+    policy = load_policy(settings.policy_dir, catalogue())
     candidates = [_read_candidate(Path(name), cache, policy) for name in args.files]
     invalid = any(candidate.problems for candidate in candidates)
     if not invalid and not args.dry_run:

@@ -27,7 +27,7 @@ async def make_record(
     from server.privacy.record import build_record, gather
     from server.schema import catalogue, schema
 
-    policy = load_policy(settings.policy_dir, catalogue(), run_tests=False)
+    policy = load_policy(settings.policy_dir, catalogue())
     async with owner_session(settings) as session:
         facts = await gather(session)
     return build_record(

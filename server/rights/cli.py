@@ -159,7 +159,7 @@ async def export_report(
     from server.schema import catalogue
 
     started = time.perf_counter()
-    policy = load_policy(settings.policy_dir, catalogue(), run_tests=False)
+    policy = load_policy(settings.policy_dir, catalogue())
     roles = report_roles(policy, purpose)
     if not roles:
         raise PermissionError(f"no role may produce the access report for purpose {purpose}")
