@@ -6,10 +6,16 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, text
 from sqlmodel import Field, SQLModel
 
-from server.db.columns import enum_check, id_field, valid_identifier_check
+from server.db.columns import (
+    enum_check,
+    id_field,
+    server_timestamp_field,
+    timestamp_field,
+    valid_identifier_check,
+)
 
 
 class CustomerKind(StrEnum):
@@ -62,40 +68,14 @@ class Customer(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20)
     language: str = Field(default="fi", max_length=2, sa_column_kwargs={"server_default": "fi"})
-    direct_marketing_objection_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
+    direct_marketing_objection_at: datetime | None = timestamp_field()
     direct_marketing_objection_source: str | None = Field(default=None, max_length=200)
-    distance_selling_objection_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
+    distance_selling_objection_at: datetime | None = timestamp_field()
     distance_selling_objection_source: str | None = Field(default=None, max_length=200)
-    research_objection_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
+    research_objection_at: datetime | None = timestamp_field()
     research_objection_source: str | None = Field(default=None, max_length=200)
-    processing_restricted_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
-    former_customer_since: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
-    anonymised_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-    )
-    created_at: datetime = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now(), "nullable": False},
-    )
-    updated_at: datetime = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now(), "nullable": False},
-    )
+    processing_restricted_at: datetime | None = timestamp_field()
+    former_customer_since: datetime | None = timestamp_field()
+    anonymised_at: datetime | None = timestamp_field()
+    created_at: datetime = server_timestamp_field()
+    updated_at: datetime = server_timestamp_field()

@@ -32,6 +32,15 @@ def created_at_field() -> Any:
     )
 
 
+def server_timestamp_field() -> Any:
+    """A not-null timestamp the database sets (`now()`) when a row is inserted without it."""
+    return Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now(), "nullable": False},
+    )
+
+
 def timestamp_field(*, nullable: bool = True) -> Any:
     return Field(
         default=None,

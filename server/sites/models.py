@@ -13,7 +13,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ColumnElement,
-    DateTime,
     Index,
     Numeric,
     PrimaryKeyConstraint,
@@ -22,7 +21,12 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from server.db.columns import enum_check, id_field, valid_identifier_check
+from server.db.columns import (
+    enum_check,
+    id_field,
+    server_timestamp_field,
+    valid_identifier_check,
+)
 
 
 class HousingType(StrEnum):
@@ -99,16 +103,8 @@ class Site(SQLModel, table=True):
         default=None, sa_column=Column(Numeric(10, 2), nullable=True)
     )
     connected_on: date | None = None
-    created_at: datetime = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now(), "nullable": False},
-    )
-    updated_at: datetime = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        sa_column_kwargs={"server_default": func.now(), "nullable": False},
-    )
+    created_at: datetime = server_timestamp_field()
+    updated_at: datetime = server_timestamp_field()
 
 
 class Consumption(SQLModel, table=True):
