@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,8 +15,8 @@ from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import open_page, parse_id, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import After, Before, Connection, First, Last, SortKey
-from server.graphql.shaping import build_one
+from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
+from server.graphql.shaping import root_object
 
 
 @strawberry.input(description="Filters for the invoice list.")
@@ -63,11 +63,7 @@ class InvoiceOrder(OrderInput, sortable=INVOICE_ORDER):
 class BillingQuery:
     @strawberry.field(description="One invoice by ID; null when unknown or outside your scope.")
     async def invoice(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Invoice | None:
-        ctx = info.context
-        invoice_id = parse_id(id, "Invoice")
-        if invoice_id is None or not ctx.access.can_see_rows("Invoice"):
-            return None
-        return build_one(Invoice, await invoices_by_id(ctx).load(invoice_id), ctx, info)
+        return await root_object(info, "Invoice", id, invoices_by_id, Invoice)
 
     @strawberry.field(
         description="Invoices, newest invoice number first unless `orderBy` says else."
@@ -77,7 +73,7 @@ class BillingQuery:
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters.")] = None,
+        filter: FilterBy[InvoiceFilter] = None,
         last: Last = None,
         before: Before = None,
         order_by: OrderBy[InvoiceOrder] = None,

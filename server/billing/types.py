@@ -15,7 +15,7 @@ from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
-from server.graphql.relay import After, Connection, First
+from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import related_list, related_one
 
 if TYPE_CHECKING:
@@ -171,9 +171,7 @@ class CollectionCase(Node):
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            InvoiceListFilter | None, strawberry.argument(description="Filters.")
-        ] = None,
+        filter: FilterBy[InvoiceListFilter] = None,
     ) -> Connection[Invoice] | None:
         from server.billing.loaders import INVOICES_OF_CASE
 

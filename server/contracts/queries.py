@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -21,7 +21,7 @@ from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.guards import checked_filter, open_page, parse_id, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import After, Before, Connection, First, Last, SortKey
+from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
 
 
 @strawberry.input(description="Filters for the contract list.")
@@ -114,7 +114,7 @@ class CatalogueQuery:
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[ProductFilter | None, strawberry.argument(description="Filters.")] = None,
+        filter: FilterBy[ProductFilter] = None,
         last: Last = None,
         before: Before = None,
         order_by: OrderBy[ProductOrder] = None,
@@ -139,7 +139,7 @@ class CatalogueQuery:
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[OfferFilter | None, strawberry.argument(description="Filters.")] = None,
+        filter: FilterBy[OfferFilter] = None,
         last: Last = None,
         before: Before = None,
         order_by: OrderBy[OfferOrder] = None,
@@ -176,9 +176,7 @@ class ContractQuery:
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            ContractFilter | None, strawberry.argument(description="Filters.")
-        ] = None,
+        filter: FilterBy[ContractFilter] = None,
         last: Last = None,
         before: Before = None,
         order_by: OrderBy[ContractOrder] = None,

@@ -15,7 +15,7 @@ from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
-from server.graphql.relay import After, Connection, First
+from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import related_one
 
 if TYPE_CHECKING:
@@ -132,9 +132,8 @@ class Contract(Node):
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            Annotated[InvoiceListFilter, strawberry.lazy("server.billing.types")] | None,
-            strawberry.argument(description="Filters."),
+        filter: FilterBy[
+            Annotated[InvoiceListFilter, strawberry.lazy("server.billing.types")]
         ] = None,
     ) -> Connection[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
         from server.billing.loaders import INVOICES_OF_CONTRACT

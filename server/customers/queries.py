@@ -11,10 +11,10 @@ from server.customers.loaders import customer_table, customers_by_id, filter_con
 from server.customers.types import Customer, CustomerFilter
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import open_page, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, First, Last, SortKey
-from server.graphql.shaping import build_one
+from server.graphql.shaping import root_object
 
 FILTER_COORDINATES = {
     "name": "Customer.lastName",
@@ -55,12 +55,7 @@ class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER):
 class CustomerQuery:
     @strawberry.field(description="One customer by ID; null when unknown or outside your scope.")
     async def customer(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Customer | None:
-        ctx = info.context
-        customer_id = parse_id(id, "Customer")
-        if customer_id is None or not ctx.access.can_see_rows("Customer"):
-            return None
-        row = await customers_by_id(ctx).load(customer_id)
-        return build_one(Customer, row, ctx, info, subject="id")
+        return await root_object(info, "Customer", id, customers_by_id, Customer, subject="id")
 
     @strawberry.field(description="Customers, in customer-number order unless `orderBy` says else.")
     async def customers(

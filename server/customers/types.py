@@ -16,7 +16,7 @@ from server.customers.models import CustomerKind, Language
 from server.graphql.connections import related_connection
 from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
-from server.graphql.relay import After, Connection, First
+from server.graphql.relay import After, Connection, FilterBy, First
 
 if TYPE_CHECKING:
     from server.audit.types import AccessHistoryEntry
@@ -85,9 +85,7 @@ class Customer(Node):
         info: Info[Any, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            ContractListFilter | None, strawberry.argument(description="Filters.")
-        ] = None,
+        filter: FilterBy[ContractListFilter] = None,
     ) -> Connection[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
         from server.contracts.loaders import CONTRACTS_OF_CUSTOMER
         from server.contracts.types import Contract
@@ -110,9 +108,7 @@ class Customer(Node):
         info: Info[Any, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            InvoiceListFilter | None, strawberry.argument(description="Filters.")
-        ] = None,
+        filter: FilterBy[InvoiceListFilter] = None,
     ) -> Connection[Annotated[Invoice, strawberry.lazy("server.billing.types")]] | None:
         from server.billing.loaders import INVOICES_OF_CUSTOMER
         from server.billing.types import Invoice

@@ -54,6 +54,8 @@ Last = Annotated[
 Before = Annotated[
     str | None, strawberry.argument(description="Cursor before which the page ends.")
 ]
+# The `filter` argument of a list: `filter: FilterBy[SiteFilter] = None`.
+FilterBy = Annotated[T | None, strawberry.argument(description="Filters.")]
 
 
 @strawberry.type(description="Where a page starts and ends, and whether more follows.")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.private import is_private
@@ -21,6 +22,8 @@ from strawberry.utils.str_converters import to_camel_case
 from server.authz.access import FieldRule
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
+from server.graphql.guards import parse_id
+from server.graphql.loading import Row
 from server.graphql.selection import SelectionCache
 
 T = TypeVar("T")
@@ -173,6 +176,23 @@ def build_one(
     if row is None:
         return None
     return build(cls, [row], ctx, info, **options)[0]
+
+
+async def root_object(
+    info: Info[RequestContext, Any],
+    type_name: str,
+    id: str,
+    load: Callable[[RequestContext], DataLoader[Any, Row | None]],
+    cls: type[T],
+    **options: Any,
+) -> T | None:
+    """A root look-up by global ID (`site(id:)`): null when the ID is not one of the type,
+    the principal may see no rows of it, or the row is unknown or outside the scope."""
+    ctx = info.context
+    key = parse_id(id, type_name)
+    if key is None or not ctx.access.can_see_rows(type_name):
+        return None
+    return build_one(cls, await load(ctx).load(key), ctx, info, **options)
 
 
 def relation_allowed(ctx: RequestContext, type_name: str, field_name: str) -> bool:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import open_page, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
-from server.graphql.shaping import build_one
+from server.graphql.relay import ID_KEY, After, Before, Connection, FilterBy, First, Last
+from server.graphql.shaping import root_object
 from server.sites.loaders import site_filter_conditions, site_table, sites_by_id
 from server.sites.types import Site, SiteFilter
 
@@ -45,11 +45,7 @@ class SiteOrder(OrderInput, sortable=SITE_ORDER):
 class SiteQuery:
     @strawberry.field(description="One usage site by ID; null when unknown or outside your scope.")
     async def site(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Site | None:
-        ctx = info.context
-        site_id = parse_id(id, "Site")
-        if site_id is None or not ctx.access.can_see_rows("Site"):
-            return None
-        return build_one(Site, await sites_by_id(ctx).load(site_id), ctx, info)
+        return await root_object(info, "Site", id, sites_by_id, Site)
 
     @strawberry.field(description="Usage sites, in ID order unless `orderBy` says else.")
     async def sites(
@@ -57,7 +53,7 @@ class SiteQuery:
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[SiteFilter | None, strawberry.argument(description="Filters.")] = None,
+        filter: FilterBy[SiteFilter] = None,
         last: Last = None,
         before: Before = None,
         order_by: OrderBy[SiteOrder] = None,

@@ -16,7 +16,7 @@ from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
-from server.graphql.relay import After, Connection, First
+from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import build, related_one, relation_allowed
 from server.sites.models import HeatingType, HousingType, Ownership
 from server.sites.service import check_consumption_window
@@ -101,9 +101,8 @@ class Site(Node):
         info: Info[RequestContext, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            Annotated[ContractListFilter, strawberry.lazy("server.contracts.types")] | None,
-            strawberry.argument(description="Filters."),
+        filter: FilterBy[
+            Annotated[ContractListFilter, strawberry.lazy("server.contracts.types")]
         ] = None,
     ) -> Connection[Annotated[Contract, strawberry.lazy("server.contracts.types")]] | None:
         from server.contracts.loaders import CONTRACTS_OF_SITE
