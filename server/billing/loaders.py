@@ -19,7 +19,7 @@ from server.billing.models import (
 from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import by_id_loader, children_loader
+from server.graphql.loading import children_loader, rows_by_id
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
 invoice_table = table_of(Invoice)
@@ -119,10 +119,7 @@ def lines_by_invoice(ctx: RequestContext) -> Any:
 
 
 def invoices_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(invoice_table).where(invoice_table.c.id.in_(ids), ctx.access.rows("Invoice"))
-
-    return by_id_loader(ctx, "invoice_by_id", statement)
+    return rows_by_id(ctx, invoice_table, "Invoice")
 
 
 def invoice_overdue(today: date | ColumnElement[Any]) -> ColumnElement[bool]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement
 
 from server.contracts.models import Contract, Offer, Price, Product
 from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import by_id_loader
+from server.graphql.loading import rows_by_id
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
 contract_table = table_of(Contract)
@@ -21,10 +21,7 @@ offer_table = table_of(Offer)
 
 
 def products_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(product_table).where(product_table.c.id.in_(ids))
-
-    return by_id_loader(ctx, "product_by_id", statement)
+    return rows_by_id(ctx, product_table, None)
 
 
 CONTRACT_LIST_FILTER = ListFilter(
@@ -94,9 +91,4 @@ def contract_filter_conditions(
 
 
 def contracts_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(contract_table).where(
-            contract_table.c.id.in_(ids), ctx.access.rows("Contract")
-        )
-
-    return by_id_loader(ctx, "contract_by_id", statement)
+    return rows_by_id(ctx, contract_table, "Contract")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, or_
 
 from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.db.tables import table_of
 from server.graphql.context import RequestContext
-from server.graphql.loading import by_id_loader
+from server.graphql.loading import rows_by_id
 from server.graphql.relay import FilterValue, Visible
 from server.sites.models import Site
 
@@ -26,10 +25,7 @@ def _c(name: str) -> Any:
 
 
 def customers_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(customer_table).where(_c("id").in_(ids), ctx.access.rows("Customer"))
-
-    return by_id_loader(ctx, "customer_by_id", statement)
+    return rows_by_id(ctx, customer_table, "Customer")
 
 
 def _text(value: str | ColumnElement[Any]) -> ColumnElement[Any]:

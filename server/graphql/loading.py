@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -64,3 +64,16 @@ def by_id_loader(
         return [found.get(k) for k in keys]
 
     return loader(ctx, name, load)
+
+
+def rows_by_id(ctx: RequestContext, table: Table, scope: str | None) -> DataLoader[Any, Row | None]:
+    """The request's loader of `table`'s rows by ID: those in the row scope of the type
+    `scope`, or every row for a type without row scopes (None)."""
+
+    def statement(ids: list[Any]) -> Select[Any]:
+        conditions: list[ColumnElement[bool]] = [table.c.id.in_(ids)]
+        if scope is not None:
+            conditions.append(ctx.access.rows(scope))
+        return select(table).where(*conditions)
+
+    return by_id_loader(ctx, f"{table.name}_by_id", statement)

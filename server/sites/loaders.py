@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import ColumnElement, text
 
 from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, by_id_loader, loader
+from server.graphql.loading import Row, loader, rows_by_id
 from server.graphql.relay import FilterValue, SortKey, Visible
 from server.sites.models import Site
 
@@ -34,10 +34,7 @@ SITES_OF_CUSTOMER = NestedList(
 
 
 def sites_by_id(ctx: RequestContext) -> Any:
-    def statement(ids: list[uuid.UUID]) -> Select[Any]:
-        return select(site_table).where(_s("id").in_(ids), ctx.access.rows("Site"))
-
-    return by_id_loader(ctx, "site_by_id", statement)
+    return rows_by_id(ctx, site_table, "Site")
 
 
 def site_filter_conditions(
