@@ -27,6 +27,7 @@ from server.billing.models import (
 )
 from server.contracts.models import Contract, Offer, Price, Product
 from server.customers.models import Customer
+from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.ordering import Sortable
 from server.organisations.models import Organisation
@@ -87,11 +88,6 @@ class TypeSpec:
     prospect_column: str | None = None
 
 
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 def _line_id(table: Table) -> ColumnElement[Any]:
     expression: ColumnElement[Any] = func.concat(table.c.invoice_id, ":", table.c.line_number)
     return expression
@@ -126,7 +122,7 @@ def types() -> dict[str, TypeSpec]:
     specs = [
         TypeSpec(
             "Customer",
-            _table(Customer),
+            table_of(Customer),
             "server.customers.types:Customer",
             {
                 "sites": paged("Site", SITES_OF_CUSTOMER),
@@ -138,7 +134,7 @@ def types() -> dict[str, TypeSpec]:
         ),
         TypeSpec(
             "Site",
-            _table(Site),
+            table_of(Site),
             "server.sites.types:Site",
             {
                 "customer": Relation(
@@ -162,13 +158,13 @@ def types() -> dict[str, TypeSpec]:
         ),
         TypeSpec(
             "ConsumptionPoint",
-            _table(Consumption),
+            table_of(Consumption),
             "server.sites.types:ConsumptionPoint",
             log_id_column="site_id",
         ),
         TypeSpec(
             "Contract",
-            _table(Contract),
+            table_of(Contract),
             "server.contracts.types:Contract",
             {
                 "product": Relation(
@@ -180,7 +176,7 @@ def types() -> dict[str, TypeSpec]:
         ),
         TypeSpec(
             "Invoice",
-            _table(Invoice),
+            table_of(Invoice),
             "server.billing.types:Invoice",
             {
                 "customer": Relation(
@@ -207,18 +203,18 @@ def types() -> dict[str, TypeSpec]:
         ),
         TypeSpec(
             "InvoiceLine",
-            _table(InvoiceLine),
+            table_of(InvoiceLine),
             "server.billing.types:InvoiceLine",
             id_expression=_line_id,
             log_id_column="invoice_id",
         ),
-        TypeSpec("Payment", _table(Payment), "server.billing.types:Payment"),
+        TypeSpec("Payment", table_of(Payment), "server.billing.types:Payment"),
         TypeSpec(
-            "SecurityDeposit", _table(SecurityDeposit), "server.billing.types:SecurityDeposit"
+            "SecurityDeposit", table_of(SecurityDeposit), "server.billing.types:SecurityDeposit"
         ),
         TypeSpec(
             "CollectionCase",
-            _table(CollectionCase),
+            table_of(CollectionCase),
             "server.billing.types:CollectionCase",
             {
                 "agency": Relation(
@@ -229,14 +225,14 @@ def types() -> dict[str, TypeSpec]:
         ),
         TypeSpec(
             "Product",
-            _table(Product),
+            table_of(Product),
             "server.contracts.types:Product",
             {"prices": paged("Price", PRICES_OF_PRODUCT, Subject.NONE)},
         ),
-        TypeSpec("Price", _table(Price), "server.contracts.types:Price"),
+        TypeSpec("Price", table_of(Price), "server.contracts.types:Price"),
         TypeSpec(
             "Offer",
-            _table(Offer),
+            table_of(Offer),
             "server.contracts.types:Offer",
             {
                 "product": Relation(
@@ -245,7 +241,7 @@ def types() -> dict[str, TypeSpec]:
             },
             prospect_column="prospect_id",
         ),
-        TypeSpec("Organisation", _table(Organisation), "server.organisations.types:Organisation"),
+        TypeSpec("Organisation", table_of(Organisation), "server.organisations.types:Organisation"),
     ]
     return {spec.name: spec for spec in specs}
 
