@@ -13,7 +13,7 @@ from server.billing.models import InvoiceStatus
 from server.billing.types import Invoice
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import filter_id, open_page, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
 from server.graphql.shaping import root_object
@@ -87,15 +87,15 @@ class BillingQuery:
             require_readable_for_filter(ctx, "Invoice.status", "filter.status")
         if chosen.issued_from is not None or chosen.issued_to is not None:
             require_readable_for_filter(ctx, "Invoice.issueDate", "filter.issuedFrom")
-        customer_id = parse_id(chosen.customer_id, "Customer") if chosen.customer_id else None
-        if chosen.customer_id and customer_id is None:
+        customer = filter_id(chosen.customer_id, "Customer")
+        if customer.matches_nothing:
             return Connection.empty()
         terms = checked_order(ctx, INVOICE_ORDER, order_by)
         conditions = invoice_filter_conditions(
             ctx.access.rows,
             status=chosen.status.value if chosen.status else None,
             overdue=chosen.overdue,
-            customer_id=customer_id,
+            customer_id=customer.key,
             issued_from=chosen.issued_from,
             issued_to=chosen.issued_to,
             today=ctx.access.today,

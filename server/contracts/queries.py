@@ -19,7 +19,7 @@ from server.contracts.models import ContractStatus, OfferStatus, ProductKind
 from server.contracts.types import Contract, Offer, Product
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
-from server.graphql.guards import checked_filter, open_page, parse_id, require_readable_for_filter
+from server.graphql.guards import checked_filter, filter_id, open_page, require_readable_for_filter
 from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
 from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
 
@@ -149,13 +149,11 @@ class CatalogueQuery:
         if page is None:
             return Connection.empty()
         values = checked_filter(ctx, filter, OFFER_FILTER_COORDINATES)
-        customer_id = None
-        if filter and filter.customer_id:
-            customer_id = parse_id(filter.customer_id, "Customer")
-            if customer_id is None:
-                return Connection.empty()
+        customer = filter_id(filter.customer_id if filter else None, "Customer")
+        if customer.matches_nothing:
+            return Connection.empty()
         terms = checked_order(ctx, OFFER_ORDER, order_by)
-        conditions = offer_filter_conditions(ctx.access.rows, customer_id=customer_id, **values)
+        conditions = offer_filter_conditions(ctx.access.rows, customer_id=customer.key, **values)
         return await root_connection(
             info,
             Offer,
@@ -188,14 +186,12 @@ class ContractQuery:
         status = filter.status.value if filter and filter.status else None
         if status:
             require_readable_for_filter(ctx, "Contract.status", "filter.status")
-        customer_id = (
-            parse_id(filter.customer_id, "Customer") if filter and filter.customer_id else None
-        )
-        if filter and filter.customer_id and customer_id is None:
+        customer = filter_id(filter.customer_id if filter else None, "Customer")
+        if customer.matches_nothing:
             return Connection.empty()
         terms = checked_order(ctx, CONTRACT_ORDER, order_by)
         conditions = contract_filter_conditions(
-            ctx.access.rows, status=status, customer_id=customer_id
+            ctx.access.rows, status=status, customer_id=customer.key
         )
         return await root_connection(
             info, Contract, CONTRACT_ORDER, page, terms=terms, conditions=conditions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from strawberry.utils.str_converters import to_camel_case
@@ -20,6 +21,23 @@ def parse_id(value: str, type_name: str | None = None) -> uuid.UUID | None:
     """An ID argument: a global ID (of `type_name`, when given) or a bare UUID; a malformed
     ID, or another type's global ID, behaves as an unknown one (None)."""
     return decode_id(value, type_name)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterId:
+    """An ID given to a list filter (`filter: {customerId: ...}`): `key` is None when none
+    was given, and when the one given names no object of the type (then nothing matches)."""
+
+    given: bool
+    key: uuid.UUID | None
+
+    @property
+    def matches_nothing(self) -> bool:
+        return self.given and self.key is None
+
+
+def filter_id(value: str | None, type_name: str) -> FilterId:
+    return FilterId(bool(value), parse_id(value, type_name) if value else None)
 
 
 def require_id(value: str, *, field: str) -> uuid.UUID:
