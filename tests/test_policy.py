@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import casbin
@@ -15,7 +16,7 @@ from server.authz.diff import diff
 from server.authz.lint import personal_data_without_explicit_rule
 from server.authz.masks import MASKS
 from server.authz.oracle import CasbinOracle
-from server.authz.policy import PolicyError, load_policy
+from server.authz.policy import CompiledPolicy, PolicyError, load_policy
 from server.authz.policy_tests import load_tested_policy
 from server.authz.store import PolicyStore
 from server.schema import catalogue
@@ -53,7 +54,7 @@ MASK_EXAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def policy():  # type: ignore[no-untyped-def]
+def policy() -> CompiledPolicy:
     return load_policy(POLICY_DIR, catalogue())
 
 
@@ -68,7 +69,14 @@ def oracle() -> CasbinOracle:
 
 
 @pytest.mark.parametrize(("role", "purpose", "coordinate", "expected"), DECISIONS)
-def test_decision_table(policy, enforcer, role, purpose, coordinate, expected) -> None:  # type: ignore[no-untyped-def]
+def test_decision_table(
+    policy: CompiledPolicy,
+    enforcer: casbin.Enforcer,
+    role: str,
+    purpose: str,
+    coordinate: str,
+    expected: Access,
+) -> None:
     assert policy.field_access([role], purpose, coordinate) is expected
     casbin_says = (
         Access.READ
@@ -80,9 +88,11 @@ def test_decision_table(policy, enforcer, role, purpose, coordinate, expected) -
     assert casbin_says is expected
 
 
-def test_compiled_table_agrees_with_casbin_everywhere(policy, oracle) -> None:  # type: ignore[no-untyped-def]
+def test_compiled_table_agrees_with_casbin_everywhere(
+    policy: CompiledPolicy, oracle: CasbinOracle
+) -> None:
     """Every role x usable purpose x coordinate: the compiler and enforce() agree."""
-    disagreements = []
+    disagreements: list[tuple[str, str, str, object, object]] = []
     for role in policy.roles:
         for purpose in policy.role_purposes[role]:
             grant = policy.grants[(role, purpose)]
@@ -97,7 +107,9 @@ def test_compiled_table_agrees_with_casbin_everywhere(policy, oracle) -> None:  
     assert disagreements == []
 
 
-def test_the_per_role_oracle_answers_as_the_full_enforcer(policy, enforcer, oracle) -> None:  # type: ignore[no-untyped-def]
+def test_the_per_role_oracle_answers_as_the_full_enforcer(
+    policy: CompiledPolicy, enforcer: casbin.Enforcer, oracle: CasbinOracle
+) -> None:
     for role, purpose, coordinate, _ in DECISIONS:
         for action in ("read", "mask", "write"):
             full = enforcer.enforce(role, coordinate, action, purpose)
@@ -109,7 +121,7 @@ def test_masks(mask: str, value: str, masked: str) -> None:
     assert MASKS[mask](value) == masked
 
 
-def test_roles_and_scopes(policy) -> None:  # type: ignore[no-untyped-def]
+def test_roles_and_scopes(policy: CompiledPolicy) -> None:
     assert policy.role_purposes["field_service"] == {"delivery"}
     assert policy.grants[("collection_agency", "billing")].scopes == {
         "Customer": ("collection_assigned",),
@@ -122,7 +134,7 @@ def test_roles_and_scopes(policy) -> None:  # type: ignore[no-untyped-def]
     assert "not_restricted" not in policy.grants[("billing", "billing")].filters.get("Customer", ())
 
 
-def test_shipped_policy_passes_the_lint(policy) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_policy_passes_the_lint(policy: CompiledPolicy) -> None:
     assert personal_data_without_explicit_rule(policy) == []
 
 
@@ -205,7 +217,9 @@ def test_expected_decisions_hold_in_casbin_too() -> None:
         ),  # widened
     ],
 )
-def test_hot_reload_keeps_the_last_good_policy(tmp_path: Path, corruption) -> None:  # type: ignore[no-untyped-def]
+def test_hot_reload_keeps_the_last_good_policy(
+    tmp_path: Path, corruption: Callable[[str], str]
+) -> None:
     directory = _copy(tmp_path)
     store = PolicyStore(directory, catalogue())
     good = store.current
@@ -239,14 +253,14 @@ def test_hot_reload_applies_a_valid_change(tmp_path: Path) -> None:
     ]
 
 
-def test_explain_names_the_lines(policy) -> None:  # type: ignore[no-untyped-def]
+def test_explain_names_the_lines(policy: CompiledPolicy) -> None:
     rules = policy.explain("customer_service", "Customer.personalIdentityCode", "read", "billing")
     texts = {rule.text() for rule in rules}
     assert "p, customer_service, Customer.personalIdentityCode, read, *, deny" in texts
     assert "p, customer_service, Customer.*, read, *, allow" in texts
 
 
-def test_the_console_is_a_grant_like_any_other(policy) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_is_a_grant_like_any_other(policy: CompiledPolicy) -> None:
     assert policy.tool_purposes(["auditor"], "console") == ["oversight"]
     assert policy.tool_purposes(["customer_service", "administrator"], "console") == []
     assert policy.tool_purposes(["billing", "auditor"], "console") == ["oversight"]
