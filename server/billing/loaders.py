@@ -19,7 +19,7 @@ from server.billing.models import (
 from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import children_loader, rows_by_id
+from server.graphql.loading import RowLoader, children_loader, rows_by_id
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
 invoice_table = table_of(Invoice)
@@ -118,7 +118,7 @@ def lines_by_invoice(ctx: RequestContext) -> Any:
     return children_loader(ctx, "lines_by_invoice", statement, "invoice_id")
 
 
-def invoices_by_id(ctx: RequestContext) -> Any:
+def invoices_by_id(ctx: RequestContext) -> RowLoader:
     return rows_by_id(ctx, invoice_table, "Invoice")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import ColumnElement
 
@@ -11,7 +10,7 @@ from server.contracts.models import Contract, Offer, Price, Product
 from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import rows_by_id
+from server.graphql.loading import RowLoader, rows_by_id
 from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
 
 contract_table = table_of(Contract)
@@ -20,7 +19,7 @@ price_table = table_of(Price)
 offer_table = table_of(Offer)
 
 
-def products_by_id(ctx: RequestContext) -> Any:
+def products_by_id(ctx: RequestContext) -> RowLoader:
     return rows_by_id(ctx, product_table, None)
 
 
@@ -90,5 +89,5 @@ def contract_filter_conditions(
     return conditions
 
 
-def contracts_by_id(ctx: RequestContext) -> Any:
+def contracts_by_id(ctx: RequestContext) -> RowLoader:
     return rows_by_id(ctx, contract_table, "Contract")

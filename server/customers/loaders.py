@@ -11,7 +11,7 @@ from server.billing.models import Invoice
 from server.customers.models import Customer
 from server.db.tables import table_of
 from server.graphql.context import RequestContext
-from server.graphql.loading import rows_by_id
+from server.graphql.loading import RowLoader, rows_by_id
 from server.graphql.relay import FilterValue, Visible
 from server.sites.models import Site
 
@@ -24,7 +24,7 @@ def _c(name: str) -> Any:
     return customer_table.c[name]
 
 
-def customers_by_id(ctx: RequestContext) -> Any:
+def customers_by_id(ctx: RequestContext) -> RowLoader:
     return rows_by_id(ctx, customer_table, "Customer")
 
 

@@ -14,6 +14,7 @@ from server.graphql.context import RequestContext
 
 K = TypeVar("K", bound=Hashable)
 Row = Mapping[str, Any]
+RowLoader = DataLoader[Any, Row | None]  # rows by key; None for a key without a (visible) row
 
 
 async def fetch_rows(session: AsyncSession, statement: Select[Any]) -> list[Row]:
@@ -57,7 +58,7 @@ def children_loader(
 
 def by_id_loader(
     ctx: RequestContext, name: str, statement: Callable[[list[Any]], Select[Any]]
-) -> DataLoader[Any, Row | None]:
+) -> RowLoader:
     async def load(keys: list[Any]) -> list[Row | None]:
         rows = await fetch_rows(ctx.session, statement(keys))
         found = {row["id"]: row for row in rows}
@@ -66,7 +67,7 @@ def by_id_loader(
     return loader(ctx, name, load)
 
 
-def rows_by_id(ctx: RequestContext, table: Table, scope: str | None) -> DataLoader[Any, Row | None]:
+def rows_by_id(ctx: RequestContext, table: Table, scope: str | None) -> RowLoader:
     """The request's loader of `table`'s rows by ID: those in the row scope of the type
     `scope`, or every row for a type without row scopes (None)."""
 

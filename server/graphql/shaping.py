@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.private import is_private
@@ -23,7 +22,7 @@ from server.authz.access import FieldRule
 from server.authz.decision import Access
 from server.graphql.context import RequestContext
 from server.graphql.guards import parse_id
-from server.graphql.loading import Row
+from server.graphql.loading import RowLoader
 from server.graphql.selection import SelectionCache
 
 T = TypeVar("T")
@@ -182,7 +181,7 @@ async def root_object(
     info: Info[RequestContext, Any],
     type_name: str,
     id: str,
-    load: Callable[[RequestContext], DataLoader[Any, Row | None]],
+    load: Callable[[RequestContext], RowLoader],
     cls: type[T],
     **options: Any,
 ) -> T | None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from server.db.tables import table_of
 from server.graphql.context import RequestContext
-from server.graphql.loading import rows_by_id
+from server.graphql.loading import RowLoader, rows_by_id
 from server.organisations.models import Assignment, Organisation
 
 organisation_table = table_of(Organisation)
 assignment_table = table_of(Assignment)
 
 
-def organisations_by_id(ctx: RequestContext) -> Any:
+def organisations_by_id(ctx: RequestContext) -> RowLoader:
     """Organisations are not personal data: whoever may read their fields sees every one."""
     return rows_by_id(ctx, organisation_table, None)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, text
 from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
-from server.graphql.loading import Row, loader, rows_by_id
+from server.graphql.loading import Row, RowLoader, loader, rows_by_id
 from server.graphql.relay import FilterValue, SortKey, Visible
 from server.sites.models import Site
 
@@ -33,7 +33,7 @@ SITES_OF_CUSTOMER = NestedList(
 )
 
 
-def sites_by_id(ctx: RequestContext) -> Any:
+def sites_by_id(ctx: RequestContext) -> RowLoader:
     return rows_by_id(ctx, site_table, "Site")
 
 
