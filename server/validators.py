@@ -37,6 +37,9 @@ __all__ = [
     "format_reference",
     "hetu_birth_date",
     "is_eu_eea",
+    "make_business_id",
+    "make_gsrn",
+    "make_hetu",
     "make_reference",
     "make_rf_reference",
     "text_problem",
@@ -128,6 +131,12 @@ _HETU_CENTURIES: Final[dict[str, int]] = {
     "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
     "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000,
 }  # fmt: skip
+_HETU_TRADITIONAL_SIGNS: Final[dict[int, str]] = {1800: "+", 1900: "-", 2000: "A"}
+
+
+def _hetu_check_character(digits: str) -> str:
+    """The check character of the nine digits DDMMYYZZZ: their value mod 31 in the table."""
+    return _HETU_CHECK_CHARS[int(digits) % 31]
 
 
 def _parse_hetu(value: str, allow_temporary: bool) -> tuple[str, datetime.date]:
@@ -148,7 +157,7 @@ def _parse_hetu(value: str, allow_temporary: bool) -> tuple[str, datetime.date]:
     individual = int(code[7:10])
     if individual < 2:
         raise IdentifierError(kind, "individual number below 002")
-    if _HETU_CHECK_CHARS[int(code[0:6] + code[7:10]) % 31] != code[10]:
+    if _hetu_check_character(code[0:6] + code[7:10]) != code[10]:
         raise IdentifierError(kind, "check character mismatch")
     if individual >= 900 and not allow_temporary:
         raise IdentifierError(kind, "temporary individual number (900-999) not accepted")
@@ -170,6 +179,22 @@ def validate_hetu(value: str, *, allow_temporary: bool = False) -> str:
 def hetu_birth_date(value: str, *, allow_temporary: bool = False) -> datetime.date:
     """The birth date in a valid henkilötunnus (validated as `validate_hetu`)."""
     return _parse_hetu(value, allow_temporary)[1]
+
+
+def make_hetu(birth: datetime.date, individual: int, *, sign: str | None = None) -> str:
+    """The henkilötunnus of a birth date and individual number (002-999), with its check
+    character. ``sign`` is the century sign, by default the traditional one of the birth's
+    century (``+``, ``-`` or ``A``); it must belong to that century."""
+    kind = "personal_identity_code"
+    century = birth.year // 100 * 100
+    century_sign = _HETU_TRADITIONAL_SIGNS.get(century) if sign is None else sign
+    if century_sign is None or _HETU_CENTURIES.get(century_sign) != century:
+        raise IdentifierError(kind, "invalid century sign")
+    if not 2 <= individual <= 999:
+        raise IdentifierError(kind, "individual number out of range")
+    date_part = f"{birth.day:02d}{birth.month:02d}{birth.year % 100:02d}"
+    check = _hetu_check_character(f"{date_part}{individual:03d}")
+    return f"{date_part}{century_sign}{individual:03d}{check}"
 
 
 # A candidate in running text: not part of a longer word or number (so never a piece of a
@@ -218,12 +243,25 @@ def validate_business_id(value: str) -> str:
         raise IdentifierError(kind, "invalid format")
     body = (match.group(1) or match.group(3)).zfill(7)
     check = match.group(2) or match.group(4)
-    remainder = sum(int(d) * w for d, w in zip(body, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
-    if remainder == 1:
-        raise IdentifierError(kind, "number cannot exist (remainder 1)")
-    if str(0 if remainder == 0 else 11 - remainder) != check:
+    if str(_business_id_check_digit(body)) != check:
         raise IdentifierError(kind, "check digit mismatch")
     return f"{body}-{check}"
+
+
+def make_business_id(body: str) -> str:
+    """The Y-tunnus ``NNNNNNN-K`` of a seven-digit body; `IdentifierError` for a body no
+    business ID can have (its weighted sum leaves 1)."""
+    if not _is_digits(body) or len(body) != 7:
+        raise ValueError("a business ID body is 7 digits")
+    return f"{body}-{_business_id_check_digit(body)}"
+
+
+def _business_id_check_digit(body: str) -> int:
+    """K of the seven digits: 0 if the weighted sum is 0 mod 11, else 11 - (sum mod 11)."""
+    remainder = sum(int(d) * w for d, w in zip(body, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
+    if remainder == 1:
+        raise IdentifierError("business_id", "number cannot exist (remainder 1)")
+    return 0 if remainder == 0 else 11 - remainder
 
 
 # --------------------------------------------------------------------------

@@ -17,23 +17,18 @@ from server.sites.service import day_rows
 from server.validators import make_reference
 
 _counter = itertools.count(1)
-HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 
 def make_hetu(birth: date, individual: int) -> str:
-    sign = "-" if birth.year < 2000 else "A"
-    body = f"{birth:%d%m%y}{individual:03d}"
-    return f"{birth:%d%m%y}{sign}{individual:03d}{HETU_CHECK[int(body) % 31]}"
+    return validators.make_hetu(birth, individual)
 
 
 def make_business_id(body: int) -> str:
-    digits = f"{body:07d}"
-    weights = (7, 9, 10, 5, 8, 4, 2)
-    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-    if remainder == 1:
+    """The business ID of the seven-digit body, or of the next one that can have an ID."""
+    try:
+        return validators.make_business_id(f"{body:07d}")
+    except validators.IdentifierError:
         return make_business_id(body + 1)
-    check = 0 if remainder == 0 else 11 - remainder
-    return f"{digits}-{check}"
 
 
 def make_gsrn(serial: int) -> str:

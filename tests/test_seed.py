@@ -17,8 +17,11 @@ import asyncpg
 import pytest
 
 from server.seed import SeedError, SeedSummary, generate, seed_database
-from server.seed.generator import COMPANY_BUSINESS_ID, ELECTRIC_HEATING, HELSINKI, vat_rate_on
+from server.seed.draws import HELSINKI
 from server.seed.names import EMAIL_DOMAINS, POSTAL_AREAS
+from server.seed.people import COMPANY_BUSINESS_ID
+from server.seed.prices import vat_rate_on
+from server.seed.sites import ELECTRIC_HEATING
 from server.validators import (
     hetu_birth_date,
     make_reference,

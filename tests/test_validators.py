@@ -18,6 +18,9 @@ from server.validators import (
     IdentifierError,
     format_reference,
     hetu_birth_date,
+    make_business_id,
+    make_gsrn,
+    make_hetu,
     make_reference,
     make_rf_reference,
     validate_business_id,
@@ -155,6 +158,36 @@ def test_hetu_birth_date_validates() -> None:
         hetu_birth_date("010594Y9032")
 
 
+@pytest.mark.parametrize("code", [*HETU_VALID, *HETU_TEMPORARY])
+def test_make_hetu_rebuilds_every_valid_code(code: str) -> None:
+    birth = hetu_birth_date(code, allow_temporary=True)
+    assert make_hetu(birth, int(code[7:10]), sign=code[6]) == code
+
+
+def test_make_hetu_takes_the_traditional_sign_of_the_century() -> None:
+    assert make_hetu(datetime.date(1952, 10, 13), 308) == "131052-308T"
+    assert make_hetu(datetime.date(2024, 2, 29), 4) == "290224A004M"
+    assert make_hetu(datetime.date(1850, 1, 1), 2) == "010150+002D"
+
+
+@pytest.mark.parametrize(
+    ("birth", "individual", "sign", "reason"),
+    [
+        (datetime.date(1952, 10, 13), 308, "A", "invalid century sign"),
+        (datetime.date(1952, 10, 13), 308, "G", "invalid century sign"),
+        (datetime.date(1752, 10, 13), 308, None, "invalid century sign"),
+        (datetime.date(1952, 10, 13), 1, None, "individual number out of range"),
+        (datetime.date(1952, 10, 13), 1000, None, "individual number out of range"),
+    ],
+)
+def test_make_hetu_refuses(
+    birth: datetime.date, individual: int, sign: str | None, reason: str
+) -> None:
+    with pytest.raises(IdentifierError) as info:
+        make_hetu(birth, individual, sign=sign)
+    assert info.value.reason == reason
+
+
 # --------------------------------------------------------------------------
 # Y-tunnus
 # --------------------------------------------------------------------------
@@ -196,6 +229,23 @@ def test_business_id_normalised(raw: str, normalised: str) -> None:
     assert validate_business_id(raw) == normalised
 
 
+@pytest.mark.parametrize("code", BUSINESS_ID_VALID)
+def test_make_business_id(code: str) -> None:
+    assert make_business_id(code[:7]) == code
+
+
+def test_make_business_id_refuses_a_body_no_id_can_have() -> None:
+    with pytest.raises(IdentifierError) as info:
+        make_business_id("1234568")
+    assert info.value.reason == "number cannot exist (remainder 1)"
+
+
+@pytest.mark.parametrize("body", ["123456", "12345678", "123456x", "123\u0664567"])
+def test_make_business_id_needs_seven_digits(body: str) -> None:
+    with pytest.raises(ValueError, match="7 digits"):
+        make_business_id(body)
+
+
 # --------------------------------------------------------------------------
 # GSRN
 # --------------------------------------------------------------------------
@@ -222,6 +272,16 @@ def test_gsrn_invalid(code: str, reason: str) -> None:
         validate_gsrn(code)
     assert info.value.kind == "gsrn"
     assert info.value.reason == reason
+
+
+def test_make_gsrn() -> None:
+    assert make_gsrn("64300712700001234") == "643007127000012344"
+
+
+@pytest.mark.parametrize("body", ["6430071270000123", "643007127000012344", "6430071270000123X"])
+def test_make_gsrn_needs_seventeen_digits(body: str) -> None:
+    with pytest.raises(ValueError, match="17 digits"):
+        make_gsrn(body)
 
 
 # --------------------------------------------------------------------------
