@@ -1,4 +1,6 @@
-"""Shared fixtures: a real PostgreSQL, a fresh database per test, the app and role clients."""
+"""The tests' one fixture stack: a real PostgreSQL, one migrated template, and per test
+either the shared database emptied (`database_url`, `owner`, `identity_db`) or a copy of
+the template of its own (`fresh_database_url`, `audit_db`); the app and role clients."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.requests import Request
 
 from server.app import create_app
 from server.audit.signing import generate_private_key_pem
@@ -19,6 +22,7 @@ from server.db.migrate import upgrade
 from server.graphql.globalid import from_global_id, to_global_id
 from server.settings import Environment, Settings
 from tests import dbserver, factories
+from tests.dbserver import Database
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_PASSWORD = "correct horse battery staple 2026"
@@ -83,19 +87,50 @@ async def owner(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(
-        environment=Environment.TEST,
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        audit_seal_key=TEST_SECRET + "-seal",
-        audit_signing_key=TEST_SIGNING_KEY,
-        policy_reload_interval_seconds=0.2,
+def settings_for(url: str, **overrides: Any) -> Settings:
+    """The service's settings on a test database (the same keys for every test)."""
+    values: dict[str, Any] = {
+        "environment": Environment.TEST,
+        "database_url": url,
+        "secret_key": TEST_SECRET,
+        "audit_seal_key": TEST_SECRET + "-seal",
+        "audit_signing_key": TEST_SIGNING_KEY,
+        "policy_reload_interval_seconds": 0.2,
         # Sealing is tested on its own; a background sealer would add statements to the
         # per-request counts that tests compare.
-        audit_sealer=False,
-    )
+        "audit_sealer": False,
+    }
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
+@pytest.fixture
+async def identity_db(database_url: str, owner: asyncpg.Connection) -> AsyncIterator[Database]:
+    """The shared database with engines, holding the two organisations that users of the
+    identity tests belong to (`factories.COMPANY` and `factories.SUBCONTRACTOR`)."""
+    await factories.organisation(owner, code=factories.COMPANY, kind="company")
+    await factories.organisation(owner, code=factories.SUBCONTRACTOR)
+    db = Database.open(database_url, settings_for(database_url))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def audit_db(fresh_database_url: str) -> AsyncIterator[Database]:
+    """A database of the test's own with engines: the access-log tests revoke rights,
+    disable triggers and tamper with rows."""
+    settings = settings_for(fresh_database_url, pool_size=25, pool_timeout_seconds=10.0)
+    db = Database.open(fresh_database_url, settings)
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 @pytest.fixture
@@ -218,3 +253,24 @@ async def gql(
     if variables is not None:
         body["variables"] = variables
     return await client.post("/graphql", json=body, headers=headers)
+
+
+def request_for(authorization: str | list[str] | None, client: str = "192.0.2.20") -> Request:
+    """A Starlette request to /graphql with the given Authorization header(s)."""
+    values = [authorization] if isinstance(authorization, str) else authorization or []
+    headers = [(b"authorization", value.encode()) for value in values]
+    headers.append((b"content-type", b"application/json"))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "headers": headers,
+        "client": (client, 40000),
+        "server": ("rekisteri.test", 443),
+        "scheme": "https",
+        "http_version": "1.1",
+        "root_path": "",
+    }
+    return Request(scope)

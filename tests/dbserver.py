@@ -1,16 +1,24 @@
-"""The PostgreSQL the tests use: TEST_DATABASE_URL, or an embedded server of their own."""
+"""The PostgreSQL the tests use (TEST_DATABASE_URL, or an embedded server of their own),
+its databases, and engines on one of them."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.embedded import embedded_database_url
-from server.settings import PROJECT_ROOT
+from server.db.engine import create_engine
+from server.db.session import session_factory
+from server.settings import PROJECT_ROOT, Settings
 
 
 def server_url() -> str:
@@ -86,3 +94,64 @@ async def empty_tables(url: str) -> None:
                 await conn.execute(f'DELETE FROM "{name}"')
     finally:
         await conn.close()
+
+
+@dataclass
+class Database:
+    """A test database with engines as its owner (as the command line runs) and as the
+    restricted runtime role (as the service runs)."""
+
+    url: str
+    settings: Settings
+    owner_engine: AsyncEngine
+    app_engine: AsyncEngine
+
+    @classmethod
+    def open(cls, url: str, settings: Settings) -> Database:
+        return cls(
+            url,
+            settings,
+            create_engine(url, settings, as_app_role=False),
+            create_engine(url, settings, as_app_role=True),
+        )
+
+    async def close(self) -> None:
+        await self.app_engine.dispose()
+        await self.owner_engine.dispose()
+
+    @property
+    def owner(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions as the database owner."""
+        return session_factory(self.owner_engine)
+
+    @property
+    def app(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions as the restricted runtime role."""
+        return session_factory(self.app_engine)
+
+    @asynccontextmanager
+    async def owner_session(self) -> AsyncIterator[AsyncSession]:
+        """A session as the owner in a transaction, committed at the end."""
+        async with self.owner() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def app_session(self) -> AsyncIterator[AsyncSession]:
+        """A session as the runtime role in a transaction, committed at the end."""
+        async with self.app() as session, session.begin():
+            yield session
+
+    def settings_with(self, **changes: Any) -> Settings:
+        return self.settings.model_copy(update=changes)
+
+    async def sql(self, statement: str, *args: Any) -> list[asyncpg.Record]:
+        """Run SQL as the owner (to age rows or read them back)."""
+        conn = await asyncpg.connect(self.url)
+        try:
+            return list(await conn.fetch(statement, *args))
+        finally:
+            await conn.close()
+
+    async def raw(self) -> asyncpg.Connection:
+        """A plain owner (superuser in the tests) connection, for tampering; close it."""
+        return await asyncpg.connect(self.url)

@@ -1,11 +1,13 @@
-"""Factories for test data, written straight to the database as its owner."""
+"""Factories for test data: rows written straight to the database as its owner, users made
+as the command line makes them, and access-log records as the operation runner makes them."""
 
 from __future__ import annotations
 
 import itertools
+import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,8 +15,12 @@ from typing import Any
 import asyncpg
 
 from server import validators
+from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.identity.service import create_user
+from server.operations.runner import event_record
 from server.sites.service import day_rows
 from server.validators import make_reference
+from tests.dbserver import Database
 
 _counter = itertools.count(1)
 
@@ -350,3 +356,99 @@ async def customer_graph(
             await payment(conn, invoice_id=bill["id"], amount=bill["total_incl_vat"])
             graph.invoices.append(bill)
     return graph
+
+
+# --------------------------------------------------------------------------
+# Users (the identity tests)
+# --------------------------------------------------------------------------
+
+# Role names the identity tests invent; real ones come from the policy files.
+ROLES = frozenset({"clerk", "collector", "auditor"})
+COMPANY = "ksat"
+SUBCONTRACTOR = "perinta-a"
+
+
+def new_password() -> str:
+    return "pw-" + secrets.token_urlsafe(15)
+
+
+def new_username(stem: str = "user") -> str:
+    return f"{stem}.{secrets.token_hex(4)}"
+
+
+def new_address() -> str:
+    """A fresh client address in its own /64 of the documentation range (only stored)."""
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
+
+
+async def make_user(
+    db: Database,
+    *,
+    roles: tuple[str, ...] = ("clerk",),
+    organisation: str = COMPANY,
+    stem: str = "user",
+) -> tuple[str, str]:
+    """A new active user (created as the owner, like the command line); (username, password)."""
+    username, password = new_username(stem), new_password()
+    async with db.owner_session() as session:
+        await create_user(
+            session=session,
+            username=username,
+            password=password,
+            organisation_code=organisation,
+            roles=roles,
+            known_roles=set(ROLES),
+        )
+    return username, password
+
+
+# --------------------------------------------------------------------------
+# Access-log records
+# --------------------------------------------------------------------------
+
+
+def request_record(
+    *,
+    at: datetime | None = None,
+    event: EventKind = EventKind.GRAPHQL,
+    outcome: Outcome = Outcome.OK,
+    principal: str | None = "user:6f1c1a8e-0000-4000-8000-000000000001",
+    purpose: str | None = "customer_relationship",
+    operation_name: str | None = "CustomerPage",
+    detail: str | None = None,
+    request_id: uuid.UUID | None = None,
+) -> RequestRecord:
+    """The record of a customer service user's query, made by the runner's factory; with
+    the document hash and duration a query's record has."""
+    record = event_record(
+        event,
+        outcome=outcome,
+        principal=principal,
+        organisation="ksat",
+        roles=("customer_service",),
+        purpose=purpose,
+        client_address="10.1.2.3",
+        operation_name=operation_name,
+        operation_type="query",
+        policy_version="0123456789abcdef",
+        detail=detail,
+        request_id=request_id,
+    )
+    return replace(record, at=at or record.at, document_hash="ab" * 32, duration_ms=12.5)
+
+
+def customer_objects(count: int, *, invoices_per_customer: int = 0) -> list[ObjectAccess]:
+    """Objects as a customer page with nested invoices produces them."""
+    objects: list[ObjectAccess] = []
+    for _ in range(count):
+        customer_id = uuid.uuid4()
+        customer = ObjectAccess("Customer", str(customer_id), customer_id, None, "read")
+        customer.fields_read.update({"id", "customerNumber", "lastName", "email"})
+        customer.fields_masked.add("personalIdentityCode")
+        customer.fields_denied.add("collectionCases")
+        objects.append(customer)
+        for _ in range(invoices_per_customer):
+            invoice = ObjectAccess("Invoice", str(uuid.uuid4()), customer_id, None, "read")
+            invoice.fields_read.update({"id", "invoiceNumber", "totalInclVat", "status"})
+            objects.append(invoice)
+    return objects

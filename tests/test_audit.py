@@ -37,18 +37,16 @@ from server.audit.service import (
 )
 from server.audit.signing import Keyring, generate_private_key_pem, keyring_for, signer_for
 from server.audit.verify import verify
-from server.db.session import StatementCounter, session_factory
-from tests import audit_fixtures, dbserver
-from tests.audit_fixtures import AuditDb, customer_objects, request_record
-
-audit_template = audit_fixtures.audit_template
-audit_db = audit_fixtures.audit_db
+from server.db.session import StatementCounter
+from tests import dbserver
+from tests.dbserver import Database
+from tests.factories import customer_objects, request_record
 
 LOG_TABLES = ("access_log_request", "access_log_object", "access_log_seal", "access_log_retention")
 
 
 async def write(
-    db: AuditDb, objects: list[ObjectAccess] | None = None, **record: object
+    db: Database, objects: list[ObjectAccess] | None = None, **record: object
 ) -> uuid.UUID:
     entry = request_record(**record)  # type: ignore[arg-type]
     async with db.app_session() as session:
@@ -56,17 +54,17 @@ async def write(
     return entry.request_id
 
 
-async def seal(db: AuditDb, **options: object):  # type: ignore[no-untyped-def]
+async def seal(db: Database, **options: object):  # type: ignore[no-untyped-def]
     async with db.app_session() as session:
         return await seal_pending(session=session, settings=db.settings, **options)  # type: ignore[arg-type]
 
 
-async def check(db: AuditDb, **options: object):  # type: ignore[no-untyped-def]
+async def check(db: Database, **options: object):  # type: ignore[no-untyped-def]
     async with db.owner_session() as session:
         return await verify(session=session, settings=db.settings, **options)  # type: ignore[arg-type]
 
 
-async def tamper(db: AuditDb, *statements: str) -> None:
+async def tamper(db: Database, *statements: str) -> None:
     """Run statements as a superuser with every trigger off."""
     conn = await db.raw()
     try:
@@ -108,7 +106,7 @@ def test_ranges_round_trip() -> None:
     assert parse_ranges("{}") == []
 
 
-async def test_ranges_text_is_what_postgresql_prints(audit_db: AuditDb) -> None:
+async def test_ranges_text_is_what_postgresql_prints(audit_db: Database) -> None:
     text_form = ranges_text(seq_ranges([5, 6, 8, 20, 21, 22]))
     conn = await audit_db.raw()
     try:
@@ -123,7 +121,7 @@ async def test_ranges_text_is_what_postgresql_prints(audit_db: AuditDb) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
+async def test_app_role_may_only_insert(audit_db: Database) -> None:
     await write(audit_db, customer_objects(1))
     conn = await audit_db.raw()
     try:
@@ -204,7 +202,9 @@ async def test_app_role_may_only_insert(audit_db: AuditDb) -> None:
         await conn.close()
 
 
-async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(audit_db: AuditDb) -> None:
+async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(
+    audit_db: Database,
+) -> None:
     await write(audit_db, customer_objects(2))
     await insert_v1_objects(audit_db, 2)  # sealed history of the old layout
     await seal(audit_db)
@@ -250,9 +250,9 @@ async def test_triggers_refuse_update_delete_truncate_even_for_the_owner(audit_d
 
 
 async def test_write_access_log_is_one_round_trip_and_records_every_object(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
-    counter = StatementCounter(audit_db.app)
+    counter = StatementCounter(audit_db.app_engine)
     objects = customer_objects(50, invoices_per_customer=12)
     entry = request_record(outcome=Outcome.PARTIAL)
     async with audit_db.app_session() as session:
@@ -324,7 +324,7 @@ async def test_write_access_log_is_one_round_trip_and_records_every_object(
 
 
 async def test_the_record_is_canonical_and_duplicates_are_written_once(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     """The same objects in any order give the same record (both executors write alike);
     composite and numeric IDs are logged as UUIDs."""
@@ -404,7 +404,7 @@ def test_request_insert_sql_binds_the_request_parameters() -> None:
     assert names == set(request_parameters(request_record())) | {"executor", "field_sets"}
 
 
-async def test_request_insert_sql_writes_a_record_that_verifies(audit_db: AuditDb) -> None:
+async def test_request_insert_sql_writes_a_record_that_verifies(audit_db: Database) -> None:
     entry = request_record()
     entry.executor = "compiled"
     parameters = request_parameters(entry)
@@ -451,7 +451,7 @@ async def test_request_insert_sql_writes_a_record_that_verifies(audit_db: AuditD
 
 
 async def test_positions_transaction_ids_and_hashes_come_from_the_database(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     conn = await audit_db.raw()
     try:
@@ -496,7 +496,7 @@ async def test_positions_transaction_ids_and_hashes_come_from_the_database(
     assert (await check(audit_db)).ok
 
 
-async def test_free_text_loses_identity_codes_and_control_characters(audit_db: AuditDb) -> None:
+async def test_free_text_loses_identity_codes_and_control_characters(audit_db: Database) -> None:
     await write(
         audit_db,
         operation_name="Find131052-308T",
@@ -512,7 +512,7 @@ async def test_free_text_loses_identity_codes_and_control_characters(audit_db: A
     assert "\n" not in row["detail"]
 
 
-async def test_write_event_records_a_request_without_objects(audit_db: AuditDb) -> None:
+async def test_write_event_records_a_request_without_objects(audit_db: Database) -> None:
     entry = request_record(
         event=EventKind.AUTHENTICATION,
         outcome=Outcome.UNAUTHENTICATED,
@@ -534,7 +534,7 @@ async def test_write_event_records_a_request_without_objects(audit_db: AuditDb) 
 
 
 async def test_without_the_insert_right_the_write_fails_and_nothing_is_kept(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     conn = await audit_db.raw()
     try:
@@ -550,12 +550,12 @@ async def test_without_the_insert_right_the_write_fails_and_nothing_is_kept(
         await conn.close()
 
 
-async def test_a_month_without_partition_fails_closed(audit_db: AuditDb) -> None:
+async def test_a_month_without_partition_fails_closed(audit_db: Database) -> None:
     with pytest.raises(DBAPIError, match="no partition"):
         await write(audit_db, customer_objects(1), at=datetime(2001, 1, 1, tzinfo=UTC))
 
 
-async def test_ensure_partitions_creates_months_ahead_once(audit_db: AuditDb) -> None:
+async def test_ensure_partitions_creates_months_ahead_once(audit_db: Database) -> None:
     async with audit_db.app_session() as session:  # the app role may call it
         created = list(
             (await session.execute(text("SELECT access_log_ensure_partitions(6)"))).scalars()
@@ -579,7 +579,7 @@ async def test_ensure_partitions_creates_months_ahead_once(audit_db: AuditDb) ->
 # ---------------------------------------------------------------------------------------
 
 
-async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: AuditDb) -> None:
+async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: Database) -> None:
     assert await seal(audit_db) is None  # nothing to seal
     for _ in range(3):
         await write(audit_db, customer_objects(4, invoices_per_customer=2))
@@ -615,7 +615,7 @@ async def test_seal_chains_signed_batches_and_verify_is_clean(audit_db: AuditDb)
     assert report.unsealed_rows == 2
 
 
-async def test_large_batches_are_split(audit_db: AuditDb) -> None:
+async def test_large_batches_are_split(audit_db: Database) -> None:
     await write(audit_db, customer_objects(25))
     result = await seal(audit_db, max_leaves=10)
     assert result is not None
@@ -623,7 +623,7 @@ async def test_large_batches_are_split(audit_db: AuditDb) -> None:
     assert (await check(audit_db)).ok
 
 
-async def insert_v1_objects(db: AuditDb, count: int) -> uuid.UUID:
+async def insert_v1_objects(db: Database, count: int) -> uuid.UUID:
     """Rows as the code before layout 2 wrote them (the old table still stamps its hash)."""
     request_id = uuid.uuid4()
     conn = await db.raw()
@@ -647,7 +647,7 @@ async def insert_v1_objects(db: AuditDb, count: int) -> uuid.UUID:
     return request_id
 
 
-async def test_verify_finds_an_edited_row_and_where(audit_db: AuditDb) -> None:
+async def test_verify_finds_an_edited_row_and_where(audit_db: Database) -> None:
     await write(audit_db, customer_objects(5))
     await insert_v1_objects(audit_db, 3)
     await seal(audit_db)
@@ -682,7 +682,7 @@ async def test_verify_finds_an_edited_row_and_where(audit_db: AuditDb) -> None:
     ]
 
 
-async def test_verify_names_a_subject_row_moved_to_another_customer(audit_db: AuditDb) -> None:
+async def test_verify_names_a_subject_row_moved_to_another_customer(audit_db: Database) -> None:
     await write(audit_db, customer_objects(3, invoices_per_customer=2))
     await seal(audit_db)
     conn = await audit_db.raw()
@@ -701,7 +701,7 @@ async def test_verify_names_a_subject_row_moved_to_another_customer(audit_db: Au
     ]
 
 
-async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: AuditDb) -> None:
+async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: Database) -> None:
     await write(audit_db, customer_objects(5))
     await seal(audit_db)
     await tamper(
@@ -721,7 +721,7 @@ async def test_verify_finds_an_edit_whose_hash_was_recomputed(audit_db: AuditDb)
     ]
 
 
-async def test_verify_finds_a_deleted_row_and_where(audit_db: AuditDb) -> None:
+async def test_verify_finds_a_deleted_row_and_where(audit_db: Database) -> None:
     await write(audit_db, customer_objects(5))
     await seal(audit_db)
     conn = await audit_db.raw()
@@ -734,7 +734,7 @@ async def test_verify_finds_a_deleted_row_and_where(audit_db: AuditDb) -> None:
     assert [(p.kind, p.batch_no, p.seq) for p in report.problems] == [("missing_row", 1, seq)]
 
 
-async def test_verify_finds_inserted_rows_in_a_sealed_range(audit_db: AuditDb) -> None:
+async def test_verify_finds_inserted_rows_in_a_sealed_range(audit_db: Database) -> None:
     await write(audit_db, customer_objects(2))
     # A request that never committed leaves a gap of positions in the sealed range.
     with pytest.raises(RuntimeError, match="abandoned"):
@@ -769,7 +769,7 @@ async def test_verify_finds_inserted_rows_in_a_sealed_range(audit_db: AuditDb) -
     assert ("unexpected_row", 10_000) in {(p.kind, p.seq) for p in report.problems}
 
 
-async def test_verify_checks_signatures_chain_and_external_heads(audit_db: AuditDb) -> None:
+async def test_verify_checks_signatures_chain_and_external_heads(audit_db: Database) -> None:
     await write(audit_db, customer_objects(2))
     first = await seal(audit_db)
     await write(audit_db, customer_objects(2))
@@ -814,7 +814,7 @@ async def test_verify_checks_signatures_chain_and_external_heads(audit_db: Audit
 # ---------------------------------------------------------------------------------------
 
 
-async def test_concurrent_requests_and_sealer_lose_nothing(audit_db: AuditDb) -> None:
+async def test_concurrent_requests_and_sealer_lose_nothing(audit_db: Database) -> None:
     rng = random.Random(5)
     sizes = [rng.randint(0, 60) for _ in range(20)]
     done = asyncio.Event()
@@ -844,7 +844,7 @@ async def test_concurrent_requests_and_sealer_lose_nothing(audit_db: AuditDb) ->
 
 
 async def test_a_running_transaction_holds_sealing_back_only_in_its_own_database(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     # An open transaction with an id in another database does not block sealing.
     other = await asyncpg.connect(dbserver.with_database(audit_db.url, "postgres"))
@@ -876,9 +876,9 @@ async def test_a_running_transaction_holds_sealing_back_only_in_its_own_database
     assert (await check(audit_db)).ok
 
 
-async def test_the_background_sealer_seals_as_it_goes(audit_db: AuditDb) -> None:
+async def test_the_background_sealer_seals_as_it_goes(audit_db: Database) -> None:
     settings = audit_db.settings.model_copy(update={"audit_seal_interval_seconds": 0.05})
-    task = asyncio.create_task(run_sealer(session_factory(audit_db.app), settings))
+    task = asyncio.create_task(run_sealer(audit_db.app, settings))
     try:
         await write(audit_db, customer_objects(3))
         for _ in range(200):

@@ -15,11 +15,8 @@ from server.audit.cli import register, retention_limit
 from server.audit.records import ObjectAccess
 from server.audit.service import write_access_log
 from server.settings import Settings
-from tests import audit_fixtures
-from tests.audit_fixtures import AuditDb, customer_objects, request_record
-
-audit_template = audit_fixtures.audit_template
-audit_db = audit_fixtures.audit_db
+from tests.dbserver import Database
+from tests.factories import customer_objects, request_record
 
 IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -33,12 +30,12 @@ async def run_cli(settings: Settings, *argv: str) -> int:
     return code
 
 
-async def write(db: AuditDb, objects: list[ObjectAccess], **record: object) -> None:
+async def write(db: Database, objects: list[ObjectAccess], **record: object) -> None:
     async with db.app_session() as session:
         await write_access_log(session, request_record(**record), objects)  # type: ignore[arg-type]
 
 
-async def cli_events(db: AuditDb) -> list[str]:
+async def cli_events(db: Database) -> list[str]:
     conn = await db.raw()
     try:
         rows = await conn.fetch(
@@ -50,7 +47,7 @@ async def cli_events(db: AuditDb) -> list[str]:
 
 
 async def test_seal_prints_a_signed_head_that_verify_accepts(
-    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await write(audit_db, customer_objects(3))
     assert await run_cli(audit_db.settings, "audit", "seal", "--wait", "5") == 0
@@ -93,7 +90,7 @@ async def test_seal_prints_a_signed_head_that_verify_accepts(
 
 
 async def test_a_verification_record_forged_with_the_seal_key_makes_verify_skip_nothing(
-    audit_db: AuditDb, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Only the Ed25519 signing key makes a record an incremental run starts from: a record
     made with the HMAC seal key (which a checker may hold) is not trusted."""
@@ -141,7 +138,7 @@ async def test_a_verification_record_forged_with_the_seal_key_makes_verify_skip_
 
 
 async def test_export_writes_json_lines_without_secrets(
-    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     now = datetime.now(UTC)
     objects = customer_objects(2, invoices_per_customer=1)
@@ -189,7 +186,7 @@ async def test_export_writes_json_lines_without_secrets(
 
 
 async def test_partitions_and_retention(
-    audit_db: AuditDb, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert await run_cli(audit_db.settings, "audit", "partitions", "--months-ahead", "3") == 0
     out = capsys.readouterr().out

@@ -24,11 +24,9 @@ from server.authz.principal import Principal, PrincipalKind
 from server.db.session import StatementCounter
 from server.graphql.context import RequestContext
 from server.graphql.relay import Connection, encode_cursor
-from tests import audit_fixtures
-from tests.audit_fixtures import AuditDb, request_record
-
-audit_template = audit_fixtures.audit_template
-audit_db = audit_fixtures.audit_db
+from tests.conftest import nodes
+from tests.dbserver import Database
+from tests.factories import request_record
 
 CUSTOMER_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 CUSTOMER_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
@@ -116,7 +114,7 @@ def auditor_access(**changes: Any) -> FakeAccess:
 
 
 @asynccontextmanager
-async def context(db: AuditDb, access: FakeAccess) -> AsyncIterator[RequestContext]:
+async def context(db: Database, access: FakeAccess) -> AsyncIterator[RequestContext]:
     async with db.app_session() as session:
         yield RequestContext(
             settings=db.settings,
@@ -140,7 +138,7 @@ def objects_of(customer: uuid.UUID, invoices: int) -> list[ObjectAccess]:
     return found
 
 
-async def seed(db: AuditDb) -> list[uuid.UUID]:
+async def seed(db: Database) -> list[uuid.UUID]:
     """Three requests: A (customer_relationship), B, then A again (billing)."""
     now = datetime.now(UTC)
     plan = [
@@ -170,7 +168,7 @@ query Log($customer: ID, $after: String) {
 """
 
 
-async def test_access_log_pages_filters_polices_and_is_itself_logged(audit_db: AuditDb) -> None:
+async def test_access_log_pages_filters_polices_and_is_itself_logged(audit_db: Database) -> None:
     first_id, _, third_id = await seed(audit_db)
     access = auditor_access()
     async with context(audit_db, access) as ctx:
@@ -247,7 +245,7 @@ async def test_access_log_pages_filters_polices_and_is_itself_logged(audit_db: A
     }
 
 
-async def test_access_log_needs_a_row_scope_and_readable_filters(audit_db: AuditDb) -> None:
+async def test_access_log_needs_a_row_scope_and_readable_filters(audit_db: Database) -> None:
     await seed(audit_db)
     async with context(audit_db, auditor_access(rows=set())) as ctx:
         result = await SCHEMA.execute(LOG_QUERY, context_value=ctx)
@@ -275,7 +273,7 @@ async def test_access_log_needs_a_row_scope_and_readable_filters(audit_db: Audit
         assert "AccessLogEntry.objects" in ctx.collector.denied_coordinates
 
 
-async def test_objects_first_limits_each_entry(audit_db: AuditDb) -> None:
+async def test_objects_first_limits_each_entry(audit_db: Database) -> None:
     await seed(audit_db)
     async with context(audit_db, auditor_access()) as ctx:
         result = await SCHEMA.execute(
@@ -302,18 +300,14 @@ HISTORY_QUERY = """
 """
 
 
-def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
-    return [edge["node"] for edge in connection["edges"]]
-
-
-async def test_access_history_gives_dates_purposes_and_categories_only(audit_db: AuditDb) -> None:
+async def test_access_history_gives_dates_purposes_and_categories_only(audit_db: Database) -> None:
     await seed(audit_db)
     assert not {"principal", "organisation", "clientAddress", "roles"} & {
         f.name
         for f in AccessHistoryEntry.__strawberry_definition__.fields  # type: ignore[attr-defined]
     }
     access = FakeAccess(fields={}, rows=set(), purpose="customer_relationship")
-    counter = StatementCounter(audit_db.app)
+    counter = StatementCounter(audit_db.app_engine)
     async with context(audit_db, access) as ctx:
         before = counter.count
         result = await SCHEMA.execute(HISTORY_QUERY, context_value=ctx)
@@ -340,7 +334,7 @@ async def test_access_history_gives_dates_purposes_and_categories_only(audit_db:
         assert "Customer.accessHistory" in ctx.collector.denied_coordinates
 
 
-async def test_access_history_without_info_records_every_field(audit_db: AuditDb) -> None:
+async def test_access_history_without_info_records_every_field(audit_db: Database) -> None:
     await seed(audit_db)
     access = FakeAccess(fields={"AccessHistoryEntry.purposeDescription": Access.DENY}, rows=set())
     async with context(audit_db, access) as ctx:
@@ -355,7 +349,7 @@ async def test_access_history_without_info_records_every_field(audit_db: AuditDb
 
 
 @pytest.mark.parametrize("bad", ["not-an-id", "12"])
-async def test_a_malformed_customer_filter_is_a_user_error(audit_db: AuditDb, bad: str) -> None:
+async def test_a_malformed_customer_filter_is_a_user_error(audit_db: Database, bad: str) -> None:
     async with context(audit_db, auditor_access()) as ctx:
         result = await SCHEMA.execute(
             "query($c: ID) { accessLog(filter: {customerId: $c}) { edges { cursor } } }",
@@ -383,7 +377,7 @@ query($id: ID!, $first: Int, $after: String, $filter: AccessHistoryFilter) {
 PURPOSES = ("customer_relationship", "billing", "oversight")
 
 
-async def seed_history(db: AuditDb, count: int) -> list[tuple[str, datetime]]:
+async def seed_history(db: Database, count: int) -> list[tuple[str, datetime]]:
     """`count` reads of customer A a minute apart (purposes in turn), then one of B:
     (purpose, time) of A's, oldest first."""
     start = datetime.now(UTC) - timedelta(minutes=count + 1)
@@ -425,7 +419,7 @@ def auditor_reading_history(**fields: Access) -> FakeAccess:
     return FakeAccess(fields=dict(fields), rows=set())
 
 
-async def test_access_history_pages_newest_first_and_counts(audit_db: AuditDb) -> None:
+async def test_access_history_pages_newest_first_and_counts(audit_db: Database) -> None:
     plan = await seed_history(audit_db, 5)
     async with context(audit_db, auditor_reading_history()) as ctx:
         seen: list[tuple[str, str]] = []
@@ -448,7 +442,7 @@ async def test_access_history_pages_newest_first_and_counts(audit_db: AuditDb) -
         assert (await history_page(ctx, first=2, after=end))["edges"] == []
 
 
-async def test_access_history_filters_by_purpose_and_time(audit_db: AuditDb) -> None:
+async def test_access_history_filters_by_purpose_and_time(audit_db: Database) -> None:
     plan = await seed_history(audit_db, 6)
     async with context(audit_db, auditor_reading_history()) as ctx:
         billing = await history_page(ctx, filter={"purpose": "billing"})
@@ -472,7 +466,7 @@ async def test_access_history_filters_by_purpose_and_time(audit_db: AuditDb) -> 
 
 
 async def test_access_history_filters_need_read_access_unless_the_relation_is_denied(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     await seed_history(audit_db, 2)
     masked = auditor_reading_history(**{"AccessHistoryEntry.at": Access.MASK})
@@ -497,7 +491,7 @@ async def test_access_history_filters_need_read_access_unless_the_relation_is_de
 
 
 async def test_access_history_cursors_name_an_entry_of_the_customers_asked_for(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     await seed_history(audit_db, 3)
     async with context(audit_db, auditor_reading_history()) as ctx:
@@ -511,7 +505,7 @@ async def test_access_history_cursors_name_an_entry_of_the_customers_asked_for(
 
 
 async def test_access_history_costs_two_statements_for_any_number_of_customers(
-    audit_db: AuditDb,
+    audit_db: Database,
 ) -> None:
     await seed_history(audit_db, 3)
     query = """{
@@ -520,7 +514,7 @@ async def test_access_history_costs_two_statements_for_any_number_of_customers(
       b: customer(id: "00000000-0000-4000-8000-00000000000b") {
         accessHistory(first: 1) { totalCount edges { node { purpose } } } }
     }"""
-    counter = StatementCounter(audit_db.app)
+    counter = StatementCounter(audit_db.app_engine)
     async with context(audit_db, auditor_reading_history()) as ctx:
         before = counter.count
         result = await SCHEMA.execute(query, context_value=ctx)
@@ -587,7 +581,7 @@ async def walk_log(
     ],
 )
 async def test_access_log_orders_page_both_ways_to_the_same_list(
-    audit_db: AuditDb, order: list[dict[str, str]], expected: list[int]
+    audit_db: Database, order: list[dict[str, str]], expected: list[int]
 ) -> None:
     ids = [str(request_id) for request_id in await seed(audit_db)]
     async with context(audit_db, auditor_access()) as ctx:
@@ -596,7 +590,7 @@ async def test_access_log_orders_page_both_ways_to_the_same_list(
         assert await walk_log(ctx, order, backwards=True) == forwards
 
 
-async def test_access_log_cursors_count_and_refusals(audit_db: AuditDb) -> None:
+async def test_access_log_cursors_count_and_refusals(audit_db: Database) -> None:
     first_id, second_id, third_id = (str(i) for i in await seed(audit_db))
     async with context(audit_db, auditor_access()) as ctx:
         page = await log_page(ctx, first=3)

@@ -19,8 +19,9 @@ from server.db.engine import create_engine
 from server.db.migrate import alembic_config, upgrade
 from server.db.session import session_factory
 from server.settings import Settings
-from tests import audit_fixtures, dbserver
-from tests.audit_fixtures import customer_objects, request_record
+from tests import dbserver
+from tests.conftest import settings_for
+from tests.factories import customer_objects, request_record
 from tests.test_audit import write_access_log
 
 # What the code before revision 0005 sent: the request row and one row per object.
@@ -41,12 +42,11 @@ FROM unnest($4::text[], $5::text[]) AS o(type_name, object_id)
 
 
 @pytest.fixture
-async def v1_database() -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
-    server = await audit_fixtures.audit_server_url()
+async def v1_database(server_url: str) -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
     name = dbserver.unique_name("rk_audit_v1")
-    await dbserver.create_database(server, name)
-    url = dbserver.with_database(server, name)
-    settings = audit_fixtures.audit_settings(url)
+    await dbserver.create_database(server_url, name)
+    url = dbserver.with_database(server_url, name)
+    settings = settings_for(url)
     owner = create_engine(url, settings, as_app_role=False)
     try:
         async with owner.begin() as conn:
@@ -54,7 +54,7 @@ async def v1_database() -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
         yield url, settings, owner
     finally:
         await owner.dispose()
-        await dbserver.drop_database(server, name)
+        await dbserver.drop_database(server_url, name)
 
 
 async def _seal_v1(conn: asyncpg.Connection, settings: Settings) -> SealHead:

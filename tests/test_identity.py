@@ -28,14 +28,14 @@ from server.identity.service import (
 )
 from server.identity.tokens import decode_access_token
 from server.settings import Settings
-from tests import identity_fixtures as fx
-from tests.identity_fixtures import ROLES, IdentityDb, make_user, new_address, request_for
-
-identity_db = fx.identity_db
+from tests import factories
+from tests.conftest import request_for
+from tests.dbserver import Database
+from tests.factories import ROLES, make_user, new_address
 
 
 async def login(
-    db: IdentityDb,
+    db: Database,
     username: str,
     password: str,
     client: str = "192.0.2.10",
@@ -51,20 +51,20 @@ async def login(
         )
 
 
-async def grant(db: IdentityDb, username: str, password: str, client: str = "192.0.2.10") -> str:
+async def grant(db: Database, username: str, password: str, client: str = "192.0.2.10") -> str:
     result = await login(db, username, password, client)
     assert isinstance(result, TokenGrant), result
     return result.access_token
 
 
-async def principal_of(db: IdentityDb, authorization: str, client: str = "192.0.2.20") -> Principal:
+async def principal_of(db: Database, authorization: str, client: str = "192.0.2.20") -> Principal:
     async with db.app() as session, session.begin():
         return await authenticate(
             request_for(authorization, client), session=session, settings=db.settings
         )
 
 
-async def test_login_gives_a_token_for_a_live_session(identity_db: IdentityDb) -> None:
+async def test_login_gives_a_token_for_a_live_session(identity_db: Database) -> None:
     username, password = await make_user(identity_db, roles=("clerk", "auditor"))
     result = await login(identity_db, username.upper(), password)  # usernames ignore case
     assert isinstance(result, TokenGrant)
@@ -78,7 +78,7 @@ async def test_login_gives_a_token_for_a_live_session(identity_db: IdentityDb) -
     assert principal.kind is PrincipalKind.USER
     assert principal.name == username
     assert principal.roles == ("auditor", "clerk")
-    assert principal.organisation_code == fx.COMPANY
+    assert principal.organisation_code == factories.COMPANY
     assert principal.session_id == result.session_id
 
     rows = await identity_db.sql("SELECT last_login_at FROM app_user WHERE username = $1", username)
@@ -86,7 +86,7 @@ async def test_login_gives_a_token_for_a_live_session(identity_db: IdentityDb) -
 
 
 async def test_unknown_user_and_wrong_password_look_the_same(
-    identity_db: IdentityDb, monkeypatch: pytest.MonkeyPatch
+    identity_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     username, password = await make_user(identity_db)
     disabled, disabled_password = await make_user(identity_db)
@@ -125,7 +125,7 @@ async def test_unknown_user_and_wrong_password_look_the_same(
     assert [e["detail"] for e in events] == ["wrong password", "unknown user", "user disabled"]
 
 
-async def test_client_address_is_throttled_across_accounts(identity_db: IdentityDb) -> None:
+async def test_client_address_is_throttled_across_accounts(identity_db: Database) -> None:
     settings = identity_db.settings_with(login_failures_per_hour=3)
     attacker = new_address()
     for n in range(3):
@@ -147,7 +147,7 @@ async def test_client_address_is_throttled_across_accounts(identity_db: Identity
     )
 
 
-async def test_disabling_a_user_rejects_their_live_token_at_once(identity_db: IdentityDb) -> None:
+async def test_disabling_a_user_rejects_their_live_token_at_once(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     token = await grant(identity_db, username, password)
     await principal_of(identity_db, f"Bearer {token}")
@@ -158,7 +158,7 @@ async def test_disabling_a_user_rejects_their_live_token_at_once(identity_db: Id
     assert await login(identity_db, username, password, new_address()) == INVALID_CREDENTIALS
 
 
-async def test_role_changes_apply_to_the_next_request(identity_db: IdentityDb) -> None:
+async def test_role_changes_apply_to_the_next_request(identity_db: Database) -> None:
     username, password = await make_user(identity_db, roles=("clerk",))
     token = await grant(identity_db, username, password)
     assert (await principal_of(identity_db, f"Bearer {token}")).roles == ("clerk",)
@@ -169,7 +169,7 @@ async def test_role_changes_apply_to_the_next_request(identity_db: IdentityDb) -
     assert (await principal_of(identity_db, f"Bearer {token}")).roles == ("collector",)
 
 
-async def test_changing_the_password_ends_every_session(identity_db: IdentityDb) -> None:
+async def test_changing_the_password_ends_every_session(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     token = await grant(identity_db, username, password)
     async with identity_db.owner() as session, session.begin():
@@ -179,7 +179,7 @@ async def test_changing_the_password_ends_every_session(identity_db: IdentityDb)
     assert isinstance(await login(identity_db, username, password + "-new"), TokenGrant)
 
 
-async def test_logout_revokes_the_session(identity_db: IdentityDb) -> None:
+async def test_logout_revokes_the_session(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     token = await grant(identity_db, username, password)
     other_device = await grant(identity_db, username, password)
@@ -200,7 +200,7 @@ async def test_logout_revokes_the_session(identity_db: IdentityDb) -> None:
     assert (await principal_of(identity_db, f"Bearer {other_device}")).name == username
 
 
-async def test_refresh_extends_a_live_session_only(identity_db: IdentityDb) -> None:
+async def test_refresh_extends_a_live_session_only(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     first = await login(identity_db, username, password)
     assert isinstance(first, TokenGrant)
@@ -234,7 +234,7 @@ async def test_refresh_extends_a_live_session_only(identity_db: IdentityDb) -> N
         )
 
 
-async def test_sessions_end_at_their_absolute_lifetime(identity_db: IdentityDb) -> None:
+async def test_sessions_end_at_their_absolute_lifetime(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     result = await login(identity_db, username, password)
     assert isinstance(result, TokenGrant)
@@ -258,7 +258,7 @@ async def test_sessions_end_at_their_absolute_lifetime(identity_db: IdentityDb) 
         await principal_of(identity_db, f"Bearer {result.access_token}")
 
 
-async def test_last_seen_is_written_at_most_once_a_minute(identity_db: IdentityDb) -> None:
+async def test_last_seen_is_written_at_most_once_a_minute(identity_db: Database) -> None:
     username, password = await make_user(identity_db)
     result = await login(identity_db, username, password)
     assert isinstance(result, TokenGrant)
@@ -298,7 +298,7 @@ async def test_last_seen_is_written_at_most_once_a_minute(identity_db: IdentityD
     ],
 )
 async def test_requests_without_usable_credentials_fail(
-    identity_db: IdentityDb, authorization: str | list[str] | None
+    identity_db: Database, authorization: str | list[str] | None
 ) -> None:
     async with identity_db.app() as session, session.begin():
         with pytest.raises(AuthenticationFailed):
@@ -307,7 +307,7 @@ async def test_requests_without_usable_credentials_fail(
             )
 
 
-async def test_rejections_are_recorded_once_a_minute_per_address(identity_db: IdentityDb) -> None:
+async def test_rejections_are_recorded_once_a_minute_per_address(identity_db: Database) -> None:
     client = new_address()
     for n in range(5):
         with pytest.raises(AuthenticationFailed):
@@ -318,15 +318,15 @@ async def test_rejections_are_recorded_once_a_minute_per_address(identity_db: Id
     assert [r["event"] for r in rows] == ["token_rejected"]
 
 
-async def test_usernames_are_unique_ignoring_case(identity_db: IdentityDb) -> None:
+async def test_usernames_are_unique_ignoring_case(identity_db: Database) -> None:
     username, _ = await make_user(identity_db, stem="Case.Test")
     with pytest.raises(UsernameTaken):
         async with identity_db.owner() as session, session.begin():
             await create_user(
                 session=session,
                 username=username.lower(),
-                password=fx.new_password(),
-                organisation_code=fx.COMPANY,
+                password=factories.new_password(),
+                organisation_code=factories.COMPANY,
                 roles=["clerk"],
                 known_roles=set(ROLES),
             )
@@ -340,7 +340,7 @@ async def test_usernames_are_unique_ignoring_case(identity_db: IdentityDb) -> No
         )
 
 
-async def test_the_runtime_role_cannot_alter_auth_events(identity_db: IdentityDb) -> None:
+async def test_the_runtime_role_cannot_alter_auth_events(identity_db: Database) -> None:
     from sqlalchemy import text
 
     for statement in ("UPDATE auth_event SET detail = ''", "DELETE FROM auth_event"):
@@ -350,7 +350,7 @@ async def test_the_runtime_role_cannot_alter_auth_events(identity_db: IdentityDb
 
 
 async def test_no_password_or_token_is_logged_or_stored(
-    identity_db: IdentityDb, caplog: pytest.LogCaptureFixture
+    identity_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="server")
     username, password = await make_user(identity_db, stem="secretive")

@@ -21,19 +21,19 @@ from server.identity.service import (
     revoke_api_key,
     verify_api_key,
 )
-from tests import identity_fixtures as fx
-from tests.identity_fixtures import ROLES, IdentityDb, new_address, request_for
-
-identity_db = fx.identity_db
+from tests import factories
+from tests.conftest import request_for
+from tests.dbserver import Database
+from tests.factories import ROLES, new_address
 
 
 async def new_key(
-    db: IdentityDb, *, roles: tuple[str, ...] = ("collector",), days: int = 30
+    db: Database, *, roles: tuple[str, ...] = ("collector",), days: int = 30
 ) -> CreatedApiKey:
     async with db.owner() as session, session.begin():
         return await create_api_key(
             session=session,
-            organisation_code=fx.SUBCONTRACTOR,
+            organisation_code=factories.SUBCONTRACTOR,
             roles=roles,
             known_roles=set(ROLES),
             expires_at=utcnow() + timedelta(days=days),
@@ -41,14 +41,14 @@ async def new_key(
         )
 
 
-async def principal_of(db: IdentityDb, key: str, client: str = "192.0.2.30") -> Principal:
+async def principal_of(db: Database, key: str, client: str = "192.0.2.30") -> Principal:
     async with db.app() as session, session.begin():
         return await authenticate(
             request_for(f"Bearer {key}", client), session=session, settings=db.settings
         )
 
 
-async def test_a_key_is_shown_once_and_stored_only_as_a_hash(identity_db: IdentityDb) -> None:
+async def test_a_key_is_shown_once_and_stored_only_as_a_hash(identity_db: Database) -> None:
     created = await new_key(identity_db)
     assert re.fullmatch(r"rk_[0-9a-f]{12}_[A-Za-z0-9_-]{43,}", created.key)
     parsed = parse_api_key(created.key)
@@ -61,19 +61,19 @@ async def test_a_key_is_shown_once_and_stored_only_as_a_hash(identity_db: Identi
     assert all(secret not in str(value) for value in row.values())
 
 
-async def test_a_live_key_authenticates_as_its_organisation(identity_db: IdentityDb) -> None:
+async def test_a_live_key_authenticates_as_its_organisation(identity_db: Database) -> None:
     created = await new_key(identity_db, roles=("collector", "auditor"))
     principal = await principal_of(identity_db, created.key)
     assert principal.kind is PrincipalKind.API_KEY
     assert principal.id == created.id
-    assert principal.organisation_code == fx.SUBCONTRACTOR
+    assert principal.organisation_code == factories.SUBCONTRACTOR
     assert principal.roles == ("auditor", "collector")
     assert principal.session_id is None
     rows = await identity_db.sql("SELECT last_used_at FROM api_key WHERE id = $1", created.id)
     assert rows[0]["last_used_at"] is not None
 
 
-async def test_wrong_secrets_and_unknown_keys_are_rejected(identity_db: IdentityDb) -> None:
+async def test_wrong_secrets_and_unknown_keys_are_rejected(identity_db: Database) -> None:
     created = await new_key(identity_db)
     prefix = created.prefix
     forged = f"rk_{prefix}_{'A' * 43}"
@@ -90,7 +90,7 @@ async def test_wrong_secrets_and_unknown_keys_are_rejected(identity_db: Identity
     assert created.key.split("_", 2)[2] not in events[0]["detail"]
 
 
-async def test_a_revoked_key_stops_working_at_once(identity_db: IdentityDb) -> None:
+async def test_a_revoked_key_stops_working_at_once(identity_db: Database) -> None:
     created = await new_key(identity_db)
     await principal_of(identity_db, created.key)
     async with identity_db.owner() as session, session.begin():
@@ -104,7 +104,7 @@ async def test_a_revoked_key_stops_working_at_once(identity_db: IdentityDb) -> N
             await revoke_api_key(session=session, key_id=uuid.uuid4())
 
 
-async def test_an_expired_key_is_rejected(identity_db: IdentityDb) -> None:
+async def test_an_expired_key_is_rejected(identity_db: Database) -> None:
     created = await new_key(identity_db)
     async with identity_db.app() as session, session.begin():
         with pytest.raises(InvalidApiKey, match="expired"):
@@ -118,7 +118,7 @@ async def test_an_expired_key_is_rejected(identity_db: IdentityDb) -> None:
         await principal_of(identity_db, created.key)
 
 
-async def test_key_roles_change_with_the_row(identity_db: IdentityDb) -> None:
+async def test_key_roles_change_with_the_row(identity_db: Database) -> None:
     created = await new_key(identity_db, roles=("collector",))
     await identity_db.sql("UPDATE api_key SET roles = '{auditor}' WHERE id = $1", created.id)
     assert (await principal_of(identity_db, created.key)).roles == ("auditor",)
@@ -135,10 +135,10 @@ async def test_key_roles_change_with_the_row(identity_db: IdentityDb) -> None:
     ],
 )
 async def test_bad_key_requests_are_refused(
-    identity_db: IdentityDb, changes: dict[str, object], error: type[Exception]
+    identity_db: Database, changes: dict[str, object], error: type[Exception]
 ) -> None:
     arguments: dict[str, object] = {
-        "organisation_code": fx.SUBCONTRACTOR,
+        "organisation_code": factories.SUBCONTRACTOR,
         "roles": ["collector"],
         "known_roles": set(ROLES),
         "expires_at": utcnow() + timedelta(days=30),

@@ -25,15 +25,15 @@ from server.identity.demo import create_demo_users
 from server.identity.queries import MeQuery
 from server.identity.roles import known_roles
 from server.identity.routes import routes
-from tests import identity_fixtures as fx
-from tests.identity_fixtures import IdentityDb, make_user, new_address
+from tests import factories
+from tests.dbserver import Database
+from tests.factories import make_user, new_address
 
-identity_db = fx.identity_db
 IDENTITY_TABLES = {"app_user", "user_session", "api_key", "login_failure", "auth_event"}
 
 
 @pytest.fixture
-async def http(identity_db: IdentityDb) -> AsyncIterator[httpx.AsyncClient]:
+async def http(identity_db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=routes())
     app.state.settings = identity_db.settings_with(login_failures_per_hour=3)
     app.state.sessionmaker = identity_db.app
@@ -43,7 +43,7 @@ async def http(identity_db: IdentityDb) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_token_route_logs_in_and_refuses_alike(
-    identity_db: IdentityDb, http: httpx.AsyncClient
+    identity_db: Database, http: httpx.AsyncClient
 ) -> None:
     username, password = await make_user(identity_db)
     ok = await http.post("/auth/token", json={"username": username, "password": password})
@@ -63,7 +63,7 @@ async def test_token_route_logs_in_and_refuses_alike(
 
 
 async def test_token_route_throttles_with_retry_after(
-    identity_db: IdentityDb, http: httpx.AsyncClient
+    identity_db: Database, http: httpx.AsyncClient
 ) -> None:
     username, password = await make_user(identity_db)
     for _ in range(3):
@@ -96,7 +96,7 @@ async def test_token_route_takes_json_only(
     assert response.status_code == status
 
 
-async def test_refresh_and_logout_routes(identity_db: IdentityDb, http: httpx.AsyncClient) -> None:
+async def test_refresh_and_logout_routes(identity_db: Database, http: httpx.AsyncClient) -> None:
     username, password = await make_user(identity_db)
     token = (
         await http.post("/auth/token", json={"username": username, "password": password})
@@ -179,8 +179,8 @@ def test_known_roles_come_from_roles_csv(tmp_path: Path) -> None:
     assert known_roles(tmp_path) == {"clerk", "collector"}
 
 
-async def test_demo_users_can_log_in(identity_db: IdentityDb, http: httpx.AsyncClient) -> None:
-    pairs = [("clerk", fx.COMPANY), ("collector", fx.SUBCONTRACTOR)]
+async def test_demo_users_can_log_in(identity_db: Database, http: httpx.AsyncClient) -> None:
+    pairs = [("clerk", factories.COMPANY), ("collector", factories.SUBCONTRACTOR)]
     for _ in range(2):  # running it again resets the passwords
         async with identity_db.owner() as session, session.begin():
             created = await create_demo_users(session=session, roles_with_orgs=pairs)
@@ -204,9 +204,9 @@ def _cli(argv: list[str], settings: Any, stdin: str = "") -> int:
 
 
 @pytest.fixture
-def cli_settings(identity_db: IdentityDb, tmp_path: Path) -> Any:
+def cli_settings(identity_db: Database, tmp_path: Path) -> Any:
     (tmp_path / "roles.csv").write_text(
-        "".join(f"{role}, x, company, test\n" for role in sorted(fx.ROLES)), encoding="utf-8"
+        "".join(f"{role}, x, company, test\n" for role in sorted(factories.ROLES)), encoding="utf-8"
     )
     return identity_db.settings_with(policy_dir=tmp_path)
 
@@ -214,8 +214,8 @@ def cli_settings(identity_db: IdentityDb, tmp_path: Path) -> Any:
 def test_command_line_user_and_key_lifecycle(
     cli_settings: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    username = fx.new_username("cli")
-    password = fx.new_password()
+    username = factories.new_username("cli")
+    password = factories.new_password()
     assert _cli(["user", "add", username, "--role", "clerk"], cli_settings, "") == 1
     assert "standard input" in capsys.readouterr().err
     assert _cli(["user", "add", username, "--role", "nope"], cli_settings, password + "\n") == 1
@@ -231,7 +231,7 @@ def test_command_line_user_and_key_lifecycle(
     assert _cli(["user", "disable", "nobody-" + username], cli_settings) == 1
     capsys.readouterr()
 
-    argv = ["apikey", "create", "--org", fx.SUBCONTRACTOR, "--role", "collector"]
+    argv = ["apikey", "create", "--org", factories.SUBCONTRACTOR, "--role", "collector"]
     code = _cli([*argv, "--expires", "2099-01-01"], cli_settings)
     assert code == 1  # beyond the longest lifetime
     code = _cli([*argv, "--expires", _in_days(30), "--name", "perintä"], cli_settings)
@@ -252,7 +252,7 @@ def _in_days(days: int) -> str:
 
 
 @pytest.mark.filterwarnings("ignore:Did not recognize type 'xid8':sqlalchemy.exc.SAWarning")
-async def test_migration_matches_the_models(identity_db: IdentityDb) -> None:
+async def test_migration_matches_the_models(identity_db: Database) -> None:
     metadata = MetaData()
     for name in sorted(IDENTITY_TABLES | {"organisation"}):
         SQLModel.metadata.tables[name].to_metadata(metadata)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -19,17 +17,16 @@ from server.db.session import session_factory
 from server.identity.routes import routes
 from server.identity.tokens import encode_access_token
 from server.settings import Settings
-from tests import identity_fixtures as fx
-from tests.identity_fixtures import IdentityDb, make_user
-
-identity_db = fx.identity_db
+from tests import dbserver, factories
+from tests.dbserver import Database
+from tests.factories import make_user
 
 
 def _client_for(engine: AsyncEngine, settings: Settings) -> httpx.AsyncClient:
     app = Starlette(routes=routes())
     app.state.settings = settings
     app.state.sessionmaker = session_factory(engine)
-    transport = httpx.ASGITransport(app=app, client=(fx.new_address(), 5555))
+    transport = httpx.ASGITransport(app=app, client=(factories.new_address(), 5555))
     return httpx.AsyncClient(transport=transport, base_url="http://rekisteri.test")
 
 
@@ -57,14 +54,14 @@ def _assert_unavailable(response: httpx.Response) -> None:
 
 
 @pytest.fixture
-async def refusing_engine(identity_db: IdentityDb) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(_refusing_url(await fx.server_url()), identity_db.settings)
+async def refusing_engine(identity_db: Database, server_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(_refusing_url(server_url), identity_db.settings)
     yield engine
     await engine.dispose()
 
 
 async def test_token_route_answers_503_when_the_database_refuses(
-    identity_db: IdentityDb, refusing_engine: AsyncEngine
+    identity_db: Database, refusing_engine: AsyncEngine
 ) -> None:
     async with _client_for(refusing_engine, identity_db.settings) as http:
         response = await http.post(
@@ -81,26 +78,17 @@ async def test_token_route_answers_503_when_the_database_refuses(
 
 
 async def test_token_route_answers_503_when_the_database_is_dropped_after_startup(
-    identity_db: IdentityDb,
+    identity_db: Database, server_url: str
 ) -> None:
-    server = await fx.server_url()
-    name = f"rk_gone_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = fx._with_database(server, name)
+    name = dbserver.unique_name("rk_gone")
+    await dbserver.create_database(server_url, name)
+    url = dbserver.with_database(server_url, name)
     settings = identity_db.settings_with(database_url=url)
     engine = create_engine(url, settings, as_app_role=False)
     try:
         async with engine.connect() as conn:  # the service started and used its pool
             await conn.execute(text("SELECT 1"))
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await dbserver.drop_database(server_url, name)
         username, password = await make_user(identity_db)
         async with _client_for(engine, settings) as http:
             response = await http.post(

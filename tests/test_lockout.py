@@ -27,10 +27,8 @@ from server.identity.service import (
 from server.identity.throttle import account_delay
 from server.identity.turns import account_turn, waiting
 from server.settings import Settings
-from tests import identity_fixtures as fx
-from tests.identity_fixtures import IdentityDb, make_user, new_address
-
-identity_db = fx.identity_db
+from tests.dbserver import Database
+from tests.factories import make_user, new_address
 
 LIMIT = 3
 
@@ -45,7 +43,7 @@ class Sleeps:
         self.delays.append(delay)
 
 
-def lockout_settings(db: IdentityDb, **changes: object) -> Settings:
+def lockout_settings(db: Database, **changes: object) -> Settings:
     values: dict[str, object] = {
         "login_failures_per_hour": LIMIT,
         "login_delay_base_seconds": 0.5,
@@ -56,7 +54,7 @@ def lockout_settings(db: IdentityDb, **changes: object) -> Settings:
 
 
 async def login(
-    db: IdentityDb,
+    db: Database,
     username: str,
     password: str,
     settings: Settings,
@@ -84,7 +82,7 @@ def test_the_delay_doubles_per_failure_up_to_the_cap() -> None:
 
 
 async def test_the_owner_gets_in_after_attackers_exhaust_the_account(
-    identity_db: IdentityDb,
+    identity_db: Database,
 ) -> None:
     settings = lockout_settings(identity_db)
     username, password = await make_user(identity_db)
@@ -111,7 +109,7 @@ async def test_the_owner_gets_in_after_attackers_exhaust_the_account(
     assert delayed and all("delayed" in row["detail"] for row in delayed)
 
 
-async def test_unknown_accounts_are_delayed_exactly_alike(identity_db: IdentityDb) -> None:
+async def test_unknown_accounts_are_delayed_exactly_alike(identity_db: Database) -> None:
     settings = lockout_settings(identity_db)
     username, _ = await make_user(identity_db)
     ghost = "ghost." + username
@@ -124,7 +122,7 @@ async def test_unknown_accounts_are_delayed_exactly_alike(identity_db: IdentityD
     assert real.delays == unknown.delays == [0.5, 1.0, 2.0]
 
 
-async def test_the_address_limit_still_refuses_at_once(identity_db: IdentityDb) -> None:
+async def test_the_address_limit_still_refuses_at_once(identity_db: Database) -> None:
     settings = lockout_settings(identity_db)
     username, password = await make_user(identity_db)
     attacker = new_address()
@@ -139,7 +137,7 @@ async def test_the_address_limit_still_refuses_at_once(identity_db: IdentityDb) 
     assert isinstance(await login(identity_db, username, password, settings, sleeps), TokenGrant)
 
 
-async def test_attempts_on_one_account_take_turns(identity_db: IdentityDb) -> None:
+async def test_attempts_on_one_account_take_turns(identity_db: Database) -> None:
     settings = lockout_settings(identity_db, login_delay_base_seconds=0.01)
     username, password = await make_user(identity_db)
     for _ in range(LIMIT):
@@ -173,7 +171,7 @@ async def test_attempts_on_one_account_take_turns(identity_db: IdentityDb) -> No
 
 
 async def authenticate_password_in_session(
-    db: IdentityDb, username: str, password: str, settings: Settings, sleep: object
+    db: Database, username: str, password: str, settings: Settings, sleep: object
 ) -> TokenGrant | LoginRefusal:
     async with db.app() as session:
         return await authenticate_password(
@@ -187,7 +185,7 @@ async def authenticate_password_in_session(
 
 
 async def test_a_cancelled_attempt_keeps_the_turn_until_its_delay_is_over(
-    identity_db: IdentityDb,
+    identity_db: Database,
 ) -> None:
     settings = lockout_settings(identity_db, login_delay_base_seconds=0.3)
     username, password = await make_user(identity_db)
@@ -220,7 +218,7 @@ async def test_a_cancelled_attempt_keeps_the_turn_until_its_delay_is_over(
 
 
 async def test_no_turn_in_time_is_refused_briefly_not_for_an_hour(
-    identity_db: IdentityDb,
+    identity_db: Database,
 ) -> None:
     settings = lockout_settings(identity_db, login_queue_timeout_seconds=0.05)
     username, password = await make_user(identity_db)
@@ -232,7 +230,7 @@ async def test_no_turn_in_time_is_refused_briefly_not_for_an_hour(
 
 
 @pytest.fixture
-async def http(identity_db: IdentityDb) -> AsyncIterator[tuple[httpx.AsyncClient, Sleeps]]:
+async def http(identity_db: Database) -> AsyncIterator[tuple[httpx.AsyncClient, Sleeps]]:
     app = Starlette(routes=routes())
     app.state.settings = lockout_settings(identity_db)
     app.state.sessionmaker = identity_db.app
@@ -243,7 +241,7 @@ async def http(identity_db: IdentityDb) -> AsyncIterator[tuple[httpx.AsyncClient
 
 
 async def test_token_route_lets_the_owner_in_after_the_delay(
-    identity_db: IdentityDb, http: tuple[httpx.AsyncClient, Sleeps]
+    identity_db: Database, http: tuple[httpx.AsyncClient, Sleeps]
 ) -> None:
     client, sleeps = http
     username, password = await make_user(identity_db)

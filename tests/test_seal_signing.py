@@ -34,11 +34,8 @@ from server.audit.signing import (
 )
 from server.audit.verify import VerifyReport, verify
 from server.settings import DEVELOPMENT_SECRET, Environment, Settings
-from tests import audit_fixtures
-from tests.audit_fixtures import AuditDb, customer_objects, request_record
-
-audit_template = audit_fixtures.audit_template
-audit_db = audit_fixtures.audit_db
+from tests.dbserver import Database
+from tests.factories import customer_objects, request_record
 
 STRONG = "s" * 40
 
@@ -51,12 +48,12 @@ async def run_cli(settings: Settings, *argv: str) -> int:
     return code
 
 
-async def write(db: AuditDb, count: int = 2) -> None:
+async def write(db: Database, count: int = 2) -> None:
     async with db.app_session() as session:
         await write_access_log(session, request_record(), customer_objects(count))
 
 
-async def seal(db: AuditDb, settings: Settings | None = None) -> SealHead:
+async def seal(db: Database, settings: Settings | None = None) -> SealHead:
     async with db.owner_session() as session:
         result = await seal_pending(session=session, settings=settings or db.settings)
     assert result is not None
@@ -64,7 +61,7 @@ async def seal(db: AuditDb, settings: Settings | None = None) -> SealHead:
 
 
 async def check(
-    db: AuditDb, settings: Settings | None = None, keys: Keyring | None = None
+    db: Database, settings: Settings | None = None, keys: Keyring | None = None
 ) -> VerifyReport:
     async with db.owner_session() as session:
         return await verify(session=session, settings=settings or db.settings, keys=keys)
@@ -74,7 +71,7 @@ def public_pem(settings: Settings) -> str:
     return signer_for(settings).public_key_pem()
 
 
-def auditor(db: AuditDb, **changes: object) -> Settings:
+def auditor(db: Database, **changes: object) -> Settings:
     """What an outside auditor runs with: the database, no key of the service's."""
     return Settings(environment=Environment.DEVELOPMENT, database_url=db.url, **changes)  # type: ignore[arg-type]
 
@@ -83,7 +80,7 @@ def auditor(db: AuditDb, **changes: object) -> Settings:
 
 
 async def test_a_head_verifies_with_the_public_key_alone(
-    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await write(audit_db)
     assert await run_cli(audit_db.settings, "audit", "seal", "--wait", "5") == 0
@@ -117,7 +114,7 @@ async def test_a_head_verifies_with_the_public_key_alone(
     assert "private key" in capsys.readouterr().err
 
 
-async def test_whoever_can_verify_cannot_forge_a_head(audit_db: AuditDb) -> None:
+async def test_whoever_can_verify_cannot_forge_a_head(audit_db: Database) -> None:
     """The old scheme's flaw: the key that checked a head could also make one."""
     await write(audit_db)
     head = await seal(audit_db)
@@ -149,7 +146,7 @@ async def test_whoever_can_verify_cannot_forge_a_head(audit_db: AuditDb) -> None
 
 
 async def test_rotated_keys_keep_old_seals_verifiable(
-    audit_db: AuditDb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    audit_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = audit_db.settings
     new = old.model_copy(update={"audit_signing_key": generate_private_key_pem()})
@@ -181,7 +178,7 @@ async def test_rotated_keys_keep_old_seals_verifiable(
     assert report.ok, report.summary()
 
 
-async def test_old_hmac_seals_verify_with_the_old_key_or_are_named(audit_db: AuditDb) -> None:
+async def test_old_hmac_seals_verify_with_the_old_key_or_are_named(audit_db: Database) -> None:
     await write(audit_db)
     first = await seal(audit_db)
     # As a database sealed before Ed25519 has it: batch 1 carries an HMAC.
