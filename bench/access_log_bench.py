@@ -17,48 +17,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import asyncpg
+from measure import DEFAULT_URL, bench_settings, database_url, p50, p95, page_record, timed
 from sqlalchemy import text
 
-from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.audit.records import ObjectAccess
 from server.audit.seal import seal_pending
 from server.audit.service import object_parameters, write_access_log
-from server.audit.signing import generate_private_key_pem
 from server.audit.verify import verify
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import StatementCounter, session_factory
-from server.settings import Environment, Settings
-
-DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
-
-
-def record() -> RequestRecord:
-    return RequestRecord(
-        request_id=uuid.uuid4(),
-        at=datetime.now(UTC),
-        event=EventKind.GRAPHQL,
-        principal=f"user:{uuid.uuid4()}",
-        organisation="ksat",
-        roles=("customer_service",),
-        purpose="customer_relationship",
-        client_address="10.1.2.3",
-        operation_name="CustomerPage",
-        operation_type="query",
-        document_hash="ab" * 32,
-        policy_version="0123456789abcdef",
-        outcome=Outcome.OK,
-        duration_ms=42.0,
-    )
 
 
 def page(objects: int) -> list[ObjectAccess]:
@@ -78,36 +53,17 @@ def page(objects: int) -> list[ObjectAccess]:
     return found
 
 
-async def timed(runs: int, action: Callable[[], Awaitable[None]]) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def describe(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    median, mean = statistics.median(ordered), statistics.fmean(ordered)
-    return f"p50 {median:7.2f}  mean {mean:7.2f}  p95 {p95:7.2f}"
+    mean = statistics.fmean(samples)
+    return f"p50 {p50(samples):7.2f}  mean {mean:7.2f}  p95 {p95(samples):7.2f}"
 
 
 async def main(url: str, iterations: int, sizes: list[int]) -> None:
     name = f"rk_audit_bench_{secrets.token_hex(3)}"
     admin = await asyncpg.connect(url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = url.partition("?")
-    db_url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    settings = Settings(
-        environment=Environment.TEST,
-        database_url=db_url,
-        secret_key=KEY,
-        audit_seal_key=KEY,
-        audit_signing_key=generate_private_key_pem(),
-        statement_timeout_ms=600_000,
-    )
+    db_url = database_url(url, name)
+    settings = bench_settings(db_url, statement_timeout_ms=600_000)
     owner = create_engine(db_url, settings, as_app_role=False)
     app = create_engine(db_url, settings)
     try:
@@ -127,7 +83,7 @@ async def main(url: str, iterations: int, sizes: list[int]) -> None:
         for _ in range(20):  # warm the pool and the prepared statements
             await baseline()
             async with sessions() as session, session.begin():
-                await write_access_log(session, record(), page(10))
+                await write_access_log(session, page_record(), page(10))
 
         rows = []
         base_samples = await timed(iterations, baseline)
@@ -143,7 +99,7 @@ async def main(url: str, iterations: int, sizes: list[int]) -> None:
             ) -> None:
                 async with sessions() as session, session.begin():
                     started = time.perf_counter()
-                    await write_access_log(session, record(), objects)
+                    await write_access_log(session, page_record(), objects)
                     statement_ms.append((time.perf_counter() - started) * 1000)
 
             before = counter.count

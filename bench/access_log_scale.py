@@ -23,33 +23,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import secrets
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
+from measure import DEFAULT_URL, bench_settings, database_url, p50, p95, page_record, timed
 from sqlalchemy import text
 
-from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.audit.records import ObjectAccess
 from server.audit.seal import merkle_root
 from server.audit.service import (
     WRITE_STATEMENT,
     object_parameters,
     request_parameters,
 )
-from server.audit.signing import generate_private_key_pem
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
-from server.settings import Environment, Settings
-
-DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
 
 V1_WRITE = """
 WITH request AS (
@@ -74,26 +68,6 @@ TYPES = (
     ("Contract", 2, {"id", "contractNumber", "status", "startDate", "invoices"}),
     ("Invoice", 18, {"id", "invoiceNumber", "status", "totalInclVat", "dueDate"}),
 )
-
-
-def record() -> RequestRecord:
-    return RequestRecord(
-        request_id=uuid.uuid4(),
-        at=datetime.now(UTC),
-        event=EventKind.GRAPHQL,
-        principal=f"user:{uuid.uuid4()}",
-        organisation="ksat",
-        roles=("customer_service",),
-        purpose="customer_relationship",
-        client_address="10.1.2.3",
-        operation_name="CustomerPage",
-        operation_type="query",
-        document_hash="ab" * 32,
-        policy_version="0123456789abcdef",
-        outcome=Outcome.OK,
-        duration_ms=42.0,
-        executor="resolver",
-    )
 
 
 def reference_page(customers: int = 100) -> list[ObjectAccess]:
@@ -127,24 +101,6 @@ def v1_arguments(objects: list[ObjectAccess]) -> list[object]:
     ]
 
 
-async def timed(runs: int, action: Callable[[], Awaitable[None]]) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def p50(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
-
-
 RELATION_BYTES = """
 SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -166,7 +122,7 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
     async def new() -> None:
         async with make() as session, session.begin():
             started = time.perf_counter()
-            parameters: dict[str, object] = request_parameters(record())
+            parameters: dict[str, object] = request_parameters(page_record(executor="resolver"))
             parameters["executor"] = "resolver"
             parameters.update(object_parameters(objects))
             built = time.perf_counter()
@@ -440,8 +396,7 @@ def show_plan(lines: list[asyncpg.Record]) -> None:
 
 async def reuse(url: str, name: str, rows: int, customers: int) -> None:
     """Section 3 again on a database kept by an earlier run (after changing functions)."""
-    base, _, query = url.partition("?")
-    db_url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    db_url = database_url(url, name)
     owner = await asyncpg.connect(db_url)
     try:
         await scale(owner, db_url, rows, customers, generate=False)
@@ -451,16 +406,8 @@ async def reuse(url: str, name: str, rows: int, customers: int) -> None:
 
 async def main(url: str, rows: int, customers: int, requests: int, keep: bool) -> None:
     name = f"rk_audit_scale_{secrets.token_hex(3)}"
-    base, _, query = url.partition("?")
-    db_url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    settings = Settings(
-        environment=Environment.TEST,
-        database_url=db_url,
-        secret_key=KEY,
-        audit_seal_key=KEY,
-        audit_signing_key=generate_private_key_pem(),
-        statement_timeout_ms=3_600_000,
-    )
+    db_url = database_url(url, name)
+    settings = bench_settings(db_url, statement_timeout_ms=3_600_000)
     admin = await asyncpg.connect(url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     owner_engine = create_engine(db_url, settings, as_app_role=False)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,17 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from measure import DEFAULT_URL, bench_settings, database_url, p50, p95
 
 from server.app import create_app
 from server.audit.records import EventKind
-from server.audit.signing import generate_private_key_pem
 from server.authz.principal import Principal, PrincipalKind
 from server.console.service import OBJECTS_OF_ONE_REQUEST, PAGE_SIZE, SEARCH_DOCUMENT
 from server.operations.runner import Operation
-from server.settings import Environment, Settings
-
-DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
 
 SQL = """
 SELECT * FROM access_log_page(
@@ -82,16 +76,8 @@ def customer(index: int) -> str:
     return f"00000000-0000-4000-8000-{index:012d}"
 
 
-def p50(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
-
-
 async def timed(runs: int, action: Callable[[], Awaitable[Any]]) -> tuple[list[float], Any]:
+    """Milliseconds of `runs` awaits of `action` after three to warm up, and the last result."""
     result = None
     for _ in range(3):
         result = await action()
@@ -198,8 +184,7 @@ async def sql_alone(app_url: str, chosen: dict[str, Any], runs: int) -> list[flo
 
 
 async def main(url: str, database: str, runs: int, correlated: int) -> None:
-    base, _, query = url.partition("?")
-    db_url = f"{base.rsplit('/', 1)[0]}/{database}" + (f"?{query}" if query else "")
+    db_url = database_url(url, database)
     owner = await asyncpg.connect(db_url)
     try:
         if correlated:
@@ -227,15 +212,7 @@ async def main(url: str, database: str, runs: int, correlated: int) -> None:
     finally:
         await owner.close()
 
-    settings = Settings(
-        environment=Environment.TEST,
-        database_url=db_url,
-        secret_key=KEY,
-        audit_seal_key=KEY,
-        audit_signing_key=generate_private_key_pem(),
-        audit_sealer=False,
-        statement_timeout_ms=60_000,
-    )
+    settings = bench_settings(db_url, audit_sealer=False, statement_timeout_ms=60_000)
     app = create_app(settings)
     principal = Principal(
         PrincipalKind.USER, uuid.uuid4(), "bench-auditor", uuid.uuid4(), "ksat", ("auditor",)

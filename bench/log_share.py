@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -26,13 +26,14 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.audit.records import EventKind, Outcome, RequestRecord
+from server.audit.records import EventKind
 from server.audit.service import request_parameters
 from server.authz.access import AccessView
 from server.authz.principal import Principal, PrincipalKind
 from server.authz.store import PolicyStore
 from server.compiled.planner import plan_operation
 from server.compiled.sqlgen import compile_plan, concrete_env, field_sets_json
+from server.operations.runner import event_record
 from server.schema import catalogue, schema
 from server.settings import Settings
 
@@ -79,21 +80,15 @@ async def measure(database: str, rounds: int) -> None:
         times: dict[bool, list[float]] = {True: [], False: []}
         for _ in range(rounds):
             for logged, statement in statements.items():
-                record = RequestRecord(
-                    uuid.uuid4(),
-                    datetime.now(UTC),
+                record = event_record(
                     EventKind.GRAPHQL,
-                    "user:bench",
-                    "ksat",
-                    principal.roles,
-                    "billing",
-                    None,
-                    name,
-                    "query",
-                    None,
-                    policy.version,
-                    Outcome.OK,
-                    0.0,
+                    principal="user:bench",
+                    organisation="ksat",
+                    roles=principal.roles,
+                    purpose="billing",
+                    operation_name=name,
+                    operation_type="query",
+                    policy_version=policy.version,
                 )
                 log = request_parameters(record)
                 log["executor"] = "compiled"

@@ -1,0 +1,77 @@
+"""What the access-log benchmarks share: the server they use, their keys and settings,
+scratch database URLs, timing and percentiles, and the record of a customer page query.
+
+Imported as `measure` (the benchmarks run as scripts: their folder is on the path).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from server.audit.records import EventKind, RequestRecord
+from server.audit.signing import generate_private_key_pem
+from server.operations.runner import event_record
+from server.settings import Environment, Settings
+
+DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
+
+
+def database_url(url: str, name: str) -> str:
+    """The same server as `url`, another database."""
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def bench_settings(url: str, **overrides: Any) -> Settings:
+    """Test-environment settings on `url` with the benchmark's keys and a fresh signing key."""
+    values: dict[str, Any] = {
+        "environment": Environment.TEST,
+        "database_url": url,
+        "secret_key": KEY,
+        "audit_seal_key": KEY,
+        "audit_signing_key": generate_private_key_pem(),
+    }
+    return Settings(**(values | overrides))
+
+
+def page_record(**changes: Any) -> RequestRecord:
+    """The record of a customer service user's customer page query (made by the runner's
+    factory), with `changes`."""
+    record = event_record(
+        EventKind.GRAPHQL,
+        principal=f"user:{uuid.uuid4()}",
+        organisation="ksat",
+        roles=("customer_service",),
+        purpose="customer_relationship",
+        client_address="10.1.2.3",
+        operation_name="CustomerPage",
+        operation_type="query",
+        policy_version="0123456789abcdef",
+    )
+    return replace(record, document_hash="ab" * 32, duration_ms=42.0, **changes)
+
+
+async def timed(runs: int, action: Callable[[], Awaitable[None]]) -> list[float]:
+    """Milliseconds of each of `runs` awaits of `action`."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
