@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import asyncpg
 import httpx
@@ -42,25 +43,32 @@ def test_find_identity_codes_needs_a_valid_check_character() -> None:
     assert find_identity_codes(f"X{CODE}") == [] and find_identity_codes(f"{CODE}9") == []
 
 
+async def update_email(
+    client: httpx.AsyncClient, users: Users, person: dict[str, Any], email: str, reason: str
+) -> dict[str, Any]:
+    """The answer to customer service changing the person's e-mail address for `reason`."""
+    variables = {"input": {"customerId": str(person["id"]), "email": email, "reason": reason}}
+    response = await gql(client, UPDATE, as_="customer_service", users=users, variables=variables)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def history(
+    client: httpx.AsyncClient, users: Users, person: dict[str, Any]
+) -> dict[str, Any]:
+    """The person's identity code and change history as customer service sees them."""
+    variables = {"id": str(person["id"])}
+    response = await gql(client, HISTORY, as_="customer_service", users=users, variables=variables)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 async def test_change_reason_with_an_identity_code_is_refused(
     client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
 ) -> None:
     person = await factories.customer(owner)
-    body = (
-        await gql(
-            client,
-            UPDATE,
-            as_="customer_service",
-            users=users,
-            variables={
-                "input": {
-                    "customerId": str(person["id"]),
-                    "email": "uusi.osoite@example.fi",
-                    "reason": f"asiakas tunnistettu hetulla {CODE}",
-                }
-            },
-        )
-    ).json()
+    reason = f"asiakas tunnistettu hetulla {CODE}"
+    body = await update_email(client, users, person, "uusi.osoite@example.fi", reason)
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "input.reason"
@@ -68,16 +76,7 @@ async def test_change_reason_with_an_identity_code_is_refused(
     assert CODE not in json.dumps(body)
     email = await owner.fetchval("SELECT email FROM customer WHERE id = $1", person["id"])
     assert email == person["email"]
-    history = (
-        await gql(
-            client,
-            HISTORY,
-            as_="customer_service",
-            users=users,
-            variables={"id": str(person["id"])},
-        )
-    ).json()
-    assert CODE not in json.dumps(history)
+    assert CODE not in json.dumps(await history(client, users, person))
     stored = await owner.fetchval(
         "SELECT count(*) FROM change_record WHERE reason LIKE $1", f"%{CODE}%"
     )
@@ -89,32 +88,10 @@ async def test_a_reason_without_a_valid_code_is_kept(
 ) -> None:
     person = await factories.customer(owner)
     reason = f"asiakas soitti, viite {NOT_A_CODE}"
-    body = (
-        await gql(
-            client,
-            UPDATE,
-            as_="customer_service",
-            users=users,
-            variables={
-                "input": {
-                    "customerId": str(person["id"]),
-                    "email": "toinen.osoite@example.fi",
-                    "reason": reason,
-                }
-            },
-        )
-    ).json()
+    body = await update_email(client, users, person, "toinen.osoite@example.fi", reason)
     assert "errors" not in body, body
-    history = (
-        await gql(
-            client,
-            HISTORY,
-            as_="customer_service",
-            users=users,
-            variables={"id": str(person["id"])},
-        )
-    ).json()
-    assert nodes(history["data"]["customer"]["history"])[0]["reason"] == reason
+    changes = (await history(client, users, person))["data"]["customer"]["history"]
+    assert nodes(changes)[0]["reason"] == reason
 
 
 @pytest.mark.parametrize("field", ["notes", "reference", "handler"])

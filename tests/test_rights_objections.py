@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests import factories
 from tests.conftest import gid, raw_id
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
@@ -25,6 +27,11 @@ mutation($input: SetProcessingRestrictionInput!) {
 ONE = "query($id: ID!) { customer(id: $id) { id customerNumber } }"
 
 
+def on_customer(person: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The variables of a mutation of the person: its input, the person's id and `fields`."""
+    return {"input": {"customerId": str(person["id"]), **fields}}
+
+
 async def _marketing_ids(api: Api) -> set[str]:
     result = await api.run(MARKETING_LIST, as_="marketing")
     return {raw_id(e["node"]["id"]) for e in result.ok()["customers"]["edges"]}
@@ -37,13 +44,7 @@ async def test_objection_takes_effect_in_marketing_at_once(api: Api) -> None:
     set_result = await api.run(
         SET,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "DIRECT_MARKETING",
-                "source": "letter 2026-11-24",
-            }
-        },
+        variables=on_customer(person, kind="DIRECT_MARKETING", source="letter 2026-11-24"),
     )
     payload = set_result.ok()["setObjection"]
     assert payload["customer"]["directMarketingObjectionAt"] is not None
@@ -53,13 +54,7 @@ async def test_objection_takes_effect_in_marketing_at_once(api: Api) -> None:
     withdrawn = await api.run(
         WITHDRAW,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "DIRECT_MARKETING",
-                "source": "phone call",
-            }
-        },
+        variables=on_customer(person, kind="DIRECT_MARKETING", source="phone call"),
     )
     assert withdrawn.ok()["withdrawObjection"]["customer"]["directMarketingObjectionAt"] is None
     assert str(person["id"]) in await _marketing_ids(api)
@@ -72,13 +67,7 @@ async def test_research_objection_hides_from_business_development(api: Api) -> N
     await api.run(
         SET,
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "RESEARCH",
-                "source": "signed letter",
-            }
-        },
+        variables=on_customer(person, kind="RESEARCH", source="signed letter"),
     )
     assert (await api.run(ONE, as_="business_analyst", variables=variables)).ok()[
         "customer"
@@ -92,13 +81,7 @@ async def test_marketing_records_an_objection_and_loses_the_customer(api: Api) -
     result = await api.run(
         SET,
         as_="marketing",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "DISTANCE_SELLING",
-                "source": "said so in a sales call",
-            }
-        },
+        variables=on_customer(person, kind="DISTANCE_SELLING", source="said so in a sales call"),
     )
     assert result.ok()["setObjection"]["customer"] is None  # out of scope at once
     assert str(person["id"]) not in await _marketing_ids(api)
@@ -109,7 +92,7 @@ async def test_objection_needs_a_source(api: Api) -> None:
     result = await api.run(
         SET,
         as_="customer_service",
-        variables={"input": {"customerId": str(person["id"]), "kind": "RESEARCH", "source": ""}},
+        variables=on_customer(person, kind="RESEARCH", source=""),
     )
     assert result.error()["field"] == "input.source"
 
@@ -120,13 +103,7 @@ async def test_restriction_leaves_only_billing(api: Api) -> None:
     restricted = await api.run(
         RESTRICT,
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "restricted": True,
-                "reason": "accuracy contested (Art. 18(1)(a))",
-            }
-        },
+        variables=on_customer(person, restricted=True, reason="accuracy contested (Art. 18(1)(a))"),
     )
     assert restricted.ok()["setProcessingRestriction"]["customer"]["processingRestrictedAt"]
     for role, purpose in (
@@ -145,13 +122,7 @@ async def test_restriction_leaves_only_billing(api: Api) -> None:
         RESTRICT,
         as_="administrator",
         purpose="oversight",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "restricted": False,
-                "reason": "accuracy verified",
-            }
-        },
+        variables=on_customer(person, restricted=False, reason="accuracy verified"),
     )
     assert lifted.ok()["setProcessingRestriction"]["customer"]["processingRestrictedAt"] is None
     seen = await api.run(ONE, as_="customer_service", variables=variables)
@@ -163,17 +134,11 @@ async def test_customer_service_may_not_lift_a_restriction_it_cannot_see(api: Ap
     await api.run(
         RESTRICT,
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "restricted": True,
-                "reason": "objection pending",
-            }
-        },
+        variables=on_customer(person, restricted=True, reason="objection pending"),
     )
     result = await api.run(
         RESTRICT,
         as_="customer_service",
-        variables={"input": {"customerId": str(person["id"]), "restricted": False, "reason": "x"}},
+        variables=on_customer(person, restricted=False, reason="x"),
     )
     assert result.error()["reason"] == "not found"
