@@ -836,6 +836,30 @@ def signing_key() -> str:
     )
 
 
+def q3_and_q1(q3: str, q1: str, expected: Expected) -> list[Query]:
+    """The two queries in a peer's dialect, Q1 for the expected customer."""
+    return [
+        Query("Q3", {"query": q3, "operationName": "Q3"}, expected.q3),
+        Query(
+            "Q1",
+            {"query": q1, "operationName": "Q1", "variables": {"id": expected.customer_id}},
+            expected.q1,
+        ),
+    ]
+
+
+def wait_until_ready(
+    base: str, process: subprocess.Popen[bytes], log: Path, seconds: float
+) -> None:
+    """Until the service at `base` answers 200 on /readyz."""
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
+            return bool(response.status == 200)
+
+    wait_until(ready, process, log, seconds)
+
+
 def start_rekisteri(
     executor: str,
     args: argparse.Namespace,
@@ -859,28 +883,12 @@ def start_rekisteri(
     log = workdir / f"rekisteri-{executor}.log"
     process = processes.start(f"rekisteri {executor}", argv, env=env, cwd=ROOT, log=log)
     base = f"http://127.0.0.1:{args.rekisteri_port}"
-
-    def ready() -> bool:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
-            return bool(response.status == 200)
-
-    wait_until(ready, process, log, 90)
+    wait_until_ready(base, process, log, 90)
     token = post(f"{base}/auth/token", {"username": BENCH_USER, "password": password})
     if token.status != 200:
         raise SystemExit(f"no token for {BENCH_USER}: HTTP {token.status} {token.body[:200]!r}")
     headers = {"Authorization": f"Bearer {token.json()['access_token']}", "X-Purpose": "billing"}
-    queries = [
-        Query("Q3", {"query": REKISTERI_Q3, "operationName": "Q3"}, expected.q3),
-        Query(
-            "Q1",
-            {
-                "query": REKISTERI_Q1,
-                "operationName": "Q1",
-                "variables": {"id": expected.customer_id},
-            },
-            expected.q1,
-        ),
-    ]
+    queries = q3_and_q1(REKISTERI_Q3, REKISTERI_Q1, expected)
     peer = Peer(
         f"rekisteri-{executor}",
         f"rekisteri, {executor} executor",
@@ -924,18 +932,7 @@ def start_postgraphile(
     def dialect(text: str) -> str:
         return text.replace("{ID}", column).replace("{BY_ID}", by_id).replace("{ARG}", arg)
 
-    queries = [
-        Query("Q3", {"query": dialect(POSTGRAPHILE_Q3), "operationName": "Q3"}, expected.q3),
-        Query(
-            "Q1",
-            {
-                "query": dialect(POSTGRAPHILE_Q1),
-                "operationName": "Q1",
-                "variables": {"id": expected.customer_id},
-            },
-            expected.q1,
-        ),
-    ]
+    queries = q3_and_q1(dialect(POSTGRAPHILE_Q3), dialect(POSTGRAPHILE_Q1), expected)
     peer = Peer("postgraphile", f"PostGraphile {POSTGRAPHILE_VERSION}", url, {}, queries)
     peer.notes.append(f"Q1 as `{by_id}({arg}:)`, ids as `{column}`")
     return peer, process
@@ -950,24 +947,8 @@ def start_floor(
     log = workdir / "floor.log"
     process = processes.start("floor", argv, env=env, cwd=ROOT, log=log)
     base = f"http://127.0.0.1:{args.floor_port}"
-
-    def ready() -> bool:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
-            return bool(response.status == 200)
-
-    wait_until(ready, process, log, 60)
-    queries = [
-        Query("Q3", {"query": REKISTERI_Q3, "operationName": "Q3"}, expected.q3),
-        Query(
-            "Q1",
-            {
-                "query": REKISTERI_Q1,
-                "operationName": "Q1",
-                "variables": {"id": expected.customer_id},
-            },
-            expected.q1,
-        ),
-    ]
+    wait_until_ready(base, process, log, 60)
+    queries = q3_and_q1(REKISTERI_Q3, REKISTERI_Q1, expected)
     return Peer(
         "floor", "floor (Starlette + asyncpg, one statement)", f"{base}/graphql", {}, queries
     ), process
