@@ -96,7 +96,7 @@ class Contracts:
             switch = today + timedelta(days=rng.randint(1, 30))
             current.end = switch - timedelta(days=1)
             product = self.choose_product(renewal=True)
-            end = None
+            end: date | None = None
             if product.spec.term is not None:
                 end = add_months(switch, product.spec.term) - timedelta(days=1)
             return [
