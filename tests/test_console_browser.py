@@ -17,7 +17,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,15 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from server.authz.policy import load_policy
 from server.schema import catalogue
 from server.settings import PROJECT_ROOT
-from tests import factories
-from tests.conftest import TEST_PASSWORD, TEST_SECRET, TEST_SIGNING_KEY, user_with_role
-from tests.processes import STOP_SECONDS, free_port, wait_until_healthy
+from tests import factories, processes
+from tests.conftest import TEST_PASSWORD, user_with_role
+from tests.processes import (
+    STOP_SECONDS,
+    free_port,
+    service_env,
+    start,
+    wait_until_healthy,
+)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -67,27 +72,11 @@ def _chromium() -> Path:
 def service(database_url: str, tmp_path: Path) -> Iterator[str]:
     """`rekisteri serve` on a free port, on the test database; its URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": TEST_SECRET,
-        "AUDIT_SEAL_KEY": TEST_SECRET + "-seal",
-        "AUDIT_SIGNING_KEY": TEST_SIGNING_KEY,
-        "AUDIT_SEAL_INTERVAL_SECONDS": "1",
-        "POOL_SIZE": "3",
-        "WEB_CONCURRENCY": "1",
-    }
-    with (tmp_path / "stderr.log").open("wb") as err:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
+    env = service_env(
+        database_url, AUDIT_SEAL_INTERVAL_SECONDS="1", POOL_SIZE="3", WEB_CONCURRENCY="1"
+    )
+    command = processes.rekisteri("serve", "--port", str(port))
+    process = start(command, env, tmp_path / "serve.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)
@@ -114,7 +103,7 @@ async def browser() -> AsyncIterator[Browser]:
 def rekisteri(*arguments: str) -> str:
     """The output of a `rekisteri` command, run as the security team runs it."""
     shown = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "server.cli", *arguments],
+        processes.rekisteri(*arguments),
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
