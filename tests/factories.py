@@ -3,6 +3,7 @@ as the command line makes them, and access-log records as the operation runner m
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import uuid
@@ -16,8 +17,10 @@ import asyncpg
 
 from server import validators
 from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.identity.login import LoginRefusal, Sleep, TokenGrant, authenticate_password
 from server.identity.service import create_user
 from server.operations.runner import event_record
+from server.settings import Settings
 from server.sites.service import day_rows
 from server.validators import make_reference
 from tests.dbserver import Database
@@ -379,6 +382,28 @@ def new_username(stem: str = "user") -> str:
 def new_address() -> str:
     """A fresh client address in its own /64 of the documentation range (only stored)."""
     return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
+
+
+async def login(
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+    settings: Settings | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> TokenGrant | LoginRefusal:
+    """A password login as the token route makes it, as the runtime role, from `client` (a
+    fresh address unless given), waiting out any delay through `sleep`."""
+    async with db.app() as session:
+        return await authenticate_password(
+            session=session,
+            username=username,
+            password=password,
+            client_address=client or new_address(),
+            settings=settings or db.settings,
+            sleep=sleep,
+        )
 
 
 async def make_user(

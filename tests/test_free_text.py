@@ -43,24 +43,18 @@ def test_find_identity_codes_needs_a_valid_check_character() -> None:
     assert find_identity_codes(f"X{CODE}") == [] and find_identity_codes(f"{CODE}9") == []
 
 
-async def update_email(
-    client: httpx.AsyncClient, users: Users, person: dict[str, Any], email: str, reason: str
+async def as_customer_service(
+    client: httpx.AsyncClient, users: Users, query: str, **variables: Any
 ) -> dict[str, Any]:
-    """The answer to customer service changing the person's e-mail address for `reason`."""
-    variables = {"input": {"customerId": str(person["id"]), "email": email, "reason": reason}}
-    response = await gql(client, UPDATE, as_="customer_service", users=users, variables=variables)
+    """The answer to `query` with `variables`, asked as customer service."""
+    response = await gql(client, query, as_="customer_service", users=users, variables=variables)
     answer: dict[str, Any] = response.json()
     return answer
 
 
-async def history(
-    client: httpx.AsyncClient, users: Users, person: dict[str, Any]
-) -> dict[str, Any]:
-    """The person's identity code and change history as customer service sees them."""
-    variables = {"id": str(person["id"])}
-    response = await gql(client, HISTORY, as_="customer_service", users=users, variables=variables)
-    answer: dict[str, Any] = response.json()
-    return answer
+def email_change(person: dict[str, Any], email: str, reason: str) -> dict[str, Any]:
+    """UPDATE's input: the person's new e-mail address, for `reason`."""
+    return {"customerId": str(person["id"]), "email": email, "reason": reason}
 
 
 async def test_change_reason_with_an_identity_code_is_refused(
@@ -68,7 +62,8 @@ async def test_change_reason_with_an_identity_code_is_refused(
 ) -> None:
     person = await factories.customer(owner)
     reason = f"asiakas tunnistettu hetulla {CODE}"
-    body = await update_email(client, users, person, "uusi.osoite@example.fi", reason)
+    change = email_change(person, "uusi.osoite@example.fi", reason)
+    body = await as_customer_service(client, users, UPDATE, input=change)
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "input.reason"
@@ -76,7 +71,8 @@ async def test_change_reason_with_an_identity_code_is_refused(
     assert CODE not in json.dumps(body)
     email = await owner.fetchval("SELECT email FROM customer WHERE id = $1", person["id"])
     assert email == person["email"]
-    assert CODE not in json.dumps(await history(client, users, person))
+    history = await as_customer_service(client, users, HISTORY, id=str(person["id"]))
+    assert CODE not in json.dumps(history)
     stored = await owner.fetchval(
         "SELECT count(*) FROM change_record WHERE reason LIKE $1", f"%{CODE}%"
     )
@@ -88,10 +84,11 @@ async def test_a_reason_without_a_valid_code_is_kept(
 ) -> None:
     person = await factories.customer(owner)
     reason = f"asiakas soitti, viite {NOT_A_CODE}"
-    body = await update_email(client, users, person, "toinen.osoite@example.fi", reason)
+    change = email_change(person, "toinen.osoite@example.fi", reason)
+    body = await as_customer_service(client, users, UPDATE, input=change)
     assert "errors" not in body, body
-    changes = (await history(client, users, person))["data"]["customer"]["history"]
-    assert nodes(changes)[0]["reason"] == reason
+    history = await as_customer_service(client, users, HISTORY, id=str(person["id"]))
+    assert nodes(history["data"]["customer"]["history"])[0]["reason"] == reason
 
 
 @pytest.mark.parametrize("field", ["notes", "reference", "handler"])

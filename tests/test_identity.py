@@ -18,7 +18,6 @@ from server.identity.service import (
     INVALID_CREDENTIALS,
     LoginRefusal,
     TokenGrant,
-    authenticate_password,
     create_user,
     disable_user,
     logout,
@@ -27,32 +26,14 @@ from server.identity.service import (
     set_roles,
 )
 from server.identity.tokens import decode_access_token
-from server.settings import Settings
 from tests import factories
 from tests.conftest import request_for
 from tests.dbserver import Database
-from tests.factories import ROLES, make_user, new_address
-
-
-async def login(
-    db: Database,
-    username: str,
-    password: str,
-    client: str = "192.0.2.10",
-    settings: Settings | None = None,
-) -> TokenGrant | LoginRefusal:
-    async with db.app() as session:
-        return await authenticate_password(
-            session=session,
-            username=username,
-            password=password,
-            client_address=client,
-            settings=settings or db.settings,
-        )
+from tests.factories import ROLES, login, make_user, new_address
 
 
 async def grant(db: Database, username: str, password: str, client: str = "192.0.2.10") -> str:
-    result = await login(db, username, password, client)
+    result = await login(db, username, password, client=client)
     assert isinstance(result, TokenGrant), result
     return result.access_token
 
@@ -100,9 +81,9 @@ async def test_unknown_user_and_wrong_password_look_the_same(
         return real(stored, candidate)
 
     monkeypatch.setattr(passwords, "_verify", spy)
-    wrong = await login(identity_db, username, password + "x", new_address())
-    unknown = await login(identity_db, "nobody." + username, password, new_address())
-    inactive = await login(identity_db, disabled, disabled_password, new_address())
+    wrong = await login(identity_db, username, password + "x")
+    unknown = await login(identity_db, "nobody." + username, password)
+    inactive = await login(identity_db, disabled, disabled_password)
     assert wrong == unknown == inactive == INVALID_CREDENTIALS
     assert isinstance(wrong, LoginRefusal)
     assert (wrong.status, wrong.as_json(), wrong.retry_after) == (
@@ -131,20 +112,24 @@ async def test_client_address_is_throttled_across_accounts(identity_db: Database
     for n in range(3):
         assert (
             await login(
-                identity_db, f"spray{n}.{uuid.uuid4().hex[:6]}", "Password1!", attacker, settings
+                identity_db,
+                f"spray{n}.{uuid.uuid4().hex[:6]}",
+                "Password1!",
+                client=attacker,
+                settings=settings,
             )
             == INVALID_CREDENTIALS
         )
     username, password = await make_user(identity_db)
-    refused = await login(identity_db, username, password, attacker, settings)
+    refused = await login(identity_db, username, password, client=attacker, settings=settings)
     assert isinstance(refused, LoginRefusal) and refused.status == 429
     # The same /64 is the same client; another network is not throttled.
     neighbour = attacker.replace("::1", "::2")
-    refused_again = await login(identity_db, username, password, neighbour, settings)
-    assert isinstance(refused_again, LoginRefusal) and refused_again.status == 429
-    assert isinstance(
-        await login(identity_db, username, password, new_address(), settings), TokenGrant
+    refused_again = await login(
+        identity_db, username, password, client=neighbour, settings=settings
     )
+    assert isinstance(refused_again, LoginRefusal) and refused_again.status == 429
+    assert isinstance(await login(identity_db, username, password, settings=settings), TokenGrant)
 
 
 async def test_disabling_a_user_rejects_their_live_token_at_once(identity_db: Database) -> None:
@@ -155,7 +140,7 @@ async def test_disabling_a_user_rejects_their_live_token_at_once(identity_db: Da
         assert await disable_user(session=session, username=username) == 1
     with pytest.raises(AuthenticationFailed):
         await principal_of(identity_db, f"Bearer {token}")
-    assert await login(identity_db, username, password, new_address()) == INVALID_CREDENTIALS
+    assert await login(identity_db, username, password) == INVALID_CREDENTIALS
 
 
 async def test_role_changes_apply_to_the_next_request(identity_db: Database) -> None:
@@ -356,8 +341,8 @@ async def test_no_password_or_token_is_logged_or_stored(
     username, password = await make_user(identity_db, stem="secretive")
     client = new_address()
     token = await grant(identity_db, username, password, client)
-    await login(identity_db, username, password + "-typo", client)
-    await login(identity_db, password, password, client)  # a password typed as the username
+    await login(identity_db, username, password + "-typo", client=client)
+    await login(identity_db, password, password, client=client)  # a password typed as the username
     await principal_of(identity_db, f"Bearer {token}", client)
     with pytest.raises(AuthenticationFailed):
         await principal_of(identity_db, f"Bearer {token}x", new_address())

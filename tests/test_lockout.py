@@ -22,13 +22,12 @@ from server.identity.service import (
     INVALID_CREDENTIALS,
     LoginRefusal,
     TokenGrant,
-    authenticate_password,
 )
 from server.identity.throttle import account_delay
 from server.identity.turns import account_turn, waiting
 from server.settings import Settings
 from tests.dbserver import Database
-from tests.factories import make_user, new_address
+from tests.factories import login, make_user, new_address
 
 LIMIT = 3
 
@@ -53,25 +52,6 @@ def lockout_settings(db: Database, **changes: object) -> Settings:
     return db.settings_with(**values)
 
 
-async def login(
-    db: Database,
-    username: str,
-    password: str,
-    settings: Settings,
-    sleep: Sleeps,
-    client: str | None = None,
-) -> TokenGrant | LoginRefusal:
-    async with db.app() as session:
-        return await authenticate_password(
-            session=session,
-            username=username,
-            password=password,
-            client_address=client or new_address(),
-            settings=settings,
-            sleep=sleep,
-        )
-
-
 def test_the_delay_doubles_per_failure_up_to_the_cap() -> None:
     delays = [account_delay(n, limit=3, base=0.5, cap=4.0) for n in range(9)]
     assert delays == [0.0, 0.0, 0.0, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
@@ -90,16 +70,22 @@ async def test_the_owner_gets_in_after_attackers_exhaust_the_account(
     # Attackers from many addresses: each address stays under its own limit.
     for _ in range(LIMIT + 2):
         guess = "guess-" + uuid.uuid4().hex
-        assert await login(identity_db, username, guess, settings, sleeps) == INVALID_CREDENTIALS
+        assert (
+            await login(identity_db, username, guess, settings=settings, sleep=sleeps)
+            == INVALID_CREDENTIALS
+        )
     assert sleeps.delays == [0.5, 1.0]  # no delay below the limit, then doubling
     # The owner, from an address never seen before, with the right password: delayed, in.
-    result = await login(identity_db, username, password, settings, sleeps)
+    result = await login(identity_db, username, password, settings=settings, sleep=sleeps)
     assert isinstance(result, TokenGrant), result
     assert sleeps.delays == [0.5, 1.0, 2.0]
     # The attacker keeps being slowed down, up to the cap; never refused for the account.
     for _ in range(3):
         guess = "guess-" + uuid.uuid4().hex
-        assert await login(identity_db, username, guess, settings, sleeps) == INVALID_CREDENTIALS
+        assert (
+            await login(identity_db, username, guess, settings=settings, sleep=sleeps)
+            == INVALID_CREDENTIALS
+        )
     assert sleeps.delays[3:] == [2.0, 4.0, 4.0]
 
     delayed = await identity_db.sql(
@@ -116,8 +102,12 @@ async def test_unknown_accounts_are_delayed_exactly_alike(identity_db: Database)
     real, unknown = Sleeps(), Sleeps()
     answers = []
     for _ in range(LIMIT + 3):
-        answers.append(await login(identity_db, username, "nope-nope-nope", settings, real))
-        answers.append(await login(identity_db, ghost, "nope-nope-nope", settings, unknown))
+        answers.append(
+            await login(identity_db, username, "nope-nope-nope", settings=settings, sleep=real)
+        )
+        answers.append(
+            await login(identity_db, ghost, "nope-nope-nope", settings=settings, sleep=unknown)
+        )
     assert set(answers) == {INVALID_CREDENTIALS}
     assert real.delays == unknown.delays == [0.5, 1.0, 2.0]
 
@@ -128,20 +118,31 @@ async def test_the_address_limit_still_refuses_at_once(identity_db: Database) ->
     attacker = new_address()
     sleeps = Sleeps()
     for _ in range(LIMIT):
-        await login(identity_db, username, "guess-guess-guess", settings, sleeps, attacker)
-    refused = await login(identity_db, username, password, settings, sleeps, attacker)
+        await login(
+            identity_db,
+            username,
+            "guess-guess-guess",
+            settings=settings,
+            sleep=sleeps,
+            client=attacker,
+        )
+    refused = await login(
+        identity_db, username, password, settings=settings, sleep=sleeps, client=attacker
+    )
     assert isinstance(refused, LoginRefusal)
     assert (refused.status, refused.error) == (429, "too_many_attempts")
     assert refused.retry_after is not None and 3500 < refused.retry_after <= 3600
     assert sleeps.delays == []  # refused before any wait or hash
-    assert isinstance(await login(identity_db, username, password, settings, sleeps), TokenGrant)
+    assert isinstance(
+        await login(identity_db, username, password, settings=settings, sleep=sleeps), TokenGrant
+    )
 
 
 async def test_attempts_on_one_account_take_turns(identity_db: Database) -> None:
     settings = lockout_settings(identity_db, login_delay_base_seconds=0.01)
     username, password = await make_user(identity_db)
     for _ in range(LIMIT):
-        await login(identity_db, username, "guess-guess-guess", settings, Sleeps())
+        await login(identity_db, username, "guess-guess-guess", settings=settings, sleep=Sleeps())
 
     running = 0
     most = 0
@@ -156,10 +157,10 @@ async def test_attempts_on_one_account_take_turns(identity_db: Database) -> None
         running -= 1
 
     guesses = [
-        authenticate_password_in_session(identity_db, username, f"guess-{n}-guess", settings, sleep)
+        login(identity_db, username, f"guess-{n}-guess", settings=settings, sleep=sleep)
         for n in range(5)
     ]
-    owner = authenticate_password_in_session(identity_db, username, password, settings, sleep)
+    owner = login(identity_db, username, password, settings=settings, sleep=sleep)
     results = await asyncio.gather(*guesses, owner)
     assert most == 1  # never two attempts on the account at once
     # Each attempt saw the failures of the ones before it (only the owner's success did
@@ -170,27 +171,13 @@ async def test_attempts_on_one_account_take_turns(identity_db: Database) -> None
     assert waiting(username_digest(settings, username)) == 0  # nothing left behind
 
 
-async def authenticate_password_in_session(
-    db: Database, username: str, password: str, settings: Settings, sleep: object
-) -> TokenGrant | LoginRefusal:
-    async with db.app() as session:
-        return await authenticate_password(
-            session=session,
-            username=username,
-            password=password,
-            client_address=new_address(),
-            settings=settings,
-            sleep=sleep,  # type: ignore[arg-type]
-        )
-
-
 async def test_a_cancelled_attempt_keeps_the_turn_until_its_delay_is_over(
     identity_db: Database,
 ) -> None:
     settings = lockout_settings(identity_db, login_delay_base_seconds=0.3)
     username, password = await make_user(identity_db)
     for _ in range(LIMIT):
-        await login(identity_db, username, "guess-guess-guess", settings, Sleeps())
+        await login(identity_db, username, "guess-guess-guess", settings=settings, sleep=Sleeps())
     sleeping = asyncio.Event()
 
     async def real_sleep(delay: float) -> None:
@@ -199,7 +186,7 @@ async def test_a_cancelled_attempt_keeps_the_turn_until_its_delay_is_over(
 
     started = time.monotonic()
     attacker = asyncio.create_task(
-        authenticate_password_in_session(identity_db, username, "guess-x", settings, real_sleep)
+        login(identity_db, username, "guess-x", settings=settings, sleep=real_sleep)
     )
     await sleeping.wait()
     attacker.cancel()  # the client hangs up during its delay
@@ -210,9 +197,7 @@ async def test_a_cancelled_attempt_keeps_the_turn_until_its_delay_is_over(
     async def record(delay: float) -> None:
         turned.append(time.monotonic())
 
-    result = await authenticate_password_in_session(
-        identity_db, username, password, settings, record
-    )
+    result = await login(identity_db, username, password, settings=settings, sleep=record)
     assert isinstance(result, TokenGrant)
     assert turned and turned[0] - started >= 0.3  # not before the cancelled delay ended
 
@@ -223,10 +208,12 @@ async def test_no_turn_in_time_is_refused_briefly_not_for_an_hour(
     settings = lockout_settings(identity_db, login_queue_timeout_seconds=0.05)
     username, password = await make_user(identity_db)
     async with account_turn(username_digest(settings, username), wait_seconds=1):
-        refused = await login(identity_db, username, password, settings, Sleeps())
+        refused = await login(identity_db, username, password, settings=settings, sleep=Sleeps())
     assert isinstance(refused, LoginRefusal)
     assert (refused.status, refused.error, refused.retry_after) == (429, "too_many_attempts", 4)
-    assert isinstance(await login(identity_db, username, password, settings, Sleeps()), TokenGrant)
+    assert isinstance(
+        await login(identity_db, username, password, settings=settings, sleep=Sleeps()), TokenGrant
+    )
 
 
 @pytest.fixture
@@ -247,7 +234,7 @@ async def test_token_route_lets_the_owner_in_after_the_delay(
     username, password = await make_user(identity_db)
     settings = lockout_settings(identity_db)
     for _ in range(LIMIT + 1):
-        await login(identity_db, username, "guess-guess-guess", settings, Sleeps())
+        await login(identity_db, username, "guess-guess-guess", settings=settings, sleep=Sleeps())
     response = await client.post("/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     assert sleeps.delays == [1.0]
