@@ -52,10 +52,8 @@ async def template_database(server_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def shared_database(server_url: str, template_database: str) -> AsyncIterator[str]:
     """One clone of the template for the whole session; emptied before every test."""
-    name = dbserver.unique_name("rk_test")
-    await dbserver.create_database(server_url, name, template=template_database)
-    yield dbserver.with_database(server_url, name)
-    await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_test", template=template_database) as url:
+        yield url
 
 
 @pytest.fixture
@@ -73,10 +71,8 @@ async def database_url(shared_database: str) -> str:
 @pytest.fixture
 async def fresh_database_url(server_url: str, template_database: str) -> AsyncIterator[str]:
     """A database of the test's own, for tests that revoke rights or tamper with the log."""
-    name = dbserver.unique_name("rk_fresh")
-    await dbserver.create_database(server_url, name, template=template_database)
-    yield dbserver.with_database(server_url, name)
-    await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_fresh", template=template_database) as url:
+        yield url
 
 
 @pytest.fixture

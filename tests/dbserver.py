@@ -72,6 +72,20 @@ async def drop_database(url: str, name: str) -> None:
         await conn.close()
 
 
+@asynccontextmanager
+async def new_database(
+    server: str, prefix: str, *, template: str | None = None
+) -> AsyncIterator[str]:
+    """A database of its own on `server`, empty or a copy of the database `template`, and
+    dropped at the end: its URL."""
+    name = unique_name(prefix)
+    await create_database(server, name, template=template)
+    try:
+        yield with_database(server, name)
+    finally:
+        await drop_database(server, name)
+
+
 APPEND_ONLY_PREFIXES = ("access_log", "auth_event")
 
 

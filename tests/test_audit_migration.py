@@ -43,18 +43,15 @@ FROM unnest($4::text[], $5::text[]) AS o(type_name, object_id)
 
 @pytest.fixture
 async def v1_database(server_url: str) -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
-    name = dbserver.unique_name("rk_audit_v1")
-    await dbserver.create_database(server_url, name)
-    url = dbserver.with_database(server_url, name)
-    settings = settings_for(url)
-    owner = create_engine(url, settings, as_app_role=False)
-    try:
-        async with owner.begin() as conn:
-            await upgrade(conn, "0004")
-        yield url, settings, owner
-    finally:
-        await owner.dispose()
-        await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_audit_v1") as url:
+        settings = settings_for(url)
+        owner = create_engine(url, settings, as_app_role=False)
+        try:
+            async with owner.begin() as conn:
+                await upgrade(conn, "0004")
+            yield url, settings, owner
+        finally:
+            await owner.dispose()
 
 
 async def _seal_v1(conn: asyncpg.Connection, settings: Settings) -> SealHead:

@@ -25,17 +25,14 @@ VALUES = "SELECT site_id, resolution, period_start, energy_kwh, quality FROM {} 
 
 @pytest.fixture
 async def at_0007(server_url: str) -> AsyncIterator[tuple[str, Any]]:
-    name = dbserver.unique_name("rk_imports_0007")
-    await dbserver.create_database(server_url, name)
-    url = dbserver.with_database(server_url, name)
-    engine = create_async_engine(asyncpg_url(url))
-    try:
-        async with engine.begin() as conn:
-            await upgrade(conn, "0007")
-        yield url, engine
-    finally:
-        await engine.dispose()
-        await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_imports_0007") as url:
+        engine = create_async_engine(asyncpg_url(url))
+        try:
+            async with engine.begin() as conn:
+                await upgrade(conn, "0007")
+            yield url, engine
+        finally:
+            await engine.dispose()
 
 
 async def per_value_rows(conn: asyncpg.Connection) -> list[tuple[Any, ...]]:

@@ -34,19 +34,17 @@ async def test_upgrade_from_empty_reaches_head_and_matches_the_models(server_url
     """Also on a connection whose statement time-out (the service's, for requests) is far
     shorter than a migration takes: the migrations lift it, so converting a large table is
     not cut off (a 1 ms limit here was itself flaky on a loaded machine)."""
-    name = dbserver.unique_name("rk_migrate")
-    await dbserver.create_database(server_url, name)
-    engine = create_async_engine(asyncpg_url(dbserver.with_database(server_url, name)))
-    try:
-        async with engine.begin() as conn:
-            assert await current_revision(conn) is None
-            await conn.exec_driver_sql("SET LOCAL statement_timeout = '250ms'")
-            await upgrade(conn)
-            lifted = await conn.exec_driver_sql("SHOW statement_timeout")
-            assert lifted.scalar_one() == "0"
-        async with engine.connect() as conn:
-            assert await current_revision(conn) == head_revision()
-            assert await conn.run_sync(_differences) == []
-    finally:
-        await engine.dispose()
-        await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_migrate") as url:
+        engine = create_async_engine(asyncpg_url(url))
+        try:
+            async with engine.begin() as conn:
+                assert await current_revision(conn) is None
+                await conn.exec_driver_sql("SET LOCAL statement_timeout = '250ms'")
+                await upgrade(conn)
+                lifted = await conn.exec_driver_sql("SHOW statement_timeout")
+                assert lifted.scalar_one() == "0"
+            async with engine.connect() as conn:
+                assert await current_revision(conn) == head_revision()
+                assert await conn.run_sync(_differences) == []
+        finally:
+            await engine.dispose()

@@ -101,17 +101,15 @@ async def _schema(conn: asyncpg.Connection) -> list[str]:
 
 
 async def _seeded_database(server_url: str, template: str) -> AsyncIterator[Seeded]:
-    name = dbserver.unique_name("rk_seed_test")
-    await dbserver.create_database(server_url, name, template=template)
-    conn = await asyncpg.connect(dbserver.with_database(server_url, name))
-    try:
-        before = await conn.fetchval("SELECT count(*) FROM organisation")
-        schema = await _schema(conn)
-        summary = await seed_database(conn, customers=CUSTOMERS, seed=SEED, today=TODAY)
-        yield Seeded(conn, summary, before, schema)
-    finally:
-        await conn.close()
-        await dbserver.drop_database(server_url, name)
+    async with dbserver.new_database(server_url, "rk_seed_test", template=template) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            before = await conn.fetchval("SELECT count(*) FROM organisation")
+            schema = await _schema(conn)
+            summary = await seed_database(conn, customers=CUSTOMERS, seed=SEED, today=TODAY)
+            yield Seeded(conn, summary, before, schema)
+        finally:
+            await conn.close()
 
 
 @pytest.fixture(scope="module")
