@@ -4,6 +4,7 @@ the template of its own (`fresh_database_url`, `audit_db`); the app and role cli
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from starlette.requests import Request
 
 from server.app import create_app
 from server.audit.signing import generate_private_key_pem
+from server.cli import build_parser
 from server.db.engine import asyncpg_url
 from server.db.migrate import upgrade
 from server.graphql.globalid import from_global_id, to_global_id
@@ -249,6 +251,14 @@ async def gql(
     if variables is not None:
         body["variables"] = variables
     return await client.post("/graphql", json=body, headers=headers)
+
+
+async def run_cli(settings: Settings, *argv: str) -> int:
+    """`rekisteri ARGV` in this process with `settings` (in a thread, as it blocks); its exit
+    status."""
+    args = build_parser().parse_args(list(argv))
+    code: int = await asyncio.to_thread(args.func, args, settings)
+    return code
 
 
 def request_for(authorization: str | list[str] | None, client: str = "192.0.2.20") -> Request:

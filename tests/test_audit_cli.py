@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -11,23 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from server.audit.cli import register, retention_limit
+from server.audit.cli import retention_limit
 from server.audit.records import ObjectAccess
 from server.audit.service import write_access_log
 from server.settings import Settings
+from tests.conftest import run_cli
 from tests.dbserver import Database
 from tests.factories import customer_objects, request_record
 
 IDENTITY_CODE = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-async def run_cli(settings: Settings, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rekisteri")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = await asyncio.to_thread(args.func, args, settings)
-    return code
 
 
 async def write(db: Database, objects: list[ObjectAccess], **record: object) -> None:

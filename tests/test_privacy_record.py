@@ -3,8 +3,6 @@ database, the retention rules and the privacy notice."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import shutil
 import uuid
 from datetime import date
@@ -14,7 +12,6 @@ import pytest
 
 from server.authz.policy import load_policy
 from server.privacy.cli import make_record
-from server.privacy.cli import register as register_privacy
 from server.privacy.notice import (
     CONTROLLER,
     CONTROLLER_DUTIES,
@@ -34,6 +31,7 @@ from server.rights.retention import (
 from server.schema import catalogue
 from server.settings import PROJECT_ROOT, Settings
 from tests import factories
+from tests.conftest import run_cli
 from tests.test_mutations_harness import Api, api_fixture, policy  # noqa: F401
 
 DOCS = PROJECT_ROOT / "docs"
@@ -202,26 +200,18 @@ async def test_html_in_finnish_escapes_and_shows_the_same(api: Api, settings: Se
 # ------------------------------------------------------------------------ the command
 
 
-async def _cli(settings: Settings, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rekisteri")
-    register_privacy(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = await asyncio.to_thread(args.func, args, settings)
-    return code
-
-
 async def test_pdf_and_files(api: Api, settings: Settings, tmp_path: Path) -> None:
     await _organisations(api)
     for language in ("fi", "en"):
         target = tmp_path / f"record-{language}.pdf"
-        code = await _cli(
+        code = await run_cli(
             settings, "privacy", "record", "--format", "pdf", "--language", language,
             "--output", str(target),
         )  # fmt: skip
         assert code == 0
         assert target.read_bytes().startswith(b"%PDF")
     markdown = tmp_path / "record.md"
-    assert await _cli(settings, "privacy", "record", "--output", str(markdown)) == 0
+    assert await run_cli(settings, "privacy", "record", "--output", str(markdown)) == 0
     assert markdown.read_text(encoding="utf-8").startswith("# Seloste käsittelytoimista")
 
 
@@ -231,7 +221,7 @@ async def test_an_organisation_outside_the_eu_eea_fails_loudly(
     await _organisations(api)
     await api.owner.execute("UPDATE organisation SET country = 'US' WHERE code = 'perinta-a'")
     target = tmp_path / "record.html"
-    code = await _cli(
+    code = await run_cli(
         settings, "privacy", "record", "--format", "html", "--language", "en", "--output",
         str(target),
     )  # fmt: skip
@@ -241,7 +231,7 @@ async def test_an_organisation_outside_the_eu_eea_fails_loudly(
     assert "Perintä A Oy (perinta-a) is in US, outside the EU/EEA" in page
     assert "No data is transferred" not in page
     assert "outside the EU/EEA" in capsys.readouterr().err
-    code = await _cli(
+    code = await run_cli(
         settings, "privacy", "record", "--format", "pdf", "--output", str(tmp_path / "r.pdf")
     )
     assert code == 1 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
@@ -259,7 +249,7 @@ async def test_a_purpose_the_notice_does_not_name_fails_loudly(
     assert text.index("> **WARNING**") < text.index("## 1. Controller")
     assert "> **⚠ Section 4 of the privacy notice does not name this purpose.**" in text
     target = tmp_path / "record.md"
-    assert await _cli(changed, "privacy", "record", "--output", str(target)) == 1
+    assert await run_cli(changed, "privacy", "record", "--output", str(target)) == 1
 
 
 async def test_pdf_without_a_unicode_font(

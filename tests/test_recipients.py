@@ -3,24 +3,21 @@ recipients carry their country, and nothing goes to a recipient outside the EU/E
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from server.audit.cli import register as register_audit
 from server.cli_support import owner_session
 from server.identity.apikeys import InvalidApiKey, create_api_key, verify_api_key
 from server.identity.errors import IdentityError
 from server.privacy.transfers import TransferRefused, check_country, refusal
 from server.rights.cli import export_report
-from server.rights.cli import register as register_rights
 from server.settings import Settings
 from server.validators import COUNTRY_CODES, EU_EEA_COUNTRIES, is_eu_eea
 from tests import factories
+from tests.conftest import run_cli
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 GRANT = """
@@ -249,12 +246,9 @@ async def test_api_key_for_an_organisation_outside_is_refused(api: Api, settings
 async def test_apikey_create_command_refuses_outside(
     api: Api, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from server.identity.cli import register as register_identity
-
     await _organisation(api, "pilvi-jp", "JP")
-    code = await _cli(
+    code = await run_cli(
         settings,
-        register_identity,
         "apikey",
         "create",
         "--org",
@@ -270,14 +264,6 @@ async def test_apikey_create_command_refuses_outside(
 
 
 # ----------------------------------------------------------------------------- exports
-
-
-async def _cli(settings: Settings, register: object, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rekisteri")
-    register(parser.add_subparsers(dest="command", required=True))  # type: ignore[operator]
-    args = parser.parse_args(list(argv))
-    result: int = await asyncio.to_thread(args.func, args, settings)
-    return result
 
 
 async def test_exports_for_a_recipient_outside_are_refused(
@@ -298,16 +284,14 @@ async def test_exports_for_a_recipient_outside_are_refused(
     assert refused.value.field == "--recipient"
 
     target = tmp_path / "dsar.json"
-    code = await _cli(
-        settings, register_rights, "dsar", "export", str(person["id"]), "--recipient", "siem-us",
+    code = await run_cli(settings, "dsar", "export", str(person["id"]), "--recipient", "siem-us",
         "--output", str(target),
     )  # fmt: skip
     assert code == 1 and not target.exists()
     assert (
         "--recipient: organisation siem-us is in US, outside the EU/EEA" in capsys.readouterr().err
     )
-    code = await _cli(
-        settings, register_rights, "dsar", "export", str(person["id"]), "--recipient", "nobody",
+    code = await run_cli(settings, "dsar", "export", str(person["id"]), "--recipient", "nobody",
     )  # fmt: skip
     assert code == 1
     assert "no organisation with code 'nobody'" in capsys.readouterr().err
@@ -321,15 +305,13 @@ async def test_exports_for_a_recipient_outside_are_refused(
     ]
     before = await api.count("access_log_request", "operation_name = 'audit export'")
     out = tmp_path / "log.jsonl"
-    code = await _cli(
-        settings, register_audit, "audit", "export", *window, "--recipient", "siem-us",
+    code = await run_cli(settings, "audit", "export", *window, "--recipient", "siem-us",
         "--output", str(out),
     )  # fmt: skip
     assert code == 2 and not out.exists()
     assert "audit export refused: --recipient" in capsys.readouterr().err
     assert await api.count("access_log_request", "operation_name = 'audit export'") == before
-    code = await _cli(
-        settings, register_audit, "audit", "export", *window, "--recipient", "siem-fi",
+    code = await run_cli(settings, "audit", "export", *window, "--recipient", "siem-fi",
         "--output", str(out),
     )  # fmt: skip
     assert code == 0 and out.exists()

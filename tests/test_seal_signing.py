@@ -7,8 +7,6 @@ verifiable. Seals made with the old HMAC key still verify when that key is confi
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -18,7 +16,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 
-from server.audit.cli import register
 from server.audit.seal import SealHead, retention_parts, seal_pending
 from server.audit.service import write_access_log
 from server.audit.signing import (
@@ -34,18 +31,11 @@ from server.audit.signing import (
 )
 from server.audit.verify import VerifyReport, verify
 from server.settings import DEVELOPMENT_SECRET, Environment, Settings
+from tests.conftest import run_cli
 from tests.dbserver import Database
 from tests.factories import customer_objects, request_record
 
 STRONG = "s" * 40
-
-
-async def run_cli(settings: Settings, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rekisteri")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    code: int = await asyncio.to_thread(args.func, args, settings)
-    return code
 
 
 async def write(db: Database, count: int = 2) -> None:

@@ -26,7 +26,7 @@ from server.operations import trusted
 from server.operations.documents import CACHE_SIZE, DocumentCache
 from server.schema import schema
 from server.settings import Settings
-from tests.conftest import Users, gid, gql
+from tests.conftest import Users, gid, gql, run_cli
 from tests.scenario import Scenario, build_scenario
 
 CUSTOMERS = """query CustomerCard {
@@ -69,12 +69,6 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def scenario(owner: asyncpg.Connection) -> Scenario:
     return await build_scenario(owner)
-
-
-async def run_cli(settings: Settings, *argv: str) -> int:
-    args = build_parser().parse_args(list(argv))
-    code: int = await asyncio.to_thread(args.func, args, settings)
-    return code
 
 
 async def register(settings: Settings, tmp_path: Path, *documents: str) -> None:
