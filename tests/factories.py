@@ -362,6 +362,24 @@ async def customer_graph(
 
 
 # --------------------------------------------------------------------------
+# GraphQL inputs
+# --------------------------------------------------------------------------
+
+
+def person_input(**overrides: Any) -> dict[str, Any]:
+    """A CreateCustomerInput of a new person (Maija Mehiläinen of Virrat), with `overrides`."""
+    values: dict[str, Any] = {
+        "kind": "PERSON",
+        "firstName": "Maija",
+        "lastName": "Mehiläinen",
+        "streetAddress": "Kauppakatu 12 B 4",
+        "postalCode": "34800",
+        "postOffice": "Virrat",
+    }
+    return values | overrides
+
+
+# --------------------------------------------------------------------------
 # Users (the identity tests)
 # --------------------------------------------------------------------------
 

@@ -34,16 +34,7 @@ query($id: ID!) {
   }
 }
 """
-NEW_PERSON = {
-    "kind": "PERSON",
-    "firstName": "Maija",
-    "lastName": "Mehiläinen",
-    "streetAddress": "Kauppakatu 12 B 4",
-    "postalCode": "34800",
-    "postOffice": "Virrat",
-    "email": "maija@example.fi",
-    "phone": "044 7355 230",
-}
+NEW_PERSON = factories.person_input(email="maija@example.fi", phone="044 7355 230")
 
 
 async def test_customer_service_creates_a_customer_with_history(api: Api) -> None:

@@ -12,20 +12,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests import factories
 from tests.conftest import Users, gql
 
 CREATE = (
     "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) "
     "{ customer { id lastName } } }"
 )
-PERSON = {
-    "kind": "PERSON",
-    "firstName": "Maija",
-    "lastName": "Mehiläinen",
-    "streetAddress": "Kauppakatu 12 B 4",
-    "postalCode": "34800",
-    "postOffice": "Virrat",
-}
 
 
 async def _create(
@@ -35,7 +28,7 @@ async def _create(
     headers = {"Authorization": f"Bearer {token}"}
     if key is not None:
         headers["Idempotency-Key"] = key
-    body = {"query": CREATE, "variables": {"input": {**PERSON, "lastName": last_name}}}
+    body = {"query": CREATE, "variables": {"input": factories.person_input(lastName=last_name)}}
     return await client.post("/graphql", json=body, headers=headers)
 
 

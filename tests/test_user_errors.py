@@ -50,19 +50,6 @@ def site_input(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def person(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "kind": "PERSON",
-        "firstName": "Maija",
-        "lastName": "Mehiläinen",
-        "streetAddress": "Kauppakatu 12 B 4",
-        "postalCode": "34800",
-        "postOffice": "Virrat",
-    }
-    values.update(overrides)
-    return values
-
-
 async def only_error(
     client: httpx.AsyncClient, users: Users, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
@@ -145,7 +132,7 @@ async def test_text_with_control_characters_is_refused(
     }
     assert problem in error["extensions"]["reason"]
     created = await only_error(
-        client, users, CREATE_CUSTOMER, {"input": person(streetAddress=value)}
+        client, users, CREATE_CUSTOMER, {"input": factories.person_input(streetAddress=value)}
     )
     assert created["extensions"]["field"] == "CreateCustomerInput.streetAddress"
     assert problem in created["extensions"]["reason"]
@@ -168,12 +155,12 @@ async def test_multi_line_fields_accept_line_breaks_only(
         CREATE_CUSTOMER,
         as_="customer_service",
         users=users,
-        variables={"input": person(reason=reason)},
+        variables={"input": factories.person_input(reason=reason)},
     )
     body = response.json()
     assert "errors" not in body, body
     refused = await only_error(
-        client, users, CREATE_CUSTOMER, {"input": person(reason="Ordered\u0000")}
+        client, users, CREATE_CUSTOMER, {"input": factories.person_input(reason="Ordered\u0000")}
     )
     assert refused["extensions"]["field"] == "CreateCustomerInput.reason"
 
@@ -182,7 +169,9 @@ async def test_multi_line_fields_accept_line_breaks_only(
 async def test_country_must_be_an_iso_code(
     client: httpx.AsyncClient, users: Users, country: str
 ) -> None:
-    error = await only_error(client, users, CREATE_CUSTOMER, {"input": person(country=country)})
+    error = await only_error(
+        client, users, CREATE_CUSTOMER, {"input": factories.person_input(country=country)}
+    )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "input.country"
 
@@ -195,7 +184,7 @@ async def test_a_lower_case_country_is_stored_upper_case(
         CREATE_CUSTOMER,
         as_="customer_service",
         users=users,
-        variables={"input": person(country=" se")},
+        variables={"input": factories.person_input(country=" se")},
     )
     body = response.json()
     assert "errors" not in body, body
