@@ -31,7 +31,16 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
-from measure import DEFAULT_URL, bench_settings, database_url, p50, p95, page_record, timed
+from measure import (
+    DEFAULT_URL,
+    GENERATED_REQUESTS,
+    bench_settings,
+    database_url,
+    p50,
+    p95,
+    page_record,
+    timed,
+)
 from sqlalchemy import text
 
 from server.audit.records import ObjectAccess
@@ -242,20 +251,17 @@ async def sealer_cost(owner: asyncpg.Connection) -> None:
         )
 
 
-GENERATE = """
+GENERATE = (
+    """
 WITH requests AS (
     SELECT g, gen_random_uuid() AS request_id,
            $3::timestamptz + (g % 3) * interval '1 month' + (g % 86400) * interval '1 second'
                AS at
     FROM generate_series($1::bigint, $2::bigint) AS g
 ), req AS (
-    INSERT INTO access_log_request (at, request_id, event, principal, organisation, roles,
-        purpose, client_address, operation_name, operation_type, document_hash,
-        policy_version, outcome, duration_ms, executor, field_sets)
-    SELECT at, request_id, 'graphql', 'user:' || (g % 500), 'ksat', '{customer_service}',
-           (ARRAY['billing', 'customer_relationship', 'collection'])[1 + g % 3], '10.1.2.3',
-           'CustomerPage', 'query', md5(g::text), '0123456789abcdef', 'ok', 12, 'compiled',
-           '[{"type": "Customer", "operation": "read", "read": ["id", "lastName"],
+"""
+    + GENERATED_REQUESTS
+    + """           '[{"type": "Customer", "operation": "read", "read": ["id", "lastName"],
               "masked": ["personalIdentityCode"], "denied": []},
              {"type": "Site", "operation": "read", "read": ["id", "meteringPointId"],
               "masked": [], "denied": []},
@@ -273,6 +279,7 @@ CROSS JOIN LATERAL (
     FROM generate_series(1, 9) AS k
 ) c
 """
+)
 
 HISTORY = "SELECT * FROM access_history($1::uuid[])"
 # Customer.accessHistory(first: 20): a page (21 rows: one more says another follows), the

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from measure import DEFAULT_URL, bench_settings, database_url, p50, p95
+from measure import DEFAULT_URL, GENERATED_REQUESTS, bench_settings, database_url, p50, p95
 
 from server.app import create_app
 from server.audit.records import EventKind
@@ -37,19 +37,16 @@ SELECT * FROM access_log_page(
     $1, NULL, $8, $2, $3, $4, $5, $6, '{seq}', '{true}', NULL, NULL, false, $7)
 """
 
-CORRELATED = """
+CORRELATED = (
+    """
 WITH requests AS (
     SELECT g, gen_random_uuid() AS request_id,
            $3::timestamptz + (g - $1) * $5::interval AS at
     FROM generate_series($1::bigint, $2::bigint) AS g
 ), req AS (
-    INSERT INTO access_log_request (at, request_id, event, principal, organisation, roles,
-        purpose, client_address, operation_name, operation_type, document_hash,
-        policy_version, outcome, duration_ms, executor, field_sets)
-    SELECT at, request_id, 'graphql', 'user:' || (g % 500), 'ksat', '{customer_service}',
-           (ARRAY['billing', 'customer_relationship', 'collection'])[1 + g % 3], '10.1.2.3',
-           'CustomerPage', 'query', md5(g::text), '0123456789abcdef', 'ok', 12, 'compiled',
-           '[{"type": "Customer", "operation": "read", "read": ["id", "lastName"],
+"""
+    + GENERATED_REQUESTS
+    + """           '[{"type": "Customer", "operation": "read", "read": ["id", "lastName"],
               "masked": ["personalIdentityCode"], "denied": []}]'::jsonb
     FROM requests
 )
@@ -59,6 +56,7 @@ SELECT r.at, r.request_id,
        ARRAY[gen_random_uuid()], '{1}'
 FROM requests r
 """
+)
 
 
 async def correlated_range(owner: asyncpg.Connection) -> tuple[datetime, datetime] | None:

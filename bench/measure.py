@@ -22,6 +22,17 @@ from server.settings import Environment, Settings
 DEFAULT_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 KEY = "benchmark-seal-key-0123456789abcdef-0123456789"
 
+GENERATED_REQUESTS = """\
+    INSERT INTO access_log_request (at, request_id, event, principal, organisation, roles,
+        purpose, client_address, operation_name, operation_type, document_hash,
+        policy_version, outcome, duration_ms, executor, field_sets)
+    SELECT at, request_id, 'graphql', 'user:' || (g % 500), 'ksat', '{customer_service}',
+           (ARRAY['billing', 'customer_relationship', 'collection'])[1 + g % 3], '10.1.2.3',
+           'CustomerPage', 'query', md5(g::text), '0123456789abcdef', 'ok', 12, 'compiled',
+"""
+"""The head of a statement that logs a customer page query for each `g` of `requests(g, at,
+request_id)`: 500 principals, three purposes in turn; the field sets follow it."""
+
 
 def database_url(url: str, name: str) -> str:
     """The same server as `url`, another database."""
