@@ -968,23 +968,18 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}"
 
 
+def _git(*args: str) -> list[str]:
+    """The lines `git ARGS` prints in the project (none when it fails)."""
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True
+    ).stdout.splitlines()
+
+
 def code_state() -> str:
     """The commit measured, and whether the working tree had uncommitted changes."""
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    changed = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no", "--", "server", "migrations"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    new = subprocess.run(
-        ["git", "ls-files", "--others", "--exclude-standard", "--", "server", "migrations"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
+    head = "".join(_git("rev-parse", "--short", "HEAD")).strip()
+    changed = _git("status", "--porcelain", "--untracked-files=no", "--", "server", "migrations")
+    new = _git("ls-files", "--others", "--exclude-standard", "--", "server", "migrations")
     if not changed and not new:
         return f"commit {head or 'unknown'}"
     return (
