@@ -27,6 +27,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.consumption_file import site_gsrn, write
+from bench.measure import ensure_database
 from server.db.engine import create_engine
 from server.db.migrate import upgrade
 from server.db.session import session_factory
@@ -42,13 +43,7 @@ DEFAULT_FILE = PROJECT_ROOT / "var" / "bench" / "consumption-2025.csv"
 async def prepare(url: str, sites: int) -> None:
     """Create the database if needed, migrate it, and hold exactly the bench's sites with no
     consumption."""
-    server, _, name = url.rpartition("/")
-    admin = await asyncpg.connect(f"{server}/postgres")
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await ensure_database(url)
     settings = Settings(database_url=url)
     engine = create_engine(url, settings, as_app_role=False)
     try:

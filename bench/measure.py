@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
+
 from server.audit.records import EventKind, RequestRecord
 from server.audit.signing import generate_private_key_pem
 from server.operations.runner import event_record
@@ -38,6 +40,17 @@ def database_url(url: str, name: str) -> str:
     """The same server as `url`, another database."""
     base, _, query = url.partition("?")
     return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database `url` names (on its server, through `postgres`) unless it exists."""
+    server, _, name = url.rpartition("/")
+    admin = await asyncpg.connect(f"{server}/postgres")
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
 
 
 def bench_settings(url: str, **overrides: Any) -> Settings:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from measure import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 Q3 = """
@@ -51,13 +52,7 @@ query Q3 {
 
 
 async def prepare(database: str, customers: int) -> None:
-    base, _, name = database.rpartition("/")
-    admin = await asyncpg.connect(f"{base}/postgres")
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await ensure_database(database)
     env = {**os.environ, "DATABASE_URL": database}
     subprocess.run(
         [sys.executable, "-m", "server.cli", "db", "upgrade"], env=env, check=True, cwd=ROOT
