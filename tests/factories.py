@@ -366,6 +366,12 @@ async def customer_graph(
 # --------------------------------------------------------------------------
 
 
+def on_customer(customer: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The variables of a mutation of `customer` (a row): its input, the customer's id and
+    `fields`."""
+    return {"input": {"customerId": str(customer["id"]), **fields}}
+
+
 def person_input(**overrides: Any) -> dict[str, Any]:
     """A CreateCustomerInput of a new person (Maija Mehiläinen of Virrat), with `overrides`."""
     values: dict[str, Any] = {

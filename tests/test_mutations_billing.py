@@ -8,6 +8,7 @@ from typing import Any
 
 from tests import factories
 from tests.conftest import gid, nodes
+from tests.factories import on_customer
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 PAY = """
@@ -149,7 +150,7 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     opened = await api.run(
         OPEN_CASE,
         as_="billing",
-        variables={"input": {"customerId": str(holder["id"]), "invoiceIds": [str(bill["id"])]}},
+        variables=on_customer(holder, invoiceIds=[str(bill["id"])]),
     )
     case = opened.ok()["openCollectionCase"]["collectionCase"]
     assert case["stage"] == "REMINDER"
@@ -182,9 +183,7 @@ async def test_collection_case_refuses_paid_invoices_and_other_customers(api: Ap
         result = await api.run(
             OPEN_CASE,
             as_="billing",
-            variables={
-                "input": {"customerId": str(holder["id"]), "invoiceIds": [str(invoice["id"])]}
-            },
+            variables=on_customer(holder, invoiceIds=[str(invoice["id"])]),
         )
         assert result.error()["field"] == "input.invoiceIds.0"
         assert result.error()["reason"] == reason
@@ -192,9 +191,7 @@ async def test_collection_case_refuses_paid_invoices_and_other_customers(api: Ap
     not_agency = await api.run(
         OPEN_CASE,
         as_="billing",
-        variables={
-            "input": {"customerId": str(holder["id"]), "invoiceIds": [], "agencyId": str(company)}
-        },
+        variables=on_customer(holder, invoiceIds=[], agencyId=str(company)),
     )
     assert not_agency.error()["field"] == "input.invoiceIds"
     assert await api.count("collection_case") == 0
@@ -210,14 +207,9 @@ async def test_security_deposit_recorded_and_returned(api: Api) -> None:
     made = await api.run(
         record,
         as_="billing",
-        variables={
-            "input": {
-                "customerId": str(holder["id"]),
-                "amount": "200.00",
-                "receivedOn": received.isoformat(),
-                "reason": "payment defaults",
-            }
-        },
+        variables=on_customer(
+            holder, amount="200.00", receivedOn=received.isoformat(), reason="payment defaults"
+        ),
     )
     deposit = made.ok()["recordSecurityDeposit"]["deposit"]
     assert deposit["status"] == "HELD"

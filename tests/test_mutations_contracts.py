@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tests import factories
+from tests.factories import on_customer
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 OFFER = """
@@ -115,14 +116,12 @@ async def test_offer_prices_must_fit_the_product(api: Api) -> None:
     result = await api.run(
         OFFER,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(holder["id"]),
-                "productId": str(product["id"]),
-                "basicFeeEurPerMonth": "3.90",
-                "validUntil": today().isoformat(),
-            }
-        },
+        variables=on_customer(
+            holder,
+            productId=str(product["id"]),
+            basicFeeEurPerMonth="3.90",
+            validUntil=today().isoformat(),
+        ),
     )
     assert result.error()["field"] == "input.energyPriceCPerKwh"
     assert await api.count("offer") == 0

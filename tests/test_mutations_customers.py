@@ -6,6 +6,7 @@ from datetime import date
 
 from tests import factories
 from tests.conftest import nodes
+from tests.factories import on_customer
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
@@ -94,14 +95,12 @@ async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> Non
     result = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "email": "uusi@example.fi",
-                "streetAddress": "Uusikatu 1",
-                "reason": "Customer phoned: moved",
-            }
-        },
+        variables=on_customer(
+            person,
+            email="uusi@example.fi",
+            streetAddress="Uusikatu 1",
+            reason="Customer phoned: moved",
+        ),
     )
     updated = result.ok()["updateCustomer"]["customer"]
     assert updated["email"] == "uusi@example.fi"
@@ -123,7 +122,7 @@ async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
     result = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={"input": {"customerId": str(person["id"]), "email": "x@example.fi"}},
+        variables=on_customer(person, email="x@example.fi"),
     )
     assert result.error()["field"] == "input.reason"
     assert (
@@ -137,14 +136,9 @@ async def test_no_partial_write_when_one_field_is_bad(api: Api) -> None:
     result = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "email": "fine@example.fi",
-                "postalCode": "3480",
-                "reason": "correction",
-            }
-        },
+        variables=on_customer(
+            person, email="fine@example.fi", postalCode="3480", reason="correction"
+        ),
     )
     assert result.error()["field"] == "input.postalCode"
     row = await api.owner.fetchrow(
@@ -181,25 +175,15 @@ async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: A
     refused = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "personalIdentityCode": "131052-308T",
-                "reason": "wrong code",
-            }
-        },
+        variables=on_customer(person, personalIdentityCode="131052-308T", reason="wrong code"),
     )
     assert refused.error()["coordinate"] == "Customer.personalIdentityCode"
     changed = await api.run(
         UPDATE,
         as_="billing",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "personalIdentityCode": "131052-308T",
-                "reason": "Population register extract",
-            }
-        },
+        variables=on_customer(
+            person, personalIdentityCode="131052-308T", reason="Population register extract"
+        ),
     )
     assert changed.ok()["updateCustomer"]["customer"]["personalIdentityCode"] == "131052-308T"
     # Customer service sees the code masked, and so are its values in the history.
@@ -224,13 +208,9 @@ async def test_duplicate_identity_code_is_refused(api: Api) -> None:
     result = await api.run(
         UPDATE,
         as_="billing",
-        variables={
-            "input": {
-                "customerId": str(second["id"]),
-                "personalIdentityCode": first["personal_identity_code"],
-                "reason": "typo",
-            }
-        },
+        variables=on_customer(
+            second, personalIdentityCode=first["personal_identity_code"], reason="typo"
+        ),
     )
     assert result.error()["reason"] == "duplicate"
 
@@ -240,16 +220,14 @@ async def test_a_customer_outside_the_scope_is_not_found(api: Api) -> None:
     result = await api.run(
         UPDATE,
         as_="auditor",
-        variables={"input": {"customerId": str(person["id"]), "email": "a@b.fi", "reason": "r"}},
+        variables=on_customer(person, email="a@b.fi", reason="r"),
     )
     assert result.error()["code"] == "FORBIDDEN"  # the auditor may not write contact data
     restricted = await factories.customer(api.owner, processing_restricted_at=date(2026, 1, 1))
     hidden = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {"customerId": str(restricted["id"]), "email": "a@b.fi", "reason": "r"}
-        },
+        variables=on_customer(restricted, email="a@b.fi", reason="r"),
     )
     assert hidden.error()["code"] == "BAD_USER_INPUT"
     assert hidden.error()["field"] == "input.customerId"
@@ -262,26 +240,18 @@ async def test_rectification_answering_a_request(api: Api) -> None:
         """mutation($input: RecordDataSubjectRequestInput!) {
              recordDataSubjectRequest(input: $input) { request { id } } }""",
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "RECTIFICATION",
-                "channel": "WRITTEN_SIGNED",
-                "receivedOn": date.today().isoformat(),
-            }
-        },
+        variables=on_customer(
+            person,
+            kind="RECTIFICATION",
+            channel="WRITTEN_SIGNED",
+            receivedOn=date.today().isoformat(),
+        ),
     )
     request_id = recorded.ok()["recordDataSubjectRequest"]["request"]["id"]
     result = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "postalCode": "33100",
-                "requestId": request_id,
-            }
-        },
+        variables=on_customer(person, postalCode="33100", requestId=request_id),
     )
     assert result.ok()["updateCustomer"]["customer"]["postalCode"] == "33100"
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
@@ -290,12 +260,6 @@ async def test_rectification_answering_a_request(api: Api) -> None:
     wrong = await api.run(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(other["id"]),
-                "postalCode": "33100",
-                "requestId": request_id,
-            }
-        },
+        variables=on_customer(other, postalCode="33100", requestId=request_id),
     )
     assert wrong.error()["field"] == "input.requestId"

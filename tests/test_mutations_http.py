@@ -6,6 +6,7 @@ import httpx
 
 from tests import factories
 from tests.conftest import Users, gql
+from tests.factories import on_customer
 
 UPDATE = """
 mutation Rectify($input: UpdateCustomerInput!) {
@@ -23,13 +24,7 @@ async def test_update_over_http_is_logged_and_errors_carry_the_field(
         UPDATE,
         as_="customer_service",
         users=users,
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "email": "uusi@example.fi",
-                "reason": "customer asked",
-            }
-        },
+        variables=on_customer(person, email="uusi@example.fi", reason="customer asked"),
     )
     body = ok.json()
     assert "errors" not in body, body
@@ -46,7 +41,7 @@ async def test_update_over_http_is_logged_and_errors_carry_the_field(
         UPDATE,
         as_="customer_service",
         users=users,
-        variables={"input": {"customerId": str(person["id"]), "email": "broken", "reason": "typo"}},
+        variables=on_customer(person, email="broken", reason="typo"),
     )
     [error] = bad.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -63,13 +58,7 @@ async def test_forbidden_write_over_http_writes_nothing(
         UPDATE.replace("email }", "personalIdentityCode }"),
         as_="customer_service",
         users=users,
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "personalIdentityCode": "131052-308T",
-                "reason": "x",
-            }
-        },
+        variables=on_customer(person, personalIdentityCode="131052-308T", reason="x"),
     )
     [error] = response.json()["errors"]
     assert error["extensions"] == {

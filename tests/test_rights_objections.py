@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests import factories
 from tests.conftest import gid, raw_id
+from tests.factories import on_customer
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 MARKETING_LIST = "{ customers(first: 100) { edges { node { id email } } } }"
@@ -25,11 +24,6 @@ mutation($input: SetProcessingRestrictionInput!) {
 }
 """
 ONE = "query($id: ID!) { customer(id: $id) { id customerNumber } }"
-
-
-def on_customer(person: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """The variables of a mutation of the person: its input, the person's id and `fields`."""
-    return {"input": {"customerId": str(person["id"]), **fields}}
 
 
 async def _marketing_ids(api: Api) -> set[str]:

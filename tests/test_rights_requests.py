@@ -9,6 +9,7 @@ import pytest
 
 from server.rights.requests import add_months, due_date, latest_extension
 from tests import factories
+from tests.factories import on_customer
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 RECORD = """
@@ -128,27 +129,20 @@ async def test_only_the_roles_of_the_register_see_and_write_it(api: Api) -> None
     refused = await api.run(
         RECORD,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "ACCESS",
-                "channel": "OTHER",
-                "receivedOn": today().isoformat(),
-            }
-        },
+        variables=on_customer(
+            person, kind="ACCESS", channel="OTHER", receivedOn=today().isoformat()
+        ),
     )
     assert refused.error()["code"] == "FORBIDDEN"
     future = await api.run(
         RECORD,
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(person["id"]),
-                "kind": "ACCESS",
-                "channel": "OTHER",
-                "receivedOn": (today() + timedelta(days=1)).isoformat(),
-            }
-        },
+        variables=on_customer(
+            person,
+            kind="ACCESS",
+            channel="OTHER",
+            receivedOn=(today() + timedelta(days=1)).isoformat(),
+        ),
     )
     assert future.error()["field"] == "input.receivedOn"
     assert await api.count("data_subject_request") == 1
