@@ -5,9 +5,11 @@ the template of its own (`fresh_database_url`, `audit_db`); the app and role cli
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -22,7 +24,7 @@ from server.cli import build_parser
 from server.db.engine import asyncpg_url
 from server.db.migrate import upgrade
 from server.graphql.globalid import from_global_id, to_global_id
-from server.settings import Environment, Settings
+from server.settings import PROJECT_ROOT, Environment, Settings
 from tests import dbserver, factories
 from tests.dbserver import Database
 
@@ -129,6 +131,14 @@ async def audit_db(fresh_database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """A copy of the policy files for the test to edit."""
+    target = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", target)
+    return target
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from server.db.session import session_factory
 from server.identity.sessions import load_session
 from server.identity.tokens import decode_access_token
 from server.observability import metrics
-from server.settings import PROJECT_ROOT, Settings
+from server.settings import Settings
 from tests import factories
 from tests.conftest import TEST_PASSWORD, Users, gql, user_with_role
 
@@ -90,14 +89,6 @@ async def app_with(settings: Settings, **changes: Any) -> AsyncIterator[tuple[An
 async def console(app: Any) -> AsyncIterator[Console]:
     async with console_of(app) as client:
         yield client
-
-
-@pytest.fixture
-def policy_dir(tmp_path: Path) -> Path:
-    """A copy of the policy files to edit."""
-    target = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", target)
-    return target
 
 
 @pytest.fixture

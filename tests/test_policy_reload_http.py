@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,18 +12,11 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.settings import PROJECT_ROOT, Settings
+from server.settings import Settings
 from tests.conftest import Users, gql
 from tests.factories import customer
 
 QUERY = "{ customers(first: 5) { edges { node { phone } } } }"
-
-
-@pytest.fixture
-def policy_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", target)
-    return target
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import pytest
 
 from server.audit.verify import verify
 from server.cli_support import owner_session
-from server.settings import PROJECT_ROOT, Settings
+from server.settings import Settings
 from tests.conftest import Users, gql
 from tests.processes import (
     STOP_SECONDS,
@@ -99,9 +99,7 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(fresh_database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    policy_dir = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", policy_dir)
+def cluster(fresh_database_url: str, tmp_path: Path, policy_dir: Path) -> Iterator[Cluster]:
     env = service_env(
         fresh_database_url,
         POLICY_DIR=str(policy_dir),
