@@ -99,6 +99,19 @@ async def organisation(
     )
 
 
+def company(name: str, business_id: str) -> dict[str, Any]:
+    """The columns that make a customer an organisation: its name and business ID, and no
+    person's names or identity code (for `customer` and `customer_graph`)."""
+    return {
+        "kind": "organisation",
+        "first_name": None,
+        "last_name": None,
+        "personal_identity_code": None,
+        "organisation_name": name,
+        "business_id": business_id,
+    }
+
+
 async def customer(conn: asyncpg.Connection, **overrides: Any) -> dict[str, Any]:
     n = next(_counter)
     values: dict[str, Any] = {

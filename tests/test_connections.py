@@ -37,12 +37,7 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
     for n in range(3):  # organisations: no last name (NULLs sort last either way)
         await factories.customer(
             owner,
-            kind="organisation",
-            first_name=None,
-            last_name=None,
-            personal_identity_code=None,
-            organisation_name=f"Yhtiö {n} Oy",
-            business_id=factories.make_business_id(2_234_560 + n),
+            **factories.company(f"Yhtiö {n} Oy", factories.make_business_id(2_234_560 + n)),
             created_at=now - timedelta(days=n),
         )
     # Two people with the same last name: the tie-breaker decides between them.

@@ -132,12 +132,7 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
             product_id=fixed["id"],
             sites=1 + n,
             invoices_per_contract=1,
-            kind="organisation",
-            first_name=None,
-            last_name=None,
-            personal_identity_code=None,
-            organisation_name=f"Virtain Saha {n} Oy",
-            business_id=factories.make_business_id(1_234_560 + n),
+            **factories.company(f"Virtain Saha {n} Oy", factories.make_business_id(1_234_560 + n)),
             language="sv" if n else "fi",
         )
         await factories.invoice(

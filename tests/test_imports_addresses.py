@@ -51,12 +51,7 @@ async def test_customers_named_by_either_key_get_the_address_and_its_history(
     numbered = await factories.customer(owner)
     company = await factories.customer(
         owner,
-        kind="organisation",
-        first_name=None,
-        last_name=None,
-        personal_identity_code=None,
-        organisation_name="Sähkö Oy",
-        business_id="2077474-0",
+        **factories.company("Sähkö Oy", "2077474-0"),
     )
     path = text_file(
         tmp_path / "osoitteet.csv",
@@ -111,12 +106,7 @@ async def test_rows_that_name_nobody_or_several_change_nothing(
     for _ in range(2):  # two customers share a business ID
         await factories.customer(
             owner,
-            kind="organisation",
-            first_name=None,
-            last_name=None,
-            personal_identity_code=None,
-            organisation_name="Kaksi Oy",
-            business_id="0737546-2",
+            **factories.company("Kaksi Oy", "0737546-2"),
         )
     restricted = await factories.customer(owner, processing_restricted_at=datetime.now(UTC))
     gone = await factories.customer(owner, anonymised_at=datetime.now(UTC))
