@@ -194,29 +194,34 @@ class ConsumptionRows:
     def __iter__(self) -> Iterator[Row]:
         timeline = self._timeline
         first = timeline.quarter_from
-        hourly_label, quarter_label = Resolution.PT1H.value, Resolution.PT15M.value
         letters = _QUALITY_LETTERS
         for series in self._series:
-            site_id, quality = series.site_id, series.quality
-            hourly_letters = "".join(letters[q] for q in quality)
-            for day, values, day_letters in contiguous_days(
-                first=timeline.starts[0],
-                resolution=hourly_label,
-                values=[_kwh(milli) for milli in series.hourly],
-                letters=hourly_letters,
-            ):
-                yield (site_id, hourly_label, day, values, day_letters)
+            quality = series.quality
+            yield from _day_rows(
+                series.site_id,
+                Resolution.PT1H.value,
+                timeline.starts[0],
+                series.hourly,
+                "".join(letters[q] for q in quality),
+            )
             if series.quarters is not None:
-                quarter_letters = "".join(
-                    letters[quality[first + j // 4]] for j in range(len(series.quarters))
+                yield from _day_rows(
+                    series.site_id,
+                    Resolution.PT15M.value,
+                    timeline.quarter_starts[0],
+                    series.quarters,
+                    "".join(letters[quality[first + j // 4]] for j in range(len(series.quarters))),
                 )
-                for day, values, day_letters in contiguous_days(
-                    first=timeline.quarter_starts[0],
-                    resolution=quarter_label,
-                    values=[_kwh(milli) for milli in series.quarters],
-                    letters=quarter_letters,
-                ):
-                    yield (site_id, quarter_label, day, values, day_letters)
+
+
+def _day_rows(
+    site_id: uuid.UUID, resolution: str, first: datetime, milli: array[int], letters: str
+) -> Iterator[Row]:
+    """A row per UTC day of the values (milli-kWh from `first`, a quality letter each)."""
+    for day, values, day_letters in contiguous_days(
+        first=first, resolution=resolution, values=[_kwh(m) for m in milli], letters=letters
+    ):
+        yield (site_id, resolution, day, values, day_letters)
 
 
 def _utc_days(first: datetime, last: datetime) -> int:
