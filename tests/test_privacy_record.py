@@ -23,7 +23,7 @@ from server.privacy.notice import (
 )
 from server.privacy.render import render_html, render_markdown
 from server.rights.retention import (
-    CONTACT_COLUMNS,
+    CONTACT,
     PROSPECT_MONTHS,
     SETTLE_GRACE_DAYS,
     VOUCHER_YEARS,
@@ -175,7 +175,7 @@ async def test_markdown_holds_purposes_categories_recipients_transfers_retention
     assert f"Former customers: {SETTLE_GRACE_DAYS} days after" in text
     assert f"{VOUCHER_YEARS} years from the end of the calendar year" in text
     assert f"at the latest {PROSPECT_MONTHS} months" in text
-    assert all(f"Customer.{name}" in text for name in CONTACT_COLUMNS.values())
+    assert all(f"Customer.{name}" in text for name in CONTACT.fields)
     assert f"Access log: {settings.audit_retention_months} months" in text
 
 

@@ -12,9 +12,10 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, insert, text, update
 
+from server.audit.coordinates import logged
 from server.customers.models import Customer
+from server.customers.types import Customer as CustomerType
 from server.db.tables import table_of
-from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
 from server.imports.service import (
@@ -40,6 +41,9 @@ customer_table = table_of(Customer)
 
 KEYS: Final = ("identity_code", "customer_number")
 ADDRESS: Final = ("street_address", "postal_code", "post_office")
+# The address as the access log and the change history name its fields.
+WRITTEN: Final = logged(CustomerType, *ADDRESS)
+FIELD_NAMES: Final = dict(zip(ADDRESS, WRITTEN.fields, strict=True))
 LIMITS: Final = {"street_address": 200, "post_office": 100}
 BATCH_ROWS = 5_000
 
@@ -163,8 +167,8 @@ class AddressImporter:
             object_type=ChangedType.CUSTOMER,
             object_id=customer_id,
             action=ChangeAction.UPDATE,
-            old_values={camel(k): now[k] for k in ADDRESS},
-            new_values={camel(k): address[k] for k in ADDRESS},
+            old_values={FIELD_NAMES[k]: now[k] for k in ADDRESS},
+            new_values={FIELD_NAMES[k]: address[k] for k in ADDRESS},
             actor=run.actor,
             reason=run.reason,
             log_request_id=run.request_id,
@@ -190,9 +194,11 @@ class AddressImporter:
         )
         await run.session.execute(insert(change_table), changes)
         self._counts["customersUpdated"] += len(updated)
-        fields = tuple(camel(k) for k in ADDRESS)
         await run.wrote(
-            [Written("Customer", now["id"], now["id"], None, fields, "update") for now in updated]
+            [
+                Written(WRITTEN.type_name, now["id"], now["id"], None, WRITTEN.fields, "update")
+                for now in updated
+            ]
         )
 
 
@@ -254,6 +260,4 @@ def _match(row: _Row, by_code: list[uuid.UUID], by_number: list[uuid.UUID]) -> u
     return named.pop()
 
 
-SPEC: Final = KindSpec(
-    ImportKind.ADDRESSES, tuple(f"Customer.{camel(k)}" for k in ADDRESS), AddressImporter
-)
+SPEC: Final = KindSpec(ImportKind.ADDRESSES, WRITTEN.coordinates, AddressImporter)

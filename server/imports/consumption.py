@@ -24,10 +24,12 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit.coordinates import logged
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines, FileRefused
 from server.imports.service import Batch, ImportOptions, ImportRun, KindSpec, Reject, Written
 from server.sites.service import GAP_LETTER, STEP_MINUTES, STEPS_PER_DAY
+from server.sites.types import Site
 from server.validators import IdentifierError, validate_gsrn
 
 DATAHUB_HEADER: Final = (
@@ -43,6 +45,7 @@ JSON_QUALITY: Final = {"measured": "m", "estimated": "e", "revised": "r", "missi
 JSON_KEYS: Final = ("meteringPoint", "resolution", "start", "kWh", "quality")
 FORMATS: Final = ("datahub", "json")
 
+WRITTEN: Final = logged(Site, "consumption")  # a site's series, as the access log names it
 BATCH_DAY_ROWS = 8_000  # day rows per batch at most (2.7 MB of COPY text at most)
 BATCH_ROWS = 50_000  # file rows per batch at most, valid or not (bounds the rejects held)
 
@@ -461,11 +464,11 @@ class ConsumptionImporter:
         await run.wrote(
             [
                 Written(
-                    object_type="Site",
+                    object_type=WRITTEN.type_name,
                     object_id=series.site_id,
                     customer_id=series.customer_id,
                     prospect_id=None,
-                    fields=("consumption",),
+                    fields=WRITTEN.fields,
                     action="update",
                     resolution=series.resolution,
                     first_step=_moment(series.first),
@@ -598,4 +601,4 @@ SELECT series, CAST(sum(added) AS integer), CAST(sum(revised) AS integer)
 FROM stats GROUP BY series
 """
 
-SPEC: Final = KindSpec(ImportKind.CONSUMPTION, ("Site.consumption",), ConsumptionImporter)
+SPEC: Final = KindSpec(ImportKind.CONSUMPTION, WRITTEN.coordinates, ConsumptionImporter)

@@ -14,9 +14,9 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
+from server.audit.coordinates import logged
 from server.customers.models import Customer
 from server.db.tables import table_of
-from server.graphql.inputs import camel
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines
 from server.imports.service import (
@@ -31,6 +31,7 @@ from server.imports.service import (
 )
 from server.prospects.models import Prospect
 from server.prospects.service import consent_expires_on
+from server.prospects.types import Prospect as ProspectType
 from server.sites.service import LOCAL_TIME
 from server.validators import (
     IdentifierError,
@@ -68,6 +69,7 @@ STORED: Final = (
     "consent_text",
     "consent_expires_on",
 )
+WRITTEN: Final = logged(ProspectType, *STORED)  # as the access log names them
 
 
 @dataclass(slots=True)
@@ -218,10 +220,9 @@ class ProspectImporter:
             )
         self._counts["prospectsAdded"] += len(added)
         self._counts["prospectsUpdated"] += len(changed)
-        fields = tuple(camel(name) for name in STORED)
         await run.wrote(
             [
-                Written("Prospect", row["id"], None, row["id"], fields, action)
+                Written(WRITTEN.type_name, row["id"], None, row["id"], WRITTEN.fields, action)
                 for rows, action in ((added, "create"), (changed, "update"))
                 for row in rows
             ]
@@ -279,6 +280,4 @@ def _moment(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
 
 
-SPEC: Final = KindSpec(
-    ImportKind.PROSPECTS, tuple(f"Prospect.{camel(n)}" for n in STORED), ProspectImporter
-)
+SPEC: Final = KindSpec(ImportKind.PROSPECTS, WRITTEN.coordinates, ProspectImporter)

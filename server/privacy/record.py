@@ -506,10 +506,8 @@ def build_record(
         )
 
     rules = retention.RetentionRules(today=today)
-    contact_fields = ", ".join(f"Customer.{name}" for name in retention.CONTACT_COLUMNS.values())
-    identity_fields = ", ".join(
-        f"Customer.{name}" for name, _replacement in retention.IDENTITY_COLUMNS.values()
-    )
+    contact_fields = ", ".join(f"Customer.{name}" for name in retention.CONTACT.fields)
+    identity_fields = ", ".join(f"Customer.{name}" for name in retention.IDENTITY.fields)
     sections.append(
         Section(
             _t("retention", language),

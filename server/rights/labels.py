@@ -209,6 +209,13 @@ def label(name: str, language: str) -> str:
     return _pick(pair, language) if pair else name.replace("_", " ")
 
 
+def field_label(graphql_name: str, language: str) -> str:
+    """The label of a field named by its GraphQL name (as the history and the import
+    provenance keep them): personalIdentityCode is labelled as personal_identity_code."""
+    column = "".join(f"_{c.lower()}" if c.isupper() else c for c in graphql_name)
+    return label(column, language)
+
+
 def section_title(key: str, language: str) -> str:
     return _pick(SECTIONS[key], language)
 

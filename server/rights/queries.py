@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import ColumnElement, Select, func, select
 from strawberry.types import Info
 
+from server.audit.coordinates import logged
 from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
 from server.graphql.connections import checked_order, root_connection
@@ -47,7 +48,10 @@ customer_table = CustomerRow.__table__  # type: ignore[attr-defined]
 disclosure_table = DisclosureRow.__table__  # type: ignore[attr-defined]
 disclosure_customer_table = DisclosureCustomerRow.__table__  # type: ignore[attr-defined]
 REPORT_COORDINATE = "DataSubjectReport.content"
-DISCLOSURE_FIELDS = ("recipient", "recipientKind", "legalBasis", "caseReference", "disclosedOn")
+# What reading the register of disclosures logs about each person in it.
+DISCLOSURE_FIELDS = logged(
+    Disclosure, "recipient", "recipient_kind", "legal_basis", "case_reference", "disclosed_on"
+)
 
 
 @strawberry.input(description="Filters for the requests register.")
@@ -109,10 +113,10 @@ def log_disclosure_subjects(ctx: RequestContext, rows: list[dict[str, Any]]) -> 
     for row in rows:
         for customer_id in row["customer_ids"]:
             ctx.collector.touch(
-                "Disclosure",
+                DISCLOSURE_FIELDS.type_name,
                 f"{row['id']}:{customer_id}",
                 customer_id=customer_id,
-                read=DISCLOSURE_FIELDS,
+                read=DISCLOSURE_FIELDS.fields,
             )
 
 

@@ -1,20 +1,29 @@
 """The access report (GDPR Art. 15, privacy notice section 10): everything held about one
 person, their objections and consents, disclosures about them, and the dates and purposes
 of every access from the access log. One document, exported as JSON or PDF and returned
-by `dataSubjectReport`."""
+by `dataSubjectReport`.
+
+The report is a table of sections (`SECTIONS`), in the order the document shows them.
+Most list the rows of one query, an item per row with the same columns (`RowSection`);
+the others compute their items (`ComputedSection`). Every section names the GraphQL
+fields that show its columns, and everything shown is put in the access log under them.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit.coordinates import LoggedFields, logged, stored_columns
+from server.audit.types import AccessHistoryEntry
+from server.billing import types as billing_types
 from server.billing.models import (
     CollectionCase,
     CollectionCaseInvoice,
@@ -23,13 +32,19 @@ from server.billing.models import (
     Payment,
     SecurityDeposit,
 )
+from server.contracts import types as contract_types
 from server.contracts.models import Contract, Offer, Product
+from server.customers import types as customer_types
 from server.customers.models import Customer
 from server.imports.models import ImportProvenance, ImportSource
+from server.organisations import types as organisation_types
 from server.organisations.models import Assignment, Organisation
+from server.prospects import types as prospect_types
 from server.prospects.models import Prospect
-from server.rights.labels import CONTROLLER, label, purpose_label, section_title
+from server.rights import types as rights_types
+from server.rights.labels import CONTROLLER, field_label, label, purpose_label, section_title
 from server.rights.models import ChangeRecord, DataSubjectRequest, Disclosure, DisclosureCustomer
+from server.sites import types as site_types
 from server.sites.loaders import consumption_sql
 from server.sites.models import Site
 from server.sites.service import LOCAL_TIME
@@ -54,7 +69,27 @@ change_t, request_t = _t(ChangeRecord), _t(DataSubjectRequest)
 disclosure_t, disclosure_customer_t = _t(Disclosure), _t(DisclosureCustomer)
 provenance_t, import_source_t = _t(ImportProvenance), _t(ImportSource)
 
-CUSTOMER_FIELDS = (
+Row = dict[str, Any]
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Report columns (keys of the rows, also the keys of their labels) and the GraphQL
+    fields of their type that show them, as the access log names them."""
+
+    names: tuple[str, ...]
+    logged: LoggedFields
+
+
+def columns(
+    strawberry_type: type[Any], *names: str, shown_as: Mapping[str, str | None] | None = None
+) -> Columns:
+    return Columns(names, logged(strawberry_type, *names, shown_as=shown_as))
+
+
+CUSTOMER = columns(
+    customer_types.Customer,
     "customer_number",
     "kind",
     "first_name",
@@ -72,8 +107,26 @@ CUSTOMER_FIELDS = (
     "created_at",
     "updated_at",
     "former_customer_since",
+    shown_as={"former_customer_since": None},  # not in the schema
 )
-SITE_FIELDS = (
+OBJECTIONS = logged(
+    customer_types.Customer,
+    "direct_marketing_objection_at",
+    "direct_marketing_objection_source",
+    "distance_selling_objection_at",
+    "distance_selling_objection_source",
+    "research_objection_at",
+    "research_objection_source",
+    "processing_restricted_at",
+)
+OBJECTION_KINDS = ("direct_marketing", "distance_selling", "research")
+# A marketing consent shows everything held about the prospect but when it was stored.
+PROSPECT = columns(
+    prospect_types.Prospect,
+    *(c for c in stored_columns(prospect_types.Prospect) if c != "created_at"),
+)
+SITE = columns(
+    site_types.Site,
     "metering_point_id",
     "street_address",
     "postal_code",
@@ -89,27 +142,33 @@ SITE_FIELDS = (
     "connection_power_kw",
     "connected_on",
 )
-CONTRACT_FIELDS = (
-    "contract_number",
+MONTH = logged(site_types.ConsumptionPoint, "period_start", "energy_kwh")
+PRICES = (
     "product_name",
     "energy_price_c_per_kwh",
     "spot_margin_c_per_kwh",
     "basic_fee_eur_per_month",
+)
+CONTRACT = columns(
+    contract_types.Contract,
+    "contract_number",
+    *PRICES,
     "start_date",
     "end_date",
     "status",
     "sales_channel",
+    shown_as={"product_name": "product"},
 )
-OFFER_FIELDS = (
-    "product_name",
-    "energy_price_c_per_kwh",
-    "spot_margin_c_per_kwh",
-    "basic_fee_eur_per_month",
+OFFER = columns(
+    contract_types.Offer,
+    *PRICES,
     "valid_until",
     "status",
     "created_at",
+    shown_as={"product_name": "product"},
 )
-INVOICE_FIELDS = (
+INVOICE = columns(
+    billing_types.Invoice,
     "invoice_number",
     "reference_number",
     "billing_method",
@@ -122,18 +181,52 @@ INVOICE_FIELDS = (
     "total_incl_vat",
     "status",
 )
-PAYMENT_FIELDS = ("invoice_number", "paid_on", "amount", "reference_number", "source")
-DEPOSIT_FIELDS = ("amount", "received_on", "returned_on", "status", "reason")
-CASE_FIELDS = ("stage", "opened_on", "closed_on", "amount_due", "agency_name", "invoice_numbers")
-ASSIGNMENT_FIELDS = (
+LINE = logged(
+    billing_types.InvoiceLine,
+    "line_number",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount_excl_vat",
+    "vat_rate",
+)
+PAYMENT = columns(
+    billing_types.Payment,
+    "invoice_number",
+    "paid_on",
+    "amount",
+    "reference_number",
+    "source",
+    shown_as={"invoice_number": None},  # the invoice's, logged with the invoice
+)
+DEPOSIT = columns(
+    billing_types.SecurityDeposit, "amount", "received_on", "returned_on", "status", "reason"
+)
+CASE = columns(
+    billing_types.CollectionCase,
+    "stage",
+    "opened_on",
+    "closed_on",
+    "amount_due",
+    "agency_name",
+    "invoice_numbers",
+    shown_as={"agency_name": "agency", "invoice_numbers": "invoices"},
+)
+ASSIGNMENT = columns(
+    organisation_types.Assignment,
     "organisation_name",
     "target",
     "purpose",
     "valid_from",
     "valid_to",
     "revoked_at",
+    # The organisation's name is logged as Organisation.name, the site as the site shown.
+    shown_as={"organisation_name": None, "target": None},
 )
-DISCLOSURE_FIELDS = (
+ORGANISATION_NAME = logged(organisation_types.Organisation, "name")
+DISCLOSURE = columns(
+    rights_types.Disclosure,
     "recipient",
     "recipient_kind",
     "legal_basis",
@@ -141,7 +234,8 @@ DISCLOSURE_FIELDS = (
     "disclosed_on",
     "fields",
 )
-REQUEST_FIELDS = (
+REQUEST = columns(
+    rights_types.DataSubjectRequest,
     "request_number",
     "kind",
     "channel",
@@ -151,67 +245,11 @@ REQUEST_FIELDS = (
     "status",
     "completed_on",
 )
-PROSPECT_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "postal_code",
-    "source",
-    "campaign",
-    "marketing_consent_at",
-    "consent_text",
-    "consent_expires_on",
-)
-
-
-# Report columns that are shown under another GraphQL field of the type (or are no field
-# of it: None). Every other column is the snake_case form of its GraphQL field.
-GRAPHQL_RENAMES: dict[str, dict[str, str | None]] = {
-    "Customer": {"former_customer_since": None},
-    "Contract": {"product_name": "product"},
-    "Offer": {"product_name": "product"},
-    "Payment": {"invoice_number": None},
-    "CollectionCase": {"agency_name": "agency", "invoice_numbers": "invoices"},
-    "Assignment": {"organisation_name": None, "target": None},
-}
-OBJECTION_FIELDS = (
-    "directMarketingObjectionAt",
-    "directMarketingObjectionSource",
-    "distanceSellingObjectionAt",
-    "distanceSellingObjectionSource",
-    "researchObjectionAt",
-    "researchObjectionSource",
-    "processingRestrictedAt",
-)
-LINE_FIELDS = (
-    "lineNumber",
-    "description",
-    "quantity",
-    "unit",
-    "unitPrice",
-    "amountExclVat",
-    "vatRate",
-)
-CHANGE_FIELDS = ("changedAt", "action", "reason", "changes")
-FIELD_CHANGE_FIELDS = ("fieldName", "oldValue", "newValue")
-ACCESS_ENTRY_FIELDS = ("at", "purpose", "operations", "dataCategories")
-
-
-def camel_case(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def graphql_fields(type_name: str, columns: Sequence[str]) -> list[str]:
-    """The GraphQL field names of `type_name` that show these report columns."""
-    renames = GRAPHQL_RENAMES.get(type_name, {})
-    names: list[str] = []
-    for column in columns:
-        name = renames[column] if column in renames else camel_case(column)
-        if name is not None and name not in names:
-            names.append(name)
-    return names
+CHANGE = logged(rights_types.CustomerChange, "changed_at", "action", "reason", "changes")
+FIELD_CHANGE = logged(rights_types.FieldChange, "field_name", "old_value", "new_value")
+ACCESS_ENTRY = logged(AccessHistoryEntry, "at", "purpose", "operations", "data_categories")
+SOURCE_FIELDS = ("import_kind", "source", "file_name", "file_sha256", "imported_at", "data")
+SERIES_FIELDS = ("resolution", "first_step", "last_step", "values_added", "values_revised")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,34 +273,14 @@ class ReportAccess:
 
     def add(
         self,
-        type_name: str,
+        shown: LoggedFields,
         object_id: Any,
         customer_id: uuid.UUID | None,
-        columns: Sequence[str],
         *,
         prospect_id: uuid.UUID | None = None,
     ) -> None:
-        """`columns` are report columns (snake_case), mapped to GraphQL field names."""
-        self.add_fields(
-            type_name,
-            object_id,
-            customer_id,
-            graphql_fields(type_name, columns),
-            prospect_id=prospect_id,
-        )
-
-    def add_fields(
-        self,
-        type_name: str,
-        object_id: Any,
-        customer_id: uuid.UUID | None,
-        fields: Sequence[str],
-        *,
-        prospect_id: uuid.UUID | None = None,
-    ) -> None:
-        """`fields` are GraphQL field names of `type_name`."""
         self.objects.append(
-            ReportObject(type_name, str(object_id), customer_id, tuple(fields), prospect_id)
+            ReportObject(shown.type_name, str(object_id), customer_id, shown.fields, prospect_id)
         )
 
 
@@ -281,35 +299,463 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def _field(name: str, label_text: str, value: Any) -> dict[str, Any]:
+    return {"name": name, "label": label_text, "value": value}
+
+
 def _item(
     title: str, row: Mapping[str, Any], names: Sequence[str], language: str, *, item_id: Any = None
-) -> dict[str, Any]:
+) -> Item:
     return {
         "id": str(item_id) if item_id is not None else None,
         "title": title,
-        "fields": [
-            {"name": name, "label": label(name, language), "value": plain(row.get(name))}
-            for name in names
-        ],
+        "fields": [_field(name, label(name, language), plain(row.get(name))) for name in names],
     }
 
 
-def _section(key: str, language: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"key": key, "title": section_title(key, language), "items": items}
-
-
-async def _rows(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
+async def _rows(session: AsyncSession, statement: Any) -> list[Row]:
     return [dict(r) for r in (await session.execute(statement)).mappings().all()]
 
 
-async def customer_row(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any] | None:
+async def customer_row(session: AsyncSession, customer_id: uuid.UUID) -> Row | None:
     rows = await _rows(session, select(customer_t).where(customer_t.c.id == customer_id))
     return rows[0] if rows else None
+
+
+@dataclass
+class Draft:
+    """A report being made: the person, what was read so far, and what the log records."""
+
+    session: AsyncSession
+    customer_id: uuid.UUID
+    person: Row
+    lang: str
+    purposes: Mapping[str, str] | None
+    access_entries: Sequence[Mapping[str, Any]] | None
+    touched: ReportAccess = field(default_factory=ReportAccess)
+    loaded: dict[str, list[Row]] = field(default_factory=dict)  # rows by section key
+    prospects: list[Row] = field(default_factory=list)
+    lines: dict[Any, list[Row]] = field(default_factory=dict)  # invoice lines by invoice
+
+    @property
+    def name(self) -> str:
+        parts = ("first_name", "last_name", "organisation_name")
+        return " ".join(self.person[p] for p in parts if self.person[p])
+
+    def shown(self, fields: LoggedFields, object_id: Any) -> None:
+        """Log an object of the person shown with these fields."""
+        self.touched.add(fields, object_id, self.customer_id)
+
+    def ids(self, key: str) -> list[Any]:
+        return [row["id"] for row in self.loaded.get(key, [])]
+
+
+@dataclass(frozen=True, slots=True)
+class RowSection:
+    """A section with an item per row of one query, every item with the same columns.
+    `prepare` runs on the rows before the items are made (reading what they need);
+    `details` gives an item's fields after its columns."""
+
+    key: str
+    columns: Columns
+    query: Callable[[Draft], Select[Any] | None]  # None: there is nothing to read
+    title: Callable[[Row], Any]
+    prepare: Callable[[Draft, list[Row]], Awaitable[None]] | None = None
+    details: Callable[[Draft, Row], list[dict[str, Any]]] | None = None
+    object_id: Callable[[Draft, Row], Any] = lambda draft, row: row["id"]
+
+    async def items(self, draft: Draft) -> list[Item]:
+        statement = self.query(draft)
+        rows = await _rows(draft.session, statement) if statement is not None else []
+        draft.loaded[self.key] = rows
+        if self.prepare is not None:
+            await self.prepare(draft, rows)
+        items = []
+        for row in rows:
+            item = _item(self.title(row), row, self.columns.names, draft.lang, item_id=row["id"])
+            if self.details is not None:
+                item["fields"].extend(self.details(draft, row))
+            items.append(item)
+            draft.shown(self.columns.logged, self.object_id(draft, row))
+        return items
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedSection:
+    """A section whose items a function makes (and logs)."""
+
+    key: str
+    make: Callable[[Draft], Awaitable[list[Item]]]
+
+    async def items(self, draft: Draft) -> list[Item]:
+        return await self.make(draft)
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+def _of_customer(table: Any, *order: Any) -> Callable[[Draft], Select[Any]]:
+    """The rows of `table` that belong to the person, in this order."""
+    return lambda draft: (
+        select(table).where(table.c.customer_id == draft.customer_id).order_by(*order)
+    )
+
+
+def _priced(table: Any, newest_first: Any) -> Callable[[Draft], Select[Any]]:
+    """Contracts or offers of the person, with their product's name."""
+    return lambda draft: (
+        select(table, product_t.c.name.label("product_name"))
+        .join(product_t, product_t.c.id == table.c.product_id)
+        .where(table.c.customer_id == draft.customer_id)
+        .order_by(newest_first.desc())
+    )
+
+
+def _payments(draft: Draft) -> Select[Any] | None:
+    invoice_ids = draft.ids("invoices")
+    if not invoice_ids:
+        return None
+    return (
+        select(payment_t, invoice_t.c.invoice_number)
+        .join(invoice_t, invoice_t.c.id == payment_t.c.invoice_id)
+        .where(payment_t.c.invoice_id.in_(invoice_ids))
+        .order_by(payment_t.c.paid_on.desc())
+    )
+
+
+def _cases(draft: Draft) -> Select[Any]:
+    invoice_numbers = (
+        select(func.array_agg(invoice_t.c.invoice_number))
+        .join(case_invoice_t, case_invoice_t.c.invoice_id == invoice_t.c.id)
+        .where(case_invoice_t.c.collection_case_id == case_t.c.id)
+        .scalar_subquery()
+        .label("invoice_numbers")
+    )
+    return (
+        select(case_t, organisation_t.c.name.label("agency_name"), invoice_numbers)
+        .outerjoin(organisation_t, organisation_t.c.id == case_t.c.agency_id)
+        .where(case_t.c.customer_id == draft.customer_id)
+        .order_by(case_t.c.opened_on.desc())
+    )
+
+
+def _assignments(draft: Draft) -> Select[Any]:
+    site_ids = draft.ids("sites")
+    of_sites: ColumnElement[bool] = assignment_t.c.site_id.in_(site_ids) if site_ids else false()
+    return (
+        select(assignment_t, organisation_t.c.name.label("organisation_name"))
+        .join(organisation_t, organisation_t.c.id == assignment_t.c.organisation_id)
+        .where(or_(assignment_t.c.customer_id == draft.customer_id, of_sites))
+        .order_by(assignment_t.c.valid_from.desc())
+    )
+
+
+def _disclosures(draft: Draft) -> Select[Any]:
+    return (
+        select(disclosure_t)
+        .join(disclosure_customer_t, disclosure_customer_t.c.disclosure_id == disclosure_t.c.id)
+        .where(
+            disclosure_customer_t.c.customer_id == draft.customer_id, ~disclosure_t.c.confidential
+        )
+        .order_by(disclosure_t.c.disclosed_on.desc())
+    )
+
+
+# -- what some sections add to their rows --------------------------------------------------
+
+
+async def _read_lines(draft: Draft, invoices: list[Row]) -> None:
+    """The lines of the invoices, each logged as an InvoiceLine."""
+    invoice_ids = [i["id"] for i in invoices]
+    if not invoice_ids:
+        return
+    lines = await _rows(
+        draft.session,
+        select(line_t)
+        .where(line_t.c.invoice_id.in_(invoice_ids))
+        .order_by(line_t.c.invoice_id, line_t.c.line_number),
+    )
+    for line in lines:
+        draft.lines.setdefault(line["invoice_id"], []).append(line)
+        draft.shown(LINE, f"{line['invoice_id']}:{line['line_number']}")
+
+
+def _line_fields(draft: Draft, invoice: Row) -> list[dict[str, Any]]:
+    return [
+        _field(
+            f"line_{line['line_number']}",
+            f"{label('line', draft.lang)} {line['line_number']}",
+            f"{line['description']}: {plain(line['quantity'])} {line['unit']} "
+            f"x {plain(line['unit_price'])} = {plain(line['amount_excl_vat'])} "
+            f"+ {plain(line['vat_rate'])} %",
+        )
+        for line in draft.lines.get(invoice["id"], [])
+    ]
+
+
+async def _name_targets(draft: Draft, assignments: list[Row]) -> None:
+    """What each assignment covers (a site or the customer relationship) and its purpose
+    in words; the organisation's name is logged as read."""
+    by_site = {s["id"]: s for s in draft.loaded["sites"]}
+    for a in assignments:
+        site = by_site.get(a["site_id"])
+        a["target"] = (
+            site["metering_point_id"] if site else label("customer_relationship", draft.lang)
+        )
+        a["purpose"] = purpose_label(a["purpose"], draft.lang, draft.purposes)
+        draft.touched.add(ORGANISATION_NAME, a["organisation_id"], None)
+
+
+# -- computed sections ---------------------------------------------------------------------
+
+
+async def _customer(draft: Draft) -> list[Item]:
+    """Basic data of the customer (notice section 5, first item)."""
+    draft.shown(CUSTOMER.logged, draft.customer_id)
+    return [_item(draft.name, draft.person, CUSTOMER.names, draft.lang)]
+
+
+def _objection(title: str, since: Any, source: Any, names: Sequence[str], lang: str) -> Item:
+    return _item(
+        title, {"in_force": since is not None, "since": since, "source": source}, names, lang
+    )
+
+
+async def _objections(draft: Draft) -> list[Item]:
+    """Objections in force, the restriction of processing, and marketing consents given
+    as a prospect (with the person's e-mail address or phone number)."""
+    person, lang = draft.person, draft.lang
+    items = [
+        _objection(
+            label(f"objection_{kind}", lang),
+            person[f"{kind}_objection_at"],
+            person[f"{kind}_objection_source"],
+            ("in_force", "since", "source"),
+            lang,
+        )
+        for kind in OBJECTION_KINDS
+    ]
+    restricted = person["processing_restricted_at"]
+    items.append(
+        _objection(
+            label("processing_restriction", lang), restricted, None, ("in_force", "since"), lang
+        )
+    )
+    draft.prospects = await _prospects(draft)
+    consent = label("marketing_consent", lang)
+    items.extend(_item(consent, p, PROSPECT.names, lang, item_id=p["id"]) for p in draft.prospects)
+    draft.shown(OBJECTIONS, draft.customer_id)
+    for p in draft.prospects:
+        draft.touched.add(PROSPECT.logged, p["id"], None, prospect_id=p["id"])
+    return items
+
+
+async def _prospects(draft: Draft) -> list[Row]:
+    contacts = [c for c in (draft.person["email"], draft.person["phone"]) if c]
+    if not contacts:
+        return []
+    return await _rows(
+        draft.session,
+        select(prospect_t).where(
+            or_(prospect_t.c.email.in_(contacts), prospect_t.c.phone.in_(contacts))
+        ),
+    )
 
 
 # Monthly totals of every series of the sites, aggregated as Site.consumption does.
 _MONTHLY = text(
     consumption_sql("MONTH", sites="= ANY(:site_ids)", start="'-infinity'", end="'infinity'")
+)
+
+
+async def _consumption(draft: Draft) -> list[Item]:
+    """Monthly consumption per site, logged as the site's ConsumptionPoints."""
+    sites_shown = draft.loaded["sites"]
+    site_ids = [s["id"] for s in sites_shown]
+    monthly = await _rows(draft.session, _MONTHLY.bindparams(site_ids=site_ids)) if site_ids else []
+    items = []
+    for site in sites_shown:
+        months = [m for m in monthly if m["site_id"] == site["id"]]
+        if not months:
+            continue
+        items.append(
+            {
+                "id": str(site["id"]),
+                "title": f"{site['metering_point_id']}",
+                "fields": [_month_field(m) for m in months],
+            }
+        )
+        draft.shown(MONTH, site["id"])
+    return items
+
+
+def _month_field(month: Row) -> dict[str, Any]:
+    name = month["period_start"].astimezone(LOCAL_TIME).date().strftime("%Y-%m")
+    return _field(name, name, f"{plain(month['energy_kwh'])} kWh")
+
+
+async def _history(draft: Draft) -> list[Item]:
+    """The history of corrections, newest first, each field with its old and new value."""
+    changes = await _rows(
+        draft.session,
+        select(change_t)
+        .where(change_t.c.customer_id == draft.customer_id)
+        .order_by(change_t.c.changed_at.desc()),
+    )
+    return [_change_item(draft, change) for change in changes]
+
+
+def _change_item(draft: Draft, change: Row) -> Item:
+    old, new = change["old_values"] or {}, change["new_values"] or {}
+    keys = sorted(set(old) | set(new))
+    draft.shown(CHANGE, change["id"])
+    for key in keys:
+        draft.shown(FIELD_CHANGE, f"{change['id']}:{key}")
+    lang = draft.lang
+    return {
+        "id": str(change["id"]),
+        "title": f"{plain(change['changed_at'])} {label(change['action'], lang)}",
+        "fields": [
+            _field("reason", label("reason", lang), change["reason"]),
+            *[
+                _field(
+                    key,
+                    field_label(key, lang),
+                    f"{_shown(old.get(key))} -> {_shown(new.get(key))}",
+                )
+                for key in keys
+            ],
+        ],
+    }
+
+
+async def _sources(draft: Draft) -> list[Item]:
+    """One item per imported file and object it wrote about the person, newest first
+    (privacy notice section 6): metadata of objects shown above, logged there."""
+    p, s = provenance_t.c, import_source_t.c
+    prospect_ids = [row["id"] for row in draft.prospects]
+    rows = await _rows(
+        draft.session,
+        select(
+            p.id,
+            p.object_type,
+            p.fields,
+            *(p[name] for name in SERIES_FIELDS),
+            s.kind.label("import_kind"),
+            s.source,
+            s.file_name,
+            s.file_sha256,
+            s.finished_at.label("imported_at"),
+        )
+        .join(import_source_t, s.id == p.source_id)
+        .where(or_(p.customer_id == draft.customer_id, p.prospect_id.in_(prospect_ids)))
+        .order_by(s.finished_at.desc(), p.id),
+    )
+    return [_source_item(row, draft.lang) for row in rows]
+
+
+def _source_item(row: Row, lang: str) -> Item:
+    row["data"] = ", ".join(field_label(name, lang) for name in row["fields"])
+    row["import_kind"] = label(row["import_kind"], lang)
+    names = SOURCE_FIELDS + (SERIES_FIELDS if row["resolution"] else ())
+    title = f"{plain(row['imported_at'])} {row['import_kind']}"
+    return _item(title, row, names, lang, item_id=row["id"])
+
+
+async def _access(draft: Draft) -> list[Item]:
+    """Every access from the access log: when and for which purpose (not who)."""
+    return [_access_item(draft, entry) for entry in draft.access_entries or []]
+
+
+def _access_item(draft: Draft, entry: Mapping[str, Any]) -> Item:
+    draft.shown(ACCESS_ENTRY, entry.get("id"))
+    lang = draft.lang
+    return {
+        "id": str(entry.get("id")),
+        "title": plain(entry.get("at")),
+        "fields": [
+            _field("at", label("at", lang), plain(entry.get("at"))),
+            _field(
+                "purpose",
+                label("purpose", lang),
+                purpose_label(entry.get("purpose"), lang, draft.purposes),
+            ),
+            _field("operations", label("operations", lang), plain(entry.get("operations"))),
+            _field(
+                "data_categories",
+                label("data_categories", lang),
+                _categories(entry.get("data_categories"), lang),
+            ),
+        ],
+    }
+
+
+Section = RowSection | ComputedSection
+
+SECTIONS: tuple[Section, ...] = (
+    ComputedSection("customer", _customer),
+    ComputedSection("objections", _objections),
+    # Usage sites and consumption
+    RowSection(
+        "sites",
+        SITE,
+        _of_customer(site_t, site_t.c.metering_point_id),
+        title=lambda s: s["street_address"],
+    ),
+    ComputedSection("consumption", _consumption),
+    # Contracts, offers and products with their prices
+    RowSection(
+        "contracts",
+        CONTRACT,
+        _priced(contract_t, contract_t.c.start_date),
+        title=lambda c: f"{c['contract_number']} {c['product_name']}",
+    ),
+    RowSection(
+        "offers", OFFER, _priced(offer_t, offer_t.c.created_at), title=lambda o: o["product_name"]
+    ),
+    # Billing and payment data
+    RowSection(
+        "invoices",
+        INVOICE,
+        _of_customer(invoice_t, invoice_t.c.issue_date.desc(), invoice_t.c.invoice_number.desc()),
+        title=lambda i: str(i["invoice_number"]),
+        prepare=_read_lines,
+        details=_line_fields,
+    ),
+    RowSection("payments", PAYMENT, _payments, title=lambda p: plain(p["paid_on"])),
+    RowSection(
+        "deposits",
+        DEPOSIT,
+        _of_customer(deposit_t, deposit_t.c.received_on.desc()),
+        title=lambda d: plain(d["received_on"]),
+    ),
+    RowSection("collection", CASE, _cases, title=lambda c: plain(c["opened_on"])),
+    # Who else may handle the data: assignments, and disclosures (notice section 7)
+    RowSection(
+        "assignments",
+        ASSIGNMENT,
+        _assignments,
+        title=lambda a: a["organisation_name"],
+        prepare=_name_targets,
+    ),
+    RowSection(
+        "disclosures",
+        DISCLOSURE,
+        _disclosures,
+        title=lambda d: d["recipient"],
+        object_id=lambda draft, d: f"{d['id']}:{draft.customer_id}",
+    ),
+    # The person's own requests and the history of corrections
+    RowSection(
+        "requests",
+        REQUEST,
+        _of_customer(request_t, request_t.c.received_on.desc()),
+        title=lambda r: str(r["request_number"]),
+    ),
+    ComputedSection("history", _history),
+    # Where the data came from: the imported files that wrote it (privacy notice section 6)
+    ComputedSection("sources", _sources),
+    ComputedSection("access", _access),
 )
 
 
@@ -325,410 +771,16 @@ async def build_report(
     """The report document and the objects read to make it. `access_entries` are the
     access log's entries (None: the log could not be read)."""
     lang = language if language in LANGUAGES else "fi"
-    touched = ReportAccess()
     person = await customer_row(session, customer_id)
     if person is None:
         raise LookupError("no such customer")
+    draft = Draft(session, customer_id, person, lang, purposes, access_entries)
     sections: list[dict[str, Any]] = []
-
-    # Basic data of the customer (notice section 5, first item)
-    name = " ".join(
-        p for p in (person["first_name"], person["last_name"], person["organisation_name"]) if p
-    )
-    sections.append(_section("customer", lang, [_item(name, person, CUSTOMER_FIELDS, lang)]))
-    touched.add("Customer", customer_id, customer_id, CUSTOMER_FIELDS)
-
-    objections = []
-    for kind in ("direct_marketing", "distance_selling", "research"):
-        at, source = person[f"{kind}_objection_at"], person[f"{kind}_objection_source"]
-        objections.append(
-            _item(
-                label(f"objection_{kind}", lang),
-                {"in_force": at is not None, "since": at, "source": source},
-                ("in_force", "since", "source"),
-                lang,
-            )
-        )
-    objections.append(
-        _item(
-            label("processing_restriction", lang),
-            {
-                "in_force": person["processing_restricted_at"] is not None,
-                "since": person["processing_restricted_at"],
-            },
-            ("in_force", "since"),
-            lang,
-        )
-    )
-    contacts = [c for c in (person["email"], person["phone"]) if c]
-    prospects = (
-        await _rows(
-            session,
-            select(prospect_t).where(
-                or_(prospect_t.c.email.in_(contacts), prospect_t.c.phone.in_(contacts))
-            ),
-        )
-        if contacts
-        else []
-    )
-    for prospect in prospects:
-        objections.append(
-            _item(
-                label("marketing_consent", lang),
-                prospect,
-                PROSPECT_FIELDS,
-                lang,
-                item_id=prospect["id"],
-            )
-        )
-    sections.append(_section("objections", lang, objections))
-    touched.add_fields("Customer", customer_id, customer_id, OBJECTION_FIELDS)
-    for prospect in prospects:
-        touched.add("Prospect", prospect["id"], None, PROSPECT_FIELDS, prospect_id=prospect["id"])
-
-    # Usage sites and consumption
-    sites = await _rows(
-        session,
-        select(site_t)
-        .where(site_t.c.customer_id == customer_id)
-        .order_by(site_t.c.metering_point_id),
-    )
-    sections.append(
-        _section(
-            "sites",
-            lang,
-            [_item(s["street_address"], s, SITE_FIELDS, lang, item_id=s["id"]) for s in sites],
-        )
-    )
-    for s in sites:
-        touched.add("Site", s["id"], customer_id, SITE_FIELDS)
-    monthly = (
-        await _rows(session, _MONTHLY.bindparams(site_ids=[s["id"] for s in sites]))
-        if sites
-        else []
-    )
-    by_site = {s["id"]: s for s in sites}
-    consumption_items = []
-    for site in sites:
-        months = [m for m in monthly if m["site_id"] == site["id"]]
-        for m in months:
-            m["month"] = m["period_start"].astimezone(LOCAL_TIME).date()
-        if months:
-            consumption_items.append(
-                {
-                    "id": str(site["id"]),
-                    "title": f"{by_site[site['id']]['metering_point_id']}",
-                    "fields": [
-                        {
-                            "name": m["month"].strftime("%Y-%m"),
-                            "label": m["month"].strftime("%Y-%m"),
-                            "value": f"{plain(m['energy_kwh'])} kWh",
-                        }
-                        for m in months
-                    ],
-                }
-            )
-            touched.add_fields(
-                "ConsumptionPoint", site["id"], customer_id, ("periodStart", "energyKwh")
-            )
-    sections.append(_section("consumption", lang, consumption_items))
-
-    # Contracts, offers and products with their prices
-    contracts = await _rows(
-        session,
-        select(contract_t, product_t.c.name.label("product_name"))
-        .join(product_t, product_t.c.id == contract_t.c.product_id)
-        .where(contract_t.c.customer_id == customer_id)
-        .order_by(contract_t.c.start_date.desc()),
-    )
-    sections.append(
-        _section(
-            "contracts",
-            lang,
-            [
-                _item(
-                    f"{c['contract_number']} {c['product_name']}",
-                    c,
-                    CONTRACT_FIELDS,
-                    lang,
-                    item_id=c["id"],
-                )
-                for c in contracts
-            ],
-        )
-    )
-    offers = await _rows(
-        session,
-        select(offer_t, product_t.c.name.label("product_name"))
-        .join(product_t, product_t.c.id == offer_t.c.product_id)
-        .where(offer_t.c.customer_id == customer_id)
-        .order_by(offer_t.c.created_at.desc()),
-    )
-    sections.append(
-        _section(
-            "offers",
-            lang,
-            [_item(o["product_name"], o, OFFER_FIELDS, lang, item_id=o["id"]) for o in offers],
-        )
-    )
-    for c in contracts:
-        touched.add("Contract", c["id"], customer_id, CONTRACT_FIELDS)
-    for o in offers:
-        touched.add("Offer", o["id"], customer_id, OFFER_FIELDS)
-
-    # Billing and payment data
-    invoices = await _rows(
-        session,
-        select(invoice_t)
-        .where(invoice_t.c.customer_id == customer_id)
-        .order_by(invoice_t.c.issue_date.desc(), invoice_t.c.invoice_number.desc()),
-    )
-    invoice_ids = [i["id"] for i in invoices]
-    lines = (
-        await _rows(
-            session,
-            select(line_t)
-            .where(line_t.c.invoice_id.in_(invoice_ids))
-            .order_by(line_t.c.invoice_id, line_t.c.line_number),
-        )
-        if invoice_ids
-        else []
-    )
-    invoice_items = []
-    for invoice in invoices:
-        item = _item(
-            str(invoice["invoice_number"]), invoice, INVOICE_FIELDS, lang, item_id=invoice["id"]
-        )
-        for line in (entry for entry in lines if entry["invoice_id"] == invoice["id"]):
-            touched.add_fields(
-                "InvoiceLine",
-                f"{invoice['id']}:{line['line_number']}",
-                customer_id,
-                LINE_FIELDS,
-            )
-            item["fields"].append(
-                {
-                    "name": f"line_{line['line_number']}",
-                    "label": f"{label('line', lang)} {line['line_number']}",
-                    "value": f"{line['description']}: {plain(line['quantity'])} {line['unit']} "
-                    f"x {plain(line['unit_price'])} = {plain(line['amount_excl_vat'])} "
-                    f"+ {plain(line['vat_rate'])} %",
-                }
-            )
-        invoice_items.append(item)
-        touched.add("Invoice", invoice["id"], customer_id, INVOICE_FIELDS)
-    sections.append(_section("invoices", lang, invoice_items))
-    payments = (
-        await _rows(
-            session,
-            select(payment_t, invoice_t.c.invoice_number)
-            .join(invoice_t, invoice_t.c.id == payment_t.c.invoice_id)
-            .where(payment_t.c.invoice_id.in_(invoice_ids))
-            .order_by(payment_t.c.paid_on.desc()),
-        )
-        if invoice_ids
-        else []
-    )
-    sections.append(
-        _section(
-            "payments",
-            lang,
-            [
-                _item(plain(p["paid_on"]), p, PAYMENT_FIELDS, lang, item_id=p["id"])
-                for p in payments
-            ],
-        )
-    )
-    for p in payments:
-        touched.add("Payment", p["id"], customer_id, PAYMENT_FIELDS)
-    deposits = await _rows(
-        session,
-        select(deposit_t)
-        .where(deposit_t.c.customer_id == customer_id)
-        .order_by(deposit_t.c.received_on.desc()),
-    )
-    sections.append(
-        _section(
-            "deposits",
-            lang,
-            [
-                _item(plain(d["received_on"]), d, DEPOSIT_FIELDS, lang, item_id=d["id"])
-                for d in deposits
-            ],
-        )
-    )
-    for d in deposits:
-        touched.add("SecurityDeposit", d["id"], customer_id, DEPOSIT_FIELDS)
-    cases = await _rows(
-        session,
-        select(
-            case_t,
-            organisation_t.c.name.label("agency_name"),
-            select(func.array_agg(invoice_t.c.invoice_number))
-            .join(case_invoice_t, case_invoice_t.c.invoice_id == invoice_t.c.id)
-            .where(case_invoice_t.c.collection_case_id == case_t.c.id)
-            .scalar_subquery()
-            .label("invoice_numbers"),
-        )
-        .outerjoin(organisation_t, organisation_t.c.id == case_t.c.agency_id)
-        .where(case_t.c.customer_id == customer_id)
-        .order_by(case_t.c.opened_on.desc()),
-    )
-    sections.append(
-        _section(
-            "collection",
-            lang,
-            [_item(plain(c["opened_on"]), c, CASE_FIELDS, lang, item_id=c["id"]) for c in cases],
-        )
-    )
-    for c in cases:
-        touched.add("CollectionCase", c["id"], customer_id, CASE_FIELDS)
-
-    # Who else may handle the data: assignments, and disclosures (notice section 7)
-    site_ids = [s["id"] for s in sites]
-    assignments = await _rows(
-        session,
-        select(assignment_t, organisation_t.c.name.label("organisation_name"))
-        .join(organisation_t, organisation_t.c.id == assignment_t.c.organisation_id)
-        .where(
-            or_(
-                assignment_t.c.customer_id == customer_id,
-                assignment_t.c.site_id.in_(site_ids) if site_ids else false(),
-            )
-        )
-        .order_by(assignment_t.c.valid_from.desc()),
-    )
-    for a in assignments:
-        a["target"] = (
-            by_site[a["site_id"]]["metering_point_id"]
-            if a["site_id"] in by_site
-            else label("customer_relationship", lang)
-        )
-        a["purpose"] = purpose_label(a["purpose"], lang, purposes)
-    for a in assignments:
-        touched.add("Assignment", a["id"], customer_id, ASSIGNMENT_FIELDS)
-        touched.add_fields("Organisation", a["organisation_id"], None, ("name",))
-    sections.append(
-        _section(
-            "assignments",
-            lang,
-            [
-                _item(a["organisation_name"], a, ASSIGNMENT_FIELDS, lang, item_id=a["id"])
-                for a in assignments
-            ],
-        )
-    )
-    disclosures = await _rows(
-        session,
-        select(disclosure_t)
-        .join(disclosure_customer_t, disclosure_customer_t.c.disclosure_id == disclosure_t.c.id)
-        .where(disclosure_customer_t.c.customer_id == customer_id, ~disclosure_t.c.confidential)
-        .order_by(disclosure_t.c.disclosed_on.desc()),
-    )
-    for d in disclosures:
-        touched.add("Disclosure", f"{d['id']}:{customer_id}", customer_id, DISCLOSURE_FIELDS)
-    sections.append(
-        _section(
-            "disclosures",
-            lang,
-            [
-                _item(d["recipient"], d, DISCLOSURE_FIELDS, lang, item_id=d["id"])
-                for d in disclosures
-            ],
-        )
-    )
-
-    # The person's own requests and the history of corrections
-    requests = await _rows(
-        session,
-        select(request_t)
-        .where(request_t.c.customer_id == customer_id)
-        .order_by(request_t.c.received_on.desc()),
-    )
-    for r in requests:
-        touched.add("DataSubjectRequest", r["id"], customer_id, REQUEST_FIELDS)
-    sections.append(
-        _section(
-            "requests",
-            lang,
-            [
-                _item(str(r["request_number"]), r, REQUEST_FIELDS, lang, item_id=r["id"])
-                for r in requests
-            ],
-        )
-    )
-    changes = await _rows(
-        session,
-        select(change_t)
-        .where(change_t.c.customer_id == customer_id)
-        .order_by(change_t.c.changed_at.desc()),
-    )
-    history_items = []
-    for change in changes:
-        old, new = change["old_values"] or {}, change["new_values"] or {}
-        touched.add_fields("CustomerChange", change["id"], customer_id, CHANGE_FIELDS)
-        for key in sorted(set(old) | set(new)):
-            touched.add_fields(
-                "FieldChange", f"{change['id']}:{key}", customer_id, FIELD_CHANGE_FIELDS
-            )
-        history_items.append(
-            {
-                "id": str(change["id"]),
-                "title": f"{plain(change['changed_at'])} {label(change['action'], lang)}",
-                "fields": [
-                    {"name": "reason", "label": label("reason", lang), "value": change["reason"]},
-                    *[
-                        {
-                            "name": key,
-                            "label": label(_snake(key), lang),
-                            "value": f"{_shown(old.get(key))} -> {_shown(new.get(key))}",
-                        }
-                        for key in sorted(set(old) | set(new))
-                    ],
-                ],
-            }
-        )
-    sections.append(_section("history", lang, history_items))
-
-    # Where the data came from: the imported files that wrote it (privacy notice section 6).
-    # Metadata of the objects shown above, which are logged as read.
-    prospect_ids = [p["id"] for p in prospects]
-    sections.append(
-        _section("sources", lang, await _source_items(session, customer_id, prospect_ids, lang))
-    )
-
-    # Every access from the access log: when and for which purpose (not who)
-    access_items = []
-    for entry in access_entries or []:
-        touched.add_fields("AccessHistoryEntry", entry.get("id"), customer_id, ACCESS_ENTRY_FIELDS)
-        access_items.append(
-            {
-                "id": str(entry.get("id")),
-                "title": plain(entry.get("at")),
-                "fields": [
-                    {"name": "at", "label": label("at", lang), "value": plain(entry.get("at"))},
-                    {
-                        "name": "purpose",
-                        "label": label("purpose", lang),
-                        "value": purpose_label(entry.get("purpose"), lang, purposes),
-                    },
-                    {
-                        "name": "operations",
-                        "label": label("operations", lang),
-                        "value": plain(entry.get("operations")),
-                    },
-                    {
-                        "name": "data_categories",
-                        "label": label("data_categories", lang),
-                        "value": _categories(entry.get("data_categories"), lang),
-                    },
-                ],
-            }
-        )
-    access_section = _section("access", lang, access_items)
-    access_section["available"] = access_entries is not None
-    sections.append(access_section)
-
+    for spec in SECTIONS:
+        items = await spec.items(draft)
+        sections.append({"key": spec.key, "title": section_title(spec.key, lang), "items": items})
+    # The last section, the access log's, says whether the log could be read at all.
+    sections[-1]["available"] = access_entries is not None
     document = {
         "kind": "data_subject_access_report",
         "language": lang,
@@ -736,47 +788,10 @@ async def build_report(
         "controller": CONTROLLER[lang],
         "customerId": str(customer_id),
         "customerNumber": person["customer_number"],
-        "subject": name,
+        "subject": draft.name,
         "sections": sections,
     }
-    return document, touched
-
-
-SOURCE_FIELDS = ("import_kind", "source", "file_name", "file_sha256", "imported_at", "data")
-SERIES_FIELDS = ("resolution", "first_step", "last_step", "values_added", "values_revised")
-
-
-async def _source_items(
-    session: AsyncSession, customer_id: uuid.UUID, prospect_ids: list[Any], lang: str
-) -> list[dict[str, Any]]:
-    """One item per imported file and object it wrote about the person, newest first."""
-    p, s = provenance_t.c, import_source_t.c
-    rows = await _rows(
-        session,
-        select(
-            p.id,
-            p.object_type,
-            p.fields,
-            *(p[name] for name in SERIES_FIELDS),
-            s.kind.label("import_kind"),
-            s.source,
-            s.file_name,
-            s.file_sha256,
-            s.finished_at.label("imported_at"),
-        )
-        .join(import_source_t, s.id == p.source_id)
-        .where(or_(p.customer_id == customer_id, p.prospect_id.in_(prospect_ids)))
-        .order_by(s.finished_at.desc(), p.id),
-    )
-    items = []
-    for row in rows:
-        row["data"] = ", ".join(label(_snake(name), lang) for name in row["fields"])
-        kind = row["import_kind"]
-        row["import_kind"] = label(kind, lang)
-        names = SOURCE_FIELDS + (SERIES_FIELDS if row["resolution"] else ())
-        title = f"{plain(row['imported_at'])} {row['import_kind']}"
-        items.append(_item(title, row, names, lang, item_id=row["id"]))
-    return items
+    return document, draft.touched
 
 
 CATEGORY_SECTIONS = {
@@ -808,10 +823,6 @@ def _categories(types: Any, language: str) -> list[str]:
         if title not in titles:
             titles.append(title)
     return titles
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def _shown(value: Any) -> str:

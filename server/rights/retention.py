@@ -20,11 +20,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit.coordinates import LoggedFields, logged, stored_fields
+from server.billing import types as billing_types
 from server.billing.models import (
     CollectionCase,
     CollectionCaseInvoice,
@@ -35,11 +37,14 @@ from server.billing.models import (
 )
 from server.cli_progress import NO_PROGRESS, Advance, Progress
 from server.contracts.models import Contract, Offer
+from server.customers import types as customer_types
 from server.customers.models import Customer
 from server.imports.models import ImportProvenance
+from server.prospects import types as prospect_types
 from server.prospects.models import Prospect
 from server.rights.models import ChangeRecord, DataSubjectRequest, RetentionRun
 from server.rights.requests import add_months
+from server.sites import types as site_types
 from server.sites.models import Consumption, Site, stored_values
 
 
@@ -65,25 +70,58 @@ PROSPECT_MONTHS = 24
 UNSETTLED_INVOICES = ("open", "overdue", "in_collection")
 IN_FORCE = ("pending", "active")
 
-# Customer columns emptied when the claims are settled (GraphQL names for the history).
-CONTACT_COLUMNS = {
-    "email": "email",
-    "phone": "phone",
-    "personal_identity_code": "personalIdentityCode",
-    "direct_marketing_objection_source": "directMarketingObjectionSource",
-    "distance_selling_objection_source": "distanceSellingObjectionSource",
-    "research_objection_source": "researchObjectionSource",
-}
-# ...and when the accounting records are gone too.
+# Customer columns emptied when the claims are settled...
+CONTACT_COLUMNS = (
+    "email",
+    "phone",
+    "personal_identity_code",
+    "direct_marketing_objection_source",
+    "distance_selling_objection_source",
+    "research_objection_source",
+)
+# ...and when the accounting records are gone too, with what they are set to.
 IDENTITY_COLUMNS = {
-    "first_name": ("firstName", None),
-    "last_name": ("lastName", None),
-    "organisation_name": ("organisationName", None),
-    "business_id": ("businessId", None),
-    "street_address": ("streetAddress", ""),
-    "postal_code": ("postalCode", "00000"),
-    "post_office": ("postOffice", ""),
+    "first_name": None,
+    "last_name": None,
+    "organisation_name": None,
+    "business_id": None,
+    "street_address": "",
+    "postal_code": "00000",
+    "post_office": "",
 }
+# The same as the access log and the change history name them.
+CONTACT = logged(customer_types.Customer, *CONTACT_COLUMNS)
+IDENTITY = logged(customer_types.Customer, *IDENTITY_COLUMNS)
+CONSUMPTION = logged(site_types.Site, "consumption")
+CONSENT = logged(prospect_types.Prospect, "marketing_consent_at")
+# Deleting an object writes every field stored in its row.
+DELETED = {
+    "invoices": stored_fields(billing_types.Invoice),
+    "deposits": stored_fields(billing_types.SecurityDeposit),
+    "cases": stored_fields(billing_types.CollectionCase),
+}
+
+
+class WrittenObject(NamedTuple):
+    """An object retention changed, for the access log: its GraphQL type and the fields
+    written, named as the log names them."""
+
+    type_name: str
+    object_id: str
+    customer_id: uuid.UUID | None
+    prospect_id: uuid.UUID | None
+    fields: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        written: LoggedFields,
+        object_id: Any,
+        *,
+        customer_id: uuid.UUID | None = None,
+        prospect_id: uuid.UUID | None = None,
+    ) -> WrittenObject:
+        return cls(written.type_name, str(object_id), customer_id, prospect_id, written.fields)
 
 
 @dataclass(frozen=True)
@@ -180,120 +218,144 @@ async def _scalar_rows(session: AsyncSession, statement: Any) -> list[Any]:
 async def plan_retention(*, session: AsyncSession, rules: RetentionRules) -> RetentionPlan:
     """What a run would change today; reads only."""
     plan = RetentionPlan(rules)
-    cutoff = datetime.combine(
-        rules.today - timedelta(days=rules.settle_grace_days), datetime.min.time(), tzinfo=UTC
-    )
-    c = customer_t
-    settled = await _scalar_rows(
-        session,
-        select(c.c.id, c.c.customer_number)
-        .where(
-            c.c.former_customer_since.is_not(None),
-            c.c.former_customer_since <= cutoff,
-            c.c.anonymised_at.is_(None),
-            ~select(invoice_t.c.id)
-            .where(invoice_t.c.customer_id == c.c.id, invoice_t.c.status.in_(UNSETTLED_INVOICES))
-            .exists(),
-            ~select(case_t.c.id)
-            .where(case_t.c.customer_id == c.c.id, case_t.c.closed_on.is_(None))
-            .exists(),
-            ~select(deposit_t.c.id)
-            .where(deposit_t.c.customer_id == c.c.id, deposit_t.c.status == "held")
-            .exists(),
-            ~select(contract_t.c.id)
-            .where(
-                contract_t.c.customer_id == c.c.id,
-                contract_t.c.status.in_(IN_FORCE),
-                or_(contract_t.c.end_date.is_(None), contract_t.c.end_date >= rules.today),
-            )
-            .exists(),
-        )
-        .order_by(c.c.customer_number),
-    )
-    ids = [row["id"] for row in settled]
-    consumption_counts: dict[uuid.UUID, int] = {}
-    offer_counts: dict[uuid.UUID, int] = {}
-    if ids:
-        consumption_counts = {
-            r["customer_id"]: r["n"]
-            for r in await _scalar_rows(
-                session,
-                select(site_t.c.customer_id, stored_values(consumption_t).label("n"))
-                .join(consumption_t, consumption_t.c.site_id == site_t.c.id)
-                .where(site_t.c.customer_id.in_(ids))
-                .group_by(site_t.c.customer_id),
-            )
-        }
-        offer_counts = {
-            r["customer_id"]: r["n"]
-            for r in await _scalar_rows(
-                session,
-                select(offer_t.c.customer_id, func.count().label("n"))
-                .where(_deletable_offers_of(ids))
-                .group_by(offer_t.c.customer_id),
-            )
-        }
-    for row in settled:
-        plan.anonymise.append(
-            CustomerAction(
-                row["id"],
-                row["customer_number"],
-                consumption_counts.get(row["id"], 0),
-                offer_counts.get(row["id"], 0),
-            )
-        )
-
+    plan.anonymise = await _settled_customers(session, rules)
     # Accounting records of customers anonymised now or before
-    earlier = await _scalar_rows(
-        session, select(c.c.id, c.c.customer_number).where(c.c.anonymised_at.is_not(None))
-    )
-    numbers = {r["id"]: r["customer_number"] for r in earlier}
+    numbers = await _anonymised_customers(session)
     numbers.update({a.customer_id: a.customer_number for a in plan.anonymise})
     subjects = set(numbers)
     if subjects:
         await _plan_vouchers(session, plan, subjects, numbers)
-    remaining_vouchers = await _customers_with_vouchers(session, subjects, plan)
-    finalised = (
-        await _scalar_rows(
-            session,
-            select(c.c.id, c.c.customer_number).where(
-                c.c.id.in_(subjects),
-                or_(
-                    c.c.last_name.is_not(None),
-                    c.c.organisation_name.is_not(None),
-                    c.c.street_address != "",
-                ),
-            ),
-        )
-        if subjects
-        else []
-    )
-    for row in finalised:
-        if row["id"] not in remaining_vouchers:
-            plan.finalise.append(CustomerAction(row["id"], row["customer_number"]))
+    plan.finalise = await _identities_to_erase(session, subjects, plan)
+    plan.prospects = await _expired_prospects(session, rules)
+    return plan
 
-    # Prospects past their consent or the configured period
+
+def _settled(rules: RetentionRules) -> Any:
+    """Former customers past the grace period, not anonymised, with nothing unsettled: no
+    open invoice, open collection case, held deposit or contract in force."""
+    c = customer_t.c
+    cutoff = datetime.combine(
+        rules.today - timedelta(days=rules.settle_grace_days), datetime.min.time(), tzinfo=UTC
+    )
+    open_claims = (
+        select(invoice_t.c.id).where(
+            invoice_t.c.customer_id == c.id, invoice_t.c.status.in_(UNSETTLED_INVOICES)
+        ),
+        select(case_t.c.id).where(case_t.c.customer_id == c.id, case_t.c.closed_on.is_(None)),
+        select(deposit_t.c.id).where(deposit_t.c.customer_id == c.id, deposit_t.c.status == "held"),
+        select(contract_t.c.id).where(
+            contract_t.c.customer_id == c.id,
+            contract_t.c.status.in_(IN_FORCE),
+            or_(contract_t.c.end_date.is_(None), contract_t.c.end_date >= rules.today),
+        ),
+    )
+    return (
+        select(c.id, c.customer_number)
+        .where(
+            c.former_customer_since.is_not(None),
+            c.former_customer_since <= cutoff,
+            c.anonymised_at.is_(None),
+            *(~claim.exists() for claim in open_claims),
+        )
+        .order_by(c.customer_number)
+    )
+
+
+async def _settled_customers(session: AsyncSession, rules: RetentionRules) -> list[CustomerAction]:
+    """The customers to anonymise, with the consumption values and open offers that go."""
+    settled = await _scalar_rows(session, _settled(rules))
+    ids = [row["id"] for row in settled]
+    consumption: dict[uuid.UUID, int] = {}
+    offers: dict[uuid.UUID, int] = {}
+    if ids:
+        consumption = await _counts(
+            session,
+            select(site_t.c.customer_id, stored_values(consumption_t).label("n"))
+            .join(consumption_t, consumption_t.c.site_id == site_t.c.id)
+            .where(site_t.c.customer_id.in_(ids))
+            .group_by(site_t.c.customer_id),
+        )
+        offers = await _counts(
+            session,
+            select(offer_t.c.customer_id, func.count().label("n"))
+            .where(_deletable_offers_of(ids))
+            .group_by(offer_t.c.customer_id),
+        )
+    return [
+        CustomerAction(
+            row["id"],
+            row["customer_number"],
+            consumption.get(row["id"], 0),
+            offers.get(row["id"], 0),
+        )
+        for row in settled
+    ]
+
+
+async def _counts(session: AsyncSession, statement: Any) -> dict[uuid.UUID, int]:
+    """customer_id -> n of a grouped count."""
+    return {r["customer_id"]: r["n"] for r in await _scalar_rows(session, statement)}
+
+
+async def _anonymised_customers(session: AsyncSession) -> dict[uuid.UUID, int]:
+    """Customers anonymised by earlier runs: ID -> customer number."""
+    c = customer_t.c
+    rows = await _scalar_rows(
+        session, select(c.id, c.customer_number).where(c.anonymised_at.is_not(None))
+    )
+    return {r["id"]: r["customer_number"] for r in rows}
+
+
+async def _identities_to_erase(
+    session: AsyncSession, subjects: set[uuid.UUID], plan: RetentionPlan
+) -> list[CustomerAction]:
+    """Anonymised customers whose name or address is still there and whose last
+    accounting record goes in this run (or went before)."""
+    if not subjects:
+        return []
+    remaining_vouchers = await _customers_with_vouchers(session, subjects, plan)
+    c = customer_t.c
+    rows = await _scalar_rows(
+        session,
+        select(c.id, c.customer_number).where(
+            c.id.in_(subjects),
+            or_(
+                c.last_name.is_not(None),
+                c.organisation_name.is_not(None),
+                c.street_address != "",
+            ),
+        ),
+    )
+    return [
+        CustomerAction(row["id"], row["customer_number"])
+        for row in rows
+        if row["id"] not in remaining_vouchers
+    ]
+
+
+async def _expired_prospects(
+    session: AsyncSession, rules: RetentionRules
+) -> list[tuple[uuid.UUID, str]]:
+    """Prospects past their consent or the configured period, with the reason."""
+    p = prospect_t.c
     created_before = datetime.combine(
         add_months(rules.today, -rules.prospect_months), datetime.min.time(), tzinfo=UTC
     )
-    for row in await _scalar_rows(
+    rows = await _scalar_rows(
         session,
-        select(prospect_t.c.id, prospect_t.c.consent_expires_on, prospect_t.c.created_at)
-        .where(
-            or_(
-                prospect_t.c.consent_expires_on < rules.today,
-                prospect_t.c.created_at < created_before,
-            )
-        )
-        .order_by(prospect_t.c.id),
-    ):
-        why = (
+        select(p.id, p.consent_expires_on, p.created_at)
+        .where(or_(p.consent_expires_on < rules.today, p.created_at < created_before))
+        .order_by(p.id),
+    )
+    return [
+        (
+            row["id"],
             "consent expired"
             if row["consent_expires_on"] < rules.today
-            else (f"stored over {rules.prospect_months} months")
+            else f"stored over {rules.prospect_months} months",
         )
-        plan.prospects.append((row["id"], why))
-    return plan
+        for row in rows
+    ]
 
 
 def _deletable_offers(customer_id: uuid.UUID) -> Any:
@@ -441,10 +503,10 @@ async def _history(
 
 async def apply_retention(
     *, session: AsyncSession, plan: RetentionPlan, actor: str, progress: Progress = NO_PROGRESS
-) -> list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]]:
+) -> list[WrittenObject]:
     """Carry out a plan in the caller's transaction; returns the objects written, for the
-    access log: (type, id, customer, prospect, fields). `progress` counts the customers,
-    the vouchers (as one step) and the prospects."""
+    access log. `progress` counts the customers, the vouchers (as one step) and the
+    prospects."""
     steps = len(plan.anonymise) + len(plan.finalise) + len(plan.prospects) + 1
     with progress.stage("applying retention", total=steps, unit="steps") as advance:
         return await _apply(session, plan, actor, advance)
@@ -452,36 +514,62 @@ async def apply_retention(
 
 async def _apply(
     session: AsyncSession, plan: RetentionPlan, actor: str, advance: Advance
-) -> list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]]:
-    written: list[tuple[str, str, uuid.UUID | None, uuid.UUID | None, list[str]]] = []
+) -> list[WrittenObject]:
+    written: list[WrittenObject] = []
     now = datetime.now(UTC)
     for action in plan.anonymise:
-        cid = action.customer_id
-        sites = select(site_t.c.id).where(site_t.c.customer_id == cid)
-        await session.execute(delete(consumption_t).where(consumption_t.c.site_id.in_(sites)))
-        # Which imported file gave what about the person goes with the data.
-        await session.execute(delete(provenance_t).where(provenance_t.c.customer_id == cid))
-        await session.execute(delete(offer_t).where(_deletable_offers(cid)))
-        await session.execute(
-            update(customer_t)
-            .where(customer_t.c.id == cid)
-            .values(
-                **dict.fromkeys(CONTACT_COLUMNS),
-                anonymised_at=now,
-                processing_restricted_at=func.coalesce(customer_t.c.processing_restricted_at, now),
-                updated_at=now,
-            )
-        )
-        await session.execute(
-            update(request_t).where(request_t.c.customer_id == cid).values(notes="")
-        )
-        await _redact_history(session, cid, set(CONTACT_COLUMNS.values()))
-        fields = list(CONTACT_COLUMNS.values())
-        await _history(session, cid, fields, actor, "retention: claims settled")
-        written.append(("Customer", str(cid), cid, None, fields))
-        written.append(("Site", f"{cid}:consumption", cid, None, ["consumption"]))
+        written.extend(await _anonymise(session, action.customer_id, actor, now))
         advance(1)
+    written.extend(await _delete_vouchers(session, plan))
+    advance(1)
+    for action in plan.finalise:
+        written.append(await _erase_identity(session, action.customer_id, actor, now))
+        advance(1)
+    for prospect_id, _ in plan.prospects:
+        await session.execute(delete(offer_t).where(offer_t.c.prospect_id == prospect_id))
+        await session.execute(delete(prospect_t).where(prospect_t.c.id == prospect_id))
+        written.append(WrittenObject.of(CONSENT, prospect_id, prospect_id=prospect_id))
+        advance(1)
+    await session.execute(
+        insert(run_t).values(
+            id=uuid.uuid4(), ran_by=actor[:150], as_of=plan.rules.today, summary=plan.summary()
+        )
+    )
+    return written
 
+
+async def _anonymise(
+    session: AsyncSession, cid: uuid.UUID, actor: str, now: datetime
+) -> list[WrittenObject]:
+    """Claims settled: contact data, identity code, consumption, open offers, objection
+    notes and handlers' notes go, from the history too."""
+    sites = select(site_t.c.id).where(site_t.c.customer_id == cid)
+    await session.execute(delete(consumption_t).where(consumption_t.c.site_id.in_(sites)))
+    # Which imported file gave what about the person goes with the data.
+    await session.execute(delete(provenance_t).where(provenance_t.c.customer_id == cid))
+    await session.execute(delete(offer_t).where(_deletable_offers(cid)))
+    await session.execute(
+        update(customer_t)
+        .where(customer_t.c.id == cid)
+        .values(
+            **dict.fromkeys(CONTACT_COLUMNS),
+            anonymised_at=now,
+            processing_restricted_at=func.coalesce(customer_t.c.processing_restricted_at, now),
+            updated_at=now,
+        )
+    )
+    await session.execute(update(request_t).where(request_t.c.customer_id == cid).values(notes=""))
+    await _redact_history(session, cid, set(CONTACT.fields))
+    await _history(session, cid, list(CONTACT.fields), actor, "retention: claims settled")
+    return [
+        WrittenObject.of(CONTACT, cid, customer_id=cid),
+        WrittenObject.of(CONSUMPTION, f"{cid}:consumption", customer_id=cid),
+    ]
+
+
+async def _delete_vouchers(session: AsyncSession, plan: RetentionPlan) -> list[WrittenObject]:
+    """Accounting records past their period: invoices with their lines and payments,
+    deposits, collection cases."""
     if plan.invoices:
         await session.execute(
             delete(case_invoice_t).where(case_invoice_t.c.invoice_id.in_(plan.invoices))
@@ -497,50 +585,36 @@ async def _apply(
         await session.execute(delete(invoice_t).where(invoice_t.c.id.in_(plan.invoices)))
     if plan.deposits:
         await session.execute(delete(deposit_t).where(deposit_t.c.id.in_(plan.deposits)))
-    for type_name, ids in (
-        ("Invoice", plan.invoices),
-        ("SecurityDeposit", plan.deposits),
-        ("CollectionCase", plan.cases),
-    ):
-        for object_id in ids:
-            written.append((type_name, str(object_id), None, None, ["deleted"]))
-    advance(1)
-
-    for action in plan.finalise:
-        cid = action.customer_id
-        await session.execute(
-            update(customer_t)
-            .where(customer_t.c.id == cid)
-            .values(
-                **{column: value for column, (_, value) in IDENTITY_COLUMNS.items()}, updated_at=now
-            )
+    return [
+        WrittenObject.of(DELETED[kind], object_id)
+        for kind, ids in (
+            ("invoices", plan.invoices),
+            ("deposits", plan.deposits),
+            ("cases", plan.cases),
         )
-        await session.execute(
-            update(site_t).where(site_t.c.customer_id == cid).values(street_address="")
-        )
-        await _redact_history(session, cid, None)
-        fields = [name for name, _ in IDENTITY_COLUMNS.values()]
-        await _history(session, cid, fields, actor, "retention: accounting period ended")
-        written.append(("Customer", str(cid), cid, None, fields))
-        advance(1)
+        for object_id in ids
+    ]
 
-    for prospect_id, _ in plan.prospects:
-        await session.execute(delete(offer_t).where(offer_t.c.prospect_id == prospect_id))
-        await session.execute(delete(prospect_t).where(prospect_t.c.id == prospect_id))
-        written.append(("Prospect", str(prospect_id), None, prospect_id, ["marketingConsentAt"]))
-        advance(1)
 
+async def _erase_identity(
+    session: AsyncSession, cid: uuid.UUID, actor: str, now: datetime
+) -> WrittenObject:
+    """The accounting records are gone: the name and the addresses go too."""
     await session.execute(
-        insert(run_t).values(
-            id=uuid.uuid4(), ran_by=actor[:150], as_of=plan.rules.today, summary=plan.summary()
-        )
+        update(customer_t).where(customer_t.c.id == cid).values(**IDENTITY_COLUMNS, updated_at=now)
     )
-    return written
+    await session.execute(
+        update(site_t).where(site_t.c.customer_id == cid).values(street_address="")
+    )
+    await _redact_history(session, cid, None)
+    await _history(session, cid, list(IDENTITY.fields), actor, "retention: accounting period ended")
+    return WrittenObject.of(IDENTITY, cid, customer_id=cid)
 
 
 __all__ = [
     "RetentionPlan",
     "RetentionRules",
+    "WrittenObject",
     "apply_retention",
     "plan_retention",
     "voucher_kept_until",
