@@ -8,6 +8,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.requests import Request
 
 from server.app import create_app
 from server.audit.signing import generate_private_key_pem
 from server.cli import build_parser
-from server.db.engine import asyncpg_url
+from server.db.engine import asyncpg_url, create_engine
 from server.db.migrate import upgrade
 from server.graphql.globalid import from_global_id, to_global_id
 from server.settings import PROJECT_ROOT, Environment, Settings
@@ -43,7 +44,7 @@ def server_url() -> str:
 async def template_database(server_url: str) -> AsyncIterator[str]:
     """A migrated database, cloned for every test."""
     name = dbserver.unique_name("rk_tmpl")
-    await dbserver.create_database(server_url, name)
+    await dbserver.create_database(server_url, name, checked=False)
     url = dbserver.with_database(server_url, name)
     engine = create_async_engine(asyncpg_url(url))
     async with engine.begin() as conn:
@@ -51,6 +52,14 @@ async def template_database(server_url: str) -> AsyncIterator[str]:
     await engine.dispose()
     yield name
     await dbserver.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def access_log_names_are_coordinates(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After each module, every field name it wrote into an access log is a field of its
+    GraphQL type (tests/log_names.py)."""
+    yield
+    await dbserver.check_log_names(f"test module {request.module.__name__}")
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +110,24 @@ def settings_for(url: str, **overrides: Any) -> Settings:
         "audit_sealer": False,
     }
     return Settings(**(values | overrides))
+
+
+@asynccontextmanager
+async def database_at(
+    server: str, revision: str, prefix: str, *, check_log: bool = True
+) -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
+    """A database of its own migrated to `revision` (for migration tests): its URL,
+    settings and owner engine. `check_log=False` for one whose log holds wrong field names
+    on purpose (tests/log_names.py)."""
+    async with dbserver.new_database(server, prefix, check_log=check_log) as url:
+        settings = settings_for(url)
+        owner = create_engine(url, settings, as_app_role=False)
+        try:
+            async with owner.begin() as conn:
+                await upgrade(conn, revision)
+            yield url, settings, owner
+        finally:
+            await owner.dispose()
 
 
 @pytest.fixture

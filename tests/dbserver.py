@@ -19,6 +19,11 @@ from server.db.embedded import embedded_database_url
 from server.db.engine import create_engine
 from server.db.session import session_factory
 from server.settings import PROJECT_ROOT, Settings
+from tests import log_names
+
+# The databases this process created and has not dropped, each with the access-log
+# position its field names were checked up to (tests/log_names.py).
+LIVE: dict[str, int] = {}
 
 
 def server_url() -> str:
@@ -55,35 +60,60 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
 
 
-async def create_database(url: str, name: str, *, template: str | None = None) -> None:
+async def create_database(
+    url: str, name: str, *, template: str | None = None, checked: bool = True
+) -> None:
+    """A new database; `checked`: its access log is checked as the tests go (not for the
+    templates the tests clone, which must have no other connections)."""
     conn = await asyncpg.connect(url)
     try:
         suffix = f' TEMPLATE "{template}"' if template else ""
         await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
     finally:
         await conn.close()
+    if checked:
+        LIVE[with_database(url, name)] = 0
 
 
-async def drop_database(url: str, name: str) -> None:
-    conn = await asyncpg.connect(url)
+async def drop_database(url: str, name: str, *, check_log: bool = True) -> None:
+    """Drop a database, first checking the field names its access log was given since the
+    last check (`check_log=False` for tests that write wrong ones on purpose)."""
+    after = LIVE.pop(with_database(url, name), None)
+    unknown: list[log_names.LoggedName] = []
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if check_log and after is not None:
+            unknown, _ = await log_names.unknown_names(with_database(url, name), after)
     finally:
-        await conn.close()
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+    assert not unknown, log_names.failure(f"database {name}", unknown)
+
+
+async def check_log_names(where: str) -> None:
+    """Fail naming every field name written since the last check into the access log of a
+    database still there that is no field of its GraphQL type."""
+    unknown: list[log_names.LoggedName] = []
+    for database_url, after in list(LIVE.items()):
+        found, LIVE[database_url] = await log_names.unknown_names(database_url, after)
+        unknown += found
+    assert not unknown, log_names.failure(where, unknown)
 
 
 @asynccontextmanager
 async def new_database(
-    server: str, prefix: str, *, template: str | None = None
+    server: str, prefix: str, *, template: str | None = None, check_log: bool = True
 ) -> AsyncIterator[str]:
     """A database of its own on `server`, empty or a copy of the database `template`, and
-    dropped at the end: its URL."""
+    dropped at the end: its URL (`check_log` as for `drop_database`)."""
     name = unique_name(prefix)
     await create_database(server, name, template=template)
     try:
         yield with_database(server, name)
     finally:
-        await drop_database(server, name)
+        await drop_database(server, name, check_log=check_log)
 
 
 APPEND_ONLY_PREFIXES = ("access_log", "auth_event")

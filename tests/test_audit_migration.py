@@ -19,8 +19,7 @@ from server.db.engine import create_engine
 from server.db.migrate import alembic_config, upgrade
 from server.db.session import session_factory
 from server.settings import Settings
-from tests import dbserver
-from tests.conftest import settings_for
+from tests.conftest import database_at
 from tests.factories import customer_objects, request_record
 from tests.test_audit import write_access_log
 
@@ -35,23 +34,17 @@ WITH request AS (
 )
 INSERT INTO access_log_object (at, request_id, type_name, object_id, subject_customer_id,
     subject_prospect_id, operation, fields_read, fields_masked, fields_denied)
-SELECT $1, $2, o.type_name, o.object_id, $3, NULL, 'read', '{id,lastName}',
-       '{personalIdentityCode}', '{}'
+SELECT $1, $2, o.type_name, o.object_id, $3, NULL, 'read',
+       CASE o.type_name WHEN 'Customer' THEN '{id,lastName}' ELSE '{id,status}' END::text[],
+       CASE o.type_name WHEN 'Customer' THEN '{personalIdentityCode}' ELSE '{}' END::text[], '{}'
 FROM unnest($4::text[], $5::text[]) AS o(type_name, object_id)
 """
 
 
 @pytest.fixture
 async def v1_database(server_url: str) -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
-    async with dbserver.new_database(server_url, "rk_audit_v1") as url:
-        settings = settings_for(url)
-        owner = create_engine(url, settings, as_app_role=False)
-        try:
-            async with owner.begin() as conn:
-                await upgrade(conn, "0004")
-            yield url, settings, owner
-        finally:
-            await owner.dispose()
+    async with database_at(server_url, "0004", "rk_audit_v1") as database:
+        yield database
 
 
 async def _seal_v1(conn: asyncpg.Connection, settings: Settings) -> SealHead:
@@ -164,7 +157,7 @@ async def test_upgrade_keeps_sealed_v1_rows_verifiable_and_readable(
         ) == [1, 3]
         await raw.execute("SET session_replication_role = replica")
         await raw.execute("UPDATE access_log_request SET purpose = 'marketing' WHERE seq = 4")
-        await raw.execute("UPDATE access_log_object SET fields_masked = '{}' WHERE seq = 2")
+        await raw.execute("UPDATE access_log_object SET fields_read = '{}' WHERE seq = 2")
     finally:
         await raw.close()
     async with session_factory(owner)() as session, session.begin():
