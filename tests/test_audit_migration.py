@@ -8,15 +8,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.audit.seal import SEAL_INSERT, SealHead, merkle_root, ranges_text, seq_ranges
 from server.audit.signing import signer_for
 from server.audit.verify import verify
 from server.db.engine import create_engine
-from server.db.migrate import alembic_config, upgrade
+from server.db.migrate import downgrade, upgrade
 from server.db.session import session_factory
 from server.settings import Settings
 from tests.conftest import database_at
@@ -168,10 +167,6 @@ async def test_upgrade_keeps_sealed_v1_rows_verifiable_and_readable(
     ]
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
-
-
 async def test_downgrade_refuses_to_discard_rows_of_layout_2(
     v1_database: tuple[str, Settings, AsyncEngine],
 ) -> None:
@@ -180,7 +175,7 @@ async def test_downgrade_refuses_to_discard_rows_of_layout_2(
         await upgrade(connection)
     # Without rows of layout 2, down and up again.
     async with owner.begin() as connection:
-        await connection.run_sync(_downgrade, "0004")
+        await downgrade(connection, "0004")
     async with owner.begin() as connection:
         assert (
             await connection.execute(text("SELECT to_regclass('access_log_subject')"))
@@ -194,10 +189,10 @@ async def test_downgrade_refuses_to_discard_rows_of_layout_2(
         await app.dispose()
     with pytest.raises(Exception, match="downgrading would destroy them"):
         async with owner.begin() as connection:
-            await connection.run_sync(_downgrade, "0004")
+            await downgrade(connection, "0004")
     async with owner.begin() as connection:
         await connection.execute(text("SET LOCAL rekisteri.downgrade_discards_log = 'on'"))
-        await connection.run_sync(_downgrade, "0004")
+        await downgrade(connection, "0004")
     raw = await asyncpg.connect(url)
     try:
         assert await raw.fetchval("SELECT count(*) FROM access_log_request") == 0

@@ -13,8 +13,7 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.audit.export import export_jsonl
@@ -23,7 +22,7 @@ from server.audit.seal import seal_pending
 from server.audit.service import write_access_log
 from server.audit.verify import verify
 from server.db.engine import create_engine
-from server.db.migrate import alembic_config, upgrade
+from server.db.migrate import downgrade, upgrade
 from server.db.session import session_factory
 from server.rights.retention import DELETED
 from server.settings import Settings
@@ -118,10 +117,6 @@ async def _verified(owner: AsyncEngine, settings: Settings) -> bool:
     return report.ok
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
-
-
 async def test_old_field_names_are_read_as_coordinates_and_still_verify(
     old_log: tuple[str, Settings, AsyncEngine],
 ) -> None:
@@ -167,7 +162,7 @@ async def test_old_field_names_are_read_as_coordinates_and_still_verify(
         await conn.close()
 
     async with owner.begin() as connection:
-        await connection.run_sync(_downgrade, BEFORE)
+        await downgrade(connection, BEFORE)
     assert (await _objects(url, request_id))["Invoice"] == ["deleted"]
     assert await _verified(owner, settings)
 

@@ -36,6 +36,13 @@ async def upgrade(conn: AsyncConnection, revision: str = "head") -> None:
     await conn.run_sync(run)
 
 
+async def downgrade(conn: AsyncConnection, revision: str) -> None:
+    def run(sync_conn: Connection) -> None:
+        command.downgrade(alembic_config(sync_conn), revision)
+
+    await conn.run_sync(run)
+
+
 async def current_revision(conn: AsyncConnection) -> str | None:
     def read(sync_conn: Connection) -> str | None:
         return MigrationContext.configure(sync_conn).get_current_revision()
