@@ -375,47 +375,77 @@ def _deletable_offers_of(customer_ids: list[uuid.UUID]) -> Any:
     )
 
 
+Expired = list[tuple[uuid.UUID, uuid.UUID]]  # (voucher, customer) past retention
+
+
 async def _plan_vouchers(
     session: AsyncSession,
     plan: RetentionPlan,
     subjects: set[uuid.UUID],
     numbers: dict[uuid.UUID, int],
 ) -> None:
-    rules = plan.rules
+    """The accounting records of these customers past their retention period."""
+    invoices = await _expired_invoices(session, subjects, plan.rules)
+    deposits = await _expired_deposits(session, subjects, plan.rules)
+    doomed = {invoice_id for invoice_id, _ in invoices}
+    cases = await _expired_cases(session, subjects, plan.rules, doomed)
+    for chosen, expired in (
+        (plan.invoices, invoices),
+        (plan.deposits, deposits),
+        (plan.cases, cases),
+    ):
+        for voucher_id, customer_id in expired:
+            chosen.append(voucher_id)
+            plan.voucher_customers[voucher_id] = numbers[customer_id]
+
+
+async def _expired_invoices(
+    session: AsyncSession, subjects: set[uuid.UUID], rules: RetentionRules
+) -> Expired:
+    """Invoices whose period has ended."""
     last_payment = (
         select(func.max(payment_t.c.paid_on))
         .where(payment_t.c.invoice_id == invoice_t.c.id)
         .scalar_subquery()
     )
-    invoices = await _scalar_rows(
+    i = invoice_t.c
+    rows = await _scalar_rows(
         session,
         select(
-            invoice_t.c.id,
-            invoice_t.c.customer_id,
-            invoice_t.c.issue_date,
-            invoice_t.c.due_date,
-            last_payment.label("last_payment"),
-        ).where(invoice_t.c.customer_id.in_(subjects)),
+            i.id, i.customer_id, i.issue_date, i.due_date, last_payment.label("last_payment")
+        ).where(i.customer_id.in_(subjects)),
     )
-    for row in invoices:
-        day = max(d for d in (row["issue_date"], row["due_date"], row["last_payment"]) if d)
-        if _expired(day, rules):
-            plan.invoices.append(row["id"])
-            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
-    deposits = await _scalar_rows(
+    return [(row["id"], row["customer_id"]) for row in rows if _expired(_last_day(row), rules)]
+
+
+def _last_day(invoice: Any) -> date:
+    """The invoice's latest date: issued, due or last paid."""
+    dates: list[date] = [invoice["issue_date"], invoice["due_date"], invoice["last_payment"]]
+    return max(d for d in dates if d)
+
+
+async def _expired_deposits(
+    session: AsyncSession, subjects: set[uuid.UUID], rules: RetentionRules
+) -> Expired:
+    """Deposits no longer held, returned (or received) before their period ended."""
+    d = deposit_t.c
+    rows = await _scalar_rows(
         session,
-        select(
-            deposit_t.c.id,
-            deposit_t.c.customer_id,
-            deposit_t.c.received_on,
-            deposit_t.c.returned_on,
-        ).where(deposit_t.c.customer_id.in_(subjects), deposit_t.c.status != "held"),
+        select(d.id, d.customer_id, d.received_on, d.returned_on).where(
+            d.customer_id.in_(subjects), d.status != "held"
+        ),
     )
-    for row in deposits:
-        if _expired(row["returned_on"] or row["received_on"], rules):
-            plan.deposits.append(row["id"])
-            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
-    doomed = set(plan.invoices)
+    return [
+        (row["id"], row["customer_id"])
+        for row in rows
+        if _expired(row["returned_on"] or row["received_on"], rules)
+    ]
+
+
+async def _expired_cases(
+    session: AsyncSession, subjects: set[uuid.UUID], rules: RetentionRules, doomed: set[uuid.UUID]
+) -> Expired:
+    """Closed collection cases past their period whose invoices all go in this run."""
     links: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     subject_cases = select(case_t.c.id).where(case_t.c.customer_id.in_(subjects))
     for link in await _scalar_rows(
@@ -423,16 +453,17 @@ async def _plan_vouchers(
         select(case_invoice_t).where(case_invoice_t.c.collection_case_id.in_(subject_cases)),
     ):
         links[link["collection_case_id"]].add(link["invoice_id"])
-    cases = await _scalar_rows(
+    rows = await _scalar_rows(
         session,
         select(case_t.c.id, case_t.c.customer_id, case_t.c.closed_on).where(
             case_t.c.customer_id.in_(subjects), case_t.c.closed_on.is_not(None)
         ),
     )
-    for row in cases:
-        if _expired(row["closed_on"], rules) and links[row["id"]] <= doomed:
-            plan.cases.append(row["id"])
-            plan.voucher_customers[row["id"]] = numbers[row["customer_id"]]
+    return [
+        (row["id"], row["customer_id"])
+        for row in rows
+        if _expired(row["closed_on"], rules) and links[row["id"]] <= doomed
+    ]
 
 
 async def _customers_with_vouchers(
