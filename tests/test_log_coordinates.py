@@ -64,8 +64,8 @@ def _migration(name: str) -> ModuleType:
     return module
 
 
-def test_every_old_name_of_migration_0015_stands_for_fields_of_its_type() -> None:
-    aliases = _migration("0015_access_log_field_alias.py").aliases()
+def test_every_old_name_of_migration_0016_stands_for_fields_of_its_type() -> None:
+    aliases = _migration("0016_access_log_field_alias.py").aliases()
     assert len(aliases) == len({(a["type_name"], a["stored_name"]) for a in aliases})
     for alias in aliases:
         assert not is_coordinate(alias["type_name"], alias["stored_name"]), alias
