@@ -26,8 +26,9 @@ from server.db.migrate import downgrade, upgrade
 from server.db.session import session_factory
 from server.rights.retention import DELETED
 from server.settings import Settings
-from tests import audit_fixtures, log_names
-from tests.audit_fixtures import request_record
+from tests import log_names
+from tests.conftest import database_at
+from tests.factories import request_record
 
 BEFORE = "0015"
 # An object row as the first access report wrote it (layout 1: the owner may still insert;
@@ -41,10 +42,10 @@ VALUES (now(), $1, 'Customer', $2::uuid::text, $2::uuid, 'read',
 
 
 @pytest.fixture
-async def old_log() -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
+async def old_log(server_url: str) -> AsyncIterator[tuple[str, Settings, AsyncEngine]]:
     """A database at the revision before 0016. Its log holds the old names on purpose:
     the test checks them itself."""
-    async with audit_fixtures.database_at(BEFORE, "rk_alias", check_log=False) as database:
+    async with database_at(server_url, BEFORE, "rk_alias", check_log=False) as database:
         yield database
 
 
