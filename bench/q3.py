@@ -32,6 +32,8 @@ from pathlib import Path
 import asyncpg
 from measure import ensure_database
 
+from server.audit.signing import generate_private_key_pem
+
 ROOT = Path(__file__).resolve().parent.parent
 Q3 = """
 query Q3 {
@@ -147,6 +149,7 @@ def main() -> int:
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(40),
         "AUDIT_SEAL_KEY": secrets.token_urlsafe(40),
+        "AUDIT_SIGNING_KEY": generate_private_key_pem(),
     }
     server = subprocess.Popen(
         [
@@ -161,6 +164,7 @@ def main() -> int:
             str(args.workers),
             "--log-level",
             "warning",
+            "--no-proxy-headers",
         ],
         env=env,
         cwd=ROOT,
