@@ -21,7 +21,7 @@ from server.identity.login import LoginRefusal, Sleep, TokenGrant, authenticate_
 from server.identity.service import create_user
 from server.operations.runner import event_record
 from server.settings import Settings
-from server.sites.service import day_rows
+from server.sites.consumption import day_rows
 from server.validators import make_reference
 from tests.dbserver import Database
 

@@ -13,7 +13,7 @@ import asyncpg
 from server.imports.models import ImportKind
 from server.prospects.service import DEFAULT_CONSENT_DAYS
 from server.settings import Settings
-from server.sites.service import LOCAL_TIME
+from server.sites.consumption import LOCAL_TIME
 from tests import factories
 from tests.import_files import PROSPECT_HEADER, import_log, run, text_file
 

@@ -24,7 +24,7 @@ from server.graphql.limits import (
 )
 from server.schema import schema
 from server.settings import Settings
-from server.sites.service import MAX_CONSUMPTION_WINDOW, check_consumption_window
+from server.sites.consumption import MAX_CONSUMPTION_WINDOW, check_consumption_window
 from tests.conftest import Users, gql
 
 SETTINGS = Settings()

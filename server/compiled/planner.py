@@ -62,7 +62,7 @@ from server.graphql.relay import PageRequest, SortKey, cursor_uuid, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
 from server.nodes.loaders import node_kinds
 from server.settings import Settings
-from server.sites.service import check_consumption_window
+from server.sites.consumption import check_consumption_window
 from server.sites.types import _STEP as CONSUMPTION_STEP
 from server.sites.types import MAX_CONSUMPTION_POINTS, _aware
 

@@ -28,7 +28,7 @@ from server.audit.coordinates import logged
 from server.imports.models import ImportKind
 from server.imports.reading import FileLines, FileRefused
 from server.imports.service import Batch, ImportOptions, ImportRun, KindSpec, Reject, Written
-from server.sites.service import GAP_LETTER, STEP_MINUTES, STEPS_PER_DAY
+from server.sites.consumption import GAP_LETTER, STEP_MINUTES, STEPS_PER_DAY
 from server.sites.types import Site
 from server.validators import IdentifierError, validate_gsrn
 

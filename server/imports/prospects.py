@@ -32,7 +32,7 @@ from server.imports.service import (
 from server.prospects.models import Prospect
 from server.prospects.service import consent_expires_on
 from server.prospects.types import Prospect as ProspectType
-from server.sites.service import LOCAL_TIME
+from server.sites.consumption import LOCAL_TIME
 from server.validators import (
     IdentifierError,
     validate_email,

@@ -45,9 +45,9 @@ from server.rights import types as rights_types
 from server.rights.labels import CONTROLLER, field_label, label, purpose_label, section_title
 from server.rights.models import ChangeRecord, DataSubjectRequest, Disclosure, DisclosureCustomer
 from server.sites import types as site_types
+from server.sites.consumption import LOCAL_TIME
 from server.sites.loaders import consumption_sql
 from server.sites.models import Site
-from server.sites.service import LOCAL_TIME
 
 LANGUAGES = ("fi", "en")
 

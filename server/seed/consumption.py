@@ -15,8 +15,8 @@ from typing import Final
 from server.seed.draws import HELSINKI, season_cos
 from server.seed.records import Site
 from server.seed.results import Row
+from server.sites.consumption import QUALITY_LETTERS, contiguous_days
 from server.sites.models import HeatingType, HousingType, Quality, Resolution
-from server.sites.service import QUALITY_LETTERS, contiguous_days
 
 __all__ = ["ConsumptionRows", "Series", "Timeline", "make_series", "make_timeline"]
 

@@ -18,8 +18,8 @@ from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import build, related_one, relation_allowed
+from server.sites.consumption import check_consumption_window
 from server.sites.models import HeatingType, HousingType, Ownership
-from server.sites.service import check_consumption_window
 
 if TYPE_CHECKING:
     from server.contracts.types import Contract, ContractListFilter
