@@ -91,9 +91,7 @@ class Invoice(Node):
         from server.customers.loaders import customers_by_id
         from server.customers.types import Customer
 
-        return await related_one(
-            info, "Invoice", "customer", customers_by_id, Customer, self.customer_id, subject="id"
-        )
+        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
 
     @strawberry.field(description="The contract invoiced.")
     async def contract(
@@ -102,9 +100,7 @@ class Invoice(Node):
         from server.contracts.loaders import contracts_by_id
         from server.contracts.types import Contract
 
-        return await related_one(
-            info, "Invoice", "contract", contracts_by_id, Contract, self.contract_id
-        )
+        return await related_one(info, contracts_by_id, Contract, self.contract_id)
 
     @strawberry.field(description="Lines of the invoice in order.")
     async def lines(self, info: Info[RequestContext, Any]) -> list[InvoiceLine] | None:
@@ -119,14 +115,7 @@ class Invoice(Node):
         from server.billing.loaders import PAYMENTS_OF_INVOICE
 
         return await related_connection(
-            info,
-            "Invoice",
-            "payments",
-            PAYMENTS_OF_INVOICE,
-            Payment,
-            self.id,
-            first=first,
-            after=after,
+            info, PAYMENTS_OF_INVOICE, Payment, self.id, first=first, after=after
         )
 
 
@@ -156,13 +145,7 @@ class CollectionCase(Node):
         from server.organisations.types import Organisation
 
         return await related_one(
-            info,
-            "CollectionCase",
-            "agency",
-            organisations_by_id,
-            Organisation,
-            self.agency_id,
-            subject=None,
+            info, organisations_by_id, Organisation, self.agency_id, subject=None
         )
 
     @strawberry.field(description="Invoices in the case, earliest due date first.")
@@ -176,13 +159,5 @@ class CollectionCase(Node):
         from server.billing.loaders import INVOICES_OF_CASE
 
         return await related_connection(
-            info,
-            "CollectionCase",
-            "invoices",
-            INVOICES_OF_CASE,
-            Invoice,
-            self.id,
-            first=first,
-            after=after,
-            filter=filter,
+            info, INVOICES_OF_CASE, Invoice, self.id, first=first, after=after, filter=filter
         )

@@ -62,15 +62,7 @@ class Product(Node):
         from server.contracts.loaders import PRICES_OF_PRODUCT
 
         return await related_connection(
-            info,
-            "Product",
-            "prices",
-            PRICES_OF_PRODUCT,
-            Price,
-            self.id,
-            first=first,
-            after=after,
-            subject=None,
+            info, PRICES_OF_PRODUCT, Price, self.id, first=first, after=after, subject=None
         )
 
 
@@ -89,9 +81,7 @@ class Offer(Node):
     async def product(self, info: Info[RequestContext, Any]) -> Product | None:
         from server.contracts.loaders import products_by_id
 
-        return await related_one(
-            info, "Offer", "product", products_by_id, Product, self.product_id, subject=None
-        )
+        return await related_one(info, products_by_id, Product, self.product_id, subject=None)
 
 
 @strawberry.type(description="A sales contract for one usage site.")
@@ -113,9 +103,7 @@ class Contract(Node):
     async def product(self, info: Info[RequestContext, Any]) -> Product | None:
         from server.contracts.loaders import products_by_id
 
-        return await related_one(
-            info, "Contract", "product", products_by_id, Product, self.product_id, subject=None
-        )
+        return await related_one(info, products_by_id, Product, self.product_id, subject=None)
 
     @strawberry.field(description="The usage site supplied.")
     async def site(
@@ -124,7 +112,7 @@ class Contract(Node):
         from server.sites.loaders import sites_by_id
         from server.sites.types import Site
 
-        return await related_one(info, "Contract", "site", sites_by_id, Site, self.site_id)
+        return await related_one(info, sites_by_id, Site, self.site_id)
 
     @strawberry.field(description="Invoices under this contract, newest first.")
     async def invoices(
@@ -140,13 +128,5 @@ class Contract(Node):
         from server.billing.types import Invoice
 
         return await related_connection(
-            info,
-            "Contract",
-            "invoices",
-            INVOICES_OF_CONTRACT,
-            Invoice,
-            self.id,
-            first=first,
-            after=after,
-            filter=filter,
+            info, INVOICES_OF_CONTRACT, Invoice, self.id, first=first, after=after, filter=filter
         )

@@ -76,7 +76,7 @@ class Customer(Node):
         from server.sites.types import Site
 
         return await related_connection(
-            info, "Customer", "sites", SITES_OF_CUSTOMER, Site, self.id, first=first, after=after
+            info, SITES_OF_CUSTOMER, Site, self.id, first=first, after=after
         )
 
     @strawberry.field(description="Contracts of the customer, newest first.")
@@ -91,15 +91,7 @@ class Customer(Node):
         from server.contracts.types import Contract
 
         return await related_connection(
-            info,
-            "Customer",
-            "contracts",
-            CONTRACTS_OF_CUSTOMER,
-            Contract,
-            self.id,
-            first=first,
-            after=after,
-            filter=filter,
+            info, CONTRACTS_OF_CUSTOMER, Contract, self.id, first=first, after=after, filter=filter
         )
 
     @strawberry.field(description="Invoices of the customer, newest first.")
@@ -114,15 +106,7 @@ class Customer(Node):
         from server.billing.types import Invoice
 
         return await related_connection(
-            info,
-            "Customer",
-            "invoices",
-            INVOICES_OF_CUSTOMER,
-            Invoice,
-            self.id,
-            first=first,
-            after=after,
-            filter=filter,
+            info, INVOICES_OF_CUSTOMER, Invoice, self.id, first=first, after=after, filter=filter
         )
 
     @strawberry.field(description="Security deposits of the customer, newest first.")
@@ -133,14 +117,7 @@ class Customer(Node):
         from server.billing.types import SecurityDeposit
 
         return await related_connection(
-            info,
-            "Customer",
-            "deposits",
-            DEPOSITS_OF_CUSTOMER,
-            SecurityDeposit,
-            self.id,
-            first=first,
-            after=after,
+            info, DEPOSITS_OF_CUSTOMER, SecurityDeposit, self.id, first=first, after=after
         )
 
     @strawberry.field(description="Debt collection cases of the customer, newest first.")
@@ -151,14 +128,7 @@ class Customer(Node):
         from server.billing.types import CollectionCase
 
         return await related_connection(
-            info,
-            "Customer",
-            "collectionCases",
-            CASES_OF_CUSTOMER,
-            CollectionCase,
-            self.id,
-            first=first,
-            after=after,
+            info, CASES_OF_CUSTOMER, CollectionCase, self.id, first=first, after=after
         )
 
     @strawberry.field(

@@ -34,7 +34,7 @@ from server.graphql.relay import (
     shown_rows,
 )
 from server.graphql.selection import CONNECTION_PATH
-from server.graphql.shaping import build, relation_allowed
+from server.graphql.shaping import build, relation_denied
 
 T = TypeVar("T")
 
@@ -220,8 +220,6 @@ def nested_count_loader(
 
 async def related_connection(
     info: Info[RequestContext, Any],
-    owner: str,
-    field_name: str,
     spec: NestedList,
     cls: type[T],
     key: Any,
@@ -235,10 +233,9 @@ async def related_connection(
     """A to-many relation as a connection: denied as a whole by policy, else one page of
     each parent's rows, batch-loaded for all parents and shaped. `filter` is the
     relation's filter input, if it has one; `prepare` as for `root_connection`."""
-    ctx = info.context
-    if not relation_allowed(ctx, owner, field_name):
-        ctx.collector.denied_coordinates.add(f"{owner}.{field_name}")
+    if relation_denied(info):
         return None
+    ctx = info.context
     settings = ctx.settings
     page = page_request(
         first, after, default=settings.default_page_size, maximum=settings.max_page_size

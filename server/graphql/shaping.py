@@ -217,19 +217,23 @@ async def related_list(
     return build(cls, rows, ctx, info, **options)
 
 
+def relation_denied(info: Info[Any, Any]) -> bool:
+    """Whether policy denies the relation field being resolved (`Invoice.customer`, named by
+    the schema: its parent type and field); a denial is recorded in the access log."""
+    ctx: RequestContext = info.context
+    coordinate = f"{info.path.typename}.{info.field_name}"
+    if ctx.access.field(coordinate) is not Access.DENY:
+        return False
+    ctx.collector.denied_coordinates.add(coordinate)
+    return True
+
+
 async def related_one(
-    info: Info[Any, Any],
-    owner: str,
-    field_name: str,
-    load: Any,
-    cls: type[T],
-    key: Any,
-    **options: Any,
+    info: Info[Any, Any], load: Any, cls: type[T], key: Any, **options: Any
 ) -> T | None:
     """A single-object relation; an object outside the row scope is simply absent."""
     ctx: RequestContext = info.context
-    if not relation_allowed(ctx, owner, field_name):
-        ctx.collector.denied_coordinates.add(f"{owner}.{field_name}")
+    if relation_denied(info):
         return None
     if key is None:
         return None

@@ -131,15 +131,7 @@ class DataSubjectRequest(Node):
         from server.customers.types import Customer
         from server.graphql.shaping import related_one
 
-        return await related_one(
-            info,
-            "DataSubjectRequest",
-            "customer",
-            customers_by_id,
-            Customer,
-            self.customer_id,
-            subject="id",
-        )
+        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
 
 
 @strawberry.type(
@@ -201,8 +193,6 @@ async def customer_history(
 
     return await related_connection(
         info,
-        "Customer",
-        "history",
         CHANGES_OF_CUSTOMER,
         CustomerChange,
         customer_id,

@@ -91,9 +91,7 @@ class Site(Node):
         from server.customers.loaders import customers_by_id
         from server.customers.types import Customer
 
-        return await related_one(
-            info, "Site", "customer", customers_by_id, Customer, self.customer_id, subject="id"
-        )
+        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
 
     @strawberry.field(description="Contracts for this site, newest first.")
     async def contracts(
@@ -109,15 +107,7 @@ class Site(Node):
         from server.contracts.types import Contract
 
         return await related_connection(
-            info,
-            "Site",
-            "contracts",
-            CONTRACTS_OF_SITE,
-            Contract,
-            self.id,
-            first=first,
-            after=after,
-            filter=filter,
+            info, CONTRACTS_OF_SITE, Contract, self.id, first=first, after=after, filter=filter
         )
 
     @strawberry.field(description="Consumption summed per time step over [from, to).")
