@@ -12,9 +12,9 @@ from decimal import Decimal
 import strawberry
 
 from server.billing import service
+from server.billing.models import CollectionStage
 from server.billing.types import (
     CollectionCase,
-    CollectionStageEnum,
     Invoice,
     Payment,
     SecurityDeposit,
@@ -38,7 +38,7 @@ class OpenCollectionCaseInput:
     customer_id: strawberry.ID = strawberry.field(description="The debtor.")
     invoice_ids: list[strawberry.ID] = strawberry.field(description="Unpaid invoices collected.")
     opened_on: date | None = optional("When the case opens (default today).")
-    stage: CollectionStageEnum | None = optional(  # type: ignore[valid-type]
+    stage: CollectionStage | None = optional(
         "Stage to open in (default reminder, or collection_agency with an agency)."
     )
     agency_id: strawberry.ID | None = optional("Collection agency organisation to assign it to.")

@@ -27,8 +27,6 @@ graphql_enum(BillingMethod, description="How the invoice is delivered.")
 graphql_enum(InvoiceStatus, description="State of an invoice.")
 graphql_enum(DepositStatus, description="State of a security deposit.")
 graphql_enum(CollectionStage, description="Stage of debt collection.")
-# The mutations still import these names (until they annotate with the enum classes).
-CollectionStageEnum: type[CollectionStage] = CollectionStage
 
 
 @strawberry.input(description="Filters of a customer's, a contract's or a case's invoices.")

@@ -12,7 +12,8 @@ from decimal import Decimal
 import strawberry
 
 from server.contracts import service
-from server.contracts.types import Contract, Offer, SalesChannelEnum
+from server.contracts.models import SalesChannel
+from server.contracts.types import Contract, Offer
 from server.graphql.inputs import optional
 from server.graphql.mutation import mutation, objects_answer
 
@@ -33,7 +34,7 @@ class CreateOfferInput:
 class AcceptOfferInput:
     offer_id: strawberry.ID = strawberry.field(description="The offer accepted.")
     start_date: date = strawberry.field(description="First day of delivery.")
-    sales_channel: SalesChannelEnum = strawberry.field(description="Where it was sold.")  # type: ignore[valid-type]
+    sales_channel: SalesChannel = strawberry.field(description="Where it was sold.")
     site_id: strawberry.ID | None = optional("The site supplied, if the offer names none.")
 
 

@@ -26,8 +26,6 @@ graphql_enum(ProductKind, description="Fixed price, spot or hybrid.")
 graphql_enum(ContractStatus, description="State of a contract.")
 graphql_enum(OfferStatus, description="State of an offer.")
 graphql_enum(SalesChannel, description="Where the contract was sold (phone is distance selling).")
-# The mutations still import these names (until they annotate with the enum classes).
-SalesChannelEnum: type[SalesChannel] = SalesChannel
 
 
 @strawberry.input(description="Filters of a customer's or a site's contracts.")

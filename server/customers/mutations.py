@@ -9,14 +9,15 @@ from __future__ import annotations
 import strawberry
 
 from server.customers import service
-from server.customers.types import Customer, CustomerKindEnum, LanguageEnum
+from server.customers.models import CustomerKind, Language
+from server.customers.types import Customer
 from server.graphql.inputs import optional
 from server.graphql.mutation import change, change_answer
 
 
 @strawberry.input(description="A new customer: a person or an organisation.")
 class CreateCustomerInput:
-    kind: CustomerKindEnum = strawberry.field(description="Person or organisation.")  # type: ignore[valid-type]
+    kind: CustomerKind = strawberry.field(description="Person or organisation.")
     street_address: str = strawberry.field(description="Postal street address.")
     postal_code: str = strawberry.field(description="Postal code (5 digits).")
     post_office: str = strawberry.field(description="Post office (town).")
@@ -28,7 +29,7 @@ class CreateCustomerInput:
     country: str | None = optional("Country of the address, ISO 3166-1 alpha-2 (default FI).")
     email: str | None = optional("E-mail address.")
     phone: str | None = optional("Phone number (Finnish national or international form).")
-    language: LanguageEnum | None = optional("Language of service (default fi).")  # type: ignore[valid-type]
+    language: Language | None = optional("Language of service (default fi).")
     reason: str | None = optional("Why the customer is registered (order, contract...).")
 
 
@@ -51,7 +52,7 @@ class UpdateCustomerInput:
     country: str | None = optional("Country of the address, ISO 3166-1 alpha-2.")
     email: str | None = optional("E-mail address.")
     phone: str | None = optional("Phone number.")
-    language: LanguageEnum | None = optional("Language of service.")  # type: ignore[valid-type]
+    language: Language | None = optional("Language of service.")
     reason: str | None = optional("Why the data changes (free text).")
     request_id: strawberry.ID | None = optional("The customer's rectification request it answers.")
 

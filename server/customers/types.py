@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 graphql_enum(CustomerKind, description="Person or organisation.")
 graphql_enum(Language, description="Language of service.")
-# The mutations still import these names (until they annotate with the enum classes).
-CustomerKindEnum: type[CustomerKind] = CustomerKind
-LanguageEnum: type[Language] = Language
 
 
 @strawberry.type(description="A customer of the company: a person or an organisation.")

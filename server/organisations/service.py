@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from server.customers.loaders import customer_table
+from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.operations.inputs import not_before, text_input
@@ -22,7 +23,7 @@ from server.organisations.models import OrganisationKind
 from server.privacy.transfers import TransferRefused, check_country
 from server.sites.loaders import site_table
 
-assignment_table = AssignmentRow.__table__  # type: ignore[attr-defined]
+assignment_table = table_of(AssignmentRow)
 ASSIGNABLE = (OrganisationKind.SUBCONTRACTOR.value, OrganisationKind.PARTNER.value)
 
 GRANTED = Writes("Assignment", ("purpose", "valid_from"), optional=("valid_to",))

@@ -20,7 +20,8 @@ from server.graphql.inputs import input_values, optional, value_of
 from server.graphql.mutation import mutation, object_answer
 from server.graphql.payloads import payload
 from server.prospects import service
-from server.prospects.types import Prospect, ProspectSourceEnum
+from server.prospects.models import ProspectSource
+from server.prospects.types import Prospect
 
 
 @strawberry.input(description="The prospect's consent to marketing and to being contacted.")
@@ -34,7 +35,7 @@ class MarketingConsentInput:
 class CreateProspectInput:
     first_name: str = strawberry.field(description="First name.")
     last_name: str = strawberry.field(description="Last name.")
-    source: ProspectSourceEnum = strawberry.field(description="Where the prospect came from.")  # type: ignore[valid-type]
+    source: ProspectSource = strawberry.field(description="Where the prospect came from.")
     consent: MarketingConsentInput | None = optional("The recorded marketing consent (required).")
     email: str | None = optional("E-mail address (an e-mail or a phone is required).")
     phone: str | None = optional("Phone number.")

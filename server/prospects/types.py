@@ -11,8 +11,6 @@ from server.graphql.globalid import Node
 from server.prospects.models import ProspectSource
 
 graphql_enum(ProspectSource, description="Where the prospect came from.")
-# The mutations still import these names (until they annotate with the enum classes).
-ProspectSourceEnum: type[ProspectSource] = ProspectSource
 
 
 @strawberry.type(description="A potential customer who consented to marketing (notice section 6).")

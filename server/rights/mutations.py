@@ -16,14 +16,8 @@ from server.customers.mutations import CUSTOMER_ANSWER, CustomerPayload
 from server.graphql.inputs import change_arguments, optional
 from server.graphql.mutation import mutation, object_answer
 from server.rights import service
-from server.rights.types import (
-    DataSubjectRequest,
-    Disclosure,
-    RecipientKindEnum,
-    RequestChannelEnum,
-    RequestKindEnum,
-    RequestStatusEnum,
-)
+from server.rights.models import RecipientKind, RequestChannel, RequestKind, RequestStatus
+from server.rights.types import DataSubjectRequest, Disclosure
 
 
 @strawberry.enum(description="What a customer may forbid (privacy notice section 10).")
@@ -64,8 +58,8 @@ class SetProcessingRestrictionInput:
 @strawberry.input(description="A request received from a data subject.")
 class RecordDataSubjectRequestInput:
     customer_id: strawberry.ID = strawberry.field(description="The customer who made it.")
-    kind: RequestKindEnum = strawberry.field(description="What is asked for.")  # type: ignore[valid-type]
-    channel: RequestChannelEnum = strawberry.field(description="How it came in.")  # type: ignore[valid-type]
+    kind: RequestKind = strawberry.field(description="What is asked for.")
+    channel: RequestChannel = strawberry.field(description="How it came in.")
     received_on: date = strawberry.field(description="When it was received.")
     reference: str | None = optional("Reference of the letter or case.")
     handler: str | None = optional("Who handles it (default: you).")
@@ -75,7 +69,7 @@ class RecordDataSubjectRequestInput:
 @strawberry.input(description="Progress of a request: only the fields given change.")
 class UpdateDataSubjectRequestInput:
     request_id: strawberry.ID = strawberry.field(description="The request.")
-    status: RequestStatusEnum | None = optional("New status.")  # type: ignore[valid-type]
+    status: RequestStatus | None = optional("New status.")
     handler: str | None = optional("Who handles it.")
     extended_due_on: date | None = optional(
         "Extended deadline, at most two further months (Art. 12(3)); say why in notes."
@@ -89,7 +83,7 @@ class UpdateDataSubjectRequestInput:
 )
 class RecordDisclosureInput:
     recipient: str = strawberry.field(description="Who received the data.")
-    recipient_kind: RecipientKindEnum = strawberry.field(description="Authority or energy company.")  # type: ignore[valid-type]
+    recipient_kind: RecipientKind = strawberry.field(description="Authority or energy company.")
     legal_basis: str = strawberry.field(description="The law or decision it was made under.")
     case_reference: str = strawberry.field(description="Case or decision number.")
     disclosed_on: date = strawberry.field(description="When the data was disclosed.")

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from server.audit.coordinates import logged
 from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
+from server.db.tables import table_of
 from server.graphql.connections import checked_order, root_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
@@ -31,22 +32,16 @@ from server.graphql.relay import (
 )
 from server.graphql.shaping import build_one
 from server.rights.access_log import access_events
-from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind
+from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind, RequestStatus
 from server.rights.models import Disclosure as DisclosureRow
 from server.rights.models import DisclosureCustomer as DisclosureCustomerRow
 from server.rights.report import LANGUAGES, build_report
 from server.rights.requests import request_filter_conditions, request_select, request_table
-from server.rights.types import (
-    DataSubjectReport,
-    DataSubjectRequest,
-    Disclosure,
-    RequestKindEnum,
-    RequestStatusEnum,
-)
+from server.rights.types import DataSubjectReport, DataSubjectRequest, Disclosure
 
-customer_table = CustomerRow.__table__  # type: ignore[attr-defined]
-disclosure_table = DisclosureRow.__table__  # type: ignore[attr-defined]
-disclosure_customer_table = DisclosureCustomerRow.__table__  # type: ignore[attr-defined]
+customer_table = table_of(CustomerRow)
+disclosure_table = table_of(DisclosureRow)
+disclosure_customer_table = table_of(DisclosureCustomerRow)
 REPORT_COORDINATE = "DataSubjectReport.content"
 # What reading the register of disclosures logs about each person in it.
 DISCLOSURE_FIELDS = logged(
@@ -59,10 +54,10 @@ class DataSubjectRequestFilter:
     overdue: bool | None = strawberry.field(
         default=None, description="True: open requests past their (extended) due date."
     )
-    status: RequestStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: RequestStatus | None = strawberry.field(
         default=None, description="Only requests in this status."
     )
-    kind: RequestKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+    kind: RequestKind | None = strawberry.field(
         default=None, description="Only requests of this kind."
     )
     customer_id: strawberry.ID | None = strawberry.field(

@@ -18,6 +18,7 @@ from sqlalchemy import insert
 
 from server.customers.loaders import customer_table
 from server.customers.service import CUSTOMER
+from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.inputs import camel
@@ -34,8 +35,8 @@ from server.rights.models import DisclosureCustomer as DisclosureCustomerRow
 from server.rights.rectification import Changed
 from server.rights.requests import latest_extension, record_request, request_select, request_table
 
-disclosure_table = DisclosureRow.__table__  # type: ignore[attr-defined]
-disclosure_customer_table = DisclosureCustomerRow.__table__  # type: ignore[attr-defined]
+disclosure_table = table_of(DisclosureRow)
+disclosure_customer_table = table_of(DisclosureCustomerRow)
 
 OBJECTION_KINDS = ("direct_marketing", "distance_selling", "research")
 OBJECTIONS = {

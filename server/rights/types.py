@@ -40,11 +40,6 @@ graphql_enum(RequestStatus, description="Where the request stands.")
 graphql_enum(
     RecipientKind, description="An authority or another energy company (notice section 7)."
 )
-# The mutations still import these names (until they annotate with the enum classes).
-RequestKindEnum: type[RequestKind] = RequestKind
-RequestChannelEnum: type[RequestChannel] = RequestChannel
-RequestStatusEnum: type[RequestStatus] = RequestStatus
-RecipientKindEnum: type[RecipientKind] = RecipientKind
 
 
 @strawberry.type(

@@ -14,7 +14,8 @@ import strawberry
 from server.graphql.inputs import optional
 from server.graphql.mutation import change
 from server.sites import service
-from server.sites.types import HeatingTypeEnum, HousingTypeEnum, OwnershipEnum, Site
+from server.sites.models import HeatingType, HousingType, Ownership
+from server.sites.types import Site
 
 
 @strawberry.input(description="A new usage site of a customer.")
@@ -24,9 +25,9 @@ class CreateSiteInput:
     street_address: str = strawberry.field(description="Street address of the site.")
     postal_code: str = strawberry.field(description="Postal code of the site.")
     post_office: str = strawberry.field(description="Post office of the site.")
-    housing_type: HousingTypeEnum = strawberry.field(description="Type of the building.")  # type: ignore[valid-type]
-    ownership: OwnershipEnum = strawberry.field(description="Owned or rented.")  # type: ignore[valid-type]
-    heating_type: HeatingTypeEnum = strawberry.field(description="Main heating system.")  # type: ignore[valid-type]
+    housing_type: HousingType = strawberry.field(description="Type of the building.")
+    ownership: Ownership = strawberry.field(description="Owned or rented.")
+    heating_type: HeatingType = strawberry.field(description="Main heating system.")
     main_fuse: str = strawberry.field(description="Main fuse, e.g. 3x25A.")
     connection_id: str = strawberry.field(description="Identifier of the connection.")
     grid_operator: str = strawberry.field(description="Distribution system operator.")
@@ -47,9 +48,9 @@ class UpdateSiteInput:
     street_address: str | None = optional("Street address of the site.")
     postal_code: str | None = optional("Postal code of the site.")
     post_office: str | None = optional("Post office of the site.")
-    housing_type: HousingTypeEnum | None = optional("Type of the building.")  # type: ignore[valid-type]
-    ownership: OwnershipEnum | None = optional("Owned or rented.")  # type: ignore[valid-type]
-    heating_type: HeatingTypeEnum | None = optional("Main heating system.")  # type: ignore[valid-type]
+    housing_type: HousingType | None = optional("Type of the building.")
+    ownership: Ownership | None = optional("Owned or rented.")
+    heating_type: HeatingType | None = optional("Main heating system.")
     heating_depends_on_electricity: bool | None = optional("Heating depends on electricity.")
     annual_consumption_estimate_kwh: int | None = optional("Estimated consumption per year, kWh.")
     main_fuse: str | None = optional("Main fuse, e.g. 3x25A.")

@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 graphql_enum(HousingType, description="Type of the building.")
 graphql_enum(Ownership, description="Whether the holder owns or rents.")
 graphql_enum(HeatingType, description="Main heating system.")
-# The mutations still import these names (until they annotate with the enum classes).
-HousingTypeEnum: type[HousingType] = HousingType
-OwnershipEnum: type[Ownership] = Ownership
-HeatingTypeEnum: type[HeatingType] = HeatingType
 
 MAX_CONSUMPTION_POINTS = 40_000
 
