@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
+from strawberry.types.base import StrawberryObjectDefinition
 
+from server.audit.coordinates import UnknownField, graphql_names
 from server.authz.principal import Principal
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.inputs import camel
 from server.operations.inputs import not_found, parse_uuid
 
 
@@ -45,7 +47,7 @@ class Writes:
 
     @property
     def graphql_names(self) -> tuple[str, ...]:
-        return tuple(camel(name) for name in self.fields)
+        return tuple(field_name(self.type_name, name) for name in self.fields)
 
     @property
     def coordinates(self) -> tuple[str, ...]:
@@ -113,6 +115,27 @@ class Writes:
         self.record(ctx, row_id, customer_id=customer_id)
 
 
+@cache
+def _names_of(type_name: str) -> Mapping[str, str]:
+    # The schema imports every domain's service, so it is looked up on first use.
+    from server.schema import schema
+
+    definition = schema().get_type_by_name(type_name)
+    if not isinstance(definition, StrawberryObjectDefinition):
+        raise UnknownField(f"{type_name} is no type of the schema")
+    return graphql_names(definition.origin)
+
+
+def field_name(type_name: str, python_name: str) -> str:
+    """The GraphQL name of a (Python-named) field of the type, as the schema names it: the
+    same rule the access report, retention and the importers log by
+    (server/audit/coordinates.py)."""
+    names = _names_of(type_name)
+    if python_name not in names:
+        raise UnknownField(f"{type_name} has no field {python_name}")
+    return names[python_name]
+
+
 def record_write(
     ctx: RequestContext,
     type_name: str,
@@ -129,7 +152,7 @@ def record_write(
         str(object_id),
         customer_id=customer_id,
         prospect_id=prospect_id,
-        read=[camel(f) for f in fields],
+        read=[field_name(type_name, f) for f in fields],
         operation="write",
     )
 
