@@ -119,6 +119,11 @@ def types() -> dict[str, TypeSpec]:
             nested=nested,
         )
 
+    # The customer a site or an invoice belongs to, logged as the subject of its own data.
+    owning_customer = Relation(
+        "Customer", False, LinkKind.PARENT_FK, "customer_id", scoped=True, subject=Subject.SELF
+    )
+
     specs = [
         TypeSpec(
             "Customer",
@@ -137,14 +142,7 @@ def types() -> dict[str, TypeSpec]:
             table_of(Site),
             "server.sites.types:Site",
             {
-                "customer": Relation(
-                    "Customer",
-                    False,
-                    LinkKind.PARENT_FK,
-                    "customer_id",
-                    scoped=True,
-                    subject=Subject.SELF,
-                ),
+                "customer": owning_customer,
                 "contracts": paged("Contract", CONTRACTS_OF_SITE),
                 "consumption": Relation(
                     "ConsumptionPoint",
@@ -179,14 +177,7 @@ def types() -> dict[str, TypeSpec]:
             table_of(Invoice),
             "server.billing.types:Invoice",
             {
-                "customer": Relation(
-                    "Customer",
-                    False,
-                    LinkKind.PARENT_FK,
-                    "customer_id",
-                    scoped=True,
-                    subject=Subject.SELF,
-                ),
+                "customer": owning_customer,
                 "contract": Relation(
                     "Contract", False, LinkKind.PARENT_FK, "contract_id", scoped=True
                 ),

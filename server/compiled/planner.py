@@ -27,10 +27,7 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -57,6 +54,7 @@ from server.customers.queries import FILTER_COORDINATES as CUSTOMER_FILTER_COORD
 from server.graphql.errors import ForbiddenError, UserInputError
 from server.graphql.globalid import from_global_id
 from server.graphql.guards import checked_filter, parse_id, require_readable_for_filter
+from server.graphql.limits import unwrap_type
 from server.graphql.ordering import order_terms, require_readable_for_order
 from server.graphql.relay import PageRequest, SortKey, cursor_uuid, page_request
 from server.graphql.shaping import ALWAYS_VISIBLE, shape_of
@@ -282,16 +280,6 @@ def _subfields(
     return grouped
 
 
-def _named(type_: GraphQLOutputType) -> tuple[Any, bool]:
-    """The named type and whether it is a list."""
-    many = False
-    while isinstance(type_, GraphQLNonNull | GraphQLList):
-        if isinstance(type_, GraphQLList):
-            many = True
-        type_ = type_.of_type
-    return type_, many
-
-
 def _json_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -338,7 +326,7 @@ def _lookup(
     if object_id is None or not walk.access.can_see_rows(type_name):
         walk.key.append("null")
         return RootField(key, "constant", json="null")
-    named, _ = _named(field_def.type)
+    named, _ = unwrap_type(field_def.type)
     node = _object(walk, types()[type_name], None, None, nodes, named)
     walk.key.append("lookup")
     root = RootField(key, "lookup", node=node)
@@ -417,7 +405,7 @@ def _connection(
     arguments: dict[str, Any],
 ) -> RootField:
     page = _page(walk, arguments)
-    named, _ = _named(field_def.type)
+    named, _ = unwrap_type(field_def.type)
     assert isinstance(named, GraphQLObjectType)
     root = RootField(key, "connection", connection=connection)
     if not walk.access.can_see_rows(connection.type_name):
@@ -492,7 +480,7 @@ def _connection_shape(
             parts.append((key, "edges"))
         elif name == "pageInfo":
             page_info = connection_type.fields["pageInfo"]
-            page_type, _ = _named(page_info.type)
+            page_type, _ = unwrap_type(page_info.type)
             shape.page_info = tuple(
                 (k, f[0].name.value) for k, f in _subfields(walk, fields, page_type).items()
             )
@@ -505,7 +493,7 @@ def _connection_shape(
         raise NotCompilable("edges under several keys")
     shape.parts = tuple(parts)
     walk.key.append(("connection", shape.parts, shape.page_info))
-    edge_type, _ = _named(connection_type.fields["edges"].type)
+    edge_type, _ = unwrap_type(connection_type.fields["edges"].type)
     assert isinstance(edge_type, GraphQLObjectType)
     edge_parts: list[tuple[str, str]] = []
     node_fields: list[FieldNode] = []
@@ -522,7 +510,7 @@ def _connection_shape(
             edge_parts.append((key, "node"))
     shape.edges = EdgeSelection(tuple(edge_parts))
     walk.key.append(("edges", shape.edges.parts))
-    node_type, _ = _named(edge_type.fields["node"].type)
+    node_type, _ = unwrap_type(edge_type.fields["node"].type)
     assert isinstance(node_type, GraphQLObjectType)
     return shape, node_fields, node_type
 
@@ -549,7 +537,7 @@ def _empty_connection(
         elif name == "totalCount":
             value = "0"
         elif name == "pageInfo":
-            page_type, _ = _named(connection_type.fields["pageInfo"].type)
+            page_type, _ = unwrap_type(connection_type.fields["pageInfo"].type)
             inner = []
             for k, f in _subfields(walk, fields, page_type).items():
                 shown = EMPTY_PAGE_INFO.get(f[0].name.value)
@@ -678,7 +666,7 @@ def _is_node(graphql_type: GraphQLObjectType) -> bool:
 def _leaf(
     walk: _Walk, key: str, coordinate: str, column: str, field_def: GraphQLField, access: Access
 ) -> Leaf | Constant:
-    named, many = _named(field_def.type)
+    named, many = unwrap_type(field_def.type)
     if many:
         raise NotCompilable("list of scalars")
     if isinstance(named, GraphQLEnumType):
@@ -719,7 +707,7 @@ def _relation(
         raise NotCompilable(f"{node.spec.name}.{name} has arguments")
     if relation.link is LinkKind.THROUGH and relation.through is None:
         raise NotCompilable(name)
-    child_type, many = _named(field_def.type)
+    child_type, many = unwrap_type(field_def.type)
     if many != relation.many:
         raise NotCompilable(name)
     walk.key.append(("relation", key, name))
@@ -758,7 +746,7 @@ def _nested_connection(
         )
     except (GraphQLError, UserInputError, ForbiddenError) as exc:
         raise NotCompilable("the resolver path reports the arguments") from exc
-    connection_type, _ = _named(field_def.type)
+    connection_type, _ = unwrap_type(field_def.type)
     assert isinstance(connection_type, GraphQLObjectType)
     walk.key.append(("nested", key, fields[0].name.value, after is not None))
     filters = _filter_slots(walk, values)

@@ -63,6 +63,7 @@ from graphql import (
     VariableNode,
     build_ast_schema,
     execute_sync,
+    get_operation_ast,
     parse,
     print_schema,
     validate,
@@ -364,18 +365,6 @@ def introspection_schema(access: AccessView) -> GraphQLSchema:
 # --------------------------------------------------------------------------------------
 
 
-def _operation(
-    document: DocumentNode, operation_name: str | None
-) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        return operations[0] if len(operations) == 1 else None
-    for operation in operations:
-        if operation.name is not None and operation.name.value == operation_name:
-            return operation
-    return None
-
-
 def _root_introspection_fields(
     selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
 ) -> list[FieldNode]:
@@ -417,7 +406,7 @@ def _introspection_document(
 ) -> DocumentNode | None:
     """A query of only the operation's root introspection fields, with the fragments and
     variables they use."""
-    operation = _operation(document, operation_name)
+    operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
     fragments = {
@@ -489,7 +478,7 @@ def filter_introspection(
     for key in list(data):
         if key in answered:
             data[key] = answered[key]
-    operation = _operation(parsed, operation_name)
+    operation = get_operation_ast(parsed, operation_name)
     if operation is not None:
         fragments = {
             d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)

@@ -49,6 +49,7 @@ from graphql import (
     StringValueNode,
     ValueNode,
     VariableNode,
+    get_operation_ast,
 )
 from graphql.pyutils import Undefined
 from strawberry.extensions import (
@@ -273,7 +274,7 @@ class PageSettings(Protocol):
     def max_page_size(self) -> int: ...
 
 
-def _unwrap(graphql_type: Any) -> tuple[Any, bool]:
+def unwrap_type(graphql_type: Any) -> tuple[Any, bool]:
     """The named type, and whether a list lies on the way to it."""
     is_list = False
     while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
@@ -345,7 +346,7 @@ class _Cost:
         definition = parent.fields.get(name)
         if definition is None:
             return SCALAR_COST  # validation refuses unknown fields
-        named, is_list = _unwrap(definition.type)
+        named, is_list = unwrap_type(definition.type)
         if node.selection_set is None:
             return SCALAR_COST
         children = self.selection_set(node.selection_set, named)
@@ -443,18 +444,6 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _choose_operation(
-    document: DocumentNode, operation_name: str | None
-) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        return operations[0] if len(operations) == 1 else None
-    for operation in operations:
-        if operation.name is not None and operation.name.value == operation_name:
-            return operation
-    return None
-
-
 def _variable_values(
     operation: OperationDefinitionNode, variables: Mapping[str, Any] | None, cost: _Cost
 ) -> dict[str, Any]:
@@ -476,7 +465,7 @@ def operation_cost(
     settings: PageSettings,
 ) -> float | None:
     """The cost of the operation that would run (None when no operation would)."""
-    operation = _choose_operation(document, operation_name)
+    operation = get_operation_ast(document, operation_name)
     if operation is None:
         return None
     root = schema.get_root_type(operation.operation)

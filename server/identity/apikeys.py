@@ -18,7 +18,7 @@ from server.authz.principal import Principal, PrincipalKind
 from server.db.columns import utcnow
 from server.identity.confirmation import Confirmation, api_key_confirmation
 from server.identity.errors import IdentityError, UnknownApiKey
-from server.identity.events import record_event
+from server.identity.events import record_event, save_with_event
 from server.identity.models import ApiKey, AuthEventKind
 from server.identity.roles import validate_roles
 from server.identity.users import organisation_by_code
@@ -102,13 +102,10 @@ async def create_api_key(
         expires_at=expires_at,
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    await record_event(
+    await save_with_event(
         session,
+        row,
         AuthEventKind.API_KEY_CREATED,
-        principal_kind=PrincipalKind.API_KEY,
-        principal_id=row.id,
         detail=f"organisation={organisation.code} roles={','.join(checked)} "
         f"expires={expires_at.isoformat()}",
     )

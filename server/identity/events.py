@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from server.authz.principal import PrincipalKind
 from server.db.columns import utcnow
-from server.identity.models import AuthEvent, AuthEventKind
+from server.identity.models import ApiKey, AppUser, AuthEvent, AuthEventKind
 
 log = logging.getLogger("server.identity.events")
 
@@ -75,6 +75,24 @@ async def record_event(
         row.client_address or "-",
         (username_hmac or "-")[:16],
         row.detail or "-",
+    )
+
+
+async def save_with_event(
+    session: AsyncSession,
+    row: AppUser | ApiKey,
+    event: AuthEventKind,
+    *,
+    detail: str,
+    at: datetime | None = None,
+) -> None:
+    """Store a user or an API key and record the event that changed it, in the caller's
+    transaction."""
+    session.add(row)
+    await session.flush()
+    kind = PrincipalKind.USER if isinstance(row, AppUser) else PrincipalKind.API_KEY
+    await record_event(
+        session, event, principal_kind=kind, principal_id=row.id, detail=detail, at=at
     )
 
 

@@ -118,14 +118,18 @@ async def _standing(session: AsyncSession, attempt: _Attempt, settings: Settings
     return standing
 
 
-async def _refused(session: AsyncSession, attempt: _Attempt, throttled: Throttled) -> LoginRefusal:
+async def _record_lockout(session: AsyncSession, attempt: _Attempt, detail: str) -> None:
     await record_unless_flooding(
         session,
         AuthEventKind.LOCKED_OUT,
         client_address=attempt.client_address,
         username_hmac=attempt.account,
-        detail=f"limit reached per {throttled.scope}",
+        detail=detail,
     )
+
+
+async def _refused(session: AsyncSession, attempt: _Attempt, throttled: Throttled) -> LoginRefusal:
+    await _record_lockout(session, attempt, f"limit reached per {throttled.scope}")
     return LoginRefusal("too_many_attempts", 429, throttled.retry_after)
 
 
@@ -133,12 +137,8 @@ async def _wait(
     session: AsyncSession, attempt: _Attempt, turn: Turn, delay: float, sleep: Sleep
 ) -> None:
     """Wait the account's delay; if cancelled, the turn stays taken until it is over."""
-    await record_unless_flooding(
-        session,
-        AuthEventKind.LOCKED_OUT,
-        client_address=attempt.client_address,
-        username_hmac=attempt.account,
-        detail=f"account over its failure limit: attempt delayed {delay:.2f} s",
+    await _record_lockout(
+        session, attempt, f"account over its failure limit: attempt delayed {delay:.2f} s"
     )
     deadline = asyncio.get_running_loop().time() + delay
     try:

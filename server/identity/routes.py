@@ -7,7 +7,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -23,6 +23,8 @@ from server.identity.service import (
     logout,
     refresh,
 )
+
+T = TypeVar("T")
 
 MAX_BODY_BYTES = 4096
 MAX_FIELD_LENGTH = 1024
@@ -169,38 +171,37 @@ def _token_or_error(request: Request) -> str | Response:
         return _json({"error": "invalid_token"}, 401, **{"WWW-Authenticate": "Bearer"})
 
 
-async def refresh_endpoint(request: Request) -> Response:
-    """A new access token for the caller's live session (send the current, unexpired one)."""
+def _invalid_token() -> Response:
+    return _json({"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+
+
+async def _for_token(request: Request, action: Callable[..., Awaitable[T]]) -> T | Response:
+    """`refresh` or `logout` for the caller's token, in one transaction; the error response
+    when the request carries no usable token."""
     token = _token_or_error(request)
     if isinstance(token, Response):
         return token
     state = request.app.state
     async with state.sessionmaker() as session, session.begin():
-        grant = await refresh(
+        return await action(
             session=session, token=token, client_address=_client(request), settings=state.settings
         )
-    if grant is None:
-        return _json(
-            {"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
-        )
-    return _json(grant.as_json())
+
+
+async def refresh_endpoint(request: Request) -> Response:
+    """A new access token for the caller's live session (send the current, unexpired one)."""
+    grant = await _for_token(request, refresh)
+    if isinstance(grant, Response):
+        return grant
+    return _invalid_token() if grant is None else _json(grant.as_json())
 
 
 async def logout_endpoint(request: Request) -> Response:
     """End the caller's session: every token issued for it stops working at once."""
-    token = _token_or_error(request)
-    if isinstance(token, Response):
-        return token
-    state = request.app.state
-    async with state.sessionmaker() as session, session.begin():
-        ended = await logout(
-            session=session, token=token, client_address=_client(request), settings=state.settings
-        )
-    if not ended:
-        return _json(
-            {"error": "invalid_token"}, 401, **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
-        )
-    return _json({"status": "logged_out"})
+    ended = await _for_token(request, logout)
+    if isinstance(ended, Response):
+        return ended
+    return _json({"status": "logged_out"}) if ended else _invalid_token()
 
 
 def routes() -> list[Route]:

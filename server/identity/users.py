@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from server.authz.principal import PrincipalKind
 from server.db.columns import utcnow
 from server.identity.errors import InvalidUsername, UnknownOrganisation, UnknownUser, UsernameTaken
-from server.identity.events import record_event
+from server.identity.events import save_with_event
 from server.identity.models import USERNAME_MAX_LENGTH, ApiKey, AppUser, AuthEventKind
 from server.identity.passwords import check_new_password, hash_password
 from server.identity.roles import validate_roles
@@ -116,13 +115,10 @@ async def create_user(
         created_at=now,
         updated_at=now,
     )
-    session.add(user)
-    await session.flush()
-    await record_event(
+    await save_with_event(
         session,
+        user,
         AuthEventKind.USER_CREATED,
-        principal_kind=PrincipalKind.USER,
-        principal_id=user.id,
         detail=f"organisation={organisation.code} roles={','.join(checked)}",
         at=now,
     )
@@ -133,17 +129,8 @@ async def _save_and_revoke(session: AsyncSession, user: AppUser, event: AuthEven
     """Store a change to a user that ends every login, and record it."""
     now = utcnow()
     user.updated_at = now
-    session.add(user)
-    await session.flush()
     revoked = await revoke_sessions(session, user_id=user.id, now=now)
-    await record_event(
-        session,
-        event,
-        principal_kind=PrincipalKind.USER,
-        principal_id=user.id,
-        detail=f"sessions_revoked={revoked}",
-        at=now,
-    )
+    await save_with_event(session, user, event, detail=f"sessions_revoked={revoked}", at=now)
     return revoked
 
 
@@ -172,13 +159,10 @@ async def set_roles(
     now = utcnow()
     user.roles = list(checked)
     user.updated_at = now
-    session.add(user)
-    await session.flush()
-    await record_event(
+    await save_with_event(
         session,
+        user,
         AuthEventKind.ROLES_CHANGED,
-        principal_kind=PrincipalKind.USER,
-        principal_id=user.id,
         detail=f"from={before} to={','.join(checked)}",
         at=now,
     )

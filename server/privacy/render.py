@@ -6,10 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from fpdf import FPDF
-
 from server.privacy.record import Block, RecordDocument
-from server.rights.pdf import latin1, unicode_font
+from server.rights.pdf import A4Document, latin1, unicode_font
 
 FORMATS = ("md", "html", "pdf")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -104,21 +102,9 @@ def _html_block(block: Block) -> str:
     return f"<p>{_inline_html(block.text)}</p>"
 
 
-class RecordPDF(FPDF):
+class RecordPDF(A4Document):
     def __init__(self) -> None:
-        super().__init__(format="A4")
-        font = unicode_font()
-        if font is not None:
-            regular, bold = font
-            self.add_font("Record", "", str(regular))
-            self.add_font("Record", "B", str(bold or regular))
-            self.record_font = "Record"
-            self.unicode_text = True
-        else:
-            self.record_font = "Helvetica"
-            self.unicode_text = False
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_margins(18, 18, 18)
+        super().__init__("Record", unicode_font())
 
     def plain(self, value: str) -> str:
         value = _CODE.sub(r"\1", _BOLD.sub(r"\1", value))
@@ -126,16 +112,9 @@ class RecordPDF(FPDF):
             value = latin1(value.replace("⚠", "!").replace("«", '"').replace("»", '"'))
         return value
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.record_font, "", 8)
-        self.set_text_color(110)
-        self.cell(0, 6, f"{self.page_no()}/{{nb}}", align="C")
-        self.set_text_color(0)
-
     def paragraph(self, text: str, size: float = 9.5, bold: bool = False) -> None:
         width = self.w - self.l_margin - self.r_margin
-        self.set_font(self.record_font, "B" if bold else "", size)
+        self.set_font(self.text_font, "B" if bold else "", size)
         self.multi_cell(width, size * 0.55, self.plain(text), new_x="LMARGIN", new_y="NEXT")
 
 
@@ -168,14 +147,7 @@ def render_pdf(document: RecordDocument) -> bytes:
                 for item in block.items:
                     pdf.paragraph(f"- {item}", size=8.5)
             elif block.kind == "table":
-                pdf.set_font(pdf.record_font, "", 8)
-                with pdf.table(
-                    width=width,
-                    line_height=4.2,
-                    padding=1,
-                    text_align="LEFT",
-                    borders_layout="HORIZONTAL_LINES",
-                ) as table:
+                with pdf.ruled_table(8, 4.2, width=width) as table:
                     header = table.row()
                     for cell in block.header:
                         header.cell(pdf.plain(cell))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
+from fpdf.table import Table
 
 from server.rights.labels import label, text, value_text
 
@@ -83,44 +85,69 @@ def human(value: Any, language: str) -> str:
     return value_text(shown, language)
 
 
-class ReportPDF(FPDF):
-    def __init__(self, language: str) -> None:
+class A4Document(FPDF):
+    """An A4 document with 18 mm margins in the given TrueType font (regular and bold), or
+    in Helvetica, with the text limited to Latin-1, when there is none."""
+
+    def __init__(self, family: str, font: tuple[Path, Path | None] | None) -> None:
         super().__init__(format="A4")
-        self.language = language
-        font = unicode_font()
         if font is not None:
             regular, bold = font
-            self.add_font("Report", "", str(regular))
-            self.add_font("Report", "B", str(bold or regular))
-            self.report_font = "Report"
+            self.add_font(family, "", str(regular))
+            self.add_font(family, "B", str(bold or regular))
+            self.text_font = family
             self.unicode_text = True
         else:
-            self.report_font = "Helvetica"
+            self.text_font = "Helvetica"
             self.unicode_text = False
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 18, 18)
+
+    def plain(self, value: str) -> str:
+        return value if self.unicode_text else latin1(value)
+
+    def ruled_table(
+        self, font_size: float, line_height: float, **layout: Any
+    ) -> AbstractContextManager[Table]:
+        """A table in the text font, aligned left, with lines between its rows."""
+        self.set_font(self.text_font, "", font_size)
+        return self.table(
+            line_height=line_height,
+            padding=1,
+            text_align="LEFT",
+            borders_layout="HORIZONTAL_LINES",
+            **layout,
+        )
+
+    def page_label(self) -> str:
+        return f"{self.page_no()}/{{nb}}"
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.text_font, "", 8)
+        self.set_text_color(110)
+        self.cell(0, 6, self.plain(self.page_label()), align="C")
+        self.set_text_color(0)
+
+
+class ReportPDF(A4Document):
+    def __init__(self, language: str) -> None:
+        super().__init__("Report", unicode_font())
+        self.language = language
 
     def t(self, value: Any) -> str:
         shown = human(value, self.language)
         return shown if self.unicode_text else latin1(shown)
 
-    def plain(self, value: str) -> str:
-        return value if self.unicode_text else latin1(value)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(self.report_font, "", 8)
-        self.set_text_color(110)
-        page = f"{text('page', self.language)} {self.page_no()}/{{nb}}"
-        self.cell(0, 6, self.plain(page), align="C")
-        self.set_text_color(0)
+    def page_label(self) -> str:
+        return f"{text('page', self.language)} {super().page_label()}"
 
 
 def _heading(pdf: ReportPDF, title: str, width: float) -> None:
     pdf.ln(4)
     if pdf.get_y() > pdf.h - 45:
         pdf.add_page()
-    pdf.set_font(pdf.report_font, "B", 12)
+    pdf.set_font(pdf.text_font, "B", 12)
     pdf.set_fill_color(228, 236, 244)
     pdf.cell(width, 7, pdf.plain(title), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
@@ -129,15 +156,7 @@ def _heading(pdf: ReportPDF, title: str, width: float) -> None:
 def _access_table(pdf: ReportPDF, items: list[dict[str, Any]], width: float) -> None:
     """Accesses as one table: time, purpose, operation, kinds of data."""
     names = ("at", "purpose", "operations", "data_categories")
-    pdf.set_font(pdf.report_font, "", 8.5)
-    with pdf.table(
-        col_widths=(26, 40, 14, 30),
-        width=width,
-        line_height=4.4,
-        padding=1,
-        text_align="LEFT",
-        borders_layout="HORIZONTAL_LINES",
-    ) as table:
+    with pdf.ruled_table(8.5, 4.4, col_widths=(26, 40, 14, 30), width=width) as table:
         header = table.row()
         for name in names:
             header.cell(pdf.plain(label(name, pdf.language)))
@@ -158,7 +177,7 @@ def render_pdf(document: dict[str, Any]) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    pdf.set_font(pdf.report_font, "B", 15)
+    pdf.set_font(pdf.text_font, "B", 15)
     pdf.multi_cell(
         width, 8, pdf.plain(text("title", language)), align="L", new_x="LMARGIN", new_y="NEXT"
     )
@@ -169,9 +188,9 @@ def render_pdf(document: dict[str, Any]) -> bytes:
         ("customer_number", document.get("customerNumber")),
         ("generated", document.get("generatedAt")),
     ):
-        pdf.set_font(pdf.report_font, "B", 9.5)
+        pdf.set_font(pdf.text_font, "B", 9.5)
         pdf.cell(40, 5.5, pdf.plain(text(key, language)))
-        pdf.set_font(pdf.report_font, "", 9.5)
+        pdf.set_font(pdf.text_font, "", 9.5)
         pdf.multi_cell(width - 40, 5.5, pdf.t(value), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.multi_cell(
@@ -182,7 +201,7 @@ def render_pdf(document: dict[str, Any]) -> bytes:
         _heading(pdf, section["title"], width)
         items = section.get("items", [])
         if not items:
-            pdf.set_font(pdf.report_font, "", 9.5)
+            pdf.set_font(pdf.text_font, "", 9.5)
             message = "none" if section.get("available", True) else "unavailable"
             pdf.multi_cell(
                 width,
@@ -199,19 +218,12 @@ def render_pdf(document: dict[str, Any]) -> bytes:
         for item in items:
             if pdf.get_y() > pdf.h - 35:
                 pdf.add_page()
-            pdf.set_font(pdf.report_font, "B", 10)
+            pdf.set_font(pdf.text_font, "B", 10)
             pdf.multi_cell(
                 width, 5.5, pdf.t(item.get("title")), align="L", new_x="LMARGIN", new_y="NEXT"
             )
-            pdf.set_font(pdf.report_font, "", 9)
-            with pdf.table(
-                col_widths=(38, 62),
-                width=width,
-                first_row_as_headings=False,
-                line_height=4.6,
-                padding=1,
-                text_align="LEFT",
-                borders_layout="HORIZONTAL_LINES",
+            with pdf.ruled_table(
+                9, 4.6, col_widths=(38, 62), width=width, first_row_as_headings=False
             ) as table:
                 for entry in item.get("fields", []):
                     row = table.row()
