@@ -120,6 +120,16 @@ def _mod97(value: str) -> int:
     return int("".join(str(int(char, 36)) for char in value)) % 97
 
 
+def _checked_mod97(kind: str, code: str) -> str:
+    """The code, when its check digits (code[2:4]) are 02-98 and it is 1 mod 97 with its
+    first four characters moved to the end (ISO 7064, as RF references and IBANs are)."""
+    if not 2 <= int(code[2:4]) <= 98:
+        raise IdentifierError(kind, "check digits out of range")
+    if _mod97(code[4:] + code[:4]) != 1:
+        raise IdentifierError(kind, "check digits mismatch")
+    return code
+
+
 # --------------------------------------------------------------------------
 # Henkilötunnus (personal identity code)
 # --------------------------------------------------------------------------
@@ -377,11 +387,7 @@ def validate_rf_reference(value: str) -> str:
     code = _ascii_upper(_remove_whitespace(value))
     if _RF_RE.fullmatch(code) is None:
         raise IdentifierError(kind, "invalid format")
-    if not 2 <= int(code[2:4]) <= 98:
-        raise IdentifierError(kind, "check digits out of range")
-    if _mod97(code[4:] + code[:4]) != 1:
-        raise IdentifierError(kind, "check digits mismatch")
-    return code
+    return _checked_mod97(kind, code)
 
 
 def make_rf_reference(national_ref: str) -> str:
@@ -438,11 +444,7 @@ def validate_iban(value: str) -> str:
         raise IdentifierError(kind, "wrong length")
     if code[:2] == "FI" and not _is_digits(code[4:]):
         raise IdentifierError(kind, "invalid format")
-    if not 2 <= int(code[2:4]) <= 98:
-        raise IdentifierError(kind, "check digits out of range")
-    if _mod97(code[4:] + code[:4]) != 1:
-        raise IdentifierError(kind, "check digits mismatch")
-    return code
+    return _checked_mod97(kind, code)
 
 
 # --------------------------------------------------------------------------

@@ -161,33 +161,28 @@ def renewal(token: str, live: LiveSession, settings: Settings, now: datetime) ->
     )
 
 
-def set_session_cookie(response: Response, grant: TokenGrant) -> None:
+def _set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    """A cookie sent back only over HTTPS, to this site's own pages, and hidden from scripts."""
     response.set_cookie(
-        SESSION_COOKIE,
-        grant.access_token,
-        max_age=grant.expires_in,
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="strict",
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"
     )
+
+
+def _clear_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="strict")
+
+
+def set_session_cookie(response: Response, grant: TokenGrant) -> None:
+    _set_cookie(response, SESSION_COOKIE, grant.access_token, grant.expires_in)
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    _clear_cookie(response, SESSION_COOKIE)
 
 
 def set_login_cookie(response: Response, nonce: str) -> None:
-    response.set_cookie(
-        LOGIN_COOKIE,
-        nonce,
-        max_age=LOGIN_NONCE_SECONDS,
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="strict",
-    )
+    _set_cookie(response, LOGIN_COOKIE, nonce, LOGIN_NONCE_SECONDS)
 
 
 def clear_login_cookie(response: Response) -> None:
-    response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    _clear_cookie(response, LOGIN_COOKIE)

@@ -32,53 +32,42 @@ def observe(
 ) -> None:
     """Record the request's metrics and write its log line (never raises)."""
     try:
-        _observe(runner, operation, outcome=outcome, status=status, executor=executor)
+        seconds = time.perf_counter() - operation.started
+        prepared = runner.documents.peek(operation.query)
+        kind = prepared.operation_of(operation.operation_name)[0] if prepared else None
+        policy = runner.policy()
+        metrics.set_policy_version(policy.version)
+        labels = metrics.request_labels(
+            operation_type=kind,
+            outcome=outcome,
+            executor=executor,
+            purpose=operation.purpose,
+            known_purposes=policy.purposes,
+        )
+        metrics.observe_request(labels, seconds)
+        kind_label, outcome_label, executor_label, purpose_label = labels
+        tracing.annotate(
+            {
+                "rekisteri.request_id": str(operation.request_id),
+                "rekisteri.operation_type": kind_label,
+                "rekisteri.outcome": outcome_label,
+                "rekisteri.executor": executor_label,
+                "rekisteri.purpose": purpose_label,
+            }
+        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "graphql request",
+                extra={
+                    "request_id": str(operation.request_id),
+                    "operation_type": kind_label,
+                    "document_hash": runner.document_hash(operation.query, prepared),
+                    "outcome": outcome_label,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "executor": executor_label,
+                    "purpose": purpose_label,
+                },
+            )
     except Exception:
         log.exception("could not observe request %s", operation.request_id)
-
-
-def _observe(
-    runner: OperationRunner,
-    operation: Operation,
-    *,
-    outcome: str,
-    status: int,
-    executor: str | None,
-) -> None:
-    seconds = time.perf_counter() - operation.started
-    prepared = runner.documents.peek(operation.query)
-    kind = prepared.operation_of(operation.operation_name)[0] if prepared else None
-    policy = runner.policy()
-    metrics.set_policy_version(policy.version)
-    labels = metrics.request_labels(
-        operation_type=kind,
-        outcome=outcome,
-        executor=executor,
-        purpose=operation.purpose,
-        known_purposes=policy.purposes,
-    )
-    metrics.observe_request(labels, seconds)
-    kind_label, outcome_label, executor_label, purpose_label = labels
-    tracing.annotate(
-        {
-            "rekisteri.request_id": str(operation.request_id),
-            "rekisteri.operation_type": kind_label,
-            "rekisteri.outcome": outcome_label,
-            "rekisteri.executor": executor_label,
-            "rekisteri.purpose": purpose_label,
-        }
-    )
-    if log.isEnabledFor(logging.INFO):
-        log.info(
-            "graphql request",
-            extra={
-                "request_id": str(operation.request_id),
-                "operation_type": kind_label,
-                "document_hash": runner.document_hash(operation.query, prepared),
-                "outcome": outcome_label,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "executor": executor_label,
-                "purpose": purpose_label,
-            },
-        )
