@@ -19,7 +19,7 @@ from server.audit.loaders import (
 )
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.fields import data, personal
+from server.graphql.fields import data, optional, personal
 from server.graphql.guards import checked_filter, int_cursor, parse_id
 from server.graphql.relay import After, Connection, First, make_connection, page_request
 from server.graphql.selection import CONNECTION_PATH
@@ -134,28 +134,18 @@ class AccessHistoryEntry:
 
 @strawberry.input(description="Which access-log records to list; all conditions apply.")
 class AccessLogFilter:
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Requests that returned or wrote data of this customer."
+    customer_id: strawberry.ID | None = optional(
+        "Requests that returned or wrote data of this customer."
     )
-    prospect_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Requests that returned or wrote data of this prospect."
+    prospect_id: strawberry.ID | None = optional(
+        "Requests that returned or wrote data of this prospect."
     )
-    request_id: str | None = strawberry.field(
-        default=None, description="The request with this correlation ID."
-    )
-    principal: str | None = strawberry.field(
-        default=None, description="Requests of this principal (user:<id> or api_key:<id>)."
-    )
-    organisation: str | None = strawberry.field(
-        default=None, description="Requests of principals of this organisation (code)."
-    )
-    purpose: str | None = strawberry.field(
-        default=None, description="Requests made for this purpose."
-    )
-    from_: datetime | None = strawberry.field(
-        default=None, name="from", description="Records at or after this instant."
-    )
-    to: datetime | None = strawberry.field(default=None, description="Records before this instant.")
+    request_id: str | None = optional("The request with this correlation ID.")
+    principal: str | None = optional("Requests of this principal (user:<id> or api_key:<id>).")
+    organisation: str | None = optional("Requests of principals of this organisation (code).")
+    purpose: str | None = optional("Requests made for this purpose.")
+    from_: datetime | None = optional("Records at or after this instant.", name="from")
+    to: datetime | None = optional("Records before this instant.")
 
 
 # Filtering on a value reveals it: each filter needs read access to the field it matches.
@@ -168,15 +158,9 @@ HISTORY_FILTER_COORDINATES = {
 
 @strawberry.input(description="Which accesses of a customer's history to list; all apply.")
 class AccessHistoryFilter:
-    purpose: str | None = strawberry.field(
-        default=None, description="Accesses made for this purpose."
-    )
-    from_: datetime | None = strawberry.field(
-        default=None, name="from", description="Accesses at or after this instant."
-    )
-    to: datetime | None = strawberry.field(
-        default=None, description="Accesses before this instant."
-    )
+    purpose: str | None = optional("Accesses made for this purpose.")
+    from_: datetime | None = optional("Accesses at or after this instant.", name="from")
+    to: datetime | None = optional("Accesses before this instant.")
 
 
 def history_filter(ctx: RequestContext, chosen: AccessHistoryFilter | None) -> HistoryFilter:

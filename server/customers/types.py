@@ -14,7 +14,7 @@ from server.billing.types import InvoiceListFilter
 from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
 from server.graphql.connections import related_connection
-from server.graphql.fields import data, graphql_enum, personal
+from server.graphql.fields import data, graphql_enum, optional, personal
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, FilterBy, First
 
@@ -159,19 +159,13 @@ class Customer(Node):
 
 @strawberry.input(description="Search filters of the customer-service screen.")
 class CustomerFilter:
-    name: str | None = strawberry.field(
-        default=None, description="Part of the name (case-insensitive)."
+    name: str | None = optional("Part of the name (case-insensitive).")
+    customer_number: int | None = optional("Customer number.")
+    personal_identity_code: str | None = optional(
+        "Exact personal identity code (needs read access to it)."
     )
-    customer_number: int | None = strawberry.field(default=None, description="Customer number.")
-    personal_identity_code: str | None = strawberry.field(
-        default=None, description="Exact personal identity code (needs read access to it)."
+    metering_point_id: str | None = optional(
+        "18-digit metering point ID (GSRN) of one of the sites."
     )
-    metering_point_id: str | None = strawberry.field(
-        default=None, description="18-digit metering point ID (GSRN) of one of the sites."
-    )
-    invoice_status: InvoiceStatus | None = strawberry.field(
-        default=None, description="Has an invoice in this status."
-    )
-    overdue: bool | None = strawberry.field(
-        default=None, description="True: has an overdue invoice; false: has none."
-    )
+    invoice_status: InvoiceStatus | None = optional("Has an invoice in this status.")
+    overdue: bool | None = optional("True: has an overdue invoice; false: has none.")

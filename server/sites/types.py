@@ -14,7 +14,7 @@ from strawberry.types import Info
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.fields import data, graphql_enum, personal
+from server.graphql.fields import data, graphql_enum, optional, personal
 from server.graphql.globalid import Node
 from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import build, related_one, relation_allowed
@@ -151,6 +151,4 @@ def _aware(moment: datetime) -> datetime:
 
 @strawberry.input(description="Filters for the site list.")
 class SiteFilter:
-    metering_point_id: str | None = strawberry.field(
-        default=None, description="Exact 18-digit metering point ID (GSRN)."
-    )
+    metering_point_id: str | None = optional("Exact 18-digit metering point ID (GSRN).")
