@@ -24,50 +24,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.coordinates import LoggedFields, logged, stored_columns
 from server.audit.types import AccessHistoryEntry
 from server.billing import types as billing_types
-from server.billing.models import (
-    CollectionCase,
-    CollectionCaseInvoice,
-    Invoice,
-    InvoiceLine,
-    Payment,
-    SecurityDeposit,
-)
 from server.contracts import types as contract_types
-from server.contracts.models import Contract, Offer, Product
 from server.customers import types as customer_types
-from server.customers.models import Customer
-from server.imports.models import ImportProvenance, ImportSource
 from server.organisations import types as organisation_types
-from server.organisations.models import Assignment, Organisation
 from server.prospects import types as prospect_types
-from server.prospects.models import Prospect
 from server.rights import types as rights_types
 from server.rights.labels import CONTROLLER, field_label, label, purpose_label, section_title
-from server.rights.models import ChangeRecord, DataSubjectRequest, Disclosure, DisclosureCustomer
+from server.rights.tables import (
+    assignment_t,
+    case_invoice_t,
+    case_t,
+    change_t,
+    contract_t,
+    customer_t,
+    deposit_t,
+    disclosure_customer_t,
+    disclosure_t,
+    import_source_t,
+    invoice_t,
+    line_t,
+    offer_t,
+    organisation_t,
+    payment_t,
+    product_t,
+    prospect_t,
+    provenance_t,
+    request_t,
+    site_t,
+)
 from server.sites import types as site_types
 from server.sites.consumption import LOCAL_TIME
 from server.sites.loaders import consumption_sql
-from server.sites.models import Site
 
 LANGUAGES = ("fi", "en")
 
-
-def _t(model: Any) -> Any:
-    return model.__table__
-
-
-customer_t, site_t = _t(Customer), _t(Site)
-contract_t, offer_t, product_t = _t(Contract), _t(Offer), _t(Product)
-invoice_t, line_t, payment_t = _t(Invoice), _t(InvoiceLine), _t(Payment)
-deposit_t, case_t, case_invoice_t = (
-    _t(SecurityDeposit),
-    _t(CollectionCase),
-    _t(CollectionCaseInvoice),
-)
-assignment_t, organisation_t, prospect_t = _t(Assignment), _t(Organisation), _t(Prospect)
-change_t, request_t = _t(ChangeRecord), _t(DataSubjectRequest)
-disclosure_t, disclosure_customer_t = _t(Disclosure), _t(DisclosureCustomer)
-provenance_t, import_source_t = _t(ImportProvenance), _t(ImportSource)
 
 Row = dict[str, Any]
 Item = dict[str, Any]

@@ -27,41 +27,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.coordinates import LoggedFields, logged, stored_fields
 from server.billing import types as billing_types
-from server.billing.models import (
-    CollectionCase,
-    CollectionCaseInvoice,
-    Invoice,
-    InvoiceLine,
-    Payment,
-    SecurityDeposit,
-)
 from server.cli_progress import NO_PROGRESS, Advance, Progress
-from server.contracts.models import Contract, Offer
 from server.customers import types as customer_types
-from server.customers.models import Customer
-from server.imports.models import ImportProvenance
 from server.prospects import types as prospect_types
-from server.prospects.models import Prospect
-from server.rights.models import ChangeRecord, DataSubjectRequest, RetentionRun
 from server.rights.requests import add_months
-from server.sites import types as site_types
-from server.sites.models import Consumption, Site, stored_values
-
-
-def _t(model: Any) -> Any:
-    return model.__table__
-
-
-customer_t, site_t, consumption_t = _t(Customer), _t(Site), _t(Consumption)
-contract_t, offer_t, prospect_t = _t(Contract), _t(Offer), _t(Prospect)
-invoice_t, line_t, payment_t = _t(Invoice), _t(InvoiceLine), _t(Payment)
-deposit_t, case_t, case_invoice_t = (
-    _t(SecurityDeposit),
-    _t(CollectionCase),
-    _t(CollectionCaseInvoice),
+from server.rights.tables import (
+    case_invoice_t,
+    case_t,
+    change_t,
+    consumption_t,
+    contract_t,
+    customer_t,
+    deposit_t,
+    invoice_t,
+    line_t,
+    offer_t,
+    payment_t,
+    prospect_t,
+    provenance_t,
+    request_t,
+    run_t,
+    site_t,
 )
-change_t, request_t, run_t = _t(ChangeRecord), _t(DataSubjectRequest), _t(RetentionRun)
-provenance_t = _t(ImportProvenance)
+from server.sites import types as site_types
+from server.sites.models import stored_values
 
 VOUCHER_YEARS = 6  # Kirjanpitolaki 2:10: vouchers six years from the end of the FY's year
 FISCAL_YEAR_END_MONTH = 12  # the company's financial year is the calendar year
