@@ -49,6 +49,11 @@ def timestamp_field(*, nullable: bool = True) -> Any:
     )
 
 
+def required_timestamp_field() -> Any:
+    """A not-null timestamp the code always gives."""
+    return Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
 def enum_check(column: str, enum: type[StrEnum], *, name: str | None = None) -> CheckConstraint:
     """A CHECK constraint that keeps a text column inside the values of a Python enum."""
     values = ", ".join(f"'{member.value}'" for member in enum)

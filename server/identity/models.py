@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
 
-from sqlalchemy import ARRAY, BigInteger, Column, DateTime, Identity, Index, String, text
+from sqlalchemy import ARRAY, BigInteger, Column, Identity, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from server.db.columns import created_at_field, enum_check, id_field, timestamp_field
+from server.db.columns import (
+    created_at_field,
+    enum_check,
+    id_field,
+    required_timestamp_field,
+    timestamp_field,
+)
 
 USERNAME_MAX_LENGTH = 150
 ROLE_MAX_LENGTH = 64
@@ -18,10 +23,6 @@ ROLE_MAX_LENGTH = 64
 
 def roles_column() -> Column[list[str]]:
     return Column(ARRAY(String(ROLE_MAX_LENGTH)), nullable=False, server_default="{}")
-
-
-def required_timestamp() -> datetime:
-    return cast(datetime, Field(sa_type=DateTime(timezone=True), nullable=False))
 
 
 class AuthEventKind(StrEnum):  # values are event names, not secrets
@@ -66,8 +67,8 @@ class UserSession(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     client_address: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_at_field()
-    last_seen_at: datetime = required_timestamp()
-    expires_at: datetime = required_timestamp()
+    last_seen_at: datetime = required_timestamp_field()
+    expires_at: datetime = required_timestamp_field()
     revoked_at: datetime | None = timestamp_field()
 
 
@@ -82,7 +83,7 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(unique=True, max_length=16)
     secret_sha256: str = Field(max_length=64)
     roles: list[str] = Field(default_factory=list, sa_column=roles_column())
-    expires_at: datetime = required_timestamp()
+    expires_at: datetime = required_timestamp_field()
     revoked_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
     last_used_at: datetime | None = timestamp_field()
@@ -100,7 +101,7 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     account_key: str = Field(max_length=64)
     client_address: str = Field(max_length=64)
-    at: datetime = required_timestamp()
+    at: datetime = required_timestamp_field()
 
 
 class AuthEvent(SQLModel, table=True):
@@ -121,7 +122,7 @@ class AuthEvent(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    at: datetime = required_timestamp()
+    at: datetime = required_timestamp_field()
     event: str = Field(max_length=30)
     principal_kind: str | None = Field(default=None, max_length=10)
     principal_id: uuid.UUID | None = Field(default=None)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     String,
     Uuid,
@@ -21,7 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from server.db.columns import created_at_field, enum_check, id_field
+from server.db.columns import (
+    created_at_field,
+    enum_check,
+    id_field,
+    required_timestamp_field,
+    timestamp_field,
+)
 
 
 class ImportKind(StrEnum):
@@ -69,7 +74,7 @@ class ImportSource(SQLModel, table=True):
     imported_by: str = Field(max_length=200)
     imported_by_name: str = Field(max_length=150)
     organisation: str | None = Field(default=None, max_length=40)
-    started_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    started_at: datetime = required_timestamp_field()
     finished_at: datetime = created_at_field()
     log_request_id: uuid.UUID
 
@@ -100,7 +105,7 @@ class ImportProvenance(SQLModel, table=True):
         default_factory=list, sa_column=Column(ARRAY(String(100)), nullable=False)
     )
     resolution: str | None = Field(default=None, max_length=5)
-    first_step: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    last_step: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    first_step: datetime | None = timestamp_field()
+    last_step: datetime | None = timestamp_field()
     values_added: int | None = None
     values_revised: int | None = None

@@ -6,10 +6,10 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db.columns import created_at_field, enum_check, id_field
+from server.db.columns import created_at_field, enum_check, id_field, required_timestamp_field
 
 
 class ProspectSource(StrEnum):
@@ -39,10 +39,7 @@ class Prospect(SQLModel, table=True):
     postal_code: str | None = Field(default=None, max_length=5)
     source: str = Field(max_length=20)
     campaign: str = Field(default="", max_length=200)
-    marketing_consent_at: datetime = Field(
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-    )
+    marketing_consent_at: datetime = required_timestamp_field()
     consent_text: str = Field(max_length=1000)
     consent_expires_on: date
     created_at: datetime = created_at_field()
