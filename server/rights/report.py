@@ -115,22 +115,10 @@ PROSPECT = columns(
     prospect_types.Prospect,
     *(c for c in stored_columns(prospect_types.Prospect) if c != "created_at"),
 )
+# A site shows everything held about it but when it was registered and last changed.
 SITE = columns(
     site_types.Site,
-    "metering_point_id",
-    "street_address",
-    "postal_code",
-    "post_office",
-    "housing_type",
-    "ownership",
-    "heating_type",
-    "heating_depends_on_electricity",
-    "annual_consumption_estimate_kwh",
-    "main_fuse",
-    "connection_id",
-    "grid_operator",
-    "connection_power_kw",
-    "connected_on",
+    *(c for c in stored_columns(site_types.Site) if c not in ("created_at", "updated_at")),
 )
 MONTH = logged(site_types.ConsumptionPoint, "period_start", "energy_kwh")
 PRICES = (
