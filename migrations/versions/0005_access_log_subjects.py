@@ -7,7 +7,7 @@ Create Date: 2026-12-01 20:30:00.000000
 
 from collections.abc import Sequence
 
-from server.db.migrate import run_sql_file
+from server.db.migrate import restore_functions, run_sql_file
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -21,3 +21,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v2_downgrade.sql")
+    restore_functions(
+        "access_log.sql",
+        "access_log_request_stamp",
+        "access_log_ensure_partitions",
+        "access_log_drop_before",
+        "access_log_leaves",
+        "access_log_search",
+        "access_log_objects",
+        "access_history",
+    )

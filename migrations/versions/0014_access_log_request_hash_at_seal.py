@@ -7,7 +7,7 @@ Create Date: 2026-12-07 21:00:00.000000
 
 from collections.abc import Sequence
 
-from server.db.migrate import run_sql_file
+from server.db.migrate import restore_functions, run_sql_file
 
 revision: str = "0014"
 down_revision: str | None = "0011"
@@ -21,3 +21,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v3_downgrade.sql")
+    restore_functions("access_log_v2.sql", "access_log_request_expected_hash", "access_log_leaves")
