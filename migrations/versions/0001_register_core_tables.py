@@ -1,11 +1,7 @@
 """register core tables
 
-Revision ID: 0001
-Revises: 
 Create Date: 2026-11-24 18:47:59.345283
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -15,8 +11,6 @@ from server.db.migrate import run_sql_file
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

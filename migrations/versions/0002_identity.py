@@ -1,11 +1,7 @@
 """identity: users, sessions, API keys, login failures and authentication events
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-24 19:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -13,8 +9,6 @@ from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 AUTH_EVENTS = (
     "login_succeeded",

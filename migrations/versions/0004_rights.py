@@ -1,11 +1,7 @@
 """rights of the data subject: change history, requests register, disclosures, retention runs
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-24 20:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -14,8 +10,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,11 +1,7 @@
 """idempotency keys: the first answer to a mutation sent with an Idempotency-Key
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-01 21:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -13,8 +9,6 @@ from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -9,12 +9,8 @@ r revised, - none), and `revisions` counts the values an import replaced. The vi
 `consumption_value` shows the values one per row as before. A value that does not start a
 step of its resolution cannot be stored this way: the upgrade refuses such data.
 
-Revision ID: 0008
-Revises: 0013
 Create Date: 2026-12-02 20:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -23,8 +19,6 @@ from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 STEP = "CASE {t}.resolution WHEN 'PT15M' THEN interval '15 minutes' ELSE interval '1 hour' END"
 

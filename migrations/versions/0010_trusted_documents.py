@@ -3,12 +3,8 @@
 The service (rekisteri_app) may only read them: a document is registered or removed by
 `rekisteri operations add|remove`, never by a client.
 
-Revision ID: 0010
-Revises: 0007
 Create Date: 2026-12-02 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -16,8 +12,6 @@ from alembic import op
 
 revision: str = "0010"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,18 +1,12 @@
 """access log: request rows no longer store their hash; it is computed at sealing
 
-Revision ID: 0014
-Revises: 0011
 Create Date: 2026-12-07 21:00:00.000000
 """
-
-from collections.abc import Sequence
 
 from server.db.migrate import restore_functions, run_sql_file
 
 revision: str = "0014"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
