@@ -8,6 +8,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 
@@ -31,12 +33,7 @@ def upgrade() -> None:
         sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("completed_on", sa.Date(), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.CheckConstraint(
             "kind IN ('access', 'rectification', 'objection', 'restriction')", name="kind_allowed"
         ),
@@ -79,12 +76,7 @@ def upgrade() -> None:
         sa.Column("changed_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("organisation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("log_request_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "changed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("changed_at"),
         sa.CheckConstraint("action IN ('create', 'update', 'anonymise')", name="action_allowed"),
         sa.CheckConstraint("object_type IN ('Customer', 'Site')", name="object_type_allowed"),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
@@ -107,12 +99,7 @@ def upgrade() -> None:
         sa.Column("fields", sa.ARRAY(sa.String(length=100)), nullable=False),
         sa.Column("made_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("made_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.CheckConstraint(
             "recipient_kind IN ('authority', 'energy_company')", name="recipient_kind_allowed"
         ),
@@ -136,9 +123,7 @@ def upgrade() -> None:
     op.create_table(
         "retention_run",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "ran_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        timestamp_now("ran_at"),
         sa.Column("ran_by", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("summary", postgresql.JSONB(), nullable=False),

@@ -17,6 +17,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0008"
 down_revision: str | None = "0013"
 
@@ -132,12 +134,7 @@ def _import_tables() -> None:
         sa.Column("imported_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("organisation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "finished_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("finished_at"),
         sa.Column("log_request_id", sa.Uuid(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('prospects', 'consumption', 'addresses')", name="kind_allowed"

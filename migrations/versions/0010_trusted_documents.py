@@ -10,6 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0010"
 down_revision: str | None = "0007"
 
@@ -21,12 +23,7 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("registered_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column(
-            "registered_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("registered_at"),
         sa.CheckConstraint(
             "sha256 = encode(sha256(convert_to(document, 'UTF8')), 'hex')",
             name="trusted_document_sha256_matches",

@@ -1,10 +1,12 @@
-"""Run Alembic migrations programmatically on an async engine."""
+"""Run Alembic migrations programmatically on an async engine; the helpers the revisions use."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -116,3 +118,11 @@ def restore_functions(name: str, *functions: str) -> None:
     definitions = [function_definition(name, function) for function in functions]
     confine = CONFINE_OWNER_FUNCTIONS.format(names=" ".join(functions))
     execute_script("\n\n".join([*definitions, confine]))
+
+
+def timestamp_now(name: str) -> sa.Column[datetime]:
+    """A column of a revision's table: a point in time (with time zone, never NULL) that
+    defaults to the time of the insert."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
