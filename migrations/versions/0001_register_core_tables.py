@@ -329,38 +329,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_payment_invoice_id'), table_name='payment')
-    op.drop_table('payment')
-    op.drop_table('invoice_line')
-    op.drop_index(op.f('ix_collection_case_invoice_invoice_id'), table_name='collection_case_invoice')
-    op.drop_table('collection_case_invoice')
-    op.drop_index(op.f('ix_security_deposit_customer_id'), table_name='security_deposit')
-    op.drop_table('security_deposit')
-    op.drop_index(op.f('ix_invoice_contract_id'), table_name='invoice')
-    op.drop_index('invoice_status_due_idx', table_name='invoice')
-    op.drop_index('invoice_customer_idx', table_name='invoice')
-    op.drop_table('invoice')
-    op.drop_index(op.f('ix_contract_site_id'), table_name='contract')
-    op.drop_index(op.f('ix_contract_customer_id'), table_name='contract')
-    op.drop_table('contract')
-    op.drop_index(op.f('ix_offer_prospect_id'), table_name='offer')
-    op.drop_index(op.f('ix_offer_customer_id'), table_name='offer')
-    op.drop_table('offer')
-    op.drop_table('consumption')
-    op.drop_index(op.f('ix_assignment_organisation_id'), table_name='assignment')
-    op.drop_index('assignment_site_idx', table_name='assignment')
-    op.drop_index('assignment_customer_idx', table_name='assignment')
-    op.drop_table('assignment')
-    op.drop_index(op.f('ix_site_customer_id'), table_name='site')
-    op.drop_table('site')
-    op.drop_index(op.f('ix_price_product_id'), table_name='price')
-    op.drop_table('price')
-    op.drop_index(op.f('ix_collection_case_customer_id'), table_name='collection_case')
-    op.drop_index('collection_case_agency_idx', table_name='collection_case')
-    op.drop_table('collection_case')
-    op.drop_table('prospect')
-    op.drop_table('product')
-    op.drop_table('organisation')
-    op.drop_index('customer_org_name_idx', table_name='customer')
-    op.drop_index('customer_name_idx', table_name='customer')
-    op.drop_table('customer')
+    # Each table with its indexes and constraints.
+    op.execute(
+        'DROP TABLE payment, invoice_line, collection_case_invoice, security_deposit,'
+        ' invoice, contract, offer, consumption, assignment, site, price, collection_case,'
+        ' prospect, product, organisation, customer'
+    )

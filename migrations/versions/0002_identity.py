@@ -140,21 +140,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "auth_event_known_address_idx",
-        table_name="auth_event",
-        postgresql_where=sa.text("event = 'login_succeeded'"),
-    )
-    op.drop_index("auth_event_client_idx", table_name="auth_event")
-    op.drop_index("auth_event_principal_idx", table_name="auth_event")
-    op.drop_table("auth_event")
-    op.drop_index("login_failure_client_idx", table_name="login_failure")
-    op.drop_index("login_failure_account_idx", table_name="login_failure")
-    op.drop_table("login_failure")
-    op.drop_index(op.f("ix_api_key_organisation_id"), table_name="api_key")
-    op.drop_table("api_key")
-    op.drop_index(op.f("ix_user_session_user_id"), table_name="user_session")
-    op.drop_table("user_session")
-    op.drop_index(op.f("ix_app_user_organisation_id"), table_name="app_user")
-    op.drop_index("app_user_username_lower_key", table_name="app_user")
-    op.drop_table("app_user")
+    # Each table with its indexes and constraints.
+    op.execute("DROP TABLE auth_event, login_failure, api_key, user_session, app_user")

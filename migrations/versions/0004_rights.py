@@ -139,12 +139,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("retention_run")
-    op.drop_index(op.f("ix_disclosure_customer_customer_id"), table_name="disclosure_customer")
-    op.drop_table("disclosure_customer")
-    op.drop_table("disclosure")
-    op.drop_index("change_record_customer_idx", table_name="change_record")
-    op.drop_table("change_record")
-    op.drop_index("data_subject_request_open_idx", table_name="data_subject_request")
-    op.drop_index(op.f("ix_data_subject_request_customer_id"), table_name="data_subject_request")
-    op.drop_table("data_subject_request")
+    # Each table with its indexes and constraints.
+    op.execute(
+        "DROP TABLE retention_run, disclosure_customer, disclosure, change_record,"
+        " data_subject_request"
+    )
