@@ -15,6 +15,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v2_downgrade.sql")
+    # The functions layout 2 replaced, as revision 0003 created them.
     restore_functions(
         "access_log.sql",
         "access_log_request_stamp",

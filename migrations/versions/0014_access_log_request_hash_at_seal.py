@@ -15,4 +15,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v3_downgrade.sql")
+    # The two functions this revision replaced, as revision 0005 defined them.
     restore_functions("access_log_v2.sql", "access_log_request_expected_hash", "access_log_leaves")

@@ -76,12 +76,9 @@ def run_sql_file(name: str) -> None:
 
 
 def function_definition(name: str, function: str) -> str:
-    """The statement of SQL file `name` that creates `function`, as CREATE OR REPLACE.
-
-    A downgrade puts back the functions an earlier revision defined by running their
-    statements from that revision's own file, rather than from a copy of them. A statement
-    runs from its CREATE line to the line `$$;` that closes its body.
-    """
+    """The statement of SQL file `name` that creates `function` (from its CREATE line to the
+    line `$$;` that closes the body), as CREATE OR REPLACE: a downgrade puts back an earlier
+    revision's function from that revision's own file, not from a copy of it."""
     pattern = rf"^CREATE (?:OR REPLACE )?FUNCTION {re.escape(function)}\(.*?^\$\$;$"
     found = re.findall(pattern, read_sql(name), flags=re.DOTALL | re.MULTILINE)
     if len(found) != 1:
