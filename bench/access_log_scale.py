@@ -28,6 +28,7 @@ import secrets
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -117,13 +118,26 @@ WHERE i.inhparent = ANY ($1::regclass[])
 """
 
 
+async def timed_writes(
+    owner: asyncpg.Connection,
+    tables: list[str],
+    requests: int,
+    write: Callable[[], Awaitable[None]],
+) -> tuple[list[float], int]:
+    """Milliseconds of each of `requests` writes after three to warm up, and how many bytes
+    the partitions of `tables` grew by (the warm-up's writes included)."""
+    before = await owner.fetchval(RELATION_BYTES, tables)
+    for _ in range(3):
+        await write()
+    samples = await timed(requests, write)
+    return samples, await owner.fetchval(RELATION_BYTES, tables) - before
+
+
 async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests: int) -> None:
     print(f"== 1. one reference request (2,300 objects), {requests} requests each way")
     make = session_factory(sessions)  # type: ignore[arg-type]
     objects = reference_page()
     assert len(objects) == 2300
-
-    before = await owner.fetchval(RELATION_BYTES, ["access_log_request", "access_log_subject"])
 
     statement_ms: list[float] = []
     python_ms: list[float] = []
@@ -139,10 +153,9 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
             python_ms.append((built - started) * 1000)
             statement_ms.append((time.perf_counter() - built) * 1000)
 
-    for _ in range(3):
-        await new()
-    new_ms = await timed(requests, new)
-    after = await owner.fetchval(RELATION_BYTES, ["access_log_request", "access_log_subject"])
+    new_ms, grown = await timed_writes(
+        owner, ["access_log_request", "access_log_subject"], requests, new
+    )
     rows = await owner.fetchrow(
         """
         SELECT (SELECT count(*) FROM access_log_request) AS requests,
@@ -158,7 +171,7 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
         f"(field_sets {rows['sets_bytes'] / count:,.0f} B) + {rows['subjects'] / count:.0f} "
         f"subject rows {rows['subject_bytes'] / count:,.0f} B = "
         f"{(rows['request_bytes'] + rows['subject_bytes']) / count:,.0f} B of rows; "
-        f"tables and indexes grew {(after - before) / requests:,.0f} B per request"
+        f"tables and indexes grew {grown / requests:,.0f} B per request"
     )
     print(
         f"layout 2: write + commit p50 {p50(new_ms):.2f} ms, p95 {p95(new_ms):.2f} ms; "
@@ -166,7 +179,6 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
         f"{p50(statement_ms):.2f} ms, the rest commit"
     )
 
-    before = await owner.fetchval(RELATION_BYTES, ["access_log_request", "access_log_object"])
     base_requests = await owner.fetchval("SELECT count(*) FROM access_log_request")
 
     old_statement_ms: list[float] = []
@@ -178,10 +190,9 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
             await owner.execute(V1_WRITE, *arguments)
             old_statement_ms.append((time.perf_counter() - started) * 1000)
 
-    for _ in range(3):
-        await old()
-    old_ms = await timed(requests, old)
-    after = await owner.fetchval(RELATION_BYTES, ["access_log_request", "access_log_object"])
+    old_ms, old_grown = await timed_writes(
+        owner, ["access_log_request", "access_log_object"], requests, old
+    )
     old_rows = await owner.fetchrow(
         """
         SELECT (SELECT count(*) FROM access_log_object) AS objects,
@@ -193,7 +204,7 @@ async def sizes_and_writes(owner: asyncpg.Connection, sessions: object, requests
     print(
         f"layout 1: per request {old_rows['object_bytes'] / old_requests:,.0f} B of object rows "
         f"({per_object:.0f} B each); tables and indexes grew "
-        f"{(after - before) / requests:,.0f} B per request"
+        f"{old_grown / requests:,.0f} B per request"
     )
     print(
         f"layout 1: write + commit p50 {p50(old_ms):.2f} ms, p95 {p95(old_ms):.2f} ms; "

@@ -55,14 +55,14 @@ async def ensure_database(url: str) -> None:
 
 def bench_settings(url: str, **overrides: Any) -> Settings:
     """Test-environment settings on `url` with the benchmark's keys and a fresh signing key."""
-    values: dict[str, Any] = {
-        "environment": Environment.TEST,
-        "database_url": url,
-        "secret_key": KEY,
-        "audit_seal_key": KEY,
-        "audit_signing_key": generate_private_key_pem(),
-    }
-    return Settings(**(values | overrides))
+    return Settings(
+        environment=Environment.TEST,
+        database_url=url,
+        secret_key=KEY,
+        audit_seal_key=KEY,
+        audit_signing_key=generate_private_key_pem(),
+        **overrides,
+    )
 
 
 def page_record(**changes: Any) -> RequestRecord:

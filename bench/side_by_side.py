@@ -64,6 +64,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from server.audit.signing import generate_private_key_pem
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRAPHILE_VERSION = "5.1.5"
 NODE_MAJOR = "22"
@@ -820,22 +822,6 @@ def ensure_bench_user(database: str) -> str:
     return password
 
 
-def signing_key() -> str:
-    """A fresh Ed25519 private key (PKCS#8 PEM) for the access-log seals of one run."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-
-
 def q3_and_q1(q3: str, q1: str, expected: Expected) -> list[Query]:
     """The two queries in a peer's dialect, Q1 for the expected customer."""
     return [
@@ -874,7 +860,7 @@ def start_rekisteri(
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "AUDIT_SEAL_KEY": secrets.token_urlsafe(48),
-        "AUDIT_SIGNING_KEY": signing_key(),
+        "AUDIT_SIGNING_KEY": generate_private_key_pem(),
         "ACCESS_TOKEN_TTL_SECONDS": "3600",
         "READ_EXECUTOR": executor,
     }

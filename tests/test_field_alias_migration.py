@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.audit.export import export_jsonl
@@ -169,21 +168,14 @@ async def test_old_field_names_are_read_as_coordinates_and_still_verify(
 
 
 async def test_the_alias_table_is_append_only_and_closed_to_the_app_role(
-    old_log: tuple[str, Settings, AsyncEngine],
+    fresh_database_url: str,
 ) -> None:
-    url, _, owner = old_log
-    async with owner.begin() as connection:
-        await upgrade(connection)
-        assert (
-            await connection.execute(
-                text(
-                    "SELECT field_names FROM access_log_field_alias"
-                    " WHERE type_name = 'Contract' AND stored_name = 'product_name'"
-                )
-            )
-        ).scalar() == ["product"]
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(fresh_database_url)
     try:
+        assert await conn.fetchval(
+            "SELECT field_names FROM access_log_field_alias"
+            " WHERE type_name = 'Contract' AND stored_name = 'product_name'"
+        ) == ["product"]
         for statement in (
             "UPDATE access_log_field_alias SET field_names = '{}'",
             "DELETE FROM access_log_field_alias",

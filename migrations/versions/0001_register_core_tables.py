@@ -1,22 +1,16 @@
 """register core tables
 
-Revision ID: 0001
-Revises: 
 Create Date: 2026-11-24 18:47:59.345283
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from server.db.migrate import run_sql_file
+from server.db.migrate import run_sql_file, timestamp_now
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -47,8 +41,8 @@ def upgrade() -> None:
     sa.Column('processing_restricted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('former_customer_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
+    timestamp_now('updated_at'),
     sa.CheckConstraint("anonymised_at IS NOT NULL OR (kind = 'person' AND business_id IS NULL AND last_name IS NOT NULL) OR (kind = 'organisation' AND personal_identity_code IS NULL AND organisation_name IS NOT NULL)", name='identity_matches_kind'),
     sa.CheckConstraint("kind IN ('person', 'organisation')", name='kind_allowed'),
     sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name='language_allowed'),
@@ -68,7 +62,7 @@ def upgrade() -> None:
     sa.Column('business_id', sqlmodel.sql.sqltypes.AutoString(length=9), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("kind IN ('company', 'subcontractor', 'partner', 'authority', 'energy_company')", name='kind_allowed'),
     sa.CheckConstraint('business_id IS NULL OR fi_valid_business_id(business_id)', name='business_id_valid'),
     sa.PrimaryKeyConstraint('id'),
@@ -97,7 +91,7 @@ def upgrade() -> None:
     sa.Column('marketing_consent_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('consent_text', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('consent_expires_on', sa.Date(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("postal_code IS NULL OR postal_code ~ '^[0-9]{5}$'", name='postal_code_format'),
     sa.CheckConstraint("source IN ('competition', 'prize_draw', 'quote_request', 'event')", name='source_allowed'),
     sa.CheckConstraint('email IS NOT NULL OR phone IS NOT NULL', name='reachable'),
@@ -111,7 +105,7 @@ def upgrade() -> None:
     sa.Column('opened_on', sa.Date(), nullable=False),
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('amount_due', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("stage IN ('reminder', 'payment_demand', 'disconnection_warning', 'collection_agency', 'legal', 'closed')", name='stage_allowed'),
     sa.CheckConstraint('closed_on IS NULL OR closed_on >= opened_on', name='period_order'),
     sa.ForeignKeyConstraint(['agency_id'], ['organisation.id'], ),
@@ -152,8 +146,8 @@ def upgrade() -> None:
     sa.Column('grid_operator', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('connection_power_kw', sa.Numeric(precision=10, scale=2), nullable=True),
     sa.Column('connected_on', sa.Date(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
+    timestamp_now('updated_at'),
     sa.CheckConstraint("heating_type IN ('direct_electric', 'storage_electric', 'ground_source_heat_pump', 'air_to_water_heat_pump', 'air_to_air_heat_pump', 'district_heat', 'oil', 'wood_or_pellet')", name='heating_type_allowed'),
     sa.CheckConstraint("housing_type IN ('apartment_block', 'terraced_house', 'semi_detached_house', 'detached_house', 'holiday_home', 'business_premises')", name='housing_type_allowed'),
     sa.CheckConstraint("main_fuse ~ '^[13]x[0-9]{2,3}A$'", name='main_fuse_format'),
@@ -175,7 +169,7 @@ def upgrade() -> None:
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint('(customer_id IS NOT NULL) <> (site_id IS NOT NULL)', name='one_target'),
     sa.CheckConstraint('valid_to IS NULL OR valid_to >= valid_from', name='period_order'),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -209,7 +203,7 @@ def upgrade() -> None:
     sa.Column('basic_fee_eur_per_month', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("status IN ('open', 'accepted', 'expired', 'withdrawn')", name='status_allowed'),
     sa.CheckConstraint('(customer_id IS NOT NULL) <> (prospect_id IS NOT NULL)', name='one_party'),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -234,7 +228,7 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('sales_channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("sales_channel IN ('web', 'phone', 'field', 'email', 'customer_service')", name='sales_channel_allowed'),
     sa.CheckConstraint("status IN ('pending', 'active', 'terminated', 'ended')", name='status_allowed'),
     sa.CheckConstraint('end_date IS NULL OR end_date >= start_date', name='period_order'),
@@ -262,7 +256,7 @@ def upgrade() -> None:
     sa.Column('vat_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('total_incl_vat', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=15), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint("billing_method IN ('e_invoice', 'direct_payment', 'email', 'paper')", name='billing_method_allowed'),
     sa.CheckConstraint("status IN ('open', 'paid', 'overdue', 'in_collection', 'credited')", name='status_allowed'),
     sa.CheckConstraint('due_date >= issue_date', name='due_after_issue'),
@@ -322,7 +316,7 @@ def upgrade() -> None:
     sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('reference_number', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    timestamp_now('created_at'),
     sa.CheckConstraint('amount > 0', name='amount_positive'),
     sa.CheckConstraint('reference_number IS NULL OR fi_valid_reference(reference_number)', name='reference_number_valid'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], ),
@@ -335,38 +329,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_payment_invoice_id'), table_name='payment')
-    op.drop_table('payment')
-    op.drop_table('invoice_line')
-    op.drop_index(op.f('ix_collection_case_invoice_invoice_id'), table_name='collection_case_invoice')
-    op.drop_table('collection_case_invoice')
-    op.drop_index(op.f('ix_security_deposit_customer_id'), table_name='security_deposit')
-    op.drop_table('security_deposit')
-    op.drop_index(op.f('ix_invoice_contract_id'), table_name='invoice')
-    op.drop_index('invoice_status_due_idx', table_name='invoice')
-    op.drop_index('invoice_customer_idx', table_name='invoice')
-    op.drop_table('invoice')
-    op.drop_index(op.f('ix_contract_site_id'), table_name='contract')
-    op.drop_index(op.f('ix_contract_customer_id'), table_name='contract')
-    op.drop_table('contract')
-    op.drop_index(op.f('ix_offer_prospect_id'), table_name='offer')
-    op.drop_index(op.f('ix_offer_customer_id'), table_name='offer')
-    op.drop_table('offer')
-    op.drop_table('consumption')
-    op.drop_index(op.f('ix_assignment_organisation_id'), table_name='assignment')
-    op.drop_index('assignment_site_idx', table_name='assignment')
-    op.drop_index('assignment_customer_idx', table_name='assignment')
-    op.drop_table('assignment')
-    op.drop_index(op.f('ix_site_customer_id'), table_name='site')
-    op.drop_table('site')
-    op.drop_index(op.f('ix_price_product_id'), table_name='price')
-    op.drop_table('price')
-    op.drop_index(op.f('ix_collection_case_customer_id'), table_name='collection_case')
-    op.drop_index('collection_case_agency_idx', table_name='collection_case')
-    op.drop_table('collection_case')
-    op.drop_table('prospect')
-    op.drop_table('product')
-    op.drop_table('organisation')
-    op.drop_index('customer_org_name_idx', table_name='customer')
-    op.drop_index('customer_name_idx', table_name='customer')
-    op.drop_table('customer')
+    # Each table with its indexes and constraints.
+    op.execute(
+        'DROP TABLE payment, invoice_line, collection_case_invoice, security_deposit,'
+        ' invoice, contract, offer, consumption, assignment, site, price, collection_case,'
+        ' prospect, product, organisation, customer'
+    )

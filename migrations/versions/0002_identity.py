@@ -1,20 +1,16 @@
 """identity: users, sessions, API keys, login failures and authentication events
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-24 19:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 AUTH_EVENTS = (
     "login_succeeded",
@@ -42,18 +38,8 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Uuid(), nullable=False),
         sa.Column("roles", sa.ARRAY(sa.String(length=64)), server_default="{}", nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
+        timestamp_now("updated_at"),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
@@ -73,12 +59,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("client_address", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
@@ -99,12 +80,7 @@ def upgrade() -> None:
         sa.Column("roles", sa.ARRAY(sa.String(length=64)), server_default="{}", nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
@@ -164,21 +140,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "auth_event_known_address_idx",
-        table_name="auth_event",
-        postgresql_where=sa.text("event = 'login_succeeded'"),
-    )
-    op.drop_index("auth_event_client_idx", table_name="auth_event")
-    op.drop_index("auth_event_principal_idx", table_name="auth_event")
-    op.drop_table("auth_event")
-    op.drop_index("login_failure_client_idx", table_name="login_failure")
-    op.drop_index("login_failure_account_idx", table_name="login_failure")
-    op.drop_table("login_failure")
-    op.drop_index(op.f("ix_api_key_organisation_id"), table_name="api_key")
-    op.drop_table("api_key")
-    op.drop_index(op.f("ix_user_session_user_id"), table_name="user_session")
-    op.drop_table("user_session")
-    op.drop_index(op.f("ix_app_user_organisation_id"), table_name="app_user")
-    op.drop_index("app_user_username_lower_key", table_name="app_user")
-    op.drop_table("app_user")
+    # Each table with its indexes and constraints.
+    op.execute("DROP TABLE auth_event, login_failure, api_key, user_session, app_user")

@@ -1,21 +1,17 @@
 """rights of the data subject: change history, requests register, disclosures, retention runs
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-24 20:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -37,12 +33,7 @@ def upgrade() -> None:
         sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("completed_on", sa.Date(), nullable=True),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.CheckConstraint(
             "kind IN ('access', 'rectification', 'objection', 'restriction')", name="kind_allowed"
         ),
@@ -85,12 +76,7 @@ def upgrade() -> None:
         sa.Column("changed_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("organisation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("log_request_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "changed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("changed_at"),
         sa.CheckConstraint("action IN ('create', 'update', 'anonymise')", name="action_allowed"),
         sa.CheckConstraint("object_type IN ('Customer', 'Site')", name="object_type_allowed"),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
@@ -113,12 +99,7 @@ def upgrade() -> None:
         sa.Column("fields", sa.ARRAY(sa.String(length=100)), nullable=False),
         sa.Column("made_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("made_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("created_at"),
         sa.CheckConstraint(
             "recipient_kind IN ('authority', 'energy_company')", name="recipient_kind_allowed"
         ),
@@ -142,9 +123,7 @@ def upgrade() -> None:
     op.create_table(
         "retention_run",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "ran_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        timestamp_now("ran_at"),
         sa.Column("ran_by", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("summary", postgresql.JSONB(), nullable=False),
@@ -160,12 +139,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("retention_run")
-    op.drop_index(op.f("ix_disclosure_customer_customer_id"), table_name="disclosure_customer")
-    op.drop_table("disclosure_customer")
-    op.drop_table("disclosure")
-    op.drop_index("change_record_customer_idx", table_name="change_record")
-    op.drop_table("change_record")
-    op.drop_index("data_subject_request_open_idx", table_name="data_subject_request")
-    op.drop_index(op.f("ix_data_subject_request_customer_id"), table_name="data_subject_request")
-    op.drop_table("data_subject_request")
+    # Each table with its indexes and constraints.
+    op.execute(
+        "DROP TABLE retention_run, disclosure_customer, disclosure, change_record,"
+        " data_subject_request"
+    )

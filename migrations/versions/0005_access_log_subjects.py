@@ -1,18 +1,12 @@
 """access log layout 2: one row per request and data subject, field sets on the request
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-12-01 20:30:00.000000
 """
 
-from collections.abc import Sequence
-
-from server.db.migrate import run_sql_file
+from server.db.migrate import restore_functions, run_sql_file
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -21,3 +15,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v2_downgrade.sql")
+    # The functions layout 2 replaced, as revision 0003 created them.
+    restore_functions(
+        "access_log.sql",
+        "access_log_request_stamp",
+        "access_log_ensure_partitions",
+        "access_log_drop_before",
+        "access_log_leaves",
+        "access_log_search",
+        "access_log_objects",
+        "access_history",
+    )

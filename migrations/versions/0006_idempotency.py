@@ -1,20 +1,16 @@
 """idempotency keys: the first answer to a mutation sent with an Idempotency-Key
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-01 21:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -25,9 +21,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("response", sa.LargeBinary(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        timestamp_now("created_at"),
         sa.PrimaryKeyConstraint("principal", "key"),
     )
     op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_record TO rekisteri_app")

@@ -5,12 +5,8 @@ an assignment, an API key, a disclosure or an export to a recipient outside; the
 processing checks the organisations against the list. Rows registered before this revision
 are Finnish.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-01 22:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 COLUMNS = (("organisation", "country"), ("disclosure", "recipient_country"))
 

@@ -9,22 +9,18 @@ r revised, - none), and `revisions` counts the values an import replaced. The vi
 `consumption_value` shows the values one per row as before. A value that does not start a
 step of its resolution cannot be stored this way: the upgrade refuses such data.
 
-Revision ID: 0008
-Revises: 0013
 Create Date: 2026-12-02 20:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0008"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 STEP = "CASE {t}.resolution WHEN 'PT15M' THEN interval '15 minutes' ELSE interval '1 hour' END"
 
@@ -138,12 +134,7 @@ def _import_tables() -> None:
         sa.Column("imported_by_name", sqlmodel.sql.sqltypes.AutoString(length=150), nullable=False),
         sa.Column("organisation", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "finished_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("finished_at"),
         sa.Column("log_request_id", sa.Uuid(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('prospects', 'consumption', 'addresses')", name="kind_allowed"

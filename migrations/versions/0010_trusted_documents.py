@@ -3,21 +3,17 @@
 The service (rekisteri_app) may only read them: a document is registered or removed by
 `rekisteri operations add|remove`, never by a client.
 
-Revision ID: 0010
-Revises: 0007
 Create Date: 2026-12-02 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from server.db.migrate import timestamp_now
+
 revision: str = "0010"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -27,12 +23,7 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("registered_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column(
-            "registered_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_now("registered_at"),
         sa.CheckConstraint(
             "sha256 = encode(sha256(convert_to(document, 'UTF8')), 'hex')",
             name="trusted_document_sha256_matches",

@@ -6,19 +6,13 @@ the resolver path); an index on (parent key, order columns) lets each parent's p
 after its rows. Descending orders scan these indexes backwards. Two root orders that
 customer service and billing use get one too.
 
-Revision ID: 0013
-Revises: 0014
 Create Date: 2026-12-07 20:00:00.000000
 """
-
-from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # (index, table, columns)
 INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -1,18 +1,12 @@
 """access log: request rows no longer store their hash; it is computed at sealing
 
-Revision ID: 0014
-Revises: 0011
 Create Date: 2026-12-07 21:00:00.000000
 """
 
-from collections.abc import Sequence
-
-from server.db.migrate import run_sql_file
+from server.db.migrate import restore_functions, run_sql_file
 
 revision: str = "0014"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -21,3 +15,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_sql_file("access_log_v3_downgrade.sql")
+    # The two functions this revision replaced, as revision 0005 defined them.
+    restore_functions("access_log_v2.sql", "access_log_request_expected_hash", "access_log_leaves")

@@ -1,18 +1,12 @@
 """access log pages: accessLog in any order, both ways and counted; accessHistory paged
 
-Revision ID: 0015
-Revises: 0008
 Create Date: 2026-12-07 23:00:00.000000
 """
-
-from collections.abc import Sequence
 
 from server.db.migrate import run_sql_file
 
 revision: str = "0015"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

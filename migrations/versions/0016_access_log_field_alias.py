@@ -10,12 +10,8 @@ the report columns of the first access report (snake_case, and a few shown under
 field or none) and the "deleted" of retention, which stands for every field stored in the
 deleted object's row.
 
-Revision ID: 0016
-Revises: 0015
 Create Date: 2026-12-07 23:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,8 +21,6 @@ from server.db.migrate import run_sql_file
 
 revision: str = "0016"
 down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # The report columns the first access report logged, by type; each is the snake_case
 # form of its field unless OTHER_FIELDS says otherwise.

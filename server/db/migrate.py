@@ -1,9 +1,12 @@
-"""Run Alembic migrations programmatically on an async engine."""
+"""Run Alembic migrations programmatically on an async engine; the helpers the revisions use."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -70,3 +73,53 @@ def execute_script(sql: str) -> None:
 
 def run_sql_file(name: str) -> None:
     execute_script(read_sql(name))
+
+
+def function_definition(name: str, function: str) -> str:
+    """The statement of SQL file `name` that creates `function` (from its CREATE line to the
+    line `$$;` that closes the body), as CREATE OR REPLACE: a downgrade puts back an earlier
+    revision's function from that revision's own file, not from a copy of it."""
+    pattern = rf"^CREATE (?:OR REPLACE )?FUNCTION {re.escape(function)}\(.*?^\$\$;$"
+    found = re.findall(pattern, read_sql(name), flags=re.DOTALL | re.MULTILINE)
+    if len(found) != 1:
+        raise LookupError(f"{name} creates {function} {len(found)} times, not once")
+    return re.sub(r"^CREATE (?:OR REPLACE )?FUNCTION", "CREATE OR REPLACE FUNCTION", found[0])
+
+
+# CREATE OR REPLACE drops a function's settings; a function that runs as its owner gets
+# back what every such function of the register has: it sees only the migration's schema
+# and the catalogue, never a temporary table of its caller.
+CONFINE_OWNER_FUNCTIONS = """
+DO $$
+DECLARE
+    fn regprocedure;
+BEGIN
+    FOR fn IN
+        SELECT p.oid::regprocedure FROM pg_proc p
+        WHERE p.pronamespace = current_schema()::regnamespace AND p.prosecdef
+          AND p.proname = ANY (string_to_array('{names}', ' '))
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_catalog, pg_temp',
+                       fn, current_schema());
+    END LOOP;
+END
+$$;
+"""
+
+
+def restore_functions(name: str, *functions: str) -> None:
+    """Define these functions again as SQL file `name` does, for a downgrade that puts back
+    an earlier revision's functions. CREATE OR REPLACE keeps a function's owner and rights;
+    the settings a later revision gave it go, and the SECURITY DEFINER ones are confined to
+    the schema again (CONFINE_OWNER_FUNCTIONS)."""
+    definitions = [function_definition(name, function) for function in functions]
+    confine = CONFINE_OWNER_FUNCTIONS.format(names=" ".join(functions))
+    execute_script("\n\n".join([*definitions, confine]))
+
+
+def timestamp_now(name: str) -> sa.Column[datetime]:
+    """A column of a revision's table: a point in time (with time zone, never NULL) that
+    defaults to the time of the insert."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
