@@ -11,32 +11,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy import BigInteger, Column, DateTime, Float, MetaData, Table, Text, text
-from strawberry.types import Info
 
 from server.audit.loaders import HistoryPage, history_loader
 from server.audit.types import AccessHistoryEntry, AccessLogEntry, AccessLogFilter
 from server.authz.decision import Access
-from server.graphql.connections import checked_order
+from server.graphql.connections import RootPage, checked_order, root_connection_field
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
 from server.graphql.guards import int_cursor, require_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
-from server.graphql.relay import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    PageRequest,
-    SortKey,
-    make_connection,
-    page_request,
-    shown_rows,
-)
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import Connection, PageRequest, SortKey, make_connection, shown_rows
 from server.graphql.selection import CONNECTION_PATH
 from server.graphql.shaping import build, field_rules
 
@@ -102,7 +90,6 @@ LOG_ORDER = Sortable(
     },
     (SortKey("id", descending=True),),
 )
-AccessLogEntryOrder = order_input(LOG_ORDER)
 
 
 def _entry_row(row: Any) -> dict[str, Any]:
@@ -194,38 +181,14 @@ async def _log_page(
     return rows
 
 
-async def _access_log(
-    info: Info[RequestContext, Any],
-    first: First = None,
-    after: After = None,
-    filter: Annotated[
-        AccessLogFilter | None, strawberry.argument(description="Which records to list.")
-    ] = None,
-    last: Last = None,
-    before: Before = None,
-    order_by: Annotated[
-        list[AccessLogEntryOrder] | None,  # type: ignore[valid-type]
-        strawberry.argument(description="The order: keys in priority order."),
-    ] = None,
-) -> Connection[AccessLogEntry]:
-    ctx = info.context
-    settings = ctx.settings
-    page = page_request(
-        first,
-        after,
-        last=last,
-        before=before,
-        default=settings.default_page_size,
-        maximum=settings.max_page_size,
-    )
-    log_cursors(page)  # a malformed cursor is refused even when no rows are visible
-    if not ctx.access.can_see_rows("AccessLogEntry"):
-        return Connection.empty()
-    filters = filter_parameters(ctx, filter or AccessLogFilter())
-    keys = LOG_ORDER.keys(checked_order(ctx, LOG_ORDER, order_by))
+async def access_log_page(asked: RootPage[AccessLogFilter]) -> Connection[AccessLogEntry]:
+    ctx = asked.context
+    page = asked.page
+    filters = filter_parameters(ctx, asked.filter or AccessLogFilter())
+    keys = LOG_ORDER.keys(checked_order(ctx, LOG_ORDER, asked.order_by))
     rows = await _log_page(ctx, page, {**filters, **order_parameters(keys)})
     shown = shown_rows(rows, page)
-    nodes = build(AccessLogEntry, shown, ctx, info, through=CONNECTION_PATH, subject=None)
+    nodes = build(AccessLogEntry, shown, ctx, asked.info, through=CONNECTION_PATH, subject=None)
 
     async def count() -> int:
         return int(await ctx.session.scalar(COUNT, filters) or 0)
@@ -237,8 +200,13 @@ async def _access_log(
 
 @strawberry.type(description="Access-log queries, for the security team.")
 class AccessLogQuery:
-    access_log: Connection[AccessLogEntry] = strawberry.field(
-        resolver=_access_log,
+    access_log = root_connection_field(
+        AccessLogEntry,
+        LOG_ORDER,
+        access_log_page,
+        filter=AccessLogFilter,
+        filter_description="Which records to list.",
+        cursor=int_cursor,  # the log's position (`seq`), not a row's UUID
         description=(
             "Requests recorded in the access log, newest first unless `orderBy` says "
             "otherwise. Reading the log is itself recorded."

@@ -11,11 +11,11 @@ from strawberry.types import Info
 from server.billing.loaders import invoice_filter_conditions, invoice_table, invoices_by_id
 from server.billing.models import InvoiceStatus
 from server.billing.types import Invoice
-from server.graphql.connections import checked_order, root_connection
+from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.context import RequestContext
-from server.graphql.guards import filter_id, open_page, require_readable_for_filter
-from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
+from server.graphql.guards import filter_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import Connection, SortKey
 from server.graphql.shaping import root_object
 
 
@@ -55,8 +55,26 @@ INVOICE_ORDER = Sortable(
 )
 
 
-class InvoiceOrder(OrderInput, sortable=INVOICE_ORDER):
-    pass
+async def invoices_page(asked: RootPage[InvoiceFilter]) -> Connection[Invoice]:
+    ctx = asked.context
+    chosen = asked.filter or InvoiceFilter()
+    if chosen.status is not None or chosen.overdue is not None:
+        require_readable_for_filter(ctx, "Invoice.status", "filter.status")
+    if chosen.issued_from is not None or chosen.issued_to is not None:
+        require_readable_for_filter(ctx, "Invoice.issueDate", "filter.issuedFrom")
+    customer = filter_id(chosen.customer_id, "Customer")
+    if customer.matches_nothing:
+        return Connection.empty()
+    conditions = invoice_filter_conditions(
+        ctx.access.rows,
+        status=chosen.status.value if chosen.status else None,
+        overdue=chosen.overdue,
+        customer_id=customer.key,
+        issued_from=chosen.issued_from,
+        issued_to=chosen.issued_to,
+        today=ctx.access.today,
+    )
+    return await root_connection(asked, Invoice, INVOICE_ORDER, conditions=conditions)
 
 
 @strawberry.type(description="Invoice queries.")
@@ -65,41 +83,10 @@ class BillingQuery:
     async def invoice(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Invoice | None:
         return await root_object(info, "Invoice", id, invoices_by_id, Invoice)
 
-    @strawberry.field(
-        description="Invoices, newest invoice number first unless `orderBy` says else."
+    invoices = root_connection_field(
+        Invoice,
+        INVOICE_ORDER,
+        invoices_page,
+        filter=InvoiceFilter,
+        description="Invoices, newest invoice number first unless `orderBy` says else.",
     )
-    async def invoices(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: FilterBy[InvoiceFilter] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[InvoiceOrder] = None,
-    ) -> Connection[Invoice]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Invoice")
-        if page is None:
-            return Connection.empty()
-        chosen = filter or InvoiceFilter()
-        if chosen.status is not None or chosen.overdue is not None:
-            require_readable_for_filter(ctx, "Invoice.status", "filter.status")
-        if chosen.issued_from is not None or chosen.issued_to is not None:
-            require_readable_for_filter(ctx, "Invoice.issueDate", "filter.issuedFrom")
-        customer = filter_id(chosen.customer_id, "Customer")
-        if customer.matches_nothing:
-            return Connection.empty()
-        terms = checked_order(ctx, INVOICE_ORDER, order_by)
-        conditions = invoice_filter_conditions(
-            ctx.access.rows,
-            status=chosen.status.value if chosen.status else None,
-            overdue=chosen.overdue,
-            customer_id=customer.key,
-            issued_from=chosen.issued_from,
-            issued_to=chosen.issued_to,
-            today=ctx.access.today,
-        )
-        return await root_connection(
-            info, Invoice, INVOICE_ORDER, page, terms=terms, conditions=conditions
-        )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from server.contracts.loaders import (
     contract_filter_conditions,
@@ -17,11 +14,10 @@ from server.contracts.loaders import (
 )
 from server.contracts.models import ContractStatus, OfferStatus, ProductKind
 from server.contracts.types import Contract, Offer, Product
-from server.graphql.connections import checked_order, root_connection
-from server.graphql.context import RequestContext
-from server.graphql.guards import checked_filter, filter_id, open_page, require_readable_for_filter
-from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import After, Before, Connection, FilterBy, First, Last, SortKey
+from server.graphql.connections import RootPage, root_connection, root_connection_field
+from server.graphql.guards import checked_filter, filter_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import Connection, SortKey
 
 
 @strawberry.input(description="Filters for the contract list.")
@@ -50,10 +46,6 @@ CONTRACT_ORDER = Sortable(
 )
 
 
-class ContractOrder(OrderInput, sortable=CONTRACT_ORDER):
-    pass
-
-
 PRODUCT_ORDER = Sortable(
     "Product",
     product_table,
@@ -66,10 +58,6 @@ PRODUCT_ORDER = Sortable(
 )
 
 
-class ProductOrder(OrderInput, sortable=PRODUCT_ORDER):
-    pass
-
-
 OFFER_ORDER = Sortable(
     "Offer",
     offer_table,
@@ -80,10 +68,6 @@ OFFER_ORDER = Sortable(
     },
     (SortKey("created_at", descending=True), SortKey("id", descending=True)),
 )
-
-
-class OfferOrder(OrderInput, sortable=OFFER_ORDER):
-    pass
 
 
 OFFER_FILTER_COORDINATES = {"status": "Offer.status"}
@@ -106,93 +90,70 @@ class OfferFilter:
     )
 
 
+async def products_page(asked: RootPage[ProductFilter]) -> Connection[Product]:
+    ctx = asked.context
+    values = checked_filter(ctx, asked.filter, {"kind": "Product.kind"})
+    conditions = product_filter_conditions(ctx.access.rows, **values)
+    return await root_connection(asked, Product, PRODUCT_ORDER, conditions=conditions, subject=None)
+
+
+async def offers_page(asked: RootPage[OfferFilter]) -> Connection[Offer]:
+    ctx = asked.context
+    values = checked_filter(ctx, asked.filter, OFFER_FILTER_COORDINATES)
+    customer = filter_id(asked.filter.customer_id if asked.filter else None, "Customer")
+    if customer.matches_nothing:
+        return Connection.empty()
+    conditions = offer_filter_conditions(ctx.access.rows, customer_id=customer.key, **values)
+    return await root_connection(
+        asked,
+        Offer,
+        OFFER_ORDER,
+        conditions=conditions,
+        subject="customer_id",
+        prospect="prospect_id",
+    )
+
+
+async def contracts_page(asked: RootPage[ContractFilter]) -> Connection[Contract]:
+    ctx = asked.context
+    chosen = asked.filter
+    status = chosen.status.value if chosen and chosen.status else None
+    if status:
+        require_readable_for_filter(ctx, "Contract.status", "filter.status")
+    customer = filter_id(chosen.customer_id if chosen else None, "Customer")
+    if customer.matches_nothing:
+        return Connection.empty()
+    conditions = contract_filter_conditions(
+        ctx.access.rows, status=status, customer_id=customer.key
+    )
+    return await root_connection(asked, Contract, CONTRACT_ORDER, conditions=conditions)
+
+
 @strawberry.type(description="Product and offer queries.")
 class CatalogueQuery:
-    @strawberry.field(description="Products on sale with their prices, in code order.")
-    async def products(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: FilterBy[ProductFilter] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[ProductOrder] = None,
-    ) -> Connection[Product]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Product")
-        if page is None:
-            return Connection.empty()
-        values = checked_filter(ctx, filter, {"kind": "Product.kind"})
-        terms = checked_order(ctx, PRODUCT_ORDER, order_by)
-        conditions = product_filter_conditions(ctx.access.rows, **values)
-        return await root_connection(
-            info, Product, PRODUCT_ORDER, page, terms=terms, conditions=conditions, subject=None
-        )
-
-    @strawberry.field(
-        description="Offers made to customers and prospects, newest first unless `orderBy` "
-        "says else."
+    products = root_connection_field(
+        Product,
+        PRODUCT_ORDER,
+        products_page,
+        filter=ProductFilter,
+        description="Products on sale with their prices, in code order.",
     )
-    async def offers(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: FilterBy[OfferFilter] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[OfferOrder] = None,
-    ) -> Connection[Offer]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Offer")
-        if page is None:
-            return Connection.empty()
-        values = checked_filter(ctx, filter, OFFER_FILTER_COORDINATES)
-        customer = filter_id(filter.customer_id if filter else None, "Customer")
-        if customer.matches_nothing:
-            return Connection.empty()
-        terms = checked_order(ctx, OFFER_ORDER, order_by)
-        conditions = offer_filter_conditions(ctx.access.rows, customer_id=customer.key, **values)
-        return await root_connection(
-            info,
-            Offer,
-            OFFER_ORDER,
-            page,
-            terms=terms,
-            conditions=conditions,
-            subject="customer_id",
-            prospect="prospect_id",
-        )
+    offers = root_connection_field(
+        Offer,
+        OFFER_ORDER,
+        offers_page,
+        filter=OfferFilter,
+        description="Offers made to customers and prospects, newest first unless `orderBy` "
+        "says else.",
+    )
 
 
 @strawberry.type(description="Contract queries.")
 class ContractQuery:
-    @strawberry.field(description="Contracts, in contract-number order unless `orderBy` says else.")
-    async def contracts(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: FilterBy[ContractFilter] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[ContractOrder] = None,
-    ) -> Connection[Contract]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Contract")
-        if page is None:
-            return Connection.empty()
-        status = filter.status.value if filter and filter.status else None
-        if status:
-            require_readable_for_filter(ctx, "Contract.status", "filter.status")
-        customer = filter_id(filter.customer_id if filter else None, "Customer")
-        if customer.matches_nothing:
-            return Connection.empty()
-        terms = checked_order(ctx, CONTRACT_ORDER, order_by)
-        conditions = contract_filter_conditions(
-            ctx.access.rows, status=status, customer_id=customer.key
-        )
-        return await root_connection(
-            info, Contract, CONTRACT_ORDER, page, terms=terms, conditions=conditions
-        )
+    contracts = root_connection_field(
+        Contract,
+        CONTRACT_ORDER,
+        contracts_page,
+        filter=ContractFilter,
+        description="Contracts, in contract-number order unless `orderBy` says else.",
+    )

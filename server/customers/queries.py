@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from server.customers.loaders import customer_table, customers_by_id, filter_conditions
 from server.customers.types import Customer, CustomerFilter
-from server.graphql.connections import checked_order, root_connection
+from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, require_readable_for_filter
-from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import After, Before, Connection, First, Last, SortKey
+from server.graphql.guards import require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import Connection, SortKey
 from server.graphql.shaping import root_object
 
 FILTER_COORDINATES = {
@@ -47,8 +47,25 @@ CUSTOMER_ORDER = Sortable(
 )
 
 
-class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER):
-    pass
+async def customers_page(asked: RootPage[CustomerFilter]) -> Connection[Customer]:
+    ctx = asked.context
+    chosen = asked.filter or CustomerFilter()
+    for argument, coordinate in FILTER_COORDINATES.items():
+        if getattr(chosen, argument) is not None:
+            require_readable_for_filter(ctx, coordinate, f"filter.{argument}")
+    conditions = filter_conditions(
+        ctx.access.rows,
+        name=chosen.name or None,
+        customer_number=chosen.customer_number,
+        personal_identity_code=chosen.personal_identity_code or None,
+        metering_point_id=chosen.metering_point_id or None,
+        invoice_status=chosen.invoice_status.value if chosen.invoice_status else None,
+        overdue=chosen.overdue,
+        today=ctx.access.today,
+    )
+    return await root_connection(
+        asked, Customer, CUSTOMER_ORDER, conditions=conditions, subject="id"
+    )
 
 
 @strawberry.type(description="Customer queries.")
@@ -57,38 +74,11 @@ class CustomerQuery:
     async def customer(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Customer | None:
         return await root_object(info, "Customer", id, customers_by_id, Customer, subject="id")
 
-    @strawberry.field(description="Customers, in customer-number order unless `orderBy` says else.")
-    async def customers(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: Annotated[
-            CustomerFilter | None, strawberry.argument(description="Search filters.")
-        ] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[CustomerOrder] = None,
-    ) -> Connection[Customer]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Customer")
-        if page is None:
-            return Connection.empty()
-        chosen = filter or CustomerFilter()
-        for argument, coordinate in FILTER_COORDINATES.items():
-            if getattr(chosen, argument) is not None:
-                require_readable_for_filter(ctx, coordinate, f"filter.{argument}")
-        terms = checked_order(ctx, CUSTOMER_ORDER, order_by)
-        conditions = filter_conditions(
-            ctx.access.rows,
-            name=chosen.name or None,
-            customer_number=chosen.customer_number,
-            personal_identity_code=chosen.personal_identity_code or None,
-            metering_point_id=chosen.metering_point_id or None,
-            invoice_status=chosen.invoice_status.value if chosen.invoice_status else None,
-            overdue=chosen.overdue,
-            today=ctx.access.today,
-        )
-        return await root_connection(
-            info, Customer, CUSTOMER_ORDER, page, terms=terms, conditions=conditions, subject="id"
-        )
+    customers = root_connection_field(
+        Customer,
+        CUSTOMER_ORDER,
+        customers_page,
+        filter=CustomerFilter,
+        filter_description="Search filters.",
+        description="Customers, in customer-number order unless `orderBy` says else.",
+    )

@@ -6,20 +6,32 @@ policy and counted on demand."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from inspect import Parameter, Signature
+from typing import Annotated, Any, Generic, TypeVar, cast
 
+import strawberry
 from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, select, true
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from server.graphql.context import RequestContext
-from server.graphql.guards import checked_filter
+from server.graphql.guards import checked_filter, open_page
 from server.graphql.loading import Row, fetch_rows, group_by, loader
-from server.graphql.ordering import Sortable, order_terms, require_readable_for_order
+from server.graphql.ordering import (
+    OrderBy,
+    Sortable,
+    order_input,
+    order_terms,
+    require_readable_for_order,
+)
 from server.graphql.relay import (
+    After,
+    Before,
     Connection,
+    First,
+    Last,
     PageRequest,
     SortKey,
     Visible,
@@ -37,6 +49,7 @@ from server.graphql.selection import CONNECTION_PATH
 from server.graphql.shaping import build, relation_denied
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 def checked_order(
@@ -48,22 +61,96 @@ def checked_order(
     return terms
 
 
+@dataclass(frozen=True, slots=True)
+class RootPage(Generic[F]):
+    """What a root connection field was asked for: its resolve info, the checked paging
+    arguments, its filter argument (None when not given) and `orderBy`."""
+
+    info: Info[RequestContext, Any]
+    page: PageRequest
+    filter: F | None
+    order_by: Sequence[Any] | None
+
+    @property
+    def context(self) -> RequestContext:
+        return self.info.context
+
+
+def root_connection_field(
+    node: type[Any],
+    sortable: Sortable,
+    load: Callable[[RootPage[Any]], Awaitable[Connection[Any]]],
+    *,
+    description: str,
+    filter: Any = None,
+    filter_name: str = "filter",
+    filter_description: str = "Filters.",
+    cursor: Callable[..., object] = cursor_uuid,
+) -> Any:
+    """The root field that lists `node` objects one page at a time. Its arguments, in this
+    order: `first`, `after`, the optional filter of type `filter` (none when None), `last`,
+    `before`, and `orderBy` over the fields of `sortable` (its `<Type>Order` input is made
+    here). Once the paging arguments are checked (`cursor` reads a cursor, as `open_page`
+    says) and the principal may see rows of the type, `load` returns the page; else the
+    connection is empty."""
+
+    async def resolve(
+        info: Info[RequestContext, Any],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: Sequence[Any] | None = None,
+        **chosen: Any,  # the filter argument, under `filter_name`
+    ) -> Connection[Any]:
+        page = open_page(
+            info.context,
+            first,
+            after,
+            last=last,
+            before=before,
+            type_name=sortable.type_name,
+            cursor=cursor,
+        )
+        if page is None:
+            return Connection.empty()
+        return await load(RootPage(info, page, chosen.get(filter_name), order_by))
+
+    # Strawberry reads the field's arguments and type from the signature, made here of
+    # types known only at run time (which a type checker cannot follow: hence the casts).
+    arguments: dict[str, Any] = {"first": First, "after": After}
+    if filter is not None:
+        arguments[filter_name] = cast(Any, Annotated)[
+            filter | None, strawberry.argument(description=filter_description)
+        ]
+    arguments.update(last=Last, before=Before, order_by=cast(Any, OrderBy)[order_input(sortable)])
+    parameters = [Parameter("info", Parameter.KEYWORD_ONLY, annotation=Info[RequestContext, Any])]
+    parameters += [
+        Parameter(name, Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        for name, annotation in arguments.items()
+    ]
+    returns = cast(Any, Connection)[node]
+    cast(Any, resolve).__signature__ = Signature(parameters, return_annotation=returns)
+    return strawberry.field(resolver=resolve, description=description)
+
+
 async def root_connection(
-    info: Info[RequestContext, Any],
+    asked: RootPage[Any],
     cls: type[T],
     sortable: Sortable,
-    page: PageRequest,
     *,
-    terms: Sequence[tuple[str, bool]] = (),
     conditions: Sequence[ColumnElement[bool]] = (),
     statement: Select[Any] | None = None,
     prepare: Callable[[list[Row]], Sequence[Row]] | None = None,
     **build_options: Any,
 ) -> Connection[T]:
-    """The page of `sortable`'s type: `statement` (default: every column of its table)
-    under the row scope and `conditions`, in the order of `terms`. `prepare` turns the rows
-    shown into what `build` takes, when the table's columns are not enough."""
-    ctx = info.context
+    """The page of `sortable`'s type asked for, after the check that the principal may read
+    every field of its order: `statement` (default: every column of its table) under the
+    row scope and `conditions`. `prepare` turns the rows shown into what `build` takes,
+    when the table's columns are not enough."""
+    ctx = asked.context
+    terms = checked_order(ctx, sortable, asked.order_by)
+    page = asked.page
     table = sortable.table
     scope = ctx.access.rows(sortable.type_name)
     base = (statement if statement is not None else select(table)).where(scope, *conditions)
@@ -78,7 +165,7 @@ async def root_connection(
     shown: Sequence[Row] = shown_rows(rows, page)
     if prepare is not None:
         shown = prepare(list(shown))
-    nodes = build(cls, shown, ctx, info, through=CONNECTION_PATH, **build_options)
+    nodes = build(cls, shown, ctx, asked.info, through=CONNECTION_PATH, **build_options)
 
     async def count() -> int:
         return await count_rows(ctx.session, base)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -102,10 +102,11 @@ def open_page(
     type_name: str,
     last: int | None = None,
     before: str | None = None,
+    cursor: Callable[..., object] = cursor_uuid,
 ) -> PageRequest | None:
-    """Checked paging arguments of a root connection whose cursors name rows by UUID; None
-    when the principal may see no rows of `type_name` (the connection is then empty, as if
-    nothing existed)."""
+    """Checked paging arguments of a root connection whose cursors name rows by UUID (or
+    as `cursor` reads them, called as `cursor(value, field=...)`); None when the principal
+    may see no rows of `type_name` (the connection is then empty, as if nothing existed)."""
     page = page_request(
         first,
         after,
@@ -115,7 +116,7 @@ def open_page(
         maximum=ctx.settings.max_page_size,
     )
     for name, value, _ in page.cursors:
-        cursor_uuid(value, field=name)
+        cursor(value, field=name)
     if not ctx.access.can_see_rows(type_name):
         return None
     return page

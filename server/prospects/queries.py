@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
-from server.graphql.connections import checked_order, root_connection
-from server.graphql.context import RequestContext
-from server.graphql.guards import open_page
-from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import ID_KEY, After, Before, Connection, First, Last
+from server.graphql.connections import RootPage, root_connection, root_connection_field
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import ID_KEY, Connection
 from server.prospects.loaders import prospect_table
 from server.prospects.types import Prospect
 
@@ -33,27 +28,15 @@ PROSPECT_ORDER = Sortable(
 )
 
 
-class ProspectOrder(OrderInput, sortable=PROSPECT_ORDER):
-    pass
+async def prospects_page(asked: RootPage[None]) -> Connection[Prospect]:
+    return await root_connection(asked, Prospect, PROSPECT_ORDER, subject=None, prospect="id")
 
 
 @strawberry.type(description="Prospect queries.")
 class ProspectQuery:
-    @strawberry.field(description="Prospects with a valid marketing consent, one page at a time.")
-    async def prospects(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[ProspectOrder] = None,
-    ) -> Connection[Prospect]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Prospect")
-        if page is None:
-            return Connection.empty()
-        terms = checked_order(ctx, PROSPECT_ORDER, order_by)
-        return await root_connection(
-            info, Prospect, PROSPECT_ORDER, page, terms=terms, subject=None, prospect="id"
-        )
+    prospects = root_connection_field(
+        Prospect,
+        PROSPECT_ORDER,
+        prospects_page,
+        description="Prospects with a valid marketing consent, one page at a time.",
+    )

@@ -15,21 +15,12 @@ from server.audit.coordinates import logged
 from server.authz.decision import Access
 from server.customers.models import Customer as CustomerRow
 from server.db.tables import table_of
-from server.graphql.connections import checked_order, root_connection
+from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
-from server.graphql.guards import open_page, parse_id, require_readable_for_filter
-from server.graphql.ordering import Sortable, SortField, order_input
-from server.graphql.relay import (
-    After,
-    Before,
-    Connection,
-    FilterValue,
-    First,
-    Last,
-    SortKey,
-    Visible,
-)
+from server.graphql.guards import parse_id, require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import Connection, FilterValue, SortKey, Visible
 from server.graphql.shaping import build_one
 from server.rights.access_log import access_events
 from server.rights.models import OPEN_REQUEST_STATUSES, RequestKind, RequestStatus
@@ -211,7 +202,6 @@ REQUEST_ORDER = Sortable(
     },
     (SortKey("request_number"),),
 )
-DataSubjectRequestOrder = order_input(REQUEST_ORDER)
 DISCLOSURE_ORDER = Sortable(
     "Disclosure",
     disclosure_table,
@@ -223,113 +213,86 @@ DISCLOSURE_ORDER = Sortable(
     },
     (SortKey("disclosed_on", descending=True), SortKey("id", descending=True)),
 )
-DisclosureOrder = order_input(DISCLOSURE_ORDER)
+
+
+async def requests_page(
+    asked: RootPage[DataSubjectRequestFilter],
+) -> Connection[DataSubjectRequest]:
+    ctx = asked.context
+    chosen = asked.filter or DataSubjectRequestFilter()
+    if chosen.overdue is not None:
+        require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
+    if chosen.status is not None:
+        require_readable_for_filter(ctx, "DataSubjectRequest.status", "filter.status")
+    if chosen.kind is not None:
+        require_readable_for_filter(ctx, "DataSubjectRequest.kind", "filter.kind")
+    customer_id = None
+    if chosen.customer_id is not None:
+        customer_id = parse_id(chosen.customer_id, "Customer")
+        if customer_id is None:
+            return Connection.empty()
+    conditions = request_filter_conditions(
+        ctx.access.rows,
+        overdue=chosen.overdue,
+        status=chosen.status.value if chosen.status is not None else None,
+        kind=chosen.kind.value if chosen.kind is not None else None,
+        customer_id=customer_id,
+        today=ctx.access.today,
+    )
+    return await root_connection(
+        asked,
+        DataSubjectRequest,
+        REQUEST_ORDER,
+        conditions=conditions,
+        statement=request_select(ctx.access.today),
+    )
+
+
+async def disclosures_page(asked: RootPage[strawberry.ID]) -> Connection[Disclosure]:
+    """The register of disclosures; `asked.filter` is the `customerId` argument."""
+    ctx = asked.context
+    subject = None
+    if asked.filter is not None:
+        subject = parse_id(asked.filter, "Customer")
+        if subject is None:
+            return Connection.empty()
+
+    def prepare(rows: list[Any]) -> list[Any]:
+        shown = disclosure_rows(rows)
+        log_disclosure_subjects(ctx, shown)
+        return shown
+
+    return await root_connection(
+        asked,
+        Disclosure,
+        DISCLOSURE_ORDER,
+        conditions=disclosure_filter_conditions(ctx.access.rows, customer_id=subject),
+        statement=disclosure_select(),
+        prepare=prepare,
+        subject=None,
+    )
 
 
 @strawberry.type(description="Queries of the data-subject rights.")
 class RightsQuery:
-    @strawberry.field(
+    data_subject_requests = root_connection_field(
+        DataSubjectRequest,
+        REQUEST_ORDER,
+        requests_page,
+        filter=DataSubjectRequestFilter,
         description="The requests register in request-number order; `overdue: true` lists "
-        "open requests past their deadline."
+        "open requests past their deadline.",
     )
-    async def data_subject_requests(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: Annotated[
-            DataSubjectRequestFilter | None, strawberry.argument(description="Filters.")
-        ] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: Annotated[
-            list[DataSubjectRequestOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
-    ) -> Connection[DataSubjectRequest]:
-        ctx = info.context
-        page = open_page(
-            ctx, first, after, last=last, before=before, type_name="DataSubjectRequest"
-        )
-        if page is None:
-            return Connection.empty()
-        chosen = filter or DataSubjectRequestFilter()
-        if chosen.overdue is not None:
-            require_readable_for_filter(ctx, "DataSubjectRequest.overdue", "filter.overdue")
-        if chosen.status is not None:
-            require_readable_for_filter(ctx, "DataSubjectRequest.status", "filter.status")
-        if chosen.kind is not None:
-            require_readable_for_filter(ctx, "DataSubjectRequest.kind", "filter.kind")
-        customer_id = None
-        if chosen.customer_id is not None:
-            customer_id = parse_id(chosen.customer_id, "Customer")
-            if customer_id is None:
-                return Connection.empty()
-        terms = checked_order(ctx, REQUEST_ORDER, order_by)
-        conditions = request_filter_conditions(
-            ctx.access.rows,
-            overdue=chosen.overdue,
-            status=chosen.status.value if chosen.status is not None else None,
-            kind=chosen.kind.value if chosen.kind is not None else None,
-            customer_id=customer_id,
-            today=ctx.access.today,
-        )
-        return await root_connection(
-            info,
-            DataSubjectRequest,
-            REQUEST_ORDER,
-            page,
-            terms=terms,
-            conditions=conditions,
-            statement=request_select(ctx.access.today),
-        )
-
-    @strawberry.field(
-        description="The register of disclosures to authorities and energy companies, newest first."
+    disclosures = root_connection_field(
+        Disclosure,
+        DISCLOSURE_ORDER,
+        disclosures_page,
+        filter=strawberry.ID,
+        filter_name="customer_id",
+        filter_description="Only disclosures about this customer.",
+        description="The register of disclosures to authorities and energy companies, newest "
+        "first.",
     )
-    async def disclosures(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        customer_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="Only disclosures about this customer."),
-        ] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: Annotated[
-            list[DisclosureOrder] | None,  # type: ignore[valid-type]
-            strawberry.argument(description="The order: keys in priority order."),
-        ] = None,
-    ) -> Connection[Disclosure]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Disclosure")
-        if page is None:
-            return Connection.empty()
-        subject = None
-        if customer_id is not None:
-            subject = parse_id(customer_id, "Customer")
-            if subject is None:
-                return Connection.empty()
-        terms = checked_order(ctx, DISCLOSURE_ORDER, order_by)
-
-        def prepare(rows: list[Any]) -> list[Any]:
-            shown = disclosure_rows(rows)
-            log_disclosure_subjects(ctx, shown)
-            return shown
-
-        return await root_connection(
-            info,
-            Disclosure,
-            DISCLOSURE_ORDER,
-            page,
-            terms=terms,
-            conditions=disclosure_filter_conditions(ctx.access.rows, customer_id=subject),
-            statement=disclosure_select(),
-            prepare=prepare,
-            subject=None,
-        )
 
     @strawberry.field(
         description="The access report of one person (GDPR Art. 15) for the roles allowed "

@@ -7,11 +7,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from server.graphql.connections import checked_order, root_connection
+from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.context import RequestContext
-from server.graphql.guards import open_page, require_readable_for_filter
-from server.graphql.ordering import OrderBy, OrderInput, Sortable, SortField
-from server.graphql.relay import ID_KEY, After, Before, Connection, FilterBy, First, Last
+from server.graphql.guards import require_readable_for_filter
+from server.graphql.ordering import Sortable, SortField
+from server.graphql.relay import ID_KEY, Connection
 from server.graphql.shaping import root_object
 from server.sites.loaders import site_filter_conditions, site_table, sites_by_id
 from server.sites.types import Site, SiteFilter
@@ -37,8 +37,13 @@ SITE_ORDER = Sortable(
 )
 
 
-class SiteOrder(OrderInput, sortable=SITE_ORDER):
-    pass
+async def sites_page(asked: RootPage[SiteFilter]) -> Connection[Site]:
+    ctx = asked.context
+    metering_point_id = (asked.filter.metering_point_id or None) if asked.filter else None
+    if metering_point_id is not None:
+        require_readable_for_filter(ctx, "Site.meteringPointId", "filter.meteringPointId")
+    conditions = site_filter_conditions(ctx.access.rows, metering_point_id=metering_point_id)
+    return await root_connection(asked, Site, SITE_ORDER, conditions=conditions)
 
 
 @strawberry.type(description="Usage site queries.")
@@ -47,26 +52,10 @@ class SiteQuery:
     async def site(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Site | None:
         return await root_object(info, "Site", id, sites_by_id, Site)
 
-    @strawberry.field(description="Usage sites, in ID order unless `orderBy` says else.")
-    async def sites(
-        self,
-        info: Info[RequestContext, Any],
-        first: First = None,
-        after: After = None,
-        filter: FilterBy[SiteFilter] = None,
-        last: Last = None,
-        before: Before = None,
-        order_by: OrderBy[SiteOrder] = None,
-    ) -> Connection[Site]:
-        ctx = info.context
-        page = open_page(ctx, first, after, last=last, before=before, type_name="Site")
-        if page is None:
-            return Connection.empty()
-        metering_point_id = (filter.metering_point_id or None) if filter else None
-        if metering_point_id is not None:
-            require_readable_for_filter(ctx, "Site.meteringPointId", "filter.meteringPointId")
-        terms = checked_order(ctx, SITE_ORDER, order_by)
-        conditions = site_filter_conditions(ctx.access.rows, metering_point_id=metering_point_id)
-        return await root_connection(
-            info, Site, SITE_ORDER, page, terms=terms, conditions=conditions
-        )
+    sites = root_connection_field(
+        Site,
+        SITE_ORDER,
+        sites_page,
+        filter=SiteFilter,
+        description="Usage sites, in ID order unless `orderBy` says else.",
+    )
