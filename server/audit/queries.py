@@ -182,6 +182,8 @@ async def _log_page(
 
 
 async def access_log_page(asked: RootPage[AccessLogFilter]) -> Connection[AccessLogEntry]:
+    """Requests recorded in the access log, newest first unless `orderBy` says otherwise.
+    Reading the log is itself recorded."""
     ctx = asked.context
     page = asked.page
     filters = filter_parameters(ctx, asked.filter or AccessLogFilter())
@@ -207,10 +209,6 @@ class AccessLogQuery:
         filter=AccessLogFilter,
         filter_description="Which records to list.",
         cursor=int_cursor,  # the log's position (`seq`), not a row's UUID
-        description=(
-            "Requests recorded in the access log, newest first unless `orderBy` says "
-            "otherwise. Reading the log is itself recorded."
-        ),
     )
 
 

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from server.billing.loaders import invoice_filter_conditions, invoice_table, invoices_by_id
 from server.billing.models import InvoiceStatus
 from server.billing.types import Invoice
 from server.graphql.connections import RootPage, root_connection, root_connection_field
-from server.graphql.context import RequestContext
 from server.graphql.guards import filter_id, require_readable_for_filter
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import Connection, SortKey
-from server.graphql.shaping import root_object
+from server.graphql.shaping import root_object_field
 
 
 @strawberry.input(description="Filters for the invoice list.")
@@ -56,6 +53,7 @@ INVOICE_ORDER = Sortable(
 
 
 async def invoices_page(asked: RootPage[InvoiceFilter]) -> Connection[Invoice]:
+    """Invoices, newest invoice number first unless `orderBy` says else."""
     ctx = asked.context
     chosen = asked.filter or InvoiceFilter()
     if chosen.status is not None or chosen.overdue is not None:
@@ -79,14 +77,6 @@ async def invoices_page(asked: RootPage[InvoiceFilter]) -> Connection[Invoice]:
 
 @strawberry.type(description="Invoice queries.")
 class BillingQuery:
-    @strawberry.field(description="One invoice by ID; null when unknown or outside your scope.")
-    async def invoice(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Invoice | None:
-        return await root_object(info, "Invoice", id, invoices_by_id, Invoice)
+    invoice = root_object_field(Invoice, invoices_by_id, noun="invoice")
 
-    invoices = root_connection_field(
-        Invoice,
-        INVOICE_ORDER,
-        invoices_page,
-        filter=InvoiceFilter,
-        description="Invoices, newest invoice number first unless `orderBy` says else.",
-    )
+    invoices = root_connection_field(Invoice, INVOICE_ORDER, invoices_page, filter=InvoiceFilter)

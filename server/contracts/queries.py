@@ -91,6 +91,7 @@ class OfferFilter:
 
 
 async def products_page(asked: RootPage[ProductFilter]) -> Connection[Product]:
+    """Products on sale with their prices, in code order."""
     ctx = asked.context
     values = checked_filter(ctx, asked.filter, {"kind": "Product.kind"})
     conditions = product_filter_conditions(ctx.access.rows, **values)
@@ -98,6 +99,7 @@ async def products_page(asked: RootPage[ProductFilter]) -> Connection[Product]:
 
 
 async def offers_page(asked: RootPage[OfferFilter]) -> Connection[Offer]:
+    """Offers made to customers and prospects, newest first unless `orderBy` says else."""
     ctx = asked.context
     values = checked_filter(ctx, asked.filter, OFFER_FILTER_COORDINATES)
     customer = filter_id(asked.filter.customer_id if asked.filter else None, "Customer")
@@ -115,6 +117,7 @@ async def offers_page(asked: RootPage[OfferFilter]) -> Connection[Offer]:
 
 
 async def contracts_page(asked: RootPage[ContractFilter]) -> Connection[Contract]:
+    """Contracts, in contract-number order unless `orderBy` says else."""
     ctx = asked.context
     chosen = asked.filter
     status = chosen.status.value if chosen and chosen.status else None
@@ -131,29 +134,12 @@ async def contracts_page(asked: RootPage[ContractFilter]) -> Connection[Contract
 
 @strawberry.type(description="Product and offer queries.")
 class CatalogueQuery:
-    products = root_connection_field(
-        Product,
-        PRODUCT_ORDER,
-        products_page,
-        filter=ProductFilter,
-        description="Products on sale with their prices, in code order.",
-    )
-    offers = root_connection_field(
-        Offer,
-        OFFER_ORDER,
-        offers_page,
-        filter=OfferFilter,
-        description="Offers made to customers and prospects, newest first unless `orderBy` "
-        "says else.",
-    )
+    products = root_connection_field(Product, PRODUCT_ORDER, products_page, filter=ProductFilter)
+    offers = root_connection_field(Offer, OFFER_ORDER, offers_page, filter=OfferFilter)
 
 
 @strawberry.type(description="Contract queries.")
 class ContractQuery:
     contracts = root_connection_field(
-        Contract,
-        CONTRACT_ORDER,
-        contracts_page,
-        filter=ContractFilter,
-        description="Contracts, in contract-number order unless `orderBy` says else.",
+        Contract, CONTRACT_ORDER, contracts_page, filter=ContractFilter
     )

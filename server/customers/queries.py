@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from server.customers.loaders import customer_table, customers_by_id, filter_conditions
 from server.customers.types import Customer, CustomerFilter
 from server.graphql.connections import RootPage, root_connection, root_connection_field
-from server.graphql.context import RequestContext
 from server.graphql.guards import require_readable_for_filter
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import Connection, SortKey
-from server.graphql.shaping import root_object
+from server.graphql.shaping import root_object_field
 
 FILTER_COORDINATES = {
     "name": "Customer.lastName",
@@ -48,6 +44,7 @@ CUSTOMER_ORDER = Sortable(
 
 
 async def customers_page(asked: RootPage[CustomerFilter]) -> Connection[Customer]:
+    """Customers, in customer-number order unless `orderBy` says else."""
     ctx = asked.context
     chosen = asked.filter or CustomerFilter()
     for argument, coordinate in FILTER_COORDINATES.items():
@@ -70,9 +67,7 @@ async def customers_page(asked: RootPage[CustomerFilter]) -> Connection[Customer
 
 @strawberry.type(description="Customer queries.")
 class CustomerQuery:
-    @strawberry.field(description="One customer by ID; null when unknown or outside your scope.")
-    async def customer(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Customer | None:
-        return await root_object(info, "Customer", id, customers_by_id, Customer, subject="id")
+    customer = root_object_field(Customer, customers_by_id, noun="customer", subject="id")
 
     customers = root_connection_field(
         Customer,
@@ -80,5 +75,4 @@ class CustomerQuery:
         customers_page,
         filter=CustomerFilter,
         filter_description="Search filters.",
-        description="Customers, in customer-number order unless `orderBy` says else.",
     )

@@ -19,6 +19,7 @@ from strawberry.types import Info
 from server.graphql.context import RequestContext
 from server.graphql.guards import checked_filter, open_page
 from server.graphql.loading import Row, fetch_rows, group_by, loader
+from server.graphql.mutation import description_of
 from server.graphql.ordering import (
     OrderBy,
     Sortable,
@@ -81,18 +82,17 @@ def root_connection_field(
     sortable: Sortable,
     load: Callable[[RootPage[Any]], Awaitable[Connection[Any]]],
     *,
-    description: str,
     filter: Any = None,
     filter_name: str = "filter",
     filter_description: str = "Filters.",
     cursor: Callable[..., object] = cursor_uuid,
 ) -> Any:
-    """The root field that lists `node` objects one page at a time. Its arguments, in this
-    order: `first`, `after`, the optional filter of type `filter` (none when None), `last`,
-    `before`, and `orderBy` over the fields of `sortable` (its `<Type>Order` input is made
-    here). Once the paging arguments are checked (`cursor` reads a cursor, as `open_page`
-    says) and the principal may see rows of the type, `load` returns the page; else the
-    connection is empty."""
+    """The root field that lists `node` objects one page at a time, described by the first
+    paragraph of `load`'s docstring. Its arguments, in this order: `first`, `after`, the
+    optional filter of type `filter` (none when None), `last`, `before`, and `orderBy` over
+    the fields of `sortable` (its `<Type>Order` input is made here). Once the paging
+    arguments are checked (`cursor` reads a cursor, as `open_page` says) and the principal
+    may see rows of the type, `load` returns the page; else the connection is empty."""
 
     async def resolve(
         info: Info[RequestContext, Any],
@@ -131,7 +131,7 @@ def root_connection_field(
     ]
     returns = cast(Any, Connection)[node]
     cast(Any, resolve).__signature__ = Signature(parameters, return_annotation=returns)
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description_of(load))
 
 
 async def root_connection(

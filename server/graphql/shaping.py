@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import strawberry
 from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.private import is_private
@@ -192,6 +193,27 @@ async def root_object(
     if key is None or not ctx.access.can_see_rows(type_name):
         return None
     return build_one(cls, await load(ctx).load(key), ctx, info, **options)
+
+
+def root_object_field(
+    cls: type[Any], load: Callable[[RequestContext], RowLoader], *, noun: str, **options: Any
+) -> Any:
+    """The root look-up field `(id: ID!)` of `cls` (see `root_object`; `options` as
+    `build_one` takes them), described as one `noun` by ID."""
+    type_name = cls.__strawberry_definition__.name
+
+    async def resolve(info: Info[RequestContext, Any], id: str) -> Any:
+        return await root_object(info, type_name, id, load, cls, **options)
+
+    resolve.__annotations__ = {
+        "info": Info[RequestContext, Any],
+        "id": strawberry.ID,
+        "return": cls | None,
+    }
+    return strawberry.field(
+        resolver=resolve,
+        description=f"One {noun} by ID; null when unknown or outside your scope.",
+    )
 
 
 def relation_allowed(ctx: RequestContext, type_name: str, field_name: str) -> bool:

@@ -29,14 +29,10 @@ PROSPECT_ORDER = Sortable(
 
 
 async def prospects_page(asked: RootPage[None]) -> Connection[Prospect]:
+    """Prospects with a valid marketing consent, one page at a time."""
     return await root_connection(asked, Prospect, PROSPECT_ORDER, subject=None, prospect="id")
 
 
 @strawberry.type(description="Prospect queries.")
 class ProspectQuery:
-    prospects = root_connection_field(
-        Prospect,
-        PROSPECT_ORDER,
-        prospects_page,
-        description="Prospects with a valid marketing consent, one page at a time.",
-    )
+    prospects = root_connection_field(Prospect, PROSPECT_ORDER, prospects_page)

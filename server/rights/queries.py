@@ -218,6 +218,8 @@ DISCLOSURE_ORDER = Sortable(
 async def requests_page(
     asked: RootPage[DataSubjectRequestFilter],
 ) -> Connection[DataSubjectRequest]:
+    """The requests register in request-number order; `overdue: true` lists open requests
+    past their deadline."""
     ctx = asked.context
     chosen = asked.filter or DataSubjectRequestFilter()
     if chosen.overdue is not None:
@@ -249,7 +251,9 @@ async def requests_page(
 
 
 async def disclosures_page(asked: RootPage[strawberry.ID]) -> Connection[Disclosure]:
-    """The register of disclosures; `asked.filter` is the `customerId` argument."""
+    """The register of disclosures to authorities and energy companies, newest first.
+
+    (`asked.filter` is the `customerId` argument.)"""
     ctx = asked.context
     subject = None
     if asked.filter is not None:
@@ -276,12 +280,7 @@ async def disclosures_page(asked: RootPage[strawberry.ID]) -> Connection[Disclos
 @strawberry.type(description="Queries of the data-subject rights.")
 class RightsQuery:
     data_subject_requests = root_connection_field(
-        DataSubjectRequest,
-        REQUEST_ORDER,
-        requests_page,
-        filter=DataSubjectRequestFilter,
-        description="The requests register in request-number order; `overdue: true` lists "
-        "open requests past their deadline.",
+        DataSubjectRequest, REQUEST_ORDER, requests_page, filter=DataSubjectRequestFilter
     )
     disclosures = root_connection_field(
         Disclosure,
@@ -290,8 +289,6 @@ class RightsQuery:
         filter=strawberry.ID,
         filter_name="customer_id",
         filter_description="Only disclosures about this customer.",
-        description="The register of disclosures to authorities and energy companies, newest "
-        "first.",
     )
 
     @strawberry.field(

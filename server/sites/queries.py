@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from strawberry.types import Info
 
 from server.graphql.connections import RootPage, root_connection, root_connection_field
-from server.graphql.context import RequestContext
 from server.graphql.guards import require_readable_for_filter
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import ID_KEY, Connection
-from server.graphql.shaping import root_object
+from server.graphql.shaping import root_object_field
 from server.sites.loaders import site_filter_conditions, site_table, sites_by_id
 from server.sites.types import Site, SiteFilter
 
@@ -38,6 +34,7 @@ SITE_ORDER = Sortable(
 
 
 async def sites_page(asked: RootPage[SiteFilter]) -> Connection[Site]:
+    """Usage sites, in ID order unless `orderBy` says else."""
     ctx = asked.context
     metering_point_id = (asked.filter.metering_point_id or None) if asked.filter else None
     if metering_point_id is not None:
@@ -48,14 +45,6 @@ async def sites_page(asked: RootPage[SiteFilter]) -> Connection[Site]:
 
 @strawberry.type(description="Usage site queries.")
 class SiteQuery:
-    @strawberry.field(description="One usage site by ID; null when unknown or outside your scope.")
-    async def site(self, info: Info[RequestContext, Any], id: strawberry.ID) -> Site | None:
-        return await root_object(info, "Site", id, sites_by_id, Site)
+    site = root_object_field(Site, sites_by_id, noun="usage site")
 
-    sites = root_connection_field(
-        Site,
-        SITE_ORDER,
-        sites_page,
-        filter=SiteFilter,
-        description="Usage sites, in ID order unless `orderBy` says else.",
-    )
+    sites = root_connection_field(Site, SITE_ORDER, sites_page, filter=SiteFilter)
