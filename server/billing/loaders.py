@@ -20,7 +20,14 @@ from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import RowLoader, children_loader, rows_by_id
-from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
+from server.graphql.relay import (
+    ID_KEY,
+    FilterValue,
+    SortKey,
+    Visible,
+    columns_equal,
+    flag_condition,
+)
 
 invoice_table = table_of(Invoice)
 line_table = table_of(InvoiceLine)
@@ -142,17 +149,9 @@ def invoice_filter_conditions(
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the invoice filters (values or bind parameters; None: not
     given); they test only the invoice's own columns."""
-    conditions: list[ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(invoice_table.c.status == status)
+    conditions = columns_equal(invoice_table, status=status, customer_id=customer_id)
     if overdue is not None:
-        is_overdue = invoice_overdue(today)
-        if isinstance(overdue, bool):
-            conditions.append(is_overdue if overdue else ~is_overdue)
-        else:
-            conditions.append(is_overdue == overdue)
-    if customer_id is not None:
-        conditions.append(invoice_table.c.customer_id == customer_id)
+        conditions.append(flag_condition(invoice_overdue(today), overdue))
     if issued_from is not None:
         conditions.append(invoice_table.c.issue_date >= issued_from)
     if issued_to is not None:

@@ -11,7 +11,7 @@ from server.db.tables import table_of
 from server.graphql.connections import ListFilter, NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import RowLoader, rows_by_id
-from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible
+from server.graphql.relay import ID_KEY, FilterValue, SortKey, Visible, columns_equal
 
 contract_table = table_of(Contract)
 product_table = table_of(Product)
@@ -54,7 +54,7 @@ def product_filter_conditions(
     visible: Visible, *, kind: FilterValue[str] = None
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the product filters (values or bind parameters; None: not given)."""
-    return [] if kind is None else [product_table.c.kind == kind]
+    return columns_equal(product_table, kind=kind)
 
 
 def offer_filter_conditions(
@@ -65,12 +65,7 @@ def offer_filter_conditions(
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the offer filters (values or bind parameters; None: not given);
     they test only the offer's own columns."""
-    conditions: list[ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(offer_table.c.status == status)
-    if customer_id is not None:
-        conditions.append(offer_table.c.customer_id == customer_id)
-    return conditions
+    return columns_equal(offer_table, status=status, customer_id=customer_id)
 
 
 def contract_filter_conditions(
@@ -81,12 +76,7 @@ def contract_filter_conditions(
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the contract filters (values or bind parameters; None: not
     given); they test only the contract's own columns."""
-    conditions: list[ColumnElement[bool]] = []
-    if status is not None:
-        conditions.append(contract_table.c.status == status)
-    if customer_id is not None:
-        conditions.append(contract_table.c.customer_id == customer_id)
-    return conditions
+    return columns_equal(contract_table, status=status, customer_id=customer_id)
 
 
 def contracts_by_id(ctx: RequestContext) -> RowLoader:

@@ -12,7 +12,7 @@ from server.customers.models import Customer
 from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.loading import RowLoader, rows_by_id
-from server.graphql.relay import FilterValue, Visible
+from server.graphql.relay import FilterValue, Visible, flag_condition
 from server.sites.models import Site
 
 customer_table = table_of(Customer)
@@ -94,8 +94,5 @@ def filter_conditions(
             ),
             visible("Invoice"),
         )
-        if isinstance(overdue, bool):
-            conditions.append(is_overdue if overdue else ~is_overdue)
-        else:
-            conditions.append(is_overdue == overdue)
+        conditions.append(flag_condition(is_overdue, overdue))
     return conditions

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Generic, TypeAlias, TypeVar, Union
 
 import orjson
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.graphql.errors import UserInputError
@@ -32,6 +32,23 @@ Visible: TypeAlias = Callable[[str], ColumnElement[bool]]
 # A filter value: a Python value, a bind parameter (or any SQL expression), or None for a
 # filter not given. Filter builders use values only inside SQL.
 FilterValue: TypeAlias = Union[V, ColumnElement[Any], None]  # noqa: UP007
+
+
+def columns_equal(table: Table, **values: FilterValue[Any]) -> list[ColumnElement[bool]]:
+    """Filter conditions that each named column of `table` equals its value; a filter not
+    given (None) adds none."""
+    return [table.c[name] == value for name, value in values.items() if value is not None]
+
+
+def flag_condition(
+    condition: ColumnElement[bool], wanted: FilterValue[bool]
+) -> ColumnElement[bool]:
+    """A yes-or-no filter on `condition`: rows where it holds (True), where it does not
+    (False), or where it equals a bind parameter (a statement built once)."""
+    if isinstance(wanted, bool):
+        return condition if wanted else ~condition
+    return condition == wanted
+
 
 # The paging arguments of every connection, described once.
 First = Annotated[

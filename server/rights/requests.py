@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.tables import table_of
-from server.graphql.relay import FilterValue, Visible
+from server.graphql.relay import FilterValue, Visible, columns_equal, flag_condition
 from server.rights.models import OPEN_REQUEST_STATUSES, DataSubjectRequest
 
 request_table = table_of(DataSubjectRequest)
@@ -58,19 +58,9 @@ def request_filter_conditions(
 ) -> list[ColumnElement[bool]]:
     """SQL conditions for the requests-register filters (values or bind parameters; None:
     not given); they test only the request's own columns."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions = columns_equal(request_table, status=status, kind=kind, customer_id=customer_id)
     if overdue is not None:
-        condition = overdue_condition(today)
-        if isinstance(overdue, bool):
-            conditions.append(condition if overdue else ~condition)
-        else:
-            conditions.append(condition == overdue)
-    if status is not None:
-        conditions.append(request_table.c.status == status)
-    if kind is not None:
-        conditions.append(request_table.c.kind == kind)
-    if customer_id is not None:
-        conditions.append(request_table.c.customer_id == customer_id)
+        conditions.append(flag_condition(overdue_condition(today), overdue))
     return conditions
 
 

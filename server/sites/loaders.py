@@ -14,7 +14,7 @@ from server.db.tables import table_of
 from server.graphql.connections import NestedList
 from server.graphql.context import RequestContext
 from server.graphql.loading import Row, RowLoader, loader, rows_by_id
-from server.graphql.relay import FilterValue, SortKey, Visible
+from server.graphql.relay import FilterValue, SortKey, Visible, columns_equal
 from server.sites.models import Site
 
 site_table = table_of(Site)
@@ -43,10 +43,7 @@ def site_filter_conditions(
     """SQL conditions for the site filters (values or bind parameters; None: not given).
     `visible` is the row-predicate source, as for every filter builder; these filters test
     only the site's own columns."""
-    conditions: list[ColumnElement[bool]] = []
-    if metering_point_id is not None:
-        conditions.append(_s("metering_point_id") == metering_point_id)
-    return conditions
+    return columns_equal(site_table, metering_point_id=metering_point_id)
 
 
 @dataclass(frozen=True, slots=True)
