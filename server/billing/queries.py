@@ -11,6 +11,7 @@ from server.billing.models import InvoiceStatus
 from server.billing.types import Invoice
 from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.guards import filter_id, require_readable_for_filter
+from server.graphql.inputs import filter_field
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import Connection, SortKey
 from server.graphql.shaping import root_object_field
@@ -18,21 +19,11 @@ from server.graphql.shaping import root_object_field
 
 @strawberry.input(description="Filters for the invoice list.")
 class InvoiceFilter:
-    status: InvoiceStatus | None = strawberry.field(
-        default=None, description="Only invoices in this state."
-    )
-    overdue: bool | None = strawberry.field(
-        default=None, description="True: overdue (past due and unpaid); false: not overdue."
-    )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only this customer's invoices."
-    )
-    issued_from: date | None = strawberry.field(
-        default=None, description="Only invoices issued on this day or later."
-    )
-    issued_to: date | None = strawberry.field(
-        default=None, description="Only invoices issued on this day or earlier."
-    )
+    status: InvoiceStatus | None = filter_field("Only invoices in this state.")
+    overdue: bool | None = filter_field("True: overdue (past due and unpaid); false: not overdue.")
+    customer_id: strawberry.ID | None = filter_field("Only this customer's invoices.")
+    issued_from: date | None = filter_field("Only invoices issued on this day or later.")
+    issued_to: date | None = filter_field("Only invoices issued on this day or earlier.")
 
 
 INVOICE_ORDER = Sortable(

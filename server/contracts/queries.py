@@ -16,18 +16,15 @@ from server.contracts.models import ContractStatus, OfferStatus, ProductKind
 from server.contracts.types import Contract, Offer, Product
 from server.graphql.connections import RootPage, root_connection, root_connection_field
 from server.graphql.guards import checked_filter, filter_id, require_readable_for_filter
+from server.graphql.inputs import filter_field
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import Connection, SortKey
 
 
 @strawberry.input(description="Filters for the contract list.")
 class ContractFilter:
-    status: ContractStatus | None = strawberry.field(
-        default=None, description="Only contracts in this state."
-    )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only this customer's contracts."
-    )
+    status: ContractStatus | None = filter_field("Only contracts in this state.")
+    customer_id: strawberry.ID | None = filter_field("Only this customer's contracts.")
 
 
 CONTRACT_ORDER = Sortable(
@@ -75,19 +72,13 @@ OFFER_FILTER_COORDINATES = {"status": "Offer.status"}
 
 @strawberry.input(description="Filters for the product list.")
 class ProductFilter:
-    kind: ProductKind | None = strawberry.field(
-        default=None, description="Only products of this kind."
-    )
+    kind: ProductKind | None = filter_field("Only products of this kind.")
 
 
 @strawberry.input(description="Filters for the offer list.")
 class OfferFilter:
-    status: OfferStatus | None = strawberry.field(
-        default=None, description="Only offers in this state."
-    )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only offers to this customer."
-    )
+    status: OfferStatus | None = filter_field("Only offers in this state.")
+    customer_id: strawberry.ID | None = filter_field("Only offers to this customer.")
 
 
 async def products_page(asked: RootPage[ProductFilter]) -> Connection[Product]:

@@ -22,6 +22,11 @@ def optional(description: str) -> Any:
     return strawberry.field(default=strawberry.UNSET, description=description)
 
 
+def filter_field(description: str) -> Any:
+    """A field of a list filter: left out or null, it does not filter."""
+    return strawberry.field(default=None, description=description)
+
+
 def given(value: Any) -> bool:
     """True when an optional input field was sent (null counts as sent: it clears)."""
     return value is not strawberry.UNSET

@@ -19,6 +19,7 @@ from server.graphql.connections import RootPage, root_connection, root_connectio
 from server.graphql.context import RequestContext
 from server.graphql.errors import ForbiddenError, UserInputError
 from server.graphql.guards import parse_id, require_readable_for_filter
+from server.graphql.inputs import filter_field
 from server.graphql.ordering import Sortable, SortField
 from server.graphql.relay import Connection, FilterValue, SortKey, Visible
 from server.graphql.shaping import build_one
@@ -42,18 +43,10 @@ DISCLOSURE_FIELDS = logged(
 
 @strawberry.input(description="Filters for the requests register.")
 class DataSubjectRequestFilter:
-    overdue: bool | None = strawberry.field(
-        default=None, description="True: open requests past their (extended) due date."
-    )
-    status: RequestStatus | None = strawberry.field(
-        default=None, description="Only requests in this status."
-    )
-    kind: RequestKind | None = strawberry.field(
-        default=None, description="Only requests of this kind."
-    )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only this customer's requests."
-    )
+    overdue: bool | None = filter_field("True: open requests past their (extended) due date.")
+    status: RequestStatus | None = filter_field("Only requests in this status.")
+    kind: RequestKind | None = filter_field("Only requests of this kind.")
+    customer_id: strawberry.ID | None = filter_field("Only this customer's requests.")
 
 
 def disclosure_select() -> Select[Any]:
