@@ -12,7 +12,7 @@ from server.customers.models import Customer
 from server.db.tables import table_of
 from server.graphql.context import RequestContext
 from server.graphql.loading import RowLoader, rows_by_id
-from server.graphql.relay import FilterValue, Visible, flag_condition
+from server.graphql.relay import FilterValue, Visible, columns_equal, flag_condition
 from server.sites.models import Site
 
 customer_table = table_of(Customer)
@@ -40,6 +40,14 @@ def _like_pattern(value: str | ColumnElement[Any]) -> ColumnElement[Any]:
     return literal("%", String).concat(func.lower(escaped, type_=String)).concat("%")
 
 
+def _has_visible(
+    rows: Any, type_name: str, visible: Visible, condition: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """The customer has a row of `type_name` (columns `rows`) inside the row scope where
+    `condition` holds."""
+    return exists().where(rows.customer_id == _c("id"), condition, visible(type_name))
+
+
 def filter_conditions(
     visible: Visible,
     *,
@@ -65,34 +73,28 @@ def filter_conditions(
             type_=String,
         )
         conditions.append(full.like(_like_pattern(name), escape="\\"))
-    if customer_number is not None:
-        conditions.append(_c("customer_number") == customer_number)
-    if personal_identity_code is not None:
-        conditions.append(_c("personal_identity_code") == personal_identity_code)
+    conditions += columns_equal(
+        customer_table,
+        customer_number=customer_number,
+        personal_identity_code=personal_identity_code,
+    )
     if metering_point_id is not None:
         conditions.append(
-            exists().where(
-                _site.customer_id == _c("id"),
-                _site.metering_point_id == metering_point_id,
-                visible("Site"),
-            )
+            _has_visible(_site, "Site", visible, _site.metering_point_id == metering_point_id)
         )
     if invoice_status is not None:
         conditions.append(
-            exists().where(
-                _invoice.customer_id == _c("id"),
-                _invoice.status == invoice_status,
-                visible("Invoice"),
-            )
+            _has_visible(_invoice, "Invoice", visible, _invoice.status == invoice_status)
         )
     if overdue is not None:
-        is_overdue = exists().where(
-            _invoice.customer_id == _c("id"),
+        is_overdue = _has_visible(
+            _invoice,
+            "Invoice",
+            visible,
             or_(
                 _invoice.status == "overdue",
                 and_(_invoice.status == "open", _invoice.due_date < today),
             ),
-            visible("Invoice"),
         )
         conditions.append(flag_condition(is_overdue, overdue))
     return conditions
