@@ -13,6 +13,10 @@ from server.graphql.globalid import Node, require_global_id
 from server.graphql.shaping import build_one
 from server.nodes.loaders import NodeKind, node_kind, node_loader
 
+# The arguments of `node(id:)` and `nodes(ids:)`.
+GlobalId = Annotated[strawberry.ID, strawberry.argument(description="A global ID.")]
+GlobalIds = Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs.")]
+
 
 def parsed_node_id(value: object, *, field: str) -> tuple[NodeKind, Any]:
     """The Node type and key a global ID names; BAD_USER_INPUT naming the argument when it
@@ -46,11 +50,7 @@ class NodeQuery:
         description="Any object by its global ID; null when unknown or outside your scope, "
         "like the type's own look-up."
     )
-    async def node(
-        self,
-        info: Info[RequestContext, Any],
-        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
-    ) -> Node | None:
+    async def node(self, info: Info[RequestContext, Any], id: GlobalId) -> Node | None:
         kind, key = parsed_node_id(id, field="id")
         return await load_node(info, kind, key)
 
@@ -58,11 +58,7 @@ class NodeQuery:
         description="Objects by their global IDs, in the order asked for (at most the "
         "configured page size); null for each one unknown or outside your scope."
     )
-    async def nodes(
-        self,
-        info: Info[RequestContext, Any],
-        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs.")],
-    ) -> list[Node | None]:
+    async def nodes(self, info: Info[RequestContext, Any], ids: GlobalIds) -> list[Node | None]:
         maximum = info.context.settings.max_page_size
         if len(ids) > maximum:
             raise UserInputError(f"at most {maximum} ids", field="ids", reason="too many ids")
