@@ -76,9 +76,10 @@ ORDER_ENUMS: dict[str, Sortable] = {}
 
 
 class OrderInput:
-    """The `<Type>Order` input `{field, direction}` of one sortable type, declared as
-    `class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER): ...`; the subclass becomes the
-    Strawberry input, with its `<Type>OrderField` enum."""
+    """The `<Type>Order` input `{field, direction}` of one sortable type: a subclass
+    (`class CustomerOrder(OrderInput, sortable=CUSTOMER_ORDER): ...`, or `order_input`)
+    becomes the Strawberry input, with its `<Type>OrderField` enum. A root connection field
+    makes its own (`connections.root_connection_field`)."""
 
     field: Enum
     direction: OrderDirection
@@ -102,7 +103,7 @@ class OrderInput:
         )
 
 
-# The `orderBy` argument of a root connection: `order_by: OrderBy[CustomerOrder] = None`.
+# The `orderBy` argument of a root connection: `OrderBy[CustomerOrder]`.
 OrderBy = Annotated[
     list[K] | None, strawberry.argument(description="The order: keys in priority order.")
 ]
