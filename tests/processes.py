@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -70,6 +72,40 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` started as `start` starts it, and stopped (with all it started) at the end."""
+    process = start(command, env, log)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A test's `rekisteri serve` process: the process, its port and its output."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], log: Path, *args: str) -> Iterator[Served]:
+    """`rekisteri serve ARGS` on a free port with `env`, its output in `log`; stopped at the
+    end. It may still be starting: `wait_until_healthy` waits for it."""
+    port = free_port()
+    with running(rekisteri("serve", "--port", str(port), *args), env, log) as process:
+        yield Served(process, port, log)
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:

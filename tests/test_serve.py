@@ -24,16 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from server import cli, serving
 from server.settings import PROJECT_ROOT, Settings
-from tests.processes import (
-    START_SECONDS,
-    STOP_SECONDS,
-    free_port,
-    rekisteri,
-    service_env,
-    start,
-    stop,
-    wait_until_healthy,
-)
+from tests.processes import START_SECONDS, STOP_SECONDS, serve, service_env, wait_until_healthy
 
 # -- the socket ------------------------------------------------------------------------
 
@@ -124,7 +115,6 @@ def test_the_container_serves_with_workers() -> None:
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    port = free_port()
     metrics_parent = tmp_path / "metrics"
     env = service_env(
         database_url,
@@ -133,17 +123,13 @@ def served(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         SHUTDOWN_TIMEOUT_SECONDS="5",
         PROMETHEUS_MULTIPROC_DIR=str(metrics_parent),
     )
-    stderr = tmp_path / "stderr.log"
-    process = start(rekisteri("serve", "--port", str(port), "--workers", "2"), env, stderr)
-    try:
+    with serve(env, tmp_path / "stderr.log", "--workers", "2") as service:
         yield {
-            "process": process,
-            "url": f"http://127.0.0.1:{port}",
+            "process": service.process,
+            "url": service.url,
             "metrics_parent": metrics_parent,
-            "stderr": stderr,
+            "stderr": service.log,
         }
-    finally:
-        stop(process)
 
 
 def children(pid: int) -> set[int]:

@@ -28,15 +28,7 @@ from server.observability import tracing
 from server.settings import PROJECT_ROOT
 from tests import factories
 from tests.conftest import Users, gql
-from tests.processes import (
-    STOP_SECONDS,
-    free_port,
-    rekisteri,
-    service_env,
-    start,
-    stop,
-    wait_until_healthy,
-)
+from tests.processes import STOP_SECONDS, serve, service_env, wait_until_healthy
 
 IDENTITY_CODE = "131052-308T"
 LAST_NAME = "Jäätteenmäki-Literal"
@@ -95,7 +87,6 @@ class Receiver:
 @pytest.fixture
 def traced(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`rekisteri serve` (one process) with tracing on, and the receiver it sends to."""
-    port = free_port()
     with Receiver() as receiver:
         env = service_env(
             database_url,
@@ -105,11 +96,8 @@ def traced(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
             OTEL_BSP_SCHEDULE_DELAY="100",
         )
-        process = start(rekisteri("serve", "--port", str(port)), env, tmp_path / "serve.log")
-        try:
-            yield {"process": process, "url": f"http://127.0.0.1:{port}", "receiver": receiver}
-        finally:
-            stop(process)
+        with serve(env, tmp_path / "serve.log") as service:
+            yield {"process": service.process, "url": service.url, "receiver": receiver}
 
 
 def attribute_values(span: Span) -> dict[str, str]:

@@ -30,10 +30,9 @@ from tests.conftest import Users, gql
 from tests.processes import (
     STOP_SECONDS,
     free_port,
-    rekisteri,
+    running,
+    serve,
     service_env,
-    start,
-    stop,
     wait_until_healthy,
 )
 from tests.test_audit_http import PAGE, register, returned_objects
@@ -110,27 +109,26 @@ def cluster(fresh_database_url: str, tmp_path: Path, policy_dir: Path) -> Iterat
         TRUSTED_PROXIES="127.0.0.1",
         LOG_FORMAT="json",
     )
-    ports = {name: free_port() for name in ("a", "b", "proxy")}
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        instances = []
-        for name in ("a", "b"):
-            log = tmp_path / f"{name}.log"
-            process = start(rekisteri("serve", "--port", str(ports[name])), env, log)
-            processes.append(process)
-            instances.append(Instance(name, f"http://127.0.0.1:{ports[name]}", process, log))
+    with contextlib.ExitStack() as stack:
+        services = {
+            name: stack.enter_context(serve(env, tmp_path / f"{name}.log")) for name in ("a", "b")
+        }
+        instances = [
+            Instance(name, service.url, service.process, service.log)
+            for name, service in services.items()
+        ]
+        proxy_port = free_port()
         config = tmp_path / "haproxy.cfg"
-        config.write_text(HAPROXY_CONFIG.format(port=ports["proxy"], a=ports["a"], b=ports["b"]))
-        haproxy = start(["haproxy", "-db", "-f", str(config)], env, tmp_path / "haproxy.log")
-        processes.append(haproxy)
+        config.write_text(
+            HAPROXY_CONFIG.format(port=proxy_port, a=services["a"].port, b=services["b"].port)
+        )
+        haproxy_command = ["haproxy", "-db", "-f", str(config)]
+        haproxy = stack.enter_context(running(haproxy_command, env, tmp_path / "haproxy.log"))
         for instance in instances:
             wait_until_healthy(instance.url, instance.process)
-        proxy = f"http://127.0.0.1:{ports['proxy']}"
+        proxy = f"http://127.0.0.1:{proxy_port}"
         wait_until_healthy(proxy, haproxy)
         yield Cluster(proxy, fresh_database_url, policy_dir, instances)
-    finally:
-        for process in processes:
-            stop(process)
 
 
 def _policy_version(url: str) -> str | None:
