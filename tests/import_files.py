@@ -47,6 +47,11 @@ def datahub_file(path: Path, rows: Iterable[str]) -> Path:
     return path
 
 
+def datahub_bytes(rows: Iterable[str]) -> bytes:
+    """The bytes of `datahub_file` with these rows, as a client posts them."""
+    return "".join(line + "\n" for line in [DATAHUB_HEADER, *rows]).encode()
+
+
 def hours(gsrn: str, first: datetime, count: int, kwh: str = "1,250000") -> list[str]:
     return [datahub_row(gsrn, first + timedelta(hours=h), kwh) for h in range(count)]
 

@@ -13,20 +13,13 @@ from sqlalchemy.exc import DBAPIError
 
 from server.imports.models import ImportKind
 from server.settings import Settings
-from tests import factories
 from tests.import_files import datahub_file, hours, run, utc
-from tests.test_imports_http import api_key, post
+from tests.test_imports_http import metering_key_fixture, post, site_fixture  # noqa: F401
 
 
 @pytest.fixture
 def database_url(fresh_database_url: str) -> str:
     return fresh_database_url
-
-
-@pytest.fixture
-async def site(owner: asyncpg.Connection) -> dict[str, Any]:
-    customer = await factories.customer(owner)
-    return await factories.site(owner, customer_id=customer["id"])
 
 
 async def test_without_the_log_no_value_is_stored(
@@ -35,13 +28,13 @@ async def test_without_the_log_no_value_is_stored(
     client: httpx.AsyncClient,
     site: dict[str, Any],
     tmp_path: Path,
+    metering_key: str,
 ) -> None:
-    key = await api_key(settings, owner, "metering_import")
     path = datahub_file(tmp_path / "k.csv", hours(site["metering_point_id"], utc(2026, 1, 1), 30))
     await owner.execute("REVOKE INSERT ON access_log_subject FROM rekisteri_app")
     with pytest.raises(DBAPIError):
         await run(settings, ImportKind.CONSUMPTION, path)
-    response = await post(client, "consumption", path.read_bytes(), key)
+    response = await post(client, "consumption", path.read_bytes(), metering_key)
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     for table in ("consumption", "import_source", "import_provenance"):

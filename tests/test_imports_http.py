@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,7 +20,7 @@ from server.identity.roles import known_roles
 from server.settings import Settings
 from tests import factories
 from tests.conftest import Users
-from tests.import_files import datahub_file, datahub_row, hours, utc
+from tests.import_files import datahub_bytes, datahub_row, hours, utc
 
 START = utc(2026, 1, 1)
 
@@ -40,15 +39,21 @@ async def api_key(settings: Settings, owner: asyncpg.Connection, role: str) -> s
     return created.key
 
 
-@pytest.fixture
-async def site(owner: asyncpg.Connection) -> dict[str, Any]:
+@pytest.fixture(name="metering_key")
+async def metering_key_fixture(settings: Settings, owner: asyncpg.Connection) -> str:
+    """An API key of the role the policy grants the import of metered values."""
+    return await api_key(settings, owner, "metering_import")
+
+
+@pytest.fixture(name="site")
+async def site_fixture(owner: asyncpg.Connection) -> dict[str, Any]:
     customer = await factories.customer(owner)
     return await factories.site(owner, customer_id=customer["id"])
 
 
-def body(site: dict[str, Any], tmp_path: Path, rows: list[str] | None = None) -> bytes:
-    path = datahub_file(tmp_path / "k.csv", rows or hours(site["metering_point_id"], START, 3))
-    return path.read_bytes()
+def body(site: dict[str, Any], rows: list[str] | None = None) -> bytes:
+    """A Datahub file of `rows`, by default three hours of the site's values."""
+    return datahub_bytes(rows or hours(site["metering_point_id"], START, 3))
 
 
 async def post(
@@ -72,16 +77,11 @@ async def last_seq(owner: asyncpg.Connection) -> int:
 
 
 async def test_an_api_key_of_the_granted_role_imports(
-    settings: Settings,
-    owner: asyncpg.Connection,
-    client: httpx.AsyncClient,
-    site: dict[str, Any],
-    tmp_path: Path,
+    owner: asyncpg.Connection, client: httpx.AsyncClient, site: dict[str, Any], metering_key: str
 ) -> None:
-    key = await api_key(settings, owner, "metering_import")
     since = await last_seq(owner)
     response = await post(
-        client, "consumption", body(site, tmp_path), key, fileName="datahub.csv", source="Datahub"
+        client, "consumption", body(site), metering_key, fileName="datahub.csv", source="Datahub"
     )
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -114,10 +114,9 @@ async def test_other_callers_are_refused_and_logged(
     client: httpx.AsyncClient,
     users: Users,
     site: dict[str, Any],
-    tmp_path: Path,
 ) -> None:
     since = await last_seq(owner)
-    content = body(site, tmp_path)
+    content = body(site)
     addresses_key = await api_key(settings, owner, "address_import")
     refusals = [
         await post(client, "consumption", content, None),
@@ -149,16 +148,12 @@ async def test_other_callers_are_refused_and_logged(
 
 
 async def test_dry_run_partial_files_and_refusals(
-    settings: Settings,
-    owner: asyncpg.Connection,
-    client: httpx.AsyncClient,
-    site: dict[str, Any],
-    tmp_path: Path,
+    owner: asyncpg.Connection, client: httpx.AsyncClient, site: dict[str, Any], metering_key: str
 ) -> None:
-    key = await api_key(settings, owner, "metering_import")
+    key = metering_key
     gsrn = site["metering_point_id"]
     rows = [*hours(gsrn, START, 2), datahub_row(gsrn, START + timedelta(hours=5), "-1")]
-    content = body(site, tmp_path, rows)
+    content = body(site, rows)
     dry = await post(client, "consumption", content, key, dryRun="true")
     assert dry.status_code == 422 and dry.json()["outcome"] == "refused"
     assert dry.json()["rejects"] == [{"line": 4, "field": "Määrä", "reason": "negative"}]
@@ -187,14 +182,13 @@ async def small_limit_client(settings: Settings) -> AsyncIterator[httpx.AsyncCli
 
 
 async def test_the_body_is_limited_in_size(
-    settings: Settings,
     owner: asyncpg.Connection,
     small_limit_client: httpx.AsyncClient,
     site: dict[str, Any],
-    tmp_path: Path,
+    metering_key: str,
 ) -> None:
-    key = await api_key(settings, owner, "metering_import")
-    content = body(site, tmp_path, hours(site["metering_point_id"], START, 10))
+    key = metering_key
+    content = body(site, hours(site["metering_point_id"], START, 10))
     assert len(content) > 300
     declared = await post(small_limit_client, "consumption", content, key)
     assert declared.status_code == 413
