@@ -379,10 +379,14 @@ async def customer_graph(
 # --------------------------------------------------------------------------
 
 
+def customer_input(customer: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The input of a mutation of `customer` (a row): the customer's id and `fields`."""
+    return {"customerId": str(customer["id"]), **fields}
+
+
 def on_customer(customer: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """The variables of a mutation of `customer` (a row): its input, the customer's id and
-    `fields`."""
-    return {"input": {"customerId": str(customer["id"]), **fields}}
+    """The variables of a mutation of `customer` (a row): its input, `customer_input`."""
+    return {"input": customer_input(customer, **fields)}
 
 
 def person_input(**overrides: Any) -> dict[str, Any]:

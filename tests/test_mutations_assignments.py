@@ -28,29 +28,27 @@ async def test_grant_and_revoke_site_access(api: Api) -> None:
     place = await factories.site(api.owner, customer_id=holder["id"])
     contractor = await api.organisation("asennus")
     assert (await api.run(SITES, as_=("field_service", "asennus"))).ok()["sites"]["edges"] == []
-    granted = await api.run(
+    granted = await api.mutate(
         GRANT,
         as_="customer_service",
         purpose="delivery",
-        variables={
-            "input": {
-                "organisationId": str(contractor),
-                "siteId": str(place["id"]),
-                "purpose": "delivery",
-                "validFrom": today().isoformat(),
-                "validTo": (today() + timedelta(days=7)).isoformat(),
-            }
+        input={
+            "organisationId": str(contractor),
+            "siteId": str(place["id"]),
+            "purpose": "delivery",
+            "validFrom": today().isoformat(),
+            "validTo": (today() + timedelta(days=7)).isoformat(),
         },
     )
     payload = granted.ok()["grantAssignment"]
     assert payload["organisation"] == {"code": "asennus"}
     seen = await api.run(SITES, as_=("field_service", "asennus"))
     assert [e["node"]["id"] for e in seen.ok()["sites"]["edges"]] == [gid("Site", place["id"])]
-    revoked = await api.run(
+    revoked = await api.mutate(
         REVOKE,
         as_="customer_service",
         purpose="delivery",
-        variables={"input": {"assignmentId": payload["assignment"]["id"], "reason": "done"}},
+        input={"assignmentId": payload["assignment"]["id"], "reason": "done"},
     )
     assert revoked.ok()["revokeAssignment"]["assignment"]["revokedAt"] is not None
     assert (await api.run(SITES, as_=("field_service", "asennus"))).ok()["sites"]["edges"] == []
@@ -66,29 +64,26 @@ async def test_grant_refusals(api: Api) -> None:
         "purpose": "delivery",
         "validFrom": today().isoformat(),
     }
-    wrong_purpose = await api.run(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        variables={"input": {**base, "purpose": "gossip"}},
+    wrong_purpose = await api.mutate(
+        GRANT, as_="customer_service", purpose="delivery", input={**base, "purpose": "gossip"}
     )
     assert wrong_purpose.error()["field"] == "input.purpose"
-    backwards = await api.run(
+    backwards = await api.mutate(
         GRANT,
         as_="customer_service",
         purpose="delivery",
-        variables={"input": {**base, "validTo": (today() - timedelta(days=1)).isoformat()}},
+        input={**base, "validTo": (today() - timedelta(days=1)).isoformat()},
     )
     assert backwards.error()["field"] == "input.validTo"
-    both = await api.run(
+    both = await api.mutate(
         GRANT,
         as_="customer_service",
         purpose="delivery",
-        variables={"input": {**base, "customerId": str(holder["id"])}},
+        input={**base, "customerId": str(holder["id"])},
     )
     assert both.error()["reason"] == "one target"
-    wrong_purpose_of_role = await api.run(
-        GRANT, as_="customer_service", purpose="customer_relationship", variables={"input": base}
+    wrong_purpose_of_role = await api.mutate(
+        GRANT, as_="customer_service", purpose="customer_relationship", input=base
     )
     assert wrong_purpose_of_role.error()["coordinate"] == "Assignment.purpose"
     assert await api.count("assignment") == 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests import factories
 from tests.conftest import gid, nodes
-from tests.factories import on_customer
+from tests.factories import customer_input
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 PAY = """
@@ -51,27 +51,23 @@ async def _open_invoice(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
 async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
     _, bill = await _open_invoice(api)
     reference = str(bill["reference_number"])
-    partial = await api.run(
+    partial = await api.mutate(
         PAY,
         as_="billing",
-        variables={
-            "input": {
-                "referenceNumber": f" {reference[:-3]} {reference[-3:]}",
-                "amount": "40.00",
-                "paidOn": today().isoformat(),
-            }
+        input={
+            "referenceNumber": f" {reference[:-3]} {reference[-3:]}",
+            "amount": "40.00",
+            "paidOn": today().isoformat(),
         },
     )
     assert partial.ok()["recordPayment"]["invoice"]["status"] == "OVERDUE"
-    rest = await api.run(
+    rest = await api.mutate(
         PAY,
         as_="billing",
-        variables={
-            "input": {
-                "referenceNumber": reference,
-                "amount": "60.40",
-                "paidOn": today().isoformat(),
-            }
+        input={
+            "referenceNumber": reference,
+            "amount": "60.40",
+            "paidOn": today().isoformat(),
         },
     )
     payload = rest.ok()["recordPayment"]
@@ -85,44 +81,36 @@ async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
 
 async def test_payment_refusals(api: Api) -> None:
     _, bill = await _open_invoice(api)
-    wrong_check = await api.run(
+    wrong_check = await api.mutate(
         PAY,
         as_="billing",
-        variables={
-            "input": {"referenceNumber": "1234560", "amount": "1.00", "paidOn": today().isoformat()}
-        },
+        input={"referenceNumber": "1234560", "amount": "1.00", "paidOn": today().isoformat()},
     )
     assert wrong_check.error()["field"] == "input.referenceNumber"
-    unknown = await api.run(
+    unknown = await api.mutate(
         PAY,
         as_="billing",
-        variables={
-            "input": {"referenceNumber": "1234561", "amount": "1.00", "paidOn": today().isoformat()}
-        },
+        input={"referenceNumber": "1234561", "amount": "1.00", "paidOn": today().isoformat()},
     )
     assert unknown.error()["reason"] == "not found"
-    cents = await api.run(
+    cents = await api.mutate(
         PAY,
         as_="billing",
-        variables={
-            "input": {
-                "referenceNumber": str(bill["reference_number"]),
-                "amount": "1.001",
-                "paidOn": today().isoformat(),
-            }
+        input={
+            "referenceNumber": str(bill["reference_number"]),
+            "amount": "1.001",
+            "paidOn": today().isoformat(),
         },
     )
     assert cents.error()["field"] == "input.amount"
-    not_billing = await api.run(
+    not_billing = await api.mutate(
         PAY,
         as_="customer_service",
         purpose="billing",
-        variables={
-            "input": {
-                "referenceNumber": str(bill["reference_number"]),
-                "amount": "1.00",
-                "paidOn": today().isoformat(),
-            }
+        input={
+            "referenceNumber": str(bill["reference_number"]),
+            "amount": "1.00",
+            "paidOn": today().isoformat(),
         },
     )
     assert not_billing.error()["coordinate"] == "Payment.amount"
@@ -147,26 +135,22 @@ async def test_collection_case_open_assign_close(api: Api) -> None:
     )
     before = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
     assert before.ok()["customers"]["edges"] == []
-    opened = await api.run(
-        OPEN_CASE,
-        as_="billing",
-        variables=on_customer(holder, invoiceIds=[str(bill["id"])]),
+    opened = await api.mutate(
+        OPEN_CASE, as_="billing", input=customer_input(holder, invoiceIds=[str(bill["id"])])
     )
     case = opened.ok()["openCollectionCase"]["collectionCase"]
     assert case["stage"] == "REMINDER"
     assert case["amountDue"] == "100.40"
     assert nodes(case["invoices"]) == [{"status": "IN_COLLECTION"}]
-    assigned = await api.run(
-        ASSIGN_CASE,
-        as_="billing",
-        variables={"input": {"caseId": case["id"], "agencyId": str(agency)}},
+    assigned = await api.mutate(
+        ASSIGN_CASE, as_="billing", input={"caseId": case["id"], "agencyId": str(agency)}
     )
     assert assigned.ok()["assignCollectionCase"]["collectionCase"]["agency"] == {"code": "perinta"}
     during = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
     assert [e["node"]["id"] for e in during.ok()["customers"]["edges"]] == [
         gid("Customer", holder["id"])
     ]
-    closed = await api.run(CLOSE_CASE, as_="billing", variables={"input": {"caseId": case["id"]}})
+    closed = await api.mutate(CLOSE_CASE, as_="billing", input={"caseId": case["id"]})
     assert closed.ok()["closeCollectionCase"]["collectionCase"]["stage"] == "CLOSED"
     after = await api.run(AGENCY_CUSTOMERS, as_=("collection_agency", "perinta"))
     assert after.ok()["customers"]["edges"] == []
@@ -180,18 +164,14 @@ async def test_collection_case_refuses_paid_invoices_and_other_customers(api: Ap
     paid = await factories.invoice(api.owner, customer_id=holder["id"], status="paid")
     foreign = await factories.invoice(api.owner, customer_id=other["id"], status="open")
     for invoice, reason in ((paid, "not unpaid"), (foreign, "other customer")):
-        result = await api.run(
-            OPEN_CASE,
-            as_="billing",
-            variables=on_customer(holder, invoiceIds=[str(invoice["id"])]),
+        result = await api.mutate(
+            OPEN_CASE, as_="billing", input=customer_input(holder, invoiceIds=[str(invoice["id"])])
         )
         assert result.error()["field"] == "input.invoiceIds.0"
         assert result.error()["reason"] == reason
     company = await api.organisation("ksat")
-    not_agency = await api.run(
-        OPEN_CASE,
-        as_="billing",
-        variables=on_customer(holder, invoiceIds=[], agencyId=str(company)),
+    not_agency = await api.mutate(
+        OPEN_CASE, as_="billing", input=customer_input(holder, invoiceIds=[], agencyId=str(company))
     )
     assert not_agency.error()["field"] == "input.invoiceIds"
     assert await api.count("collection_case") == 0
@@ -204,35 +184,33 @@ async def test_security_deposit_recorded_and_returned(api: Api) -> None:
     give_back = """mutation($input: ReturnSecurityDepositInput!) {
       returnSecurityDeposit(input: $input) { deposit { id status returnedOn } } }"""
     received = today() - timedelta(days=400)
-    made = await api.run(
+    made = await api.mutate(
         record,
         as_="billing",
-        variables=on_customer(
+        input=customer_input(
             holder, amount="200.00", receivedOn=received.isoformat(), reason="payment defaults"
         ),
     )
     deposit = made.ok()["recordSecurityDeposit"]["deposit"]
     assert deposit["status"] == "HELD"
-    early = await api.run(
+    early = await api.mutate(
         give_back,
         as_="billing",
-        variables={
-            "input": {
-                "depositId": deposit["id"],
-                "returnedOn": (received - timedelta(days=1)).isoformat(),
-            }
+        input={
+            "depositId": deposit["id"],
+            "returnedOn": (received - timedelta(days=1)).isoformat(),
         },
     )
     assert early.error()["field"] == "input.returnedOn"
-    returned = await api.run(
+    returned = await api.mutate(
         give_back,
         as_="billing",
-        variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
+        input={"depositId": deposit["id"], "returnedOn": today().isoformat()},
     )
     assert returned.ok()["returnSecurityDeposit"]["deposit"]["status"] == "RETURNED"
-    twice = await api.run(
+    twice = await api.mutate(
         give_back,
         as_="billing",
-        variables={"input": {"depositId": deposit["id"], "returnedOn": today().isoformat()}},
+        input={"depositId": deposit["id"], "returnedOn": today().isoformat()},
     )
     assert twice.error()["reason"] == "not held"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tests import factories
-from tests.factories import on_customer
+from tests.factories import customer_input
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 OFFER = """
@@ -28,18 +28,16 @@ mutation($input: TerminateContractInput!) {
 
 
 async def _offer(api: Api, customer_id: object, site_id: object, product_id: object) -> str:
-    result = await api.run(
+    result = await api.mutate(
         OFFER,
         as_="customer_service",
-        variables={
-            "input": {
-                "customerId": str(customer_id),
-                "siteId": str(site_id),
-                "productId": str(product_id),
-                "spotMarginCPerKwh": "0.49",
-                "basicFeeEurPerMonth": "3.90",
-                "validUntil": (today() + timedelta(days=14)).isoformat(),
-            }
+        input={
+            "customerId": str(customer_id),
+            "siteId": str(site_id),
+            "productId": str(product_id),
+            "spotMarginCPerKwh": "0.49",
+            "basicFeeEurPerMonth": "3.90",
+            "validUntil": (today() + timedelta(days=14)).isoformat(),
         },
     )
     offer = result.ok()["createOffer"]["offer"]
@@ -53,51 +51,43 @@ async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
     place = await factories.site(api.owner, customer_id=holder["id"])
     product = await factories.product(api.owner)
     offer_id = await _offer(api, holder["id"], place["id"], product["id"])
-    accepted = await api.run(
+    accepted = await api.mutate(
         ACCEPT,
         as_="customer_service",
-        variables={
-            "input": {
-                "offerId": offer_id,
-                "startDate": today().isoformat(),
-                "salesChannel": "PHONE",
-            }
+        input={
+            "offerId": offer_id,
+            "startDate": today().isoformat(),
+            "salesChannel": "PHONE",
         },
     )
     payload = accepted.ok()["acceptOffer"]
     assert payload["contract"]["status"] == "ACTIVE"
     assert payload["offer"]["status"] == "ACCEPTED"
-    again = await api.run(
+    again = await api.mutate(
         ACCEPT,
         as_="customer_service",
-        variables={
-            "input": {
-                "offerId": offer_id,
-                "startDate": today().isoformat(),
-                "salesChannel": "PHONE",
-            }
+        input={
+            "offerId": offer_id,
+            "startDate": today().isoformat(),
+            "salesChannel": "PHONE",
         },
     )
     assert again.error()["reason"] == "not open"
     contract_id = payload["contract"]["id"]
-    early = await api.run(
+    early = await api.mutate(
         TERMINATE,
         as_="customer_service",
-        variables={
-            "input": {
-                "contractId": contract_id,
-                "endDate": (today() - timedelta(days=1)).isoformat(),
-            }
+        input={
+            "contractId": contract_id,
+            "endDate": (today() - timedelta(days=1)).isoformat(),
         },
     )
     assert early.error()["field"] == "input.endDate"
     end = today() + timedelta(days=30)
-    ended = await api.run(
+    ended = await api.mutate(
         TERMINATE,
         as_="customer_service",
-        variables={
-            "input": {"contractId": contract_id, "endDate": end.isoformat(), "reason": "moving"}
-        },
+        input={"contractId": contract_id, "endDate": end.isoformat(), "reason": "moving"},
     )
     assert ended.ok()["terminateContract"]["contract"] == {
         "id": contract_id,
@@ -113,10 +103,10 @@ async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
 async def test_offer_prices_must_fit_the_product(api: Api) -> None:
     holder = await factories.customer(api.owner)
     product = await factories.product(api.owner, kind="fixed", code="FIX-12")
-    result = await api.run(
+    result = await api.mutate(
         OFFER,
         as_="customer_service",
-        variables=on_customer(
+        input=customer_input(
             holder,
             productId=str(product["id"]),
             basicFeeEurPerMonth="3.90",
@@ -145,15 +135,13 @@ async def test_expired_offer_cannot_be_accepted(api: Api) -> None:
             "status": "open",
         },
     )
-    result = await api.run(
+    result = await api.mutate(
         ACCEPT,
         as_="customer_service",
-        variables={
-            "input": {
-                "offerId": str(offer["id"]),
-                "startDate": today().isoformat(),
-                "salesChannel": "WEB",
-            }
+        input={
+            "offerId": str(offer["id"]),
+            "startDate": today().isoformat(),
+            "salesChannel": "WEB",
         },
     )
     assert result.error()["reason"] == "expired"
@@ -167,10 +155,10 @@ async def test_marketing_may_not_terminate_contracts(api: Api) -> None:
     deal = await factories.contract(
         api.owner, customer_id=holder["id"], site_id=place["id"], product_id=product["id"]
     )
-    result = await api.run(
+    result = await api.mutate(
         TERMINATE,
         as_="marketing",
-        variables={"input": {"contractId": str(deal["id"]), "endDate": today().isoformat()}},
+        input={"contractId": str(deal["id"]), "endDate": today().isoformat()},
     )
     assert result.error()["code"] == "FORBIDDEN"
     assert result.error()["coordinate"] == "Contract.endDate"

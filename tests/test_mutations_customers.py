@@ -6,7 +6,7 @@ from datetime import date
 
 from tests import factories
 from tests.conftest import nodes
-from tests.factories import on_customer
+from tests.factories import customer_input
 from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
 
 CREATE = """
@@ -39,7 +39,7 @@ NEW_PERSON = factories.person_input(email="maija@example.fi", phone="044 7355 23
 
 
 async def test_customer_service_creates_a_customer_with_history(api: Api) -> None:
-    result = await api.run(CREATE, as_="customer_service", variables={"input": NEW_PERSON})
+    result = await api.mutate(CREATE, as_="customer_service", input=NEW_PERSON)
     payload = result.ok()["createCustomer"]
     customer = payload["customer"]
     assert customer["lastName"] == "Mehiläinen"
@@ -58,10 +58,8 @@ async def test_customer_service_creates_a_customer_with_history(api: Api) -> Non
 
 async def test_identity_code_needs_its_own_write_right(api: Api) -> None:
     before = await api.count("customer")
-    result = await api.run(
-        CREATE,
-        as_="customer_service",
-        variables={"input": {**NEW_PERSON, "personalIdentityCode": "131052-308T"}},
+    result = await api.mutate(
+        CREATE, as_="customer_service", input={**NEW_PERSON, "personalIdentityCode": "131052-308T"}
     )
     assert result.error()["code"] == "FORBIDDEN"
     assert result.error()["coordinate"] == "Customer.personalIdentityCode"
@@ -72,10 +70,8 @@ async def test_identity_code_needs_its_own_write_right(api: Api) -> None:
 
 async def test_bad_input_names_the_field_and_writes_nothing(api: Api) -> None:
     before = await api.count("customer")
-    result = await api.run(
-        CREATE,
-        as_="customer_service",
-        variables={"input": {**NEW_PERSON, "email": "not an address"}},
+    result = await api.mutate(
+        CREATE, as_="customer_service", input={**NEW_PERSON, "email": "not an address"}
     )
     error = result.error()
     assert error["code"] == "BAD_USER_INPUT"
@@ -86,16 +82,16 @@ async def test_bad_input_names_the_field_and_writes_nothing(api: Api) -> None:
 
 async def test_a_person_needs_a_last_name(api: Api) -> None:
     person = {k: v for k, v in NEW_PERSON.items() if k != "lastName"}
-    result = await api.run(CREATE, as_="customer_service", variables={"input": person})
+    result = await api.mutate(CREATE, as_="customer_service", input=person)
     assert result.error()["field"] == "input.lastName"
 
 
 async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables=on_customer(
+        input=customer_input(
             person,
             email="uusi@example.fi",
             streetAddress="Uusikatu 1",
@@ -119,10 +115,8 @@ async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> Non
 
 async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.run(
-        UPDATE,
-        as_="customer_service",
-        variables=on_customer(person, email="x@example.fi"),
+    result = await api.mutate(
+        UPDATE, as_="customer_service", input=customer_input(person, email="x@example.fi")
     )
     assert result.error()["field"] == "input.reason"
     assert (
@@ -133,10 +127,10 @@ async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
 
 async def test_no_partial_write_when_one_field_is_bad(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables=on_customer(
+        input=customer_input(
             person, email="fine@example.fi", postalCode="3480", reason="correction"
         ),
     )
@@ -172,16 +166,16 @@ async def test_two_mutations_in_one_request_roll_back_together(api: Api) -> None
 
 async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: Api) -> None:
     person = await factories.customer(api.owner)
-    refused = await api.run(
+    refused = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables=on_customer(person, personalIdentityCode="131052-308T", reason="wrong code"),
+        input=customer_input(person, personalIdentityCode="131052-308T", reason="wrong code"),
     )
     assert refused.error()["coordinate"] == "Customer.personalIdentityCode"
-    changed = await api.run(
+    changed = await api.mutate(
         UPDATE,
         as_="billing",
-        variables=on_customer(
+        input=customer_input(
             person, personalIdentityCode="131052-308T", reason="Population register extract"
         ),
     )
@@ -205,10 +199,10 @@ async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: A
 async def test_duplicate_identity_code_is_refused(api: Api) -> None:
     first = await factories.customer(api.owner)
     second = await factories.customer(api.owner)
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="billing",
-        variables=on_customer(
+        input=customer_input(
             second, personalIdentityCode=first["personal_identity_code"], reason="typo"
         ),
     )
@@ -217,17 +211,13 @@ async def test_duplicate_identity_code_is_refused(api: Api) -> None:
 
 async def test_a_customer_outside_the_scope_is_not_found(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.run(
-        UPDATE,
-        as_="auditor",
-        variables=on_customer(person, email="a@b.fi", reason="r"),
+    result = await api.mutate(
+        UPDATE, as_="auditor", input=customer_input(person, email="a@b.fi", reason="r")
     )
     assert result.error()["code"] == "FORBIDDEN"  # the auditor may not write contact data
     restricted = await factories.customer(api.owner, processing_restricted_at=date(2026, 1, 1))
-    hidden = await api.run(
-        UPDATE,
-        as_="customer_service",
-        variables=on_customer(restricted, email="a@b.fi", reason="r"),
+    hidden = await api.mutate(
+        UPDATE, as_="customer_service", input=customer_input(restricted, email="a@b.fi", reason="r")
     )
     assert hidden.error()["code"] == "BAD_USER_INPUT"
     assert hidden.error()["field"] == "input.customerId"
@@ -236,11 +226,11 @@ async def test_a_customer_outside_the_scope_is_not_found(api: Api) -> None:
 
 async def test_rectification_answering_a_request(api: Api) -> None:
     person = await factories.customer(api.owner)
-    recorded = await api.run(
+    recorded = await api.mutate(
         """mutation($input: RecordDataSubjectRequestInput!) {
              recordDataSubjectRequest(input: $input) { request { id } } }""",
         as_="auditor",
-        variables=on_customer(
+        input=customer_input(
             person,
             kind="RECTIFICATION",
             channel="WRITTEN_SIGNED",
@@ -248,18 +238,18 @@ async def test_rectification_answering_a_request(api: Api) -> None:
         ),
     )
     request_id = recorded.ok()["recordDataSubjectRequest"]["request"]["id"]
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables=on_customer(person, postalCode="33100", requestId=request_id),
+        input=customer_input(person, postalCode="33100", requestId=request_id),
     )
     assert result.ok()["updateCustomer"]["customer"]["postalCode"] == "33100"
     history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
     assert nodes(history.ok()["customer"]["history"])[0]["requestId"] == request_id
     other = await factories.customer(api.owner)
-    wrong = await api.run(
+    wrong = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables=on_customer(other, postalCode="33100", requestId=request_id),
+        input=customer_input(other, postalCode="33100", requestId=request_id),
     )
     assert wrong.error()["field"] == "input.requestId"

@@ -109,6 +109,17 @@ class Api:
         others = [e for e in errors if e not in denials]
         return Result(answer.get("data"), others, denied, operation.request_id)
 
+    async def mutate(
+        self,
+        mutation: str,
+        *,
+        as_: str | tuple[str, str],
+        purpose: str | None = None,
+        input: dict[str, Any],
+    ) -> Result:
+        """Run a mutation that takes one `input` object (its only variable)."""
+        return await self.run(mutation, as_=as_, purpose=purpose, variables={"input": input})
+
     async def count(self, table: str, where: str = "true", *args: Any) -> int:
         value = await self.owner.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", *args)
         return int(value)

@@ -27,19 +27,17 @@ PROSPECT = {
 
 
 async def test_prospect_without_consent_is_refused_and_nothing_stored(api: Api) -> None:
-    result = await api.run(CREATE, as_="marketing", variables={"input": PROSPECT})
+    result = await api.mutate(CREATE, as_="marketing", input=PROSPECT)
     error = result.error()
     assert error["code"] == "BAD_USER_INPUT"
     assert error["field"] == "input.consent"
     assert "consent" in result.errors[0]["message"]
-    empty_text = await api.run(
+    empty_text = await api.mutate(
         CREATE,
         as_="marketing",
-        variables={
-            "input": {
-                **PROSPECT,
-                "consent": {"givenAt": datetime.now(UTC).isoformat(), "text": "  "},
-            }
+        input={
+            **PROSPECT,
+            "consent": {"givenAt": datetime.now(UTC).isoformat(), "text": "  "},
         },
     )
     assert empty_text.error()["field"] == "input.consent.text"
@@ -47,24 +45,20 @@ async def test_prospect_without_consent_is_refused_and_nothing_stored(api: Api) 
 
 
 async def test_withdrawing_consent_erases_the_prospect(api: Api) -> None:
-    created = await api.run(
+    created = await api.mutate(
         CREATE,
         as_="marketing",
-        variables={
-            "input": {
-                **PROSPECT,
-                "consent": {
-                    "givenAt": datetime.now(UTC).isoformat(),
-                    "text": "Saa lähettää markkinointia ja ottaa yhteyttä.",
-                },
-            }
+        input={
+            **PROSPECT,
+            "consent": {
+                "givenAt": datetime.now(UTC).isoformat(),
+                "text": "Saa lähettää markkinointia ja ottaa yhteyttä.",
+            },
         },
     )
     prospect = created.ok()["createProspect"]["prospect"]
     assert prospect["consentExpiresOn"] is not None
-    erased = await api.run(
-        WITHDRAW, as_="marketing", variables={"input": {"prospectId": prospect["id"]}}
-    )
+    erased = await api.mutate(WITHDRAW, as_="marketing", input={"prospectId": prospect["id"]})
     # The prospect's ID is the global one in and out; the log keeps its UUID.
     assert erased.ok()["withdrawProspectConsent"]["prospectId"] == prospect["id"]
     assert await api.count("prospect") == 0
@@ -73,12 +67,10 @@ async def test_withdrawing_consent_erases_the_prospect(api: Api) -> None:
     assert [(str(r["subject_prospect_id"]), r["subject_customer_id"]) for r in logged] == [
         (raw_id(prospect["id"]), None)
     ]
-    again = await api.run(
-        WITHDRAW, as_="marketing", variables={"input": {"prospectId": prospect["id"]}}
-    )
+    again = await api.mutate(WITHDRAW, as_="marketing", input={"prospectId": prospect["id"]})
     assert again.error()["reason"] == "not found"
 
 
 async def test_billing_may_not_store_prospects(api: Api) -> None:
-    result = await api.run(CREATE, as_="billing", variables={"input": PROSPECT})
+    result = await api.mutate(CREATE, as_="billing", input=PROSPECT)
     assert result.error()["code"] == "FORBIDDEN"

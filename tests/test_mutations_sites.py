@@ -46,21 +46,15 @@ def new_site(customer_id: str, gsrn: str = "643007127000012344") -> dict[str, ob
 
 async def test_create_site_validates_the_metering_point(api: Api) -> None:
     holder = await factories.customer(api.owner)
-    created = await api.run(
-        CREATE, as_="customer_service", variables={"input": new_site(str(holder["id"]))}
-    )
+    created = await api.mutate(CREATE, as_="customer_service", input=new_site(str(holder["id"])))
     site = created.ok()["createSite"]["site"]
     assert site["mainFuse"] == "3x25A"
     assert site["heatingType"] == "GROUND_SOURCE_HEAT_PUMP"
-    bad = await api.run(
-        CREATE,
-        as_="customer_service",
-        variables={"input": new_site(str(holder["id"]), "643007127000012345")},
+    bad = await api.mutate(
+        CREATE, as_="customer_service", input=new_site(str(holder["id"]), "643007127000012345")
     )
     assert bad.error()["field"] == "input.meteringPointId"
-    duplicate = await api.run(
-        CREATE, as_="customer_service", variables={"input": new_site(str(holder["id"]))}
-    )
+    duplicate = await api.mutate(CREATE, as_="customer_service", input=new_site(str(holder["id"])))
     assert duplicate.error()["reason"] == "duplicate"
     assert await api.count("site") == 1
 
@@ -68,18 +62,16 @@ async def test_create_site_validates_the_metering_point(api: Api) -> None:
 async def test_update_site_data_with_history(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="customer_service",
         purpose="delivery",
-        variables={
-            "input": {
-                "siteId": str(place["id"]),
-                "heatingType": "AIR_TO_WATER_HEAT_PUMP",
-                "annualConsumptionEstimateKwh": 9000,
-                "housingType": "TERRACED_HOUSE",
-                "reason": "heat pump installed",
-            }
+        input={
+            "siteId": str(place["id"]),
+            "heatingType": "AIR_TO_WATER_HEAT_PUMP",
+            "annualConsumptionEstimateKwh": 9000,
+            "housingType": "TERRACED_HOUSE",
+            "reason": "heat pump installed",
         },
     )
     site = result.ok()["updateSite"]["site"]
@@ -100,31 +92,25 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
     contractor = await api.organisation("sahkotyo")
     await factories.assignment(api.owner, organisation_id=contractor, site_id=assigned["id"])
     fuse = {"mainFuse": "3x35A", "reason": "fuse changed on site"}
-    done = await api.run(
-        UPDATE,
-        as_=("field_service", "sahkotyo"),
-        variables={"input": {"siteId": str(assigned["id"]), **fuse}},
+    done = await api.mutate(
+        UPDATE, as_=("field_service", "sahkotyo"), input={"siteId": str(assigned["id"]), **fuse}
     )
     assert done.ok()["updateSite"]["site"]["mainFuse"] == "3x35A"
-    hidden = await api.run(
-        UPDATE,
-        as_=("field_service", "sahkotyo"),
-        variables={"input": {"siteId": str(other["id"]), **fuse}},
+    hidden = await api.mutate(
+        UPDATE, as_=("field_service", "sahkotyo"), input={"siteId": str(other["id"]), **fuse}
     )
     assert hidden.error()["reason"] == "not found"
-    heating = await api.run(
+    heating = await api.mutate(
         UPDATE,
         as_=("field_service", "sahkotyo"),
-        variables={
-            "input": {"siteId": str(assigned["id"]), "heatingType": "OIL", "reason": "seen"}
-        },
+        input={"siteId": str(assigned["id"]), "heatingType": "OIL", "reason": "seen"},
     )
     assert heating.error()["code"] == "FORBIDDEN"
     assert heating.error()["coordinate"] == "Site.heatingType"
-    bad = await api.run(
+    bad = await api.mutate(
         UPDATE,
         as_=("field_service", "sahkotyo"),
-        variables={"input": {"siteId": str(assigned["id"]), "mainFuse": "3x27A", "reason": "x"}},
+        input={"siteId": str(assigned["id"]), "mainFuse": "3x27A", "reason": "x"},
     )
     assert bad.error()["field"] == "input.mainFuse"
     assert (
@@ -136,11 +122,9 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
 async def test_negative_estimate_is_refused(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
-    result = await api.run(
+    result = await api.mutate(
         UPDATE,
         as_="customer_service",
-        variables={
-            "input": {"siteId": str(place["id"]), "annualConsumptionEstimateKwh": -1, "reason": "x"}
-        },
+        input={"siteId": str(place["id"]), "annualConsumptionEstimateKwh": -1, "reason": "x"},
     )
     assert result.error()["field"] == "input.annualConsumptionEstimateKwh"

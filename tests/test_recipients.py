@@ -102,17 +102,15 @@ async def test_country_column_defaults_to_finland_and_is_checked(api: Api) -> No
     assert row["country"] == "FI"
     with pytest.raises(Exception, match="country_format"):
         await api.owner.execute("UPDATE organisation SET country = 'fi' WHERE id = $1", row["id"])
-    seen = await api.run(
+    seen = await api.mutate(
         GRANT,
         as_="customer_service",
         purpose="delivery",
-        variables={
-            "input": {
-                "organisationId": str(await _organisation(api, "kentta-se", "SE")),
-                "customerId": str((await factories.customer(api.owner))["id"]),
-                "purpose": "delivery",
-                "validFrom": today().isoformat(),
-            }
+        input={
+            "organisationId": str(await _organisation(api, "kentta-se", "SE")),
+            "customerId": str((await factories.customer(api.owner))["id"]),
+            "purpose": "delivery",
+            "validFrom": today().isoformat(),
         },
     )
     assert seen.ok()["grantAssignment"]["organisation"] == {"code": "kentta-se", "country": "SE"}
@@ -124,17 +122,15 @@ async def test_country_column_defaults_to_finland_and_is_checked(api: Api) -> No
 async def test_assignment_to_an_organisation_outside_is_refused(api: Api) -> None:
     holder = await factories.customer(api.owner)
     outside = await _organisation(api, "offshore", "US")
-    refused = await api.run(
+    refused = await api.mutate(
         GRANT,
         as_="customer_service",
         purpose="delivery",
-        variables={
-            "input": {
-                "organisationId": str(outside),
-                "customerId": str(holder["id"]),
-                "purpose": "delivery",
-                "validFrom": today().isoformat(),
-            }
+        input={
+            "organisationId": str(outside),
+            "customerId": str(holder["id"]),
+            "purpose": "delivery",
+            "validFrom": today().isoformat(),
         },
     )
     assert refused.codes == ["BAD_USER_INPUT"]

@@ -75,20 +75,18 @@ async def record_access_request(api: Api, customer_id: Any) -> None:
 
 
 async def _disclose(api: Api, customer_id: object, recipient: str, confidential: bool) -> None:
-    result = await api.run(
+    result = await api.mutate(
         DISCLOSE,
         as_="auditor",
-        variables={
-            "input": {
-                "recipient": recipient,
-                "recipientKind": "AUTHORITY",
-                "legalBasis": "Ulosottokaari 3:64",
-                "caseReference": "UO-2026-1",
-                "disclosedOn": today().isoformat(),
-                "customerIds": [str(customer_id)],
-                "fields": ["Customer.streetAddress", "Customer.phone"],
-                "confidential": confidential,
-            }
+        input={
+            "recipient": recipient,
+            "recipientKind": "AUTHORITY",
+            "legalBasis": "Ulosottokaari 3:64",
+            "caseReference": "UO-2026-1",
+            "disclosedOn": today().isoformat(),
+            "customerIds": [str(customer_id)],
+            "fields": ["Customer.streetAddress", "Customer.phone"],
+            "confidential": confidential,
         },
     )
     disclosure = result.ok()["recordDisclosure"]["disclosure"]
@@ -118,12 +116,10 @@ async def test_report_holds_data_disclosures_and_access_dates(api: Api) -> None:
     read.ok()
     await _disclose(api, person["id"], "Ulosottolaitos", confidential=False)
     await _disclose(api, person["id"], "Keskusrikospoliisi", confidential=True)
-    await api.run(
+    await api.mutate(
         """mutation($input: SetObjectionInput!) { setObjection(input: $input) { changeId } }""",
         as_="auditor",
-        variables={
-            "input": {"customerId": cid, "kind": "DIRECT_MARKETING", "source": "signed letter"}
-        },
+        input={"customerId": cid, "kind": "DIRECT_MARKETING", "source": "signed letter"},
     )
     result = await api.run(REPORT, as_="auditor", variables={"id": cid, "language": "en"})
     report = result.ok()["dataSubjectReport"]
@@ -181,19 +177,17 @@ async def test_disclosure_register_and_refusals(api: Api) -> None:
     assert listed.ok()["disclosures"]["edges"] == [
         {"node": {"recipient": "Energiavirasto", "legalBasis": "Ulosottokaari 3:64"}}
     ]
-    bad_field = await api.run(
+    bad_field = await api.mutate(
         DISCLOSE,
         as_="auditor",
-        variables={
-            "input": {
-                "recipient": "X",
-                "recipientKind": "ENERGY_COMPANY",
-                "legalBasis": "Sähkömarkkinalaki",
-                "caseReference": "1",
-                "disclosedOn": today().isoformat(),
-                "customerIds": [str(person["id"])],
-                "fields": ["Customer.shoeSize"],
-            }
+        input={
+            "recipient": "X",
+            "recipientKind": "ENERGY_COMPANY",
+            "legalBasis": "Sähkömarkkinalaki",
+            "caseReference": "1",
+            "disclosedOn": today().isoformat(),
+            "customerIds": [str(person["id"])],
+            "fields": ["Customer.shoeSize"],
         },
     )
     assert bad_field.error()["field"] == "input.fields.0"

@@ -9,7 +9,7 @@ import pytest
 
 from server.rights.requests import add_months, due_date, latest_extension
 from tests import factories
-from tests.factories import on_customer
+from tests.factories import customer_input
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 RECORD = """
@@ -56,17 +56,15 @@ def test_extension_is_at_most_two_further_months() -> None:
 async def _record(
     api: Api, customer_id: object, received: date, kind: str = "ACCESS"
 ) -> dict[str, Any]:
-    result = await api.run(
+    result = await api.mutate(
         RECORD,
         as_="auditor",
-        variables={
-            "input": {
-                "customerId": str(customer_id),
-                "kind": kind,
-                "channel": "WRITTEN_SIGNED",
-                "receivedOn": received.isoformat(),
-                "notes": "Signed letter, identity checked",
-            }
+        input={
+            "customerId": str(customer_id),
+            "kind": kind,
+            "channel": "WRITTEN_SIGNED",
+            "receivedOn": received.isoformat(),
+            "notes": "Signed letter, identity checked",
         },
     )
     request: dict[str, Any] = result.ok()["recordDataSubjectRequest"]["request"]
@@ -87,33 +85,27 @@ async def test_record_and_list_overdue_requests(api: Api) -> None:
     assert [n["id"] for n in nodes] == [late["id"]]
     assert nodes[0]["customer"] == {"customerNumber": person["customer_number"]}
     # Extending the deadline (at most two further months) takes it off the overdue list.
-    too_far = await api.run(
+    too_far = await api.mutate(
         UPDATE,
         as_="auditor",
-        variables={
-            "input": {
-                "requestId": late["id"],
-                "extendedDueOn": (today() + timedelta(days=70)).isoformat(),
-            }
+        input={
+            "requestId": late["id"],
+            "extendedDueOn": (today() + timedelta(days=70)).isoformat(),
         },
     )
     assert too_far.error()["field"] == "input.extendedDueOn"
-    extended = await api.run(
+    extended = await api.mutate(
         UPDATE,
         as_="auditor",
-        variables={
-            "input": {
-                "requestId": late["id"],
-                "status": "IN_PROGRESS",
-                "extendedDueOn": (today() + timedelta(days=10)).isoformat(),
-            }
+        input={
+            "requestId": late["id"],
+            "status": "IN_PROGRESS",
+            "extendedDueOn": (today() + timedelta(days=10)).isoformat(),
         },
     )
     assert extended.ok()["updateDataSubjectRequest"]["request"]["overdue"] is False
-    completed = await api.run(
-        UPDATE,
-        as_="auditor",
-        variables={"input": {"requestId": fresh["id"], "status": "COMPLETED"}},
+    completed = await api.mutate(
+        UPDATE, as_="auditor", input={"requestId": fresh["id"], "status": "COMPLETED"}
     )
     request = completed.ok()["updateDataSubjectRequest"]["request"]
     assert request["completedOn"] == today().isoformat()
@@ -126,18 +118,18 @@ async def test_only_the_roles_of_the_register_see_and_write_it(api: Api) -> None
     await _record(api, person["id"], today())
     listed = await api.run(LIST, as_="customer_service")
     assert listed.ok()["dataSubjectRequests"]["edges"] == []
-    refused = await api.run(
+    refused = await api.mutate(
         RECORD,
         as_="customer_service",
-        variables=on_customer(
+        input=customer_input(
             person, kind="ACCESS", channel="OTHER", receivedOn=today().isoformat()
         ),
     )
     assert refused.error()["code"] == "FORBIDDEN"
-    future = await api.run(
+    future = await api.mutate(
         RECORD,
         as_="auditor",
-        variables=on_customer(
+        input=customer_input(
             person,
             kind="ACCESS",
             channel="OTHER",

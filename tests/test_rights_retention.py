@@ -13,7 +13,7 @@ from server.rights.retention import RetentionRules, voucher_kept_until
 from server.settings import Settings
 from tests import factories
 from tests.conftest import gid
-from tests.factories import on_customer
+from tests.factories import customer_input
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 ONE = "query($id: ID!) { customer(id: $id) { id email } }"
@@ -85,10 +85,10 @@ async def test_run_anonymises_keeps_accounting_records_and_is_recorded(
 ) -> None:
     former = await _former_customer(api)
     customer = former["customer"]
-    await api.run(
+    await api.mutate(
         """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) { changeId } }""",
         as_="customer_service",
-        variables=on_customer(customer, phone="0401112222", reason="new number"),
+        input=customer_input(customer, phone="0401112222", reason="new number"),
     )
     expired = await factories.prospect(api.owner, consent_expires_on=today() - timedelta(days=1))
     product = await factories.product(api.owner)
