@@ -318,25 +318,12 @@ async def test_a_nested_filter_under_a_denied_relation_is_the_relations_denial(
 
 def test_a_nested_filter_needs_read_access_to_the_fields_it_tests() -> None:
     """No shipped role may read a relation but not its filter's fields; the check itself:"""
-    from server.authz.access import AccessView
-    from server.authz.policy import load_policy
-    from server.authz.principal import Principal, PrincipalKind
     from server.billing.loaders import INVOICE_LIST_FILTER
     from server.graphql.errors import ForbiddenError
     from server.graphql.guards import checked_filter
-    from server.schema import catalogue
-    from server.settings import PROJECT_ROOT
+    from tests.test_scope_leaks import field_service_view
 
-    policy = load_policy(PROJECT_ROOT / "policies", catalogue())
-    principal = Principal(
-        kind=PrincipalKind.USER,
-        id=uuid.uuid4(),
-        name="fs",
-        organisation_id=uuid.uuid4(),
-        organisation_code="kenttapalvelu-a",
-        roles=("field_service",),
-    )
-    access = AccessView(policy, principal, "delivery", datetime.now(UTC).date())
+    access = field_service_view()
 
     class Check:
         def __init__(self) -> None:

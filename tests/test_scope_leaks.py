@@ -301,7 +301,8 @@ async def test_collection_case_goes_only_to_a_collection_agency(
 # --- reusable SQL for a compiled executor ----------------------------------------------
 
 
-def _field_service_view() -> AccessView:
+def field_service_view() -> AccessView:
+    """What a field-service user of the shipped policy may see, for the delivery purpose."""
     policy = load_policy(PROJECT_ROOT / "policies", catalogue())
     principal = Principal(
         kind=PrincipalKind.USER,
@@ -317,7 +318,7 @@ def _field_service_view() -> AccessView:
 def test_filters_scopes_and_cursors_compile_with_bind_parameters_only() -> None:
     """Scope values, filter values and the cursor may all be bind parameters: the SQL is
     then the same for every request and holds no literal value."""
-    view = _field_service_view()
+    view = field_service_view()
     env = ScopeEnv(bindparam("org"), bindparam("today"), bindparam("purpose"))
 
     def visible(type_name: str) -> Any:
@@ -350,14 +351,14 @@ def test_filters_scopes_and_cursors_compile_with_bind_parameters_only() -> None:
 
 
 def test_name_filter_escapes_like_wildcards_in_sql() -> None:
-    view = _field_service_view()
+    view = field_service_view()
     [condition] = filter_conditions(view.rows, name="50%_off", today=view.today)
     sql = str(condition.compile(dialect=DIALECT))
     assert "replace(" in sql and "ESCAPE" in sql
 
 
 def test_every_root_filter_builder_takes_bind_parameters() -> None:
-    view = _field_service_view()
+    view = field_service_view()
     env = ScopeEnv(bindparam("org"), bindparam("today"), bindparam("purpose"))
 
     def visible(type_name: str) -> Any:

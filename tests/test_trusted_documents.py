@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,18 @@ async def register(settings: Settings, tmp_path: Path, *documents: str) -> None:
     assert await run_cli(settings, "operations", "add", *files) == 0
 
 
-async def registered(app: Any, settings: Settings, tmp_path: Path, *documents: str) -> None:
-    """Register the documents and have the running app load them (as its watcher would)."""
-    await register(settings, tmp_path, *documents)
-    await trusted.refresh(app.state.runner)
+RegisterAndLoad = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def register_and_load(app: Any, settings: Settings, tmp_path: Path) -> RegisterAndLoad:
+    """Registers documents and has the running app load them (as its watcher would)."""
+
+    async def register_and_load(*documents: str) -> None:
+        await register(settings, tmp_path, *documents)
+        await trusted.refresh(app.state.runner)
+
+    return register_and_load
 
 
 async def post(
@@ -121,15 +130,11 @@ async def log_row(owner: asyncpg.Connection, response: httpx.Response) -> asyncp
 # -- calling registered documents ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_a_registered_document_is_called_by_document_id_and_by_apollo_hash(
-    app: Any,
-    client: httpx.AsyncClient,
-    users: Users,
-    settings: Settings,
-    scenario: Scenario,
-    tmp_path: Path,
+    client: httpx.AsyncClient, users: Users, register_and_load: RegisterAndLoad
 ) -> None:
-    await registered(app, settings, tmp_path, CUSTOMERS)
+    await register_and_load(CUSTOMERS)
     ad_hoc = (await gql(client, CUSTOMERS, as_="customer_service", users=users)).json()
     assert len(ad_hoc["data"]["customers"]["edges"]) == 4
 
@@ -210,8 +215,9 @@ async def test_malformed_document_references_are_bad_requests(
     assert message in error["message"]
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_a_client_cannot_register_a_document_by_sending_it_with_its_hash(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     # Apollo's automatic registration: the query and its hash. It runs as an ad-hoc
     # document (for a role that may send those) and is not stored.
@@ -229,15 +235,13 @@ async def test_a_client_cannot_register_a_document_by_sending_it_with_its_hash(
 
 
 async def test_an_ad_hoc_document_of_a_required_role_is_refused_and_logged(
-    app: Any,
     client: httpx.AsyncClient,
     users: Users,
-    settings: Settings,
     owner: asyncpg.Connection,
     scenario: Scenario,
-    tmp_path: Path,
+    register_and_load: RegisterAndLoad,
 ) -> None:
-    await registered(app, settings, tmp_path, SITES)
+    await register_and_load(SITES)
     field_service = (REQUIRED_ROLE, "kenttapalvelu-a")
     response = await gql(client, SITES + " ", as_=field_service, users=users)
     assert response.status_code == 403
@@ -264,8 +268,9 @@ async def test_an_ad_hoc_document_of_a_required_role_is_refused_and_logged(
         ]
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_other_roles_may_send_ad_hoc_documents(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     response = await gql(
         client, SITES + " ", as_="customer_service", users=users, purpose="delivery"
@@ -274,12 +279,9 @@ async def test_other_roles_may_send_ad_hoc_documents(
     assert len(response.json()["data"]["sites"]["edges"]) == 5
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_api_keys_can_be_required_to_send_registered_documents(
-    settings: Settings,
-    owner: asyncpg.Connection,
-    users: Users,
-    scenario: Scenario,
-    tmp_path: Path,
+    settings: Settings, owner: asyncpg.Connection, users: Users, tmp_path: Path
 ) -> None:
     keys_only = settings.model_copy(
         update={
@@ -436,9 +438,10 @@ async def test_list_and_remove_with_their_access_log_events(
     owner: asyncpg.Connection,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    register_and_load: RegisterAndLoad,
 ) -> None:
     started = datetime.now(UTC)
-    await registered(app, settings, tmp_path, SITES, CUSTOMERS)
+    await register_and_load(SITES, CUSTOMERS)
     await register(settings, tmp_path, SITES)  # again: nothing changes
     capsys.readouterr()
     assert await run_cli(settings, "operations", "list", "--json") == 0
@@ -470,11 +473,9 @@ async def test_list_and_remove_with_their_access_log_events(
 # -- plans kept ready --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_registered_documents_are_planned_at_start_and_stay_planned(
-    settings: Settings,
-    users: Users,
-    scenario: Scenario,
-    tmp_path: Path,
+    settings: Settings, users: Users, tmp_path: Path
 ) -> None:
     await register(settings, tmp_path, CUSTOMERS)
     application = create_app(settings)
@@ -515,13 +516,9 @@ async def test_registered_documents_are_planned_at_start_and_stay_planned(
         assert runner.compiled.pinned_plans(key) == plans
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_the_watcher_loads_a_new_registration(
-    app: Any,
-    client: httpx.AsyncClient,
-    users: Users,
-    settings: Settings,
-    scenario: Scenario,
-    tmp_path: Path,
+    app: Any, client: httpx.AsyncClient, users: Users, settings: Settings, tmp_path: Path
 ) -> None:
     await register(settings, tmp_path, SITES)
     for _ in range(50):  # the reload interval is 0.2 s here
