@@ -230,25 +230,37 @@ async def test_lockouts_are_counted_from_the_login_answer() -> None:
 # -- bounded labels --------------------------------------------------------------------
 
 
-def test_labels_come_from_bounded_sets() -> None:
-    known = {"billing", "oversight"}
-    assert metrics.request_labels(
-        operation_type="query",
-        outcome="ok",
-        executor="compiled",
-        purpose="billing",
-        known_purposes=known,
-    ) == ("query", "ok", "compiled", "billing")
-    assert metrics.request_labels(
-        operation_type="MyOperationName",
-        outcome="weird",
-        executor="something",
-        purpose="made-up purpose of a caller",
-        known_purposes=known,
-    ) == ("unknown", "other", "none", "other")
-    assert metrics.request_labels(
-        operation_type=None, outcome="error", executor=None, purpose=None, known_purposes=known
-    ) == ("unknown", "error", "none", "none")
+@pytest.mark.parametrize(
+    ("operation_type", "outcome", "executor", "purpose", "labels"),
+    [
+        ("query", "ok", "compiled", "billing", ("query", "ok", "compiled", "billing")),
+        (
+            "MyOperationName",
+            "weird",
+            "something",
+            "made-up purpose of a caller",
+            ("unknown", "other", "none", "other"),
+        ),
+        (None, "error", None, None, ("unknown", "error", "none", "none")),
+    ],
+)
+def test_labels_come_from_bounded_sets(
+    operation_type: str | None,
+    outcome: str,
+    executor: str | None,
+    purpose: str | None,
+    labels: tuple[str, str, str, str],
+) -> None:
+    assert (
+        metrics.request_labels(
+            operation_type=operation_type,
+            outcome=outcome,
+            executor=executor,
+            purpose=purpose,
+            known_purposes={"billing", "oversight"},
+        )
+        == labels
+    )
 
 
 async def test_no_label_names_a_user_an_operation_or_a_document(

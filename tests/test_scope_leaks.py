@@ -140,28 +140,22 @@ async def test_customer_cursor_inside_the_scope_pages_on(
       customers(first: 2, after: $after) { edges { node { id } } pageInfo { endCursor } }
     }
     """
-    first = (await gql(client, query, as_="customer_service", users=users)).json()
-    second = (
-        await gql(
-            client,
-            query,
-            as_="customer_service",
-            users=users,
-            variables={"after": first["data"]["customers"]["pageInfo"]["endCursor"]},
-        )
-    ).json()
+
+    async def page_after(cursor: str | None) -> dict[str, Any]:
+        variables = None if cursor is None else {"after": cursor}
+        return (
+            await gql(client, query, as_="customer_service", users=users, variables=variables)
+        ).json()
+
+    def end_cursor(page: dict[str, Any]) -> str:
+        return str(page["data"]["customers"]["pageInfo"]["endCursor"])
+
+    first = await page_after(None)
+    second = await page_after(end_cursor(first))
     seen = ids(first, "customers") + ids(second, "customers")
     assert len(seen) == 4 and len(set(seen)) == 4
     # The last page after its last cursor is empty, not an error.
-    last = (
-        await gql(
-            client,
-            query,
-            as_="customer_service",
-            users=users,
-            variables={"after": second["data"]["customers"]["pageInfo"]["endCursor"]},
-        )
-    ).json()
+    last = await page_after(end_cursor(second))
     assert ids(last, "customers") == []
 
 
