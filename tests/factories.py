@@ -17,6 +17,7 @@ import asyncpg
 
 from server import validators
 from server.audit.records import EventKind, ObjectAccess, Outcome, RequestRecord
+from server.authz.principal import Principal, PrincipalKind
 from server.identity.login import LoginRefusal, Sleep, TokenGrant, authenticate_password
 from server.identity.service import create_user
 from server.operations.runner import event_record
@@ -410,6 +411,25 @@ def person_input(**overrides: Any) -> dict[str, Any]:
 ROLES = frozenset({"clerk", "collector", "auditor"})
 COMPANY = "ksat"
 SUBCONTRACTOR = "perinta-a"
+
+
+def user_principal(
+    name: str,
+    *roles: str,
+    organisation: str = COMPANY,
+    organisation_id: uuid.UUID | None = None,
+    id: uuid.UUID | None = None,
+) -> Principal:
+    """A signed-in user holding `roles` in `organisation`, as a login makes one (new IDs
+    unless given)."""
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=id or uuid.uuid4(),
+        name=name,
+        organisation_id=organisation_id or uuid.uuid4(),
+        organisation_code=organisation,
+        roles=roles,
+    )
 
 
 def new_password() -> str:

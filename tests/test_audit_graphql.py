@@ -20,13 +20,12 @@ from server.audit.service import write_access_log
 from server.audit.types import AccessHistoryEntry, customer_access_history
 from server.authz.decision import Access
 from server.authz.masks import MASKS
-from server.authz.principal import Principal, PrincipalKind
 from server.db.session import StatementCounter
 from server.graphql.context import RequestContext
 from server.graphql.relay import Connection, encode_cursor
 from tests.conftest import nodes
 from tests.dbserver import Database
-from tests.factories import request_record
+from tests.factories import request_record, user_principal
 
 CUSTOMER_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 CUSTOMER_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
@@ -90,14 +89,7 @@ class CustomerRoot:
 
 SCHEMA = strawberry.Schema(query=merge_types("Query", (AccessLogQuery, CustomerRoot)))
 
-AUDITOR = Principal(
-    kind=PrincipalKind.USER,
-    id=uuid.UUID("00000000-0000-4000-8000-0000000000ad"),
-    name="auditor",
-    organisation_id=uuid.uuid4(),
-    organisation_code="ksat",
-    roles=("auditor",),
-)
+AUDITOR = user_principal("auditor", "auditor", id=uuid.UUID("00000000-0000-4000-8000-0000000000ad"))
 
 
 def auditor_access(**changes: Any) -> FakeAccess:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
-from server.authz.principal import Principal, PrincipalKind
+from server.authz.principal import Principal
 from server.identity import cli
 from server.identity.demo import create_demo_users
 from server.identity.queries import MeQuery
@@ -136,14 +135,7 @@ class _Context:
 
 def test_me_reports_the_principal_with_descriptions() -> None:
     schema = strawberry.Schema(query=MeQuery)
-    principal = Principal(
-        kind=PrincipalKind.USER,
-        id=uuid.uuid4(),
-        name="liisa.virtanen",
-        organisation_id=uuid.uuid4(),
-        organisation_code="ksat",
-        roles=("clerk", "auditor"),
-    )
+    principal = factories.user_principal("liisa.virtanen", "clerk", "auditor")
     result = schema.execute_sync(
         "{ me { username organisation roles purposes kind } }",
         context_value=_Context(principal, _Access(_Policy())),

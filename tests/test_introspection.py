@@ -3,7 +3,6 @@ variables do not get around it, and input types are pruned too."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -14,10 +13,10 @@ from graphql import GraphQLEnumType, get_introspection_query
 from server.authz.access import AccessView
 from server.authz.decision import Access
 from server.authz.policy import CompiledPolicy, load_policy
-from server.authz.principal import Principal, PrincipalKind
 from server.graphql.introspection import filter_introspection, introspection_schema
 from server.schema import catalogue, is_policed
 from server.settings import PROJECT_ROOT
+from tests import factories
 from tests.conftest import Users, gql
 
 # (role, organisation): subcontractor roles log in from a subcontractor organisation.
@@ -40,7 +39,7 @@ def policy() -> CompiledPolicy:
 
 
 def view(policy: CompiledPolicy, role: str) -> AccessView:
-    principal = Principal(PrincipalKind.USER, uuid.uuid4(), role, uuid.uuid4(), "ksat", (role,))
+    principal = factories.user_principal(role, role)
     return AccessView(policy, principal, policy.roles[role].default_purpose, date(2026, 1, 1))
 
 

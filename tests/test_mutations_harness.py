@@ -15,7 +15,6 @@ import asyncpg
 import pytest
 
 from server.authz.policy import CompiledPolicy, load_policy
-from server.authz.principal import Principal, PrincipalKind
 from server.db.engine import create_driver_pool, create_engine
 from server.db.session import session_factory
 from server.operations.runner import Operation, OperationRunner
@@ -81,13 +80,8 @@ class Api:
         role, org = (as_, "ksat") if isinstance(as_, str) else as_
         organisation_id = await self.organisation(org)
         compiled = policy()
-        principal = Principal(
-            kind=PrincipalKind.USER,
-            id=uuid.uuid4(),
-            name=f"{role}.tester",
-            organisation_id=organisation_id,
-            organisation_code=org,
-            roles=(role,),
+        principal = factories.user_principal(
+            f"{role}.tester", role, organisation=org, organisation_id=organisation_id
         )
         chosen = purpose or compiled.roles[role].default_purpose
         runner = OperationRunner(

@@ -15,7 +15,6 @@ from sqlalchemy.dialects import postgresql
 
 from server.authz.access import AccessView
 from server.authz.policy import load_policy
-from server.authz.principal import Principal, PrincipalKind
 from server.authz.scopes import ScopeEnv
 from server.billing.loaders import invoice_filter_conditions
 from server.contracts.loaders import contract_filter_conditions
@@ -143,9 +142,11 @@ async def test_customer_cursor_inside_the_scope_pages_on(
 
     async def page_after(cursor: str | None) -> dict[str, Any]:
         variables = None if cursor is None else {"after": cursor}
-        return (
-            await gql(client, query, as_="customer_service", users=users, variables=variables)
-        ).json()
+        response = await gql(
+            client, query, as_="customer_service", users=users, variables=variables
+        )
+        page: dict[str, Any] = response.json()
+        return page
 
     def end_cursor(page: dict[str, Any]) -> str:
         return str(page["data"]["customers"]["pageInfo"]["endCursor"])
@@ -298,14 +299,7 @@ async def test_collection_case_goes_only_to_a_collection_agency(
 def field_service_view() -> AccessView:
     """What a field-service user of the shipped policy may see, for the delivery purpose."""
     policy = load_policy(PROJECT_ROOT / "policies", catalogue())
-    principal = Principal(
-        kind=PrincipalKind.USER,
-        id=uuid.uuid4(),
-        name="fs",
-        organisation_id=uuid.uuid4(),
-        organisation_code="kenttapalvelu-a",
-        roles=("field_service",),
-    )
+    principal = factories.user_principal("fs", "field_service", organisation="kenttapalvelu-a")
     return AccessView(policy, principal, "delivery", datetime.now(UTC).date())
 
 
