@@ -52,6 +52,22 @@ def free_port() -> int:
         return port
 
 
+def run_to_end(
+    command: list[str], env: dict[str, str], *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`command` run in the project's folder until it exits; its status and its output (both
+    streams, as text)."""
+    return subprocess.run(  # noqa: S603 - the tests' own fixed commands
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`command` in a session of its own, its output (both streams) in `log`."""
     with log.open("wb") as out:

@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,14 +101,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 def rekisteri(*arguments: str) -> str:
     """The output of a `rekisteri` command, run as the security team runs it."""
-    shown = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        processes.rekisteri(*arguments),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "ENVIRONMENT": "development"},
+    shown = processes.run_to_end(
+        processes.rekisteri(*arguments), {**os.environ, "ENVIRONMENT": "development"}
     )
+    shown.check_returncode()
     return shown.stdout
 
 

@@ -25,8 +25,9 @@ from server.observability.logging import (
     configure,
 )
 from server.operations.runner import document_hash
-from server.settings import PROJECT_ROOT, Environment, Settings
+from server.settings import Environment, Settings
 from tests.conftest import TEST_SECRET, TEST_SIGNING_KEY, Users, gql
+from tests.processes import rekisteri, run_to_end
 
 IDENTITY_CODE = "131052-308T"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -212,15 +213,7 @@ async def test_one_line_per_graphql_request_without_personal_data(
 
 def run_cli(database_url: str, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "development"}
-    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "server.cli", *argv],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_to_end(rekisteri(*argv), env)
 
 
 def test_db_upgrade_and_demo_seed_are_quiet(fresh_database_url: str) -> None:

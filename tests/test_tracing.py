@@ -25,10 +25,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from server.observability import tracing
-from server.settings import PROJECT_ROOT
 from tests import factories
 from tests.conftest import Users, gql
-from tests.processes import STOP_SECONDS, serve, service_env, wait_until_healthy
+from tests.processes import STOP_SECONDS, run_to_end, serve, service_env, wait_until_healthy
 
 IDENTITY_CODE = "131052-308T"
 LAST_NAME = "Jäätteenmäki-Literal"
@@ -190,14 +189,6 @@ def test_without_an_endpoint_nothing_of_opentelemetry_is_loaded() -> None:
         "print(','.join(loaded))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    result = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_to_end([sys.executable, "-c", script], env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
