@@ -30,6 +30,7 @@ from tests import factories
 from tests.conftest import request_for
 from tests.dbserver import Database
 from tests.factories import ROLES, login, make_user, new_address
+from tests.test_identity_passwords import verified_hashes_fixture  # noqa: F401
 
 
 async def grant(db: Database, username: str, password: str, client: str = "192.0.2.10") -> str:
@@ -67,20 +68,12 @@ async def test_login_gives_a_token_for_a_live_session(identity_db: Database) -> 
 
 
 async def test_unknown_user_and_wrong_password_look_the_same(
-    identity_db: Database, monkeypatch: pytest.MonkeyPatch
+    identity_db: Database, verified_hashes: list[str]
 ) -> None:
     username, password = await make_user(identity_db)
     disabled, disabled_password = await make_user(identity_db)
     async with identity_db.owner() as session, session.begin():
         await disable_user(session=session, username=disabled)
-    hashed: list[str] = []
-    real = passwords._verify
-
-    def spy(stored: str, candidate: str) -> bool:
-        hashed.append(stored)
-        return real(stored, candidate)
-
-    monkeypatch.setattr(passwords, "_verify", spy)
     wrong = await login(identity_db, username, password + "x")
     unknown = await login(identity_db, "nobody." + username, password)
     inactive = await login(identity_db, disabled, disabled_password)
@@ -92,8 +85,8 @@ async def test_unknown_user_and_wrong_password_look_the_same(
         None,
     )
     # Every case costs one argon2 verification, so timing does not tell them apart.
-    assert len(hashed) == 3
-    assert hashed[1] == passwords.DUMMY_HASH
+    assert len(verified_hashes) == 3
+    assert verified_hashes[1] == passwords.DUMMY_HASH
 
     events = await identity_db.sql(
         "SELECT detail, username_hmac FROM auth_event WHERE event = 'login_failed' "

@@ -49,19 +49,24 @@ def test_the_dummy_hash_costs_as_much_as_a_real_one() -> None:
     )
 
 
-async def test_no_stored_hash_never_matches_but_still_hashes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calls: list[str] = []
+@pytest.fixture(name="verified_hashes")
+def verified_hashes_fixture(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stored hashes that passwords are verified against during the test, in order (each
+    one an argon2 verification)."""
+    hashes: list[str] = []
     real = passwords._verify
 
     def spy(stored: str, password: str) -> bool:
-        calls.append(stored)
+        hashes.append(stored)
         return real(stored, password)
 
     monkeypatch.setattr(passwords, "_verify", spy)
+    return hashes
+
+
+async def test_no_stored_hash_never_matches_but_still_hashes(verified_hashes: list[str]) -> None:
     assert not await verify_password(None, "anything at all")
-    assert calls == [DUMMY_HASH]
+    assert verified_hashes == [DUMMY_HASH]
 
 
 async def test_a_flood_of_hashes_is_refused_rather_than_queued(
