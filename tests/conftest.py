@@ -23,7 +23,7 @@ from server.app import create_app
 from server.audit.signing import generate_private_key_pem
 from server.cli import build_parser
 from server.db.engine import asyncpg_url, create_engine
-from server.db.migrate import upgrade
+from server.db.migrate import downgrade, upgrade
 from server.graphql.globalid import from_global_id, to_global_id
 from server.settings import PROJECT_ROOT, Environment, Settings
 from tests import dbserver, factories
@@ -47,8 +47,7 @@ async def template_database(server_url: str) -> AsyncIterator[str]:
     await dbserver.create_database(server_url, name, checked=False)
     url = dbserver.with_database(server_url, name)
     engine = create_async_engine(asyncpg_url(url))
-    async with engine.begin() as conn:
-        await upgrade(conn)
+    await upgrade_to(engine)
     await engine.dispose()
     yield name
     await dbserver.drop_database(server_url, name)
@@ -112,6 +111,18 @@ def settings_for(url: str, **overrides: Any) -> Settings:
     return Settings(**(values | overrides))
 
 
+async def upgrade_to(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate the database of `engine` up to `revision`, in a transaction of its own."""
+    async with engine.begin() as connection:
+        await upgrade(connection, revision)
+
+
+async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    """Migrate the database of `engine` down to `revision`, in a transaction of its own."""
+    async with engine.begin() as connection:
+        await downgrade(connection, revision)
+
+
 @asynccontextmanager
 async def database_at(
     server: str, revision: str, prefix: str, *, check_log: bool = True
@@ -123,8 +134,7 @@ async def database_at(
         settings = settings_for(url)
         owner = create_engine(url, settings, as_app_role=False)
         try:
-            async with owner.begin() as conn:
-                await upgrade(conn, revision)
+            await upgrade_to(owner, revision)
             yield url, settings, owner
         finally:
             await owner.dispose()

@@ -18,7 +18,7 @@ from server.db.engine import create_engine
 from server.db.migrate import downgrade, upgrade
 from server.db.session import session_factory
 from server.settings import Settings
-from tests.conftest import database_at
+from tests.conftest import database_at, downgrade_to, upgrade_to
 from tests.factories import customer_objects, request_record
 from tests.test_audit import write_access_log
 
@@ -93,8 +93,7 @@ async def test_upgrade_keeps_sealed_v1_rows_verifiable_and_readable(
         fields = {name: getattr(head, name) for name in SealHead.__slots__}
         await session.execute(SEAL_INSERT, fields)
 
-    async with owner.begin() as connection:
-        await upgrade(connection)
+    await upgrade_to(owner)
 
     # New requests about the same customer go to the subject table.
     app = create_engine(url, settings)
@@ -171,11 +170,9 @@ async def test_downgrade_refuses_to_discard_rows_of_layout_2(
     v1_database: tuple[str, Settings, AsyncEngine],
 ) -> None:
     url, settings, owner = v1_database
-    async with owner.begin() as connection:
-        await upgrade(connection)
+    await upgrade_to(owner)
     # Without rows of layout 2, down and up again.
-    async with owner.begin() as connection:
-        await downgrade(connection, "0004")
+    await downgrade_to(owner, "0004")
     async with owner.begin() as connection:
         assert (
             await connection.execute(text("SELECT to_regclass('access_log_subject')"))
@@ -188,8 +185,7 @@ async def test_downgrade_refuses_to_discard_rows_of_layout_2(
     finally:
         await app.dispose()
     with pytest.raises(Exception, match="downgrading would destroy them"):
-        async with owner.begin() as connection:
-            await downgrade(connection, "0004")
+        await downgrade_to(owner, "0004")
     async with owner.begin() as connection:
         await connection.execute(text("SET LOCAL rekisteri.downgrade_discards_log = 'on'"))
         await downgrade(connection, "0004")

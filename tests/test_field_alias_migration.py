@@ -21,12 +21,11 @@ from server.audit.seal import seal_pending
 from server.audit.service import write_access_log
 from server.audit.verify import verify
 from server.db.engine import create_engine
-from server.db.migrate import downgrade, upgrade
 from server.db.session import session_factory
 from server.rights.retention import DELETED
 from server.settings import Settings
 from tests import log_names
-from tests.conftest import database_at
+from tests.conftest import database_at, downgrade_to, upgrade_to
 from tests.factories import request_record
 
 BEFORE = "0015"
@@ -137,8 +136,7 @@ async def test_old_field_names_are_read_as_coordinates_and_still_verify(
         ("Contract", "product_name"),
     }
 
-    async with owner.begin() as connection:
-        await upgrade(connection)
+    await upgrade_to(owner)
 
     assert await _objects(url, request_id) == {
         "Invoice": sorted(DELETED["invoices"].fields),
@@ -161,8 +159,7 @@ async def test_old_field_names_are_read_as_coordinates_and_still_verify(
     finally:
         await conn.close()
 
-    async with owner.begin() as connection:
-        await downgrade(connection, BEFORE)
+    await downgrade_to(owner, BEFORE)
     assert (await _objects(url, request_id))["Invoice"] == ["deleted"]
     assert await _verified(owner, settings)
 

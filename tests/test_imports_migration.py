@@ -11,13 +11,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from alembic import command
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.engine import asyncpg_url
-from server.db.migrate import alembic_config, upgrade
 from tests import dbserver, factories
+from tests.conftest import downgrade_to, upgrade_to
 from tests.import_files import utc
 
 VALUES = "SELECT site_id, resolution, period_start, energy_kwh, quality FROM {} ORDER BY 1, 2, 3"
@@ -28,8 +26,7 @@ async def at_0007(server_url: str) -> AsyncIterator[tuple[str, Any]]:
     async with dbserver.new_database(server_url, "rk_imports_0007") as url:
         engine = create_async_engine(asyncpg_url(url))
         try:
-            async with engine.begin() as conn:
-                await upgrade(conn, "0007")
+            await upgrade_to(engine, "0007")
             yield url, engine
         finally:
             await engine.dispose()
@@ -61,8 +58,7 @@ async def test_values_survive_the_upgrade_and_the_downgrade(at_0007: tuple[str, 
     conn = await asyncpg.connect(url)
     try:
         before = await per_value_rows(conn)
-        async with engine.begin() as migrating:
-            await upgrade(migrating)
+        await upgrade_to(engine)
         assert [tuple(r) for r in await conn.fetch(VALUES.format("consumption_value"))] == before
         days = await conn.fetch(
             "SELECT resolution, day, cardinality(energy_kwh) AS steps, quality FROM consumption"
@@ -74,12 +70,7 @@ async def test_values_survive_the_upgrade_and_the_downgrade(at_0007: tuple[str, 
             ("PT1H", "2026-01-01", 24),
         ]
         assert days[0]["quality"][80:88] == "er-----m"  # 20:00, 20:15 and 21:45 UTC
-
-        def down(sync: Connection) -> None:
-            command.downgrade(alembic_config(sync), "0007")
-
-        async with engine.begin() as migrating:
-            await migrating.run_sync(down)
+        await downgrade_to(engine, "0007")
         assert [tuple(r) for r in await conn.fetch(VALUES.format("consumption"))] == before
     finally:
         await conn.close()
@@ -98,8 +89,7 @@ async def test_a_value_off_its_steps_stops_the_upgrade(at_0007: tuple[str, Any])
             utc(2026, 2, 1, 10, 30),
         )
         with pytest.raises(Exception, match="do not start a step"):
-            async with engine.begin() as migrating:
-                await upgrade(migrating)
+            await upgrade_to(engine)
         assert await conn.fetchval("SELECT count(*) FROM consumption") == 9
         assert await conn.fetchval("SELECT version_num FROM alembic_version") == "0007"
     finally:
