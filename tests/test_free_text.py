@@ -43,6 +43,12 @@ def test_find_identity_codes_needs_a_valid_check_character() -> None:
     assert find_identity_codes(f"X{CODE}") == [] and find_identity_codes(f"{CODE}9") == []
 
 
+@pytest.fixture
+async def person(owner: asyncpg.Connection) -> dict[str, Any]:
+    """A customer of the register (a row)."""
+    return await factories.customer(owner)
+
+
 async def as_customer_service(
     client: httpx.AsyncClient, users: Users, query: str, **variables: Any
 ) -> dict[str, Any]:
@@ -52,18 +58,19 @@ async def as_customer_service(
     return answer
 
 
-def email_change(person: dict[str, Any], email: str, reason: str) -> dict[str, Any]:
-    """UPDATE's input: the person's new e-mail address, for `reason`."""
-    return {"customerId": str(person["id"]), "email": email, "reason": reason}
+async def change_email(
+    client: httpx.AsyncClient, users: Users, person: dict[str, Any], email: str, reason: str
+) -> dict[str, Any]:
+    """The answer to UPDATE of the person's e-mail address for `reason`, as customer service."""
+    change = {"customerId": str(person["id"]), "email": email, "reason": reason}
+    return await as_customer_service(client, users, UPDATE, input=change)
 
 
 async def test_change_reason_with_an_identity_code_is_refused(
-    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
+    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection, person: dict[str, Any]
 ) -> None:
-    person = await factories.customer(owner)
     reason = f"asiakas tunnistettu hetulla {CODE}"
-    change = email_change(person, "uusi.osoite@example.fi", reason)
-    body = await as_customer_service(client, users, UPDATE, input=change)
+    body = await change_email(client, users, person, "uusi.osoite@example.fi", reason)
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "input.reason"
@@ -80,12 +87,10 @@ async def test_change_reason_with_an_identity_code_is_refused(
 
 
 async def test_a_reason_without_a_valid_code_is_kept(
-    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
+    client: httpx.AsyncClient, users: Users, person: dict[str, Any]
 ) -> None:
-    person = await factories.customer(owner)
     reason = f"asiakas soitti, viite {NOT_A_CODE}"
-    change = email_change(person, "toinen.osoite@example.fi", reason)
-    body = await as_customer_service(client, users, UPDATE, input=change)
+    body = await change_email(client, users, person, "toinen.osoite@example.fi", reason)
     assert "errors" not in body, body
     history = await as_customer_service(client, users, HISTORY, id=str(person["id"]))
     assert nodes(history["data"]["customer"]["history"])[0]["reason"] == reason
@@ -93,27 +98,28 @@ async def test_a_reason_without_a_valid_code_is_kept(
 
 @pytest.mark.parametrize("field", ["notes", "reference", "handler"])
 async def test_request_notes_with_an_identity_code_are_refused(
-    client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection, field: str
+    client: httpx.AsyncClient,
+    users: Users,
+    owner: asyncpg.Connection,
+    person: dict[str, Any],
+    field: str,
 ) -> None:
-    person = await factories.customer(owner)
-    body = (
-        await gql(
-            client,
-            RECORD_REQUEST,
-            as_="auditor",
-            users=users,
-            purpose="oversight",
-            variables={
-                "input": {
-                    "customerId": str(person["id"]),
-                    "kind": "ACCESS",
-                    "channel": "WRITTEN_SIGNED",
-                    "receivedOn": date.today().isoformat(),
-                    field: f"kirjeessä hetu {CODE}",
-                }
-            },
-        )
-    ).json()
+    request = {
+        "customerId": str(person["id"]),
+        "kind": "ACCESS",
+        "channel": "WRITTEN_SIGNED",
+        "receivedOn": date.today().isoformat(),
+        field: f"kirjeessä hetu {CODE}",
+    }
+    response = await gql(
+        client,
+        RECORD_REQUEST,
+        as_="auditor",
+        users=users,
+        purpose="oversight",
+        variables={"input": request},
+    )
+    body = response.json()
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == f"input.{field}"
