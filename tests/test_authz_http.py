@@ -226,17 +226,14 @@ async def test_aliases_and_fragments_do_not_reveal_a_denied_field(
     assert errors[0]["extensions"]["purpose"] == "marketing"
 
 
+IDENTITY_CODES = "{ customers(first: 50) { edges { node { personalIdentityCode } } } }"
+CUSTOMER_IDS = "{ customers(first: 50) { edges { node { id } } } }"
+
+
 async def test_one_error_per_denied_coordinate_not_per_item(
     client: httpx.AsyncClient, users: Users, scenario: Scenario
 ) -> None:
-    body = (
-        await gql(
-            client,
-            "{ customers(first: 50) { edges { node { personalIdentityCode } } } }",
-            as_="marketing",
-            users=users,
-        )
-    ).json()
+    body = (await gql(client, IDENTITY_CODES, as_="marketing", users=users)).json()
     assert len(body["data"]["customers"]["edges"]) >= 3
     assert len(body["errors"]) == 1
 
@@ -297,14 +294,7 @@ async def test_two_subcontractors_never_see_each_others_rows(
 async def test_marketing_never_sees_customers_who_objected(
     client: httpx.AsyncClient, users: Users, scenario: Scenario
 ) -> None:
-    body = (
-        await gql(
-            client,
-            "{ customers(first: 50) { edges { node { id } } } }",
-            as_="marketing",
-            users=users,
-        )
-    ).json()
+    body = (await gql(client, CUSTOMER_IDS, as_="marketing", users=users)).json()
     ids = {raw_id(edge["node"]["id"]) for edge in body["data"]["customers"]["edges"]}
     assert str(scenario.objector.customer["id"]) not in ids
     assert str(scenario.plain.customer["id"]) in ids
