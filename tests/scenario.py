@@ -12,6 +12,9 @@ import asyncpg
 
 from tests import factories
 
+# The users of the scenario's organisations, as `gql(as_=...)` takes them.
+AGENCY_A = ("collection_agency", "perinta-a")  # the agency of `in_collection_a`'s case
+
 
 @dataclass
 class Scenario:

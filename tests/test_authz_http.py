@@ -15,7 +15,7 @@ from server.authz.policy import load_policy
 from server.schema import catalogue, is_policed, schema
 from server.settings import PROJECT_ROOT
 from tests.conftest import Users, gql, raw_id
-from tests.scenario import Scenario, build_scenario
+from tests.scenario import AGENCY_A, Scenario, build_scenario
 
 POLICY_DIR = PROJECT_ROOT / "policies"
 ORGANISATION_OF = {"collection_agency": "perinta-a", "field_service": "kenttapalvelu-a"}
@@ -113,8 +113,9 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
     return await build_scenario(owner)
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_every_leaf_field_matches_casbin_for_every_role_and_purpose(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     """The oracle: each non-null leaf is allowed by enforce(); masked values are masked,
     read values equal the administrator's, denied values are null with a FORBIDDEN error."""
@@ -230,16 +231,18 @@ IDENTITY_CODES = "{ customers(first: 50) { edges { node { personalIdentityCode }
 CUSTOMER_IDS = "{ customers(first: 50) { edges { node { id } } } }"
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_one_error_per_denied_coordinate_not_per_item(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     body = (await gql(client, IDENTITY_CODES, as_="marketing", users=users)).json()
     assert len(body["data"]["customers"]["edges"]) >= 3
     assert len(body["errors"]) == 1
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_nested_path_to_identity_code_is_masked_for_customer_service(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     query = "{ invoices(first: 50) { edges { node { customer { personalIdentityCode } } } } }"
     body = (await gql(client, query, as_="customer_service", users=users)).json()
@@ -255,11 +258,12 @@ async def test_lookup_by_id_outside_the_row_scope_is_not_found(
 ) -> None:
     theirs = str(scenario.in_collection_b.customer["id"])
     ours = str(scenario.in_collection_a.customer["id"])
-    as_a = ("collection_agency", "perinta-a")
-    found = (await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": ours})).json()
+    found = (
+        await gql(client, CUSTOMER_HETU, as_=AGENCY_A, users=users, variables={"id": ours})
+    ).json()
     assert raw_id(found["data"]["customer"]["id"]) == ours
     hidden = (
-        await gql(client, CUSTOMER_HETU, as_=as_a, users=users, variables={"id": theirs})
+        await gql(client, CUSTOMER_HETU, as_=AGENCY_A, users=users, variables={"id": theirs})
     ).json()
     assert hidden == {"data": {"customer": None}, "extensions": hidden["extensions"]}
 
@@ -312,13 +316,9 @@ async def test_marketing_never_sees_customers_who_objected(
         ),
     ],
 )
+@pytest.mark.usefixtures("scenario")
 async def test_filtering_on_a_hidden_field_is_forbidden(
-    client: httpx.AsyncClient,
-    users: Users,
-    scenario: Scenario,
-    role: str,
-    filter_: dict[str, str],
-    coordinate: str,
+    client: httpx.AsyncClient, users: Users, role: str, filter_: dict[str, str], coordinate: str
 ) -> None:
     query = (
         "query S($f: CustomerFilter) { customers(first: 5, filter: $f) { edges { node { id } } } }"
@@ -332,8 +332,9 @@ async def test_filtering_on_a_hidden_field_is_forbidden(
     }
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_a_purpose_outside_the_roles_is_refused(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     response = await gql(
         client,

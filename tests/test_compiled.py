@@ -17,7 +17,7 @@ import pytest
 from server.authz.masks import MASKS
 from server.compiled.encode import SQL_MASKS
 from tests.conftest import Users, gql
-from tests.scenario import Scenario, build_scenario
+from tests.scenario import AGENCY_A, Scenario, build_scenario
 
 Q3 = """
 query Q3 {
@@ -76,7 +76,7 @@ ROLES = [
     ("customer_service", "billing"),
     ("marketing", "marketing"),
     (("field_service", "kenttapalvelu-a"), "delivery"),
-    (("collection_agency", "perinta-a"), "billing"),
+    (AGENCY_A, "billing"),
     ("business_analyst", "business_development"),
     ("billing", "billing"),
 ]
@@ -150,8 +150,9 @@ async def scenario(owner: asyncpg.Connection) -> Scenario:
 
 
 @pytest.mark.parametrize(("role", "purpose"), ROLES)
+@pytest.mark.usefixtures("scenario")
 async def test_the_reference_page_is_the_same_on_both_executors(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, role: Any, purpose: str
+    app: Any, client: httpx.AsyncClient, users: Users, role: Any, purpose: str
 ) -> None:
     await assert_same(app, client, users, Q3, as_=role, purpose=purpose)
 
@@ -167,8 +168,9 @@ async def test_every_relation_fragment_and_directive_is_the_same(
         )
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_pages_cursors_and_page_info_are_the_same(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+    app: Any, client: httpx.AsyncClient, users: Users
 ) -> None:
     first = await assert_same(app, client, users, PAGES, as_="customer_service")
     cursor = first["data"]["a"]["pageInfo"]["endCursor"]
@@ -179,8 +181,9 @@ async def test_pages_cursors_and_page_info_are_the_same(
     assert second["data"]["a"]["edges"][0]["cursor"] != cursor
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_filters_are_parameters_of_one_statement(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+    app: Any, client: httpx.AsyncClient, users: Users
 ) -> None:
     for name in ("a", "e", "%", "x_y", ""):
         await assert_same(
@@ -203,7 +206,7 @@ async def test_a_cursor_outside_the_scope_is_answered_by_the_resolver(
         client,
         users,
         query,
-        as_=("collection_agency", "perinta-a"),
+        as_=AGENCY_A,
         purpose="billing",
         variables={"a": foreign},
     )

@@ -16,7 +16,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import Users, gid, gql
-from tests.scenario import Scenario, build_scenario
+from tests.scenario import AGENCY_A, Scenario, build_scenario
 from tests.test_compiled import assert_same, both
 
 ORDERED = """
@@ -100,11 +100,11 @@ async def walk(
         ([{"field": "CUSTOMER_NUMBER", "direction": "DESC"}], "customer_number DESC"),
     ],
 )
+@pytest.mark.usefixtures("scenario")
 async def test_orders_page_forwards_and_backwards_to_the_same_list(
     app: Any,
     client: httpx.AsyncClient,
     users: Users,
-    scenario: Scenario,
     owner: asyncpg.Connection,
     order: list[dict[str, str]],
     sql: str,
@@ -117,8 +117,9 @@ async def test_orders_page_forwards_and_backwards_to_the_same_list(
     assert backwards == expected
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_cursors_of_one_order_resume_after_their_row(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
+    app: Any, client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
 ) -> None:
     """A cursor names a row: between `after` and `before` lies what lies between them."""
     order = [{"field": "CREATED_AT", "direction": "DESC"}]
@@ -139,13 +140,12 @@ async def test_cursors_of_one_order_resume_after_their_row(
     assert node_ids(between) == expected[2:5]
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_count_is_the_row_scope_and_the_filters(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+    app: Any, client: httpx.AsyncClient, users: Users
 ) -> None:
     query = """query($f: CustomerFilter) { customers(first: 1, filter: $f) { totalCount } }"""
-    agency = await assert_same(
-        app, client, users, query, as_=("collection_agency", "perinta-a"), purpose="billing"
-    )
+    agency = await assert_same(app, client, users, query, as_=AGENCY_A, purpose="billing")
     assert agency["data"]["customers"]["totalCount"] == 1
     aho = await assert_same(
         app, client, users, query, as_="customer_service", variables={"f": {"name": "aho"}}
@@ -153,8 +153,9 @@ async def test_count_is_the_row_scope_and_the_filters(
     assert aho["data"]["customers"]["totalCount"] == 2
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_ordering_by_a_field_not_readable_in_full_is_forbidden(
-    app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario
+    app: Any, client: httpx.AsyncClient, users: Users
 ) -> None:
     query = """{ customers(orderBy: [{field: LAST_NAME}]) { edges { node { id } } } }"""
     compiled, resolver = await both(
@@ -171,13 +172,9 @@ async def test_ordering_by_a_field_not_readable_in_full_is_forbidden(
     ("variables", "field"),
     [({"first": 1, "last": 1}, "last"), ({"last": -1}, "last"), ({"before": "nonsense"}, "before")],
 )
+@pytest.mark.usefixtures("scenario")
 async def test_bad_paging_arguments_name_the_argument(
-    app: Any,
-    client: httpx.AsyncClient,
-    users: Users,
-    scenario: Scenario,
-    variables: dict[str, Any],
-    field: str,
+    app: Any, client: httpx.AsyncClient, users: Users, variables: dict[str, Any], field: str
 ) -> None:
     compiled, resolver = await both(
         app, client, users, ORDERED, as_="customer_service", variables=variables
@@ -201,7 +198,7 @@ async def test_a_before_cursor_outside_the_scope_is_refused(
         await gql(
             client,
             ORDERED,
-            as_=("collection_agency", "perinta-a"),
+            as_=AGENCY_A,
             users=users,
             purpose="billing",
             variables={"last": 5, "before": foreign},
@@ -459,7 +456,7 @@ async def global_ids(owner: asyncpg.Connection, scenario: Scenario) -> dict[str,
     [
         ("customer_service", "customer_relationship"),
         ("billing", "billing"),
-        (("collection_agency", "perinta-a"), "billing"),
+        (AGENCY_A, "billing"),
         ("marketing", "marketing"),
     ],
 )
@@ -498,7 +495,6 @@ async def test_an_object_outside_the_scope_is_null_exactly_like_its_look_up(
     app: Any, client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
 ) -> None:
     """Agency A sees its own case's customer and invoices, nothing of agency B's."""
-    agency = ("collection_agency", "perinta-a")
     theirs, ours = scenario.in_collection_b, scenario.in_collection_a
     foreign_payment = await owner.fetchval(
         "SELECT id FROM payment WHERE invoice_id = $1", theirs.invoices[0]["id"]
@@ -512,7 +508,7 @@ async def test_an_object_outside_the_scope_is_null_exactly_like_its_look_up(
             "i": gid("Invoice", graph.invoices[-1]["id"]),
         }
         body = await assert_same(
-            app, client, users, query, as_=agency, purpose="billing", variables=variables
+            app, client, users, query, as_=AGENCY_A, purpose="billing", variables=variables
         )
         data = body["data"]
         assert (data["customer"] is not None) == visible
@@ -523,7 +519,7 @@ async def test_an_object_outside_the_scope_is_null_exactly_like_its_look_up(
         client,
         users,
         NODE,
-        as_=agency,
+        as_=AGENCY_A,
         purpose="billing",
         variables={"id": gid("Payment", foreign_payment)},
     )
@@ -569,11 +565,11 @@ async def test_nodes_answer_in_the_order_asked_with_null_for_the_unknown(
         ),
     ],
 )
+@pytest.mark.usefixtures("scenario")
 async def test_a_malformed_global_id_is_bad_user_input_naming_the_argument(
     app: Any,
     client: httpx.AsyncClient,
     users: Users,
-    scenario: Scenario,
     query: str,
     variables: dict[str, Any],
     field: str,
@@ -677,9 +673,7 @@ async def test_products_and_offers_under_the_policy_on_both_executors(
         }
         assert shown == expected[role] and offers["totalCount"] == len(shown)
         assert body["data"]["products"]["totalCount"] == 1
-    agency = await assert_same(
-        app, client, users, CATALOGUE, as_=("collection_agency", "perinta-a"), purpose="billing"
-    )
+    agency = await assert_same(app, client, users, CATALOGUE, as_=AGENCY_A, purpose="billing")
     assert agency["data"]["products"] == {"totalCount": 0, "edges": []}
     assert agency["data"]["offers"] == {"totalCount": 0, "edges": []}
 
@@ -782,7 +776,7 @@ async def test_the_access_history_is_forbidden_to_roles_that_may_not_read_it(
         client,
         users,
         query,
-        as_=("collection_agency", "perinta-a"),
+        as_=AGENCY_A,
         purpose="billing",
         variables={"id": customer},
     )

@@ -27,10 +27,9 @@ from server.settings import PROJECT_ROOT
 from server.sites.loaders import site_filter_conditions
 from tests import factories
 from tests.conftest import Users, gql, raw_id
-from tests.scenario import Scenario, build_scenario
+from tests.scenario import AGENCY_A, Scenario, build_scenario
 
 FIELD_A = ("field_service", "kenttapalvelu-a")
-AGENCY_A = ("collection_agency", "perinta-a")
 # SQLAlchemy's dialect constructors are untyped.
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -131,8 +130,9 @@ async def test_forged_customer_cursor_of_another_agency_is_refused(
         bad_cursor(body)
 
 
+@pytest.mark.usefixtures("scenario")
 async def test_customer_cursor_inside_the_scope_pages_on(
-    client: httpx.AsyncClient, users: Users, scenario: Scenario
+    client: httpx.AsyncClient, users: Users
 ) -> None:
     query = """
     query ($after: String) {
