@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from tests import factories
 from tests.factories import customer_input
@@ -27,6 +28,14 @@ mutation($input: TerminateContractInput!) {
 """
 
 
+async def _customer_site_and_product(api: Api) -> tuple[dict[str, Any], ...]:
+    """A new customer, a site of theirs and a product (rows): what an offer is made of."""
+    holder = await factories.customer(api.owner)
+    place = await factories.site(api.owner, customer_id=holder["id"])
+    product = await factories.product(api.owner)
+    return holder, place, product
+
+
 async def _offer(api: Api, customer_id: object, site_id: object, product_id: object) -> str:
     result = await api.mutate(
         OFFER,
@@ -47,31 +56,14 @@ async def _offer(api: Api, customer_id: object, site_id: object, product_id: obj
 
 
 async def test_offer_accepted_into_a_contract_then_terminated(api: Api) -> None:
-    holder = await factories.customer(api.owner)
-    place = await factories.site(api.owner, customer_id=holder["id"])
-    product = await factories.product(api.owner)
+    holder, place, product = await _customer_site_and_product(api)
     offer_id = await _offer(api, holder["id"], place["id"], product["id"])
-    accepted = await api.mutate(
-        ACCEPT,
-        as_="customer_service",
-        input={
-            "offerId": offer_id,
-            "startDate": today().isoformat(),
-            "salesChannel": "PHONE",
-        },
-    )
+    acceptance = {"offerId": offer_id, "startDate": today().isoformat(), "salesChannel": "PHONE"}
+    accepted = await api.mutate(ACCEPT, as_="customer_service", input=acceptance)
     payload = accepted.ok()["acceptOffer"]
     assert payload["contract"]["status"] == "ACTIVE"
     assert payload["offer"]["status"] == "ACCEPTED"
-    again = await api.mutate(
-        ACCEPT,
-        as_="customer_service",
-        input={
-            "offerId": offer_id,
-            "startDate": today().isoformat(),
-            "salesChannel": "PHONE",
-        },
-    )
+    again = await api.mutate(ACCEPT, as_="customer_service", input=acceptance)
     assert again.error()["reason"] == "not open"
     contract_id = payload["contract"]["id"]
     early = await api.mutate(
@@ -118,9 +110,7 @@ async def test_offer_prices_must_fit_the_product(api: Api) -> None:
 
 
 async def test_expired_offer_cannot_be_accepted(api: Api) -> None:
-    holder = await factories.customer(api.owner)
-    place = await factories.site(api.owner, customer_id=holder["id"])
-    product = await factories.product(api.owner)
+    holder, place, product = await _customer_site_and_product(api)
     offer = await factories.insert(
         api.owner,
         "offer",
@@ -149,9 +139,7 @@ async def test_expired_offer_cannot_be_accepted(api: Api) -> None:
 
 
 async def test_marketing_may_not_terminate_contracts(api: Api) -> None:
-    holder = await factories.customer(api.owner)
-    place = await factories.site(api.owner, customer_id=holder["id"])
-    product = await factories.product(api.owner)
+    holder, place, product = await _customer_site_and_product(api)
     deal = await factories.contract(
         api.owner, customer_id=holder["id"], site_id=place["id"], product_id=product["id"]
     )
