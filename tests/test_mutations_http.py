@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests import factories
@@ -15,17 +17,24 @@ mutation Rectify($input: UpdateCustomerInput!) {
 """
 
 
+async def rectify(
+    client: httpx.AsyncClient,
+    users: Users,
+    person: dict[str, Any],
+    *,
+    query: str = UPDATE,
+    **fields: Any,
+) -> httpx.Response:
+    """The person's `fields` changed by `query` over HTTP, as customer service."""
+    variables = on_customer(person, **fields)
+    return await gql(client, query, as_="customer_service", users=users, variables=variables)
+
+
 async def test_update_over_http_is_logged_and_errors_carry_the_field(
     client: httpx.AsyncClient, users: Users
 ) -> None:
     person = await factories.customer(users.owner)
-    ok = await gql(
-        client,
-        UPDATE,
-        as_="customer_service",
-        users=users,
-        variables=on_customer(person, email="uusi@example.fi", reason="customer asked"),
-    )
+    ok = await rectify(client, users, person, email="uusi@example.fi", reason="customer asked")
     body = ok.json()
     assert "errors" not in body, body
     assert body["data"]["updateCustomer"]["customer"]["email"] == "uusi@example.fi"
@@ -36,13 +45,7 @@ async def test_update_over_http_is_logged_and_errors_carry_the_field(
     )
     assert writes == 1
 
-    bad = await gql(
-        client,
-        UPDATE,
-        as_="customer_service",
-        users=users,
-        variables=on_customer(person, email="broken", reason="typo"),
-    )
+    bad = await rectify(client, users, person, email="broken", reason="typo")
     [error] = bad.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "input.email"
@@ -53,12 +56,13 @@ async def test_forbidden_write_over_http_writes_nothing(
     client: httpx.AsyncClient, users: Users
 ) -> None:
     person = await factories.customer(users.owner)
-    response = await gql(
+    response = await rectify(
         client,
-        UPDATE.replace("email }", "personalIdentityCode }"),
-        as_="customer_service",
-        users=users,
-        variables=on_customer(person, personalIdentityCode="131052-308T", reason="x"),
+        users,
+        person,
+        query=UPDATE.replace("email }", "personalIdentityCode }"),
+        personalIdentityCode="131052-308T",
+        reason="x",
     )
     [error] = response.json()["errors"]
     assert error["extensions"] == {
