@@ -3,9 +3,11 @@ data of its assigned sites only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests import factories
 from tests.conftest import gid, nodes
-from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
+from tests.test_mutations_harness import Api, Result, api_fixture  # noqa: F401
 
 CREATE = """
 mutation($input: CreateSiteInput!) {
@@ -14,10 +16,7 @@ mutation($input: CreateSiteInput!) {
 """
 UPDATE = """
 mutation($input: UpdateSiteInput!) {
-  updateSite(input: $input) {
-    changeId
-    site { id mainFuse heatingType annualConsumptionEstimateKwh housingType }
-  }
+  updateSite(input: $input) { changeId site { id mainFuse heatingType annualConsumptionEstimateKwh housingType } }
 }
 """
 HISTORY = """
@@ -91,27 +90,21 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
     other = await factories.site(api.owner, customer_id=holder["id"])
     contractor = await api.organisation("sahkotyo")
     await factories.assignment(api.owner, organisation_id=contractor, site_id=assigned["id"])
+
+    async def correct(site: dict[str, Any], **fields: Any) -> Result:
+        """UPDATE of `site` by the contractor's field service."""
+        site_input = {"siteId": str(site["id"]), **fields}
+        return await api.mutate(UPDATE, as_=("field_service", "sahkotyo"), input=site_input)
+
     fuse = {"mainFuse": "3x35A", "reason": "fuse changed on site"}
-    done = await api.mutate(
-        UPDATE, as_=("field_service", "sahkotyo"), input={"siteId": str(assigned["id"]), **fuse}
-    )
+    done = await correct(assigned, **fuse)
     assert done.ok()["updateSite"]["site"]["mainFuse"] == "3x35A"
-    hidden = await api.mutate(
-        UPDATE, as_=("field_service", "sahkotyo"), input={"siteId": str(other["id"]), **fuse}
-    )
+    hidden = await correct(other, **fuse)
     assert hidden.error()["reason"] == "not found"
-    heating = await api.mutate(
-        UPDATE,
-        as_=("field_service", "sahkotyo"),
-        input={"siteId": str(assigned["id"]), "heatingType": "OIL", "reason": "seen"},
-    )
+    heating = await correct(assigned, heatingType="OIL", reason="seen")
     assert heating.error()["code"] == "FORBIDDEN"
     assert heating.error()["coordinate"] == "Site.heatingType"
-    bad = await api.mutate(
-        UPDATE,
-        as_=("field_service", "sahkotyo"),
-        input={"siteId": str(assigned["id"]), "mainFuse": "3x27A", "reason": "x"},
-    )
+    bad = await correct(assigned, mainFuse="3x27A", reason="x")
     assert bad.error()["field"] == "input.mainFuse"
     assert (
         await api.owner.fetchval("SELECT main_fuse FROM site WHERE id = $1", assigned["id"])
