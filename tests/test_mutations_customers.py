@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tests import factories
 from tests.conftest import nodes
 from tests.factories import customer_input
-from tests.test_mutations_harness import Api, api_fixture  # noqa: F401
+from tests.test_mutations_harness import Api, Result, api_fixture  # noqa: F401
 
 CREATE = """
 mutation($input: CreateCustomerInput!) {
@@ -36,6 +37,18 @@ query($id: ID!) {
 }
 """
 NEW_PERSON = factories.person_input(email="maija@example.fi", phone="044 7355 230")
+
+
+async def rectify(
+    api: Api, customer: dict[str, Any], *, as_: str = "customer_service", **fields: Any
+) -> Result:
+    """UPDATE of the customer's `fields` (and a reason or a request), as `as_`."""
+    return await api.mutate(UPDATE, as_=as_, input=customer_input(customer, **fields))
+
+
+async def history_of(api: Api, customer: dict[str, Any], *, as_: str) -> Result:
+    """The customer's change history (HISTORY) as `as_` sees it."""
+    return await api.run(HISTORY, as_=as_, variables={"id": str(customer["id"])})
 
 
 async def test_customer_service_creates_a_customer_with_history(api: Api) -> None:
@@ -88,20 +101,17 @@ async def test_a_person_needs_a_last_name(api: Api) -> None:
 
 async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input=customer_input(
-            person,
-            email="uusi@example.fi",
-            streetAddress="Uusikatu 1",
-            reason="Customer phoned: moved",
-        ),
+    result = await rectify(
+        api,
+        person,
+        email="uusi@example.fi",
+        streetAddress="Uusikatu 1",
+        reason="Customer phoned: moved",
     )
     updated = result.ok()["updateCustomer"]["customer"]
     assert updated["email"] == "uusi@example.fi"
     assert updated["streetAddress"] == "Uusikatu 1"
-    history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
+    history = await history_of(api, person, as_="customer_service")
     [entry] = nodes(history.ok()["customer"]["history"])
     assert entry["action"] == "UPDATE"
     assert entry["changedBy"] == "customer_service.tester"
@@ -115,9 +125,7 @@ async def test_rectification_keeps_previous_values_who_when_why(api: Api) -> Non
 
 async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.mutate(
-        UPDATE, as_="customer_service", input=customer_input(person, email="x@example.fi")
-    )
+    result = await rectify(api, person, email="x@example.fi")
     assert result.error()["field"] == "input.reason"
     assert (
         await api.owner.fetchval("SELECT email FROM customer WHERE id = $1", person["id"])
@@ -127,12 +135,8 @@ async def test_a_change_needs_a_reason_or_a_request(api: Api) -> None:
 
 async def test_no_partial_write_when_one_field_is_bad(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input=customer_input(
-            person, email="fine@example.fi", postalCode="3480", reason="correction"
-        ),
+    result = await rectify(
+        api, person, email="fine@example.fi", postalCode="3480", reason="correction"
     )
     assert result.error()["field"] == "input.postalCode"
     row = await api.owner.fetchrow(
@@ -166,32 +170,28 @@ async def test_two_mutations_in_one_request_roll_back_together(api: Api) -> None
 
 async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: Api) -> None:
     person = await factories.customer(api.owner)
-    refused = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input=customer_input(person, personalIdentityCode="131052-308T", reason="wrong code"),
-    )
+    refused = await rectify(api, person, personalIdentityCode="131052-308T", reason="wrong code")
     assert refused.error()["coordinate"] == "Customer.personalIdentityCode"
-    changed = await api.mutate(
-        UPDATE,
+    changed = await rectify(
+        api,
+        person,
         as_="billing",
-        input=customer_input(
-            person, personalIdentityCode="131052-308T", reason="Population register extract"
-        ),
+        personalIdentityCode="131052-308T",
+        reason="Population register extract",
     )
     assert changed.ok()["updateCustomer"]["customer"]["personalIdentityCode"] == "131052-308T"
     # Customer service sees the code masked, and so are its values in the history.
-    seen = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
+    seen = await history_of(api, person, as_="customer_service")
     [entry] = nodes(seen.ok()["customer"]["history"])
     [change] = entry["changes"]
     assert change["fieldName"] == "personalIdentityCode"
     assert change["newValue"] == "131052-****"
     assert change["oldValue"] == person["personal_identity_code"][:7] + "****"
     # The administrator sees the values; marketing and billing may not see the history.
-    admin = await api.run(HISTORY, as_="administrator", variables={"id": str(person["id"])})
+    admin = await history_of(api, person, as_="administrator")
     assert nodes(admin.ok()["customer"]["history"])[0]["changes"][0]["newValue"] == "131052-308T"
     for role in ("marketing", "billing"):
-        denied = await api.run(HISTORY, as_=role, variables={"id": str(person["id"])})
+        denied = await history_of(api, person, as_=role)
         assert denied.data is not None and denied.data["customer"]["history"] is None
         assert "Customer.history" in denied.denied
 
@@ -199,26 +199,22 @@ async def test_identity_code_change_by_billing_and_history_keeps_the_mask(api: A
 async def test_duplicate_identity_code_is_refused(api: Api) -> None:
     first = await factories.customer(api.owner)
     second = await factories.customer(api.owner)
-    result = await api.mutate(
-        UPDATE,
+    result = await rectify(
+        api,
+        second,
         as_="billing",
-        input=customer_input(
-            second, personalIdentityCode=first["personal_identity_code"], reason="typo"
-        ),
+        personalIdentityCode=first["personal_identity_code"],
+        reason="typo",
     )
     assert result.error()["reason"] == "duplicate"
 
 
 async def test_a_customer_outside_the_scope_is_not_found(api: Api) -> None:
     person = await factories.customer(api.owner)
-    result = await api.mutate(
-        UPDATE, as_="auditor", input=customer_input(person, email="a@b.fi", reason="r")
-    )
+    result = await rectify(api, person, as_="auditor", email="a@b.fi", reason="r")
     assert result.error()["code"] == "FORBIDDEN"  # the auditor may not write contact data
     restricted = await factories.customer(api.owner, processing_restricted_at=date(2026, 1, 1))
-    hidden = await api.mutate(
-        UPDATE, as_="customer_service", input=customer_input(restricted, email="a@b.fi", reason="r")
-    )
+    hidden = await rectify(api, restricted, email="a@b.fi", reason="r")
     assert hidden.error()["code"] == "BAD_USER_INPUT"
     assert hidden.error()["field"] == "input.customerId"
     assert hidden.error()["reason"] == "not found"
@@ -238,18 +234,10 @@ async def test_rectification_answering_a_request(api: Api) -> None:
         ),
     )
     request_id = recorded.ok()["recordDataSubjectRequest"]["request"]["id"]
-    result = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input=customer_input(person, postalCode="33100", requestId=request_id),
-    )
+    result = await rectify(api, person, postalCode="33100", requestId=request_id)
     assert result.ok()["updateCustomer"]["customer"]["postalCode"] == "33100"
-    history = await api.run(HISTORY, as_="customer_service", variables={"id": str(person["id"])})
+    history = await history_of(api, person, as_="customer_service")
     assert nodes(history.ok()["customer"]["history"])[0]["requestId"] == request_id
     other = await factories.customer(api.owner)
-    wrong = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input=customer_input(other, postalCode="33100", requestId=request_id),
-    )
+    wrong = await rectify(api, other, postalCode="33100", requestId=request_id)
     assert wrong.error()["field"] == "input.requestId"
