@@ -9,7 +9,7 @@ from typing import Any
 from tests import factories
 from tests.conftest import gid, nodes
 from tests.factories import customer_input
-from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
+from tests.test_mutations_harness import Api, Result, api_fixture, today  # noqa: F401
 
 PAY = """
 mutation($input: RecordPaymentInput!) {
@@ -48,28 +48,20 @@ async def _open_invoice(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     return holder, bill
 
 
+async def pay(
+    api: Api, reference: str, amount: str, *, as_: str = "billing", purpose: str | None = None
+) -> Result:
+    """PAY of `amount` euros by reference number, paid today."""
+    payment = {"referenceNumber": reference, "amount": amount, "paidOn": today().isoformat()}
+    return await api.mutate(PAY, as_=as_, purpose=purpose, input=payment)
+
+
 async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
     _, bill = await _open_invoice(api)
     reference = str(bill["reference_number"])
-    partial = await api.mutate(
-        PAY,
-        as_="billing",
-        input={
-            "referenceNumber": f" {reference[:-3]} {reference[-3:]}",
-            "amount": "40.00",
-            "paidOn": today().isoformat(),
-        },
-    )
+    partial = await pay(api, f" {reference[:-3]} {reference[-3:]}", "40.00")
     assert partial.ok()["recordPayment"]["invoice"]["status"] == "OVERDUE"
-    rest = await api.mutate(
-        PAY,
-        as_="billing",
-        input={
-            "referenceNumber": reference,
-            "amount": "60.40",
-            "paidOn": today().isoformat(),
-        },
-    )
+    rest = await pay(api, reference, "60.40")
     payload = rest.ok()["recordPayment"]
     assert payload["payment"]["amount"] == "60.40"
     assert payload["invoice"]["status"] == "PAID"
@@ -81,38 +73,14 @@ async def test_payment_by_reference_settles_the_invoice(api: Api) -> None:
 
 async def test_payment_refusals(api: Api) -> None:
     _, bill = await _open_invoice(api)
-    wrong_check = await api.mutate(
-        PAY,
-        as_="billing",
-        input={"referenceNumber": "1234560", "amount": "1.00", "paidOn": today().isoformat()},
-    )
+    reference = str(bill["reference_number"])
+    wrong_check = await pay(api, "1234560", "1.00")
     assert wrong_check.error()["field"] == "input.referenceNumber"
-    unknown = await api.mutate(
-        PAY,
-        as_="billing",
-        input={"referenceNumber": "1234561", "amount": "1.00", "paidOn": today().isoformat()},
-    )
+    unknown = await pay(api, "1234561", "1.00")
     assert unknown.error()["reason"] == "not found"
-    cents = await api.mutate(
-        PAY,
-        as_="billing",
-        input={
-            "referenceNumber": str(bill["reference_number"]),
-            "amount": "1.001",
-            "paidOn": today().isoformat(),
-        },
-    )
+    cents = await pay(api, reference, "1.001")
     assert cents.error()["field"] == "input.amount"
-    not_billing = await api.mutate(
-        PAY,
-        as_="customer_service",
-        purpose="billing",
-        input={
-            "referenceNumber": str(bill["reference_number"]),
-            "amount": "1.00",
-            "paidOn": today().isoformat(),
-        },
-    )
+    not_billing = await pay(api, reference, "1.00", as_="customer_service", purpose="billing")
     assert not_billing.error()["coordinate"] == "Payment.amount"
     assert await api.count("payment") == 0
 
