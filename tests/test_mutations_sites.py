@@ -43,6 +43,19 @@ def new_site(customer_id: str, gsrn: str = "643007127000012344") -> dict[str, ob
     }
 
 
+async def update_site(
+    api: Api,
+    site: dict[str, Any],
+    *,
+    as_: str | tuple[str, str] = "customer_service",
+    purpose: str | None = None,
+    **fields: Any,
+) -> Result:
+    """UPDATE of the site's `fields` (and a reason), as `as_`."""
+    site_input = {"siteId": str(site["id"]), **fields}
+    return await api.mutate(UPDATE, as_=as_, purpose=purpose, input=site_input)
+
+
 async def test_create_site_validates_the_metering_point(api: Api) -> None:
     holder = await factories.customer(api.owner)
     created = await api.mutate(CREATE, as_="customer_service", input=new_site(str(holder["id"])))
@@ -61,17 +74,14 @@ async def test_create_site_validates_the_metering_point(api: Api) -> None:
 async def test_update_site_data_with_history(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
-    result = await api.mutate(
-        UPDATE,
-        as_="customer_service",
+    result = await update_site(
+        api,
+        place,
         purpose="delivery",
-        input={
-            "siteId": str(place["id"]),
-            "heatingType": "AIR_TO_WATER_HEAT_PUMP",
-            "annualConsumptionEstimateKwh": 9000,
-            "housingType": "TERRACED_HOUSE",
-            "reason": "heat pump installed",
-        },
+        heatingType="AIR_TO_WATER_HEAT_PUMP",
+        annualConsumptionEstimateKwh=9000,
+        housingType="TERRACED_HOUSE",
+        reason="heat pump installed",
     )
     site = result.ok()["updateSite"]["site"]
     assert site["heatingType"] == "AIR_TO_WATER_HEAT_PUMP"
@@ -90,21 +100,16 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
     other = await factories.site(api.owner, customer_id=holder["id"])
     contractor = await api.organisation("sahkotyo")
     await factories.assignment(api.owner, organisation_id=contractor, site_id=assigned["id"])
-
-    async def correct(site: dict[str, Any], **fields: Any) -> Result:
-        """UPDATE of `site` by the contractor's field service."""
-        site_input = {"siteId": str(site["id"]), **fields}
-        return await api.mutate(UPDATE, as_=("field_service", "sahkotyo"), input=site_input)
-
+    field_service = ("field_service", "sahkotyo")
     fuse = {"mainFuse": "3x35A", "reason": "fuse changed on site"}
-    done = await correct(assigned, **fuse)
+    done = await update_site(api, assigned, as_=field_service, **fuse)
     assert done.ok()["updateSite"]["site"]["mainFuse"] == "3x35A"
-    hidden = await correct(other, **fuse)
+    hidden = await update_site(api, other, as_=field_service, **fuse)
     assert hidden.error()["reason"] == "not found"
-    heating = await correct(assigned, heatingType="OIL", reason="seen")
+    heating = await update_site(api, assigned, as_=field_service, heatingType="OIL", reason="seen")
     assert heating.error()["code"] == "FORBIDDEN"
     assert heating.error()["coordinate"] == "Site.heatingType"
-    bad = await correct(assigned, mainFuse="3x27A", reason="x")
+    bad = await update_site(api, assigned, as_=field_service, mainFuse="3x27A", reason="x")
     assert bad.error()["field"] == "input.mainFuse"
     assert (
         await api.owner.fetchval("SELECT main_fuse FROM site WHERE id = $1", assigned["id"])
@@ -115,9 +120,5 @@ async def test_field_service_corrects_the_fuse_of_an_assigned_site_only(api: Api
 async def test_negative_estimate_is_refused(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
-    result = await api.mutate(
-        UPDATE,
-        as_="customer_service",
-        input={"siteId": str(place["id"]), "annualConsumptionEstimateKwh": -1, "reason": "x"},
-    )
+    result = await update_site(api, place, annualConsumptionEstimateKwh=-1, reason="x")
     assert result.error()["field"] == "input.annualConsumptionEstimateKwh"
