@@ -25,6 +25,7 @@ from server.cli import build_parser
 from server.db.engine import asyncpg_url, create_engine
 from server.db.migrate import downgrade, upgrade
 from server.graphql.globalid import from_global_id, to_global_id
+from server.rights.cli import export_report
 from server.settings import PROJECT_ROOT, Environment, Settings
 from tests import dbserver, factories
 from tests.dbserver import Database
@@ -306,6 +307,25 @@ async def run_cli(settings: Settings, *argv: str) -> int:
     args = build_parser().parse_args(list(argv))
     code: int = await asyncio.to_thread(args.func, args, settings)
     return code
+
+
+async def export_for_oversight(
+    settings: Settings,
+    customer: str,
+    output_format: str = "json",
+    language: str | None = None,
+    **options: Any,
+) -> tuple[bytes, str]:
+    """A customer's (number or ID) data report as `rekisteri report export` writes it for
+    the oversight purpose: its bytes and file name."""
+    return await export_report(
+        settings,
+        customer=customer,
+        output_format=output_format,
+        language=language,
+        purpose="oversight",
+        **options,
+    )
 
 
 def request_for(authorization: str | list[str] | None, client: str = "192.0.2.20") -> Request:

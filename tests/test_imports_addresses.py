@@ -13,10 +13,9 @@ import asyncpg
 import httpx
 
 from server.imports.models import ImportKind
-from server.rights.cli import export_report
 from server.settings import Settings
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, export_for_oversight, gql
 from tests.import_files import ADDRESS_HEADER, import_log, run, text_file
 from tests.test_report_access import record_request
 
@@ -201,13 +200,7 @@ async def test_the_access_report_shows_where_the_data_came_from(
         for kind, path in files.items()
     }
     await record_request(owner, person["id"], status="received")
-    content, _ = await export_report(
-        settings,
-        customer=str(person["id"]),
-        output_format="json",
-        language="en",
-        purpose="oversight",
-    )
+    content, _ = await export_for_oversight(settings, str(person["id"]), "json", "en")
     report = json.loads(content)
     [sources] = [s for s in report["sections"] if s["key"] == "sources"]
     seen = {

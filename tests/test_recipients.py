@@ -13,11 +13,10 @@ from server.cli_support import owner_session
 from server.identity.apikeys import InvalidApiKey, create_api_key, verify_api_key
 from server.identity.errors import IdentityError
 from server.privacy.transfers import TransferRefused, check_country, refusal
-from server.rights.cli import export_report
 from server.settings import Settings
 from server.validators import COUNTRY_CODES, EU_EEA_COUNTRIES, is_eu_eea
 from tests import factories
-from tests.conftest import run_cli
+from tests.conftest import export_for_oversight, run_cli
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 GRANT = """
@@ -269,14 +268,7 @@ async def test_exports_for_a_recipient_outside_are_refused(
     await _organisation(api, "siem-fi", "FI")
     person = await factories.customer(api.owner)
     with pytest.raises(TransferRefused) as refused:
-        await export_report(
-            settings,
-            customer=str(person["id"]),
-            output_format="json",
-            language=None,
-            purpose="oversight",
-            recipient="siem-us",
-        )
+        await export_for_oversight(settings, str(person["id"]), recipient="siem-us")
     assert refused.value.field == "--recipient"
 
     target = tmp_path / "dsar.json"

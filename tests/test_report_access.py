@@ -12,11 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from server.rights.cli import export_report
 from server.schema import catalogue
 from server.settings import Settings
 from tests import factories
-from tests.conftest import Users, gql
+from tests.conftest import Users, export_for_oversight, gql
 from tests.scenario import Scenario, build_scenario
 
 REPORT = """
@@ -170,26 +169,14 @@ async def test_cli_export_needs_an_open_access_request(
 ) -> None:
     person = scenario.plain.customer
     with pytest.raises(PermissionError, match="access request"):
-        await export_report(
-            settings,
-            customer=str(person["customer_number"]),
-            output_format="json",
-            language=None,
-            purpose="oversight",
-        )
+        await export_for_oversight(settings, str(person["customer_number"]))
     records = await object_records(owner)
     exported = await owner.fetchval(
         f"SELECT count(*) FROM {records} WHERE subject_customer_id = $1", person["id"]
     )
     assert exported == 0
     await record_request(owner, person["id"], status="received")
-    content, _ = await export_report(
-        settings,
-        customer=str(person["customer_number"]),
-        output_format="json",
-        language=None,
-        purpose="oversight",
-    )
+    content, _ = await export_for_oversight(settings, str(person["customer_number"]))
     assert person["personal_identity_code"] in content.decode()
     names = await owner.fetchval(
         f"SELECT array_agg(DISTINCT f) FROM {records}, unnest(fields_read) AS f"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from server.rights import pdf
-from server.rights.cli import export_report
 from server.settings import Settings
 from tests import factories
+from tests.conftest import export_for_oversight
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 REPORT = """
@@ -199,12 +199,8 @@ async def test_disclosure_register_and_refusals(api: Api) -> None:
 async def test_pdf_in_finnish_and_english(api: Api, settings: Settings) -> None:
     held = await _person_with_everything(api)
     for language in ("fi", "en"):
-        content, name = await export_report(
-            settings,
-            customer=str(held["customer"]["customer_number"]),
-            output_format="pdf",
-            language=language,
-            purpose="oversight",
+        content, name = await export_for_oversight(
+            settings, str(held["customer"]["customer_number"]), "pdf", language
         )
         assert content.startswith(b"%PDF")
         assert name.endswith(".pdf")
@@ -215,26 +211,14 @@ async def test_pdf_without_a_unicode_font(
 ) -> None:
     held = await _person_with_everything(api)
     monkeypatch.setattr(pdf, "unicode_font", lambda: None)
-    content, _ = await export_report(
-        settings,
-        customer=str(held["customer"]["id"]),
-        output_format="pdf",
-        language="fi",
-        purpose="oversight",
-    )
+    content, _ = await export_for_oversight(settings, str(held["customer"]["id"]), "pdf", "fi")
     assert content.startswith(b"%PDF")
     assert pdf.latin1("Mäkitie \u2013 5 \u20ac") == "Mäkitie - 5 EUR"
 
 
 async def test_cli_json_export_is_recorded(api: Api, settings: Settings) -> None:
     held = await _person_with_everything(api)
-    content, name = await export_report(
-        settings,
-        customer=str(held["customer"]["id"]),
-        output_format="json",
-        language=None,
-        purpose="oversight",
-    )
+    content, name = await export_for_oversight(settings, str(held["customer"]["id"]))
     document = json.loads(content)
     assert document["customerNumber"] == held["customer"]["customer_number"]
     assert document["language"] == "fi"
@@ -253,6 +237,4 @@ async def test_cli_json_export_is_recorded(api: Api, settings: Settings) -> None
     objects = await api.count(records, "subject_customer_id = $1", held["customer"]["id"])
     assert objects >= 3
     with pytest.raises(LookupError):
-        await export_report(
-            settings, customer="999999999", output_format="json", language=None, purpose="oversight"
-        )
+        await export_for_oversight(settings, "999999999")
