@@ -194,10 +194,25 @@ def resolver_executor(app: Any) -> None:
     runner.settings = runner.settings.model_copy(update={"read_executor": "resolver"})
 
 
-@pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def client_of(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the (started) app, calling from 10.1.2.3."""
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
     async with httpx.AsyncClient(transport=transport, base_url="http://rekisteri.test") as http:
+        yield http
+
+
+@asynccontextmanager
+async def started_app(settings: Settings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """An app of its own with `settings`, started, and an HTTP client of it (`client_of`)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application), client_of(application) as http:
+        yield application, http
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(app) as http:
         yield http
 
 

@@ -19,7 +19,7 @@ from server.identity.apikeys import create_api_key
 from server.identity.roles import known_roles
 from server.settings import Settings
 from tests import factories
-from tests.conftest import Users
+from tests.conftest import Users, started_app
 from tests.import_files import datahub_bytes, datahub_row, hours, utc
 
 START = utc(2026, 1, 1)
@@ -172,13 +172,8 @@ async def test_dry_run_partial_files_and_refusals(
 
 @pytest.fixture
 async def small_limit_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from server.app import create_app
-
-    application = create_app(settings.model_copy(update={"import_max_bytes": 300}))
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("10.1.2.3", 4567))
-        async with httpx.AsyncClient(transport=transport, base_url="http://rekisteri.test") as c:
-            yield c
+    async with started_app(settings.model_copy(update={"import_max_bytes": 300})) as (_, client):
+        yield client
 
 
 async def test_the_body_is_limited_in_size(

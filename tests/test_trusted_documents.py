@@ -27,7 +27,7 @@ from server.operations import trusted
 from server.operations.documents import CACHE_SIZE, DocumentCache
 from server.schema import schema
 from server.settings import Settings
-from tests.conftest import Users, gid, gql, run_cli
+from tests.conftest import Users, gid, gql, run_cli, started_app
 from tests.scenario import Scenario, build_scenario
 
 CUSTOMERS = """query CustomerCard {
@@ -50,6 +50,11 @@ def digest(document: str) -> str:
 
 def document_id(document: str) -> str:
     return "sha256:" + digest(document)
+
+
+def called_by_id(document: str) -> dict[str, Any]:
+    """A request body calling a registered document by its ID."""
+    return {"documentId": document_id(document)}
 
 
 def persisted(document: str) -> dict[str, Any]:
@@ -138,9 +143,7 @@ async def test_a_registered_document_is_called_by_document_id_and_by_apollo_hash
     ad_hoc = (await gql(client, CUSTOMERS, as_="customer_service", users=users)).json()
     assert len(ad_hoc["data"]["customers"]["edges"]) == 4
 
-    by_id = await post(
-        client, users, {"documentId": document_id(CUSTOMERS)}, as_="customer_service"
-    )
+    by_id = await post(client, users, called_by_id(CUSTOMERS), as_="customer_service")
     by_hash = await post(client, users, persisted(CUSTOMERS), as_="customer_service")
     for response in (by_id, by_hash):
         assert response.status_code == 200, response.text
@@ -160,7 +163,7 @@ async def test_a_registered_document_is_called_by_document_id_and_by_apollo_hash
 async def test_an_unknown_hash_is_persisted_query_not_found(
     client: httpx.AsyncClient, users: Users, owner: asyncpg.Connection
 ) -> None:
-    by_id = await post(client, users, {"documentId": document_id(SITES)}, as_="customer_service")
+    by_id = await post(client, users, called_by_id(SITES), as_="customer_service")
     by_hash = await post(client, users, persisted(SITES), as_="customer_service")
     for response, message in (
         (by_id, "No registered document has this documentId."),
@@ -178,7 +181,7 @@ async def test_an_unknown_hash_is_persisted_query_not_found(
     strict = await post(
         client,
         users,
-        {"documentId": document_id(SITES)},
+        called_by_id(SITES),
         as_="customer_service",
         accept="application/graphql-response+json",
     )
@@ -259,7 +262,7 @@ async def test_an_ad_hoc_document_of_a_required_role_is_refused_and_logged(
     assert list(row["roles"]) == [REQUIRED_ROLE] and row["operation_name"] == "SiteList"
 
     # The registered document runs, by ID or as its exact text.
-    by_id = await post(client, users, {"documentId": document_id(SITES)}, as_=field_service)
+    by_id = await post(client, users, called_by_id(SITES), as_=field_service)
     exact = await gql(client, SITES, as_=field_service, users=users)
     for answer in (by_id, exact):
         assert answer.status_code == 200, answer.text
@@ -292,13 +295,7 @@ async def test_api_keys_can_be_required_to_send_registered_documents(
     await register(keys_only, tmp_path, SITES)
     expires = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     key = await created_key(keys_only, "kenttapalvelu-a", REQUIRED_ROLE, expires)
-    application = create_app(keys_only)
-    async with (
-        application.router.lifespan_context(application),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://rekisteri.test"
-        ) as client,
-    ):
+    async with started_app(keys_only) as (_, client):
         ad_hoc = await gql(client, SITES + " ", token=key)
         assert ad_hoc.status_code == 403
         assert "TRUSTED_DOCUMENTS_REQUIRED_FOR_API_KEYS" in ad_hoc.json()["errors"][0]["message"]
@@ -453,7 +450,7 @@ async def test_list_and_remove_with_their_access_log_events(
     assert await run_cli(settings, "operations", "remove", document_id(SITES)) == 0
     assert await run_cli(settings, "operations", "remove", document_id(SITES)) == 1
     await trusted.refresh(app.state.runner)
-    response = await post(client, users, {"documentId": document_id(SITES)}, as_="customer_service")
+    response = await post(client, users, called_by_id(SITES), as_="customer_service")
     assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert digest(CUSTOMERS) in app.state.runner.trusted
     assert digest(SITES) not in app.state.runner.trusted
@@ -478,13 +475,7 @@ async def test_registered_documents_are_planned_at_start_and_stay_planned(
     settings: Settings, users: Users, tmp_path: Path
 ) -> None:
     await register(settings, tmp_path, CUSTOMERS)
-    application = create_app(settings)
-    async with (
-        application.router.lifespan_context(application),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://rekisteri.test"
-        ) as client,
-    ):
+    async with started_app(settings) as (application, client):
         runner = application.state.runner
         key = digest(CUSTOMERS)
         assert runner.documents.peek(CUSTOMERS) is not None  # parsed before the first request
@@ -502,9 +493,7 @@ async def test_registered_documents_are_planned_at_start_and_stay_planned(
         assert {(k[1], k[3], k[4]) for k in plans} == expected
         users.client = client
         executions = runner.compiled.executions
-        response = await post(
-            client, users, {"documentId": document_id(CUSTOMERS)}, as_="customer_service"
-        )
+        response = await post(client, users, called_by_id(CUSTOMERS), as_="customer_service")
         assert response.json()["extensions"]["executor"] == "compiled"
         assert runner.compiled.executions == executions + 1
         assert runner.compiled.pinned_plans(key) == plans  # answered by a plan made at start
@@ -525,7 +514,7 @@ async def test_the_watcher_loads_a_new_registration(
         response = await post(
             client,
             users,
-            {"documentId": document_id(SITES)},
+            called_by_id(SITES),
             as_="customer_service",
             purpose="delivery",
         )
