@@ -236,6 +236,14 @@ async def invoice(
     return row
 
 
+async def past_due_invoice(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, status: str, **overrides: Any
+) -> dict[str, Any]:
+    """An invoice issued on 1 January 2026 and due on the 15th: past its due date."""
+    dates = {"issue_date": date(2026, 1, 1), "due_date": date(2026, 1, 15)}
+    return await invoice(conn, customer_id=customer_id, status=status, **(dates | overrides))
+
+
 async def payment(
     conn: asyncpg.Connection, *, invoice_id: uuid.UUID, amount: Decimal
 ) -> dict[str, Any]:

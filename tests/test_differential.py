@@ -135,13 +135,11 @@ async def build_register(conn: asyncpg.Connection) -> Scenario:
             **factories.company(f"Virtain Saha {n} Oy", factories.make_business_id(1_234_560 + n)),
             language="sv" if n else "fi",
         )
-        await factories.invoice(
+        await factories.past_due_invoice(
             conn,
             customer_id=company.customer["id"],
             contract_id=company.contracts[0]["id"],
             status="open",
-            issue_date=date(2026, 1, 1),
-            due_date=date(2026, 1, 15),
             billing_method="paper",
             period_start=date(2025, 12, 1),
             period_end=date(2025, 12, 31),

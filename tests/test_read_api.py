@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -139,13 +138,7 @@ async def test_overdue_filter(
 ) -> None:
     product = await factories.product(owner)
     late = await factories.customer_graph(owner, product_id=product["id"], sites=1)
-    await factories.invoice(
-        owner,
-        customer_id=late.customer["id"],
-        status="open",
-        issue_date=date(2026, 1, 1),
-        due_date=date(2026, 1, 15),
-    )
+    await factories.past_due_invoice(owner, customer_id=late.customer["id"], status="open")
     on_time = await factories.customer_graph(owner, product_id=product["id"], sites=1)
     found = data(
         await gql(

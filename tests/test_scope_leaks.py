@@ -94,13 +94,7 @@ async def test_collection_agency_invoice_filters_see_only_invoices_of_its_cases(
     graph = scenario.in_collection_a
     holder = str(graph.customer["id"])
     # An overdue invoice of the same customer that is not in the agency's case.
-    await factories.invoice(
-        owner,
-        customer_id=graph.customer["id"],
-        status="overdue",
-        issue_date=date(2026, 1, 1),
-        due_date=date(2026, 1, 15),
-    )
+    await factories.past_due_invoice(owner, customer_id=graph.customer["id"], status="overdue")
     cases = [
         ({"invoiceStatus": "IN_COLLECTION"}, [holder]),
         ({"invoiceStatus": "PAID"}, []),  # paid invoices exist, outside the case
