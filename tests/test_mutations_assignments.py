@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests import factories
 from tests.conftest import gid
-from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
+from tests.test_mutations_harness import Api, Result, api_fixture, today  # noqa: F401
 
 GRANT = """
 mutation($input: GrantAssignmentInput!) {
@@ -23,23 +23,29 @@ mutation($input: RevokeAssignmentInput!) {
 SITES = "{ sites { edges { node { id mainFuse } } } }"
 
 
+def assignment_input(organisation_id: object, **target: str) -> dict[str, str]:
+    """GRANT's input: `target` (siteId or customerId, and validTo) assigned to the
+    organisation for delivery, from today."""
+    return {
+        "organisationId": str(organisation_id),
+        "purpose": "delivery",
+        "validFrom": today().isoformat(),
+        **target,
+    }
+
+
+async def grant(api: Api, assignment: dict[str, str], *, purpose: str = "delivery") -> Result:
+    """GRANT of `assignment` by customer service, for `purpose`."""
+    return await api.mutate(GRANT, as_="customer_service", purpose=purpose, input=assignment)
+
+
 async def test_grant_and_revoke_site_access(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
     contractor = await api.organisation("asennus")
     assert (await api.run(SITES, as_=("field_service", "asennus"))).ok()["sites"]["edges"] == []
-    granted = await api.mutate(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        input={
-            "organisationId": str(contractor),
-            "siteId": str(place["id"]),
-            "purpose": "delivery",
-            "validFrom": today().isoformat(),
-            "validTo": (today() + timedelta(days=7)).isoformat(),
-        },
-    )
+    week = (today() + timedelta(days=7)).isoformat()
+    granted = await grant(api, assignment_input(contractor, siteId=str(place["id"]), validTo=week))
     payload = granted.ok()["grantAssignment"]
     assert payload["organisation"] == {"code": "asennus"}
     seen = await api.run(SITES, as_=("field_service", "asennus"))
@@ -58,32 +64,14 @@ async def test_grant_refusals(api: Api) -> None:
     holder = await factories.customer(api.owner)
     place = await factories.site(api.owner, customer_id=holder["id"])
     contractor = await api.organisation("asennus")
-    base = {
-        "organisationId": str(contractor),
-        "siteId": str(place["id"]),
-        "purpose": "delivery",
-        "validFrom": today().isoformat(),
-    }
-    wrong_purpose = await api.mutate(
-        GRANT, as_="customer_service", purpose="delivery", input={**base, "purpose": "gossip"}
-    )
+    base = assignment_input(contractor, siteId=str(place["id"]))
+    wrong_purpose = await grant(api, {**base, "purpose": "gossip"})
     assert wrong_purpose.error()["field"] == "input.purpose"
-    backwards = await api.mutate(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        input={**base, "validTo": (today() - timedelta(days=1)).isoformat()},
-    )
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    backwards = await grant(api, {**base, "validTo": yesterday})
     assert backwards.error()["field"] == "input.validTo"
-    both = await api.mutate(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        input={**base, "customerId": str(holder["id"])},
-    )
+    both = await grant(api, {**base, "customerId": str(holder["id"])})
     assert both.error()["reason"] == "one target"
-    wrong_purpose_of_role = await api.mutate(
-        GRANT, as_="customer_service", purpose="customer_relationship", input=base
-    )
+    wrong_purpose_of_role = await grant(api, base, purpose="customer_relationship")
     assert wrong_purpose_of_role.error()["coordinate"] == "Assignment.purpose"
     assert await api.count("assignment") == 0

@@ -17,6 +17,7 @@ from server.settings import Settings
 from server.validators import COUNTRY_CODES, EU_EEA_COUNTRIES, is_eu_eea
 from tests import factories
 from tests.conftest import export_for_oversight, run_cli
+from tests.test_mutations_assignments import assignment_input
 from tests.test_mutations_harness import Api, api_fixture, today  # noqa: F401
 
 GRANT = """
@@ -101,17 +102,10 @@ async def test_country_column_defaults_to_finland_and_is_checked(api: Api) -> No
     assert row["country"] == "FI"
     with pytest.raises(Exception, match="country_format"):
         await api.owner.execute("UPDATE organisation SET country = 'fi' WHERE id = $1", row["id"])
-    seen = await api.mutate(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        input={
-            "organisationId": str(await _organisation(api, "kentta-se", "SE")),
-            "customerId": str((await factories.customer(api.owner))["id"]),
-            "purpose": "delivery",
-            "validFrom": today().isoformat(),
-        },
-    )
+    swedish = await _organisation(api, "kentta-se", "SE")
+    holder = await factories.customer(api.owner)
+    assignment = assignment_input(swedish, customerId=str(holder["id"]))
+    seen = await api.mutate(GRANT, as_="customer_service", purpose="delivery", input=assignment)
     assert seen.ok()["grantAssignment"]["organisation"] == {"code": "kentta-se", "country": "SE"}
 
 
@@ -121,17 +115,8 @@ async def test_country_column_defaults_to_finland_and_is_checked(api: Api) -> No
 async def test_assignment_to_an_organisation_outside_is_refused(api: Api) -> None:
     holder = await factories.customer(api.owner)
     outside = await _organisation(api, "offshore", "US")
-    refused = await api.mutate(
-        GRANT,
-        as_="customer_service",
-        purpose="delivery",
-        input={
-            "organisationId": str(outside),
-            "customerId": str(holder["id"]),
-            "purpose": "delivery",
-            "validFrom": today().isoformat(),
-        },
-    )
+    assignment = assignment_input(outside, customerId=str(holder["id"]))
+    refused = await api.mutate(GRANT, as_="customer_service", purpose="delivery", input=assignment)
     assert refused.codes == ["BAD_USER_INPUT"]
     error = refused.error()
     assert (error["field"], error["reason"]) == ("input.organisationId", "outside the EU/EEA")
