@@ -69,6 +69,22 @@ async def logged(owner: asyncpg.Connection, request_id: str) -> list[dict[str, A
     return [dict(r) for r in rows]
 
 
+async def about(
+    client: httpx.AsyncClient,
+    users: Users,
+    query: str,
+    person: dict[str, Any],
+    *,
+    as_: str = "auditor",
+    purpose: str = "oversight",
+) -> dict[str, Any]:
+    """The answer to `query` about the person, asked as `as_` for `purpose`."""
+    variables = {"id": str(person["id"])}
+    response = await gql(client, query, as_=as_, users=users, purpose=purpose, variables=variables)
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def _codes(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [e["extensions"] for e in body.get("errors", [])]
 
@@ -77,23 +93,14 @@ async def test_auditor_gets_no_report_without_an_open_access_request(
     client: httpx.AsyncClient, users: Users, scenario: Scenario, owner: asyncpg.Connection
 ) -> None:
     person = scenario.plain.customer
-    variables = {"id": str(person["id"])}
     # The auditor's own field decision: the identity code is denied...
-    own = (
-        await gql(
-            client, IDENTITY, as_="auditor", users=users, purpose="oversight", variables=variables
-        )
-    ).json()
+    own = await about(client, users, IDENTITY, person)
     assert own["data"]["customer"]["personalIdentityCode"] is None
     assert any(e["code"] == "FORBIDDEN" for e in _codes(own))
     # ...and without a recorded request the report does not give it either.
     await record_request(owner, person["id"], kind="rectification", status="received")
     await record_request(owner, person["id"], status="completed")
-    body = (
-        await gql(
-            client, REPORT, as_="auditor", users=users, purpose="oversight", variables=variables
-        )
-    ).json()
+    body = await about(client, users, REPORT, person)
     assert body["data"] is None or body["data"]["dataSubjectReport"] is None
     [error] = _codes(body)
     assert error["code"] == "BAD_USER_INPUT"
@@ -108,15 +115,7 @@ async def test_report_against_an_open_access_request_is_logged_by_graphql_fields
 ) -> None:
     person = scenario.plain.customer
     await record_request(owner, person["id"], status="in_progress")
-    response = await gql(
-        client,
-        REPORT,
-        as_="auditor",
-        users=users,
-        purpose="oversight",
-        variables={"id": str(person["id"])},
-    )
-    body = response.json()
+    body = await about(client, users, REPORT, person)
     assert "errors" not in body, body
     content = body["data"]["dataSubjectReport"]["content"]
     [basic] = [s for s in content["sections"] if s["key"] == "customer"]
@@ -148,16 +147,7 @@ async def test_roles_without_the_permission_get_forbidden(
     person = scenario.plain.customer
     await record_request(owner, person["id"], status="received")
     for role, purpose in (("customer_service", "customer_relationship"), ("billing", "billing")):
-        body = (
-            await gql(
-                client,
-                REPORT,
-                as_=role,
-                users=users,
-                purpose=purpose,
-                variables={"id": str(person["id"])},
-            )
-        ).json()
+        body = await about(client, users, REPORT, person, as_=role, purpose=purpose)
         [error] = _codes(body)
         assert error["code"] == "FORBIDDEN"
         assert error["coordinate"] == "DataSubjectReport.content"
