@@ -284,20 +284,20 @@ async def _evaluate(
     return results, described
 
 
+# The cases per function, the results per SQL expression, and how each SQL function is
+# described (see sql_run).
+SqlRun = tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]]
+
+
 @pytest.fixture(scope="module")
-def sql_run(
-    server_url: str,
-) -> tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]]:
+def sql_run(server_url: str) -> SqlRun:
     cases = {function: _cases(function) for function in VALIDATORS}
     results, described = asyncio.run(_evaluate(cases, server_url))
     return cases, results, described
 
 
 @pytest.mark.parametrize("function", list(VALIDATORS))
-def test_sql_agrees_with_python(
-    sql_run: tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]],
-    function: str,
-) -> None:
+def test_sql_agrees_with_python(sql_run: SqlRun, function: str) -> None:
     cases, results, _ = sql_run
     values = cases[function]
     assert len(values) >= RANDOM_CASES
@@ -315,17 +315,12 @@ def test_sql_agrees_with_python(
 
 
 @pytest.mark.parametrize("function", list(VALIDATORS))
-def test_sql_null_gives_null(
-    sql_run: tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]],
-    function: str,
-) -> None:
+def test_sql_null_gives_null(sql_run: SqlRun, function: str) -> None:
     _, results, _ = sql_run
     assert results[function + "(NULL)"] == [None]
 
 
-def test_sql_functions_immutable_strict_parallel_safe(
-    sql_run: tuple[dict[str, list[str]], dict[str, list[bool | None]], list[str]],
-) -> None:
+def test_sql_functions_immutable_strict_parallel_safe(sql_run: SqlRun) -> None:
     _, _, described = sql_run
     assert described == [f"{function} iTrues" for function in sorted(VALIDATORS)]
 
