@@ -202,13 +202,7 @@ async def test_a_cursor_outside_the_scope_is_answered_by_the_resolver(
     foreign = encode_cursor([scenario.in_collection_b.customer["id"]])
     query = "query($a: String) { customers(first: 2, after: $a) { edges { node { id } } } }"
     compiled, resolver = await both(
-        app,
-        client,
-        users,
-        query,
-        as_=AGENCY_A,
-        purpose="billing",
-        variables={"a": foreign},
+        app, client, users, query, as_=AGENCY_A, purpose="billing", variables={"a": foreign}
     )
     assert compiled["extensions"]["executor"] == "resolver"
     assert compiled["data"] == resolver["data"]

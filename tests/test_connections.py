@@ -772,12 +772,6 @@ async def test_the_access_history_is_forbidden_to_roles_that_may_not_read_it(
     [error] = resolver["errors"]
     assert error["extensions"]["coordinate"] == "Customer.accessHistory"
     outside = await fallback_alike(
-        app,
-        client,
-        users,
-        query,
-        as_=AGENCY_A,
-        purpose="billing",
-        variables={"id": customer},
+        app, client, users, query, as_=AGENCY_A, purpose="billing", variables={"id": customer}
     )
     assert outside["data"] == {"customer": None, "accessLog": {"totalCount": 0, "edges": []}}
