@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import Users, gql
 
 GENERIC = "The query is not valid for this API."
+# The resolver executor answers this with server.customers.queries.root_connection.
+CUSTOMER_CURSORS = "{ customers { edges { cursor } } }"
 
 
 async def _errors(client: httpx.AsyncClient, users: Users, query: str) -> list[dict[str, Any]]:
@@ -103,19 +105,22 @@ async def test_introspection_can_be_switched_off(
         runner.settings = settings
 
 
+def customers_fail_with(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The resolver executor's customer list (CUSTOMER_CURSORS) raises `error`."""
+    import server.customers.queries as queries
+
+    async def failing(*_: object, **__: object) -> None:
+        raise error
+
+    monkeypatch.setattr(queries, "root_connection", failing)
+
+
 @pytest.mark.usefixtures("resolver_executor")
 async def test_unexpected_errors_are_masked_with_a_correlation_id(
     client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import server.customers.queries as queries
-
-    async def broken(*_: object, **__: object) -> None:
-        raise RuntimeError("secret detail from deep inside")
-
-    monkeypatch.setattr(queries, "root_connection", broken)
-    body = (
-        await gql(client, "{ customers { edges { cursor } } }", as_="customer_service", users=users)
-    ).json()
+    customers_fail_with(monkeypatch, RuntimeError("secret detail from deep inside"))
+    body = (await gql(client, CUSTOMER_CURSORS, as_="customer_service", users=users)).json()
     assert "secret detail" not in str(body)
     error = body["errors"][0]
     assert error["message"] == "Internal error."
@@ -145,9 +150,7 @@ async def test_a_request_over_its_time_limit_is_cancelled_without_data(
     settings = runner.settings
     runner.settings = settings.model_copy(update={"request_timeout_seconds": 0.3})
     try:
-        response = await gql(
-            client, "{ customers { edges { cursor } } }", as_="customer_service", users=users
-        )
+        response = await gql(client, CUSTOMER_CURSORS, as_="customer_service", users=users)
     finally:
         runner.settings = settings
     assert response.status_code == 503

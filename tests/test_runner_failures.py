@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories
 from tests.conftest import Users, gql
+from tests.test_graphql_hardening import CUSTOMER_CURSORS, customers_fail_with
 
 CREATE = (
     "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) "
@@ -115,15 +116,8 @@ async def test_a_commit_slower_than_the_time_limit_ends_with_its_real_outcome(
 async def test_a_lost_database_connection_in_a_resolver_is_one_json_503(
     client: httpx.AsyncClient, users: Users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import server.customers.queries as queries
-
-    async def lost(*_: object, **__: object) -> None:
-        raise ConnectionResetError("connection lost")
-
-    monkeypatch.setattr(queries, "root_connection", lost)
-    response = await gql(
-        client, "{ customers { edges { cursor } } }", as_="customer_service", users=users
-    )
+    customers_fail_with(monkeypatch, ConnectionResetError("connection lost"))
+    response = await gql(client, CUSTOMER_CURSORS, as_="customer_service", users=users)
     assert response.status_code == 503
     assert response.headers["retry-after"]
     body = response.json()
