@@ -57,6 +57,23 @@ async def check(
         return await verify(session=session, settings=settings or db.settings, keys=keys)
 
 
+async def sign_the_old_way(db: Database, head: SealHead) -> None:
+    """Replace the seal's Ed25519 signature with an HMAC under AUDIT_SEAL_KEY, as seals
+    were signed before Ed25519 (the log's triggers are bypassed)."""
+    seal_key = db.settings.audit_seal_key
+    conn = await db.raw()
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(
+            "UPDATE access_log_seal SET key_id = $1, signature = $2 WHERE batch_no = $3",
+            legacy_key_id(seal_key),
+            legacy_signature(seal_key, head.signed_parts()),
+            head.batch_no,
+        )
+    finally:
+        await conn.close()
+
+
 def public_pem(settings: Settings) -> str:
     return signer_for(settings).public_key_pem()
 
@@ -118,19 +135,7 @@ async def test_whoever_can_verify_cannot_forge_a_head(audit_db: Database) -> Non
     )
     # ... and a valid old-style HMAC seal after an Ed25519 one is refused as a downgrade.
     await write(audit_db)
-    second = await seal(audit_db)
-    parts = second.signed_parts()
-    conn = await audit_db.raw()
-    try:
-        await conn.execute("SET session_replication_role = replica")
-        await conn.execute(
-            "UPDATE access_log_seal SET key_id = $1, signature = $2 WHERE batch_no = $3",
-            legacy_key_id(audit_db.settings.audit_seal_key),
-            legacy_signature(audit_db.settings.audit_seal_key, parts),
-            second.batch_no,
-        )
-    finally:
-        await conn.close()
+    await sign_the_old_way(audit_db, await seal(audit_db))
     report = await check(audit_db)
     assert [(p.kind, p.batch_no) for p in report.problems] == [("downgraded_signature", 2)]
 
@@ -172,16 +177,8 @@ async def test_old_hmac_seals_verify_with_the_old_key_or_are_named(audit_db: Dat
     await write(audit_db)
     first = await seal(audit_db)
     # As a database sealed before Ed25519 has it: batch 1 carries an HMAC.
-    conn = await audit_db.raw()
-    try:
-        await conn.execute("SET session_replication_role = replica")
-        await conn.execute(
-            "UPDATE access_log_seal SET key_id = $1, signature = $2 WHERE batch_no = 1",
-            legacy_key_id(audit_db.settings.audit_seal_key),
-            legacy_signature(audit_db.settings.audit_seal_key, first.signed_parts()),
-        )
-    finally:
-        await conn.close()
+    assert first.batch_no == 1
+    await sign_the_old_way(audit_db, first)
     await write(audit_db)
     await seal(audit_db)  # batch 2, Ed25519, chained to the old one
 
