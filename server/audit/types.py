@@ -19,8 +19,9 @@ from server.audit.loaders import (
 )
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.fields import data, optional, personal
+from server.graphql.fields import data, personal
 from server.graphql.guards import checked_filter, int_cursor, parse_id
+from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, First, make_connection, page_request
 from server.graphql.selection import CONNECTION_PATH
 from server.graphql.shaping import build, related_list, relation_allowed
@@ -134,18 +135,18 @@ class AccessHistoryEntry:
 
 @strawberry.input(description="Which access-log records to list; all conditions apply.")
 class AccessLogFilter:
-    customer_id: strawberry.ID | None = optional(
+    customer_id: strawberry.ID | None = filter_field(
         "Requests that returned or wrote data of this customer."
     )
-    prospect_id: strawberry.ID | None = optional(
+    prospect_id: strawberry.ID | None = filter_field(
         "Requests that returned or wrote data of this prospect."
     )
-    request_id: str | None = optional("The request with this correlation ID.")
-    principal: str | None = optional("Requests of this principal (user:<id> or api_key:<id>).")
-    organisation: str | None = optional("Requests of principals of this organisation (code).")
-    purpose: str | None = optional("Requests made for this purpose.")
-    from_: datetime | None = optional("Records at or after this instant.", name="from")
-    to: datetime | None = optional("Records before this instant.")
+    request_id: str | None = filter_field("The request with this correlation ID.")
+    principal: str | None = filter_field("Requests of this principal (user:<id> or api_key:<id>).")
+    organisation: str | None = filter_field("Requests of principals of this organisation (code).")
+    purpose: str | None = filter_field("Requests made for this purpose.")
+    from_: datetime | None = filter_field("Records at or after this instant.", name="from")
+    to: datetime | None = filter_field("Records before this instant.")
 
 
 # Filtering on a value reveals it: each filter needs read access to the field it matches.
@@ -158,9 +159,9 @@ HISTORY_FILTER_COORDINATES = {
 
 @strawberry.input(description="Which accesses of a customer's history to list; all apply.")
 class AccessHistoryFilter:
-    purpose: str | None = optional("Accesses made for this purpose.")
-    from_: datetime | None = optional("Accesses at or after this instant.", name="from")
-    to: datetime | None = optional("Accesses before this instant.")
+    purpose: str | None = filter_field("Accesses made for this purpose.")
+    from_: datetime | None = filter_field("Accesses at or after this instant.", name="from")
+    to: datetime | None = filter_field("Accesses before this instant.")
 
 
 def history_filter(ctx: RequestContext, chosen: AccessHistoryFilter | None) -> HistoryFilter:

@@ -13,8 +13,9 @@ from strawberry.types import Info
 from server.billing.models import BillingMethod, CollectionStage, DepositStatus, InvoiceStatus
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
-from server.graphql.fields import data, graphql_enum, optional
+from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
+from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import related_list, related_one
 
@@ -31,10 +32,10 @@ graphql_enum(CollectionStage, description="Stage of debt collection.")
 
 @strawberry.input(description="Filters of a customer's, a contract's or a case's invoices.")
 class InvoiceListFilter:
-    status: InvoiceStatus | None = optional("Only invoices in this state.")
-    overdue: bool | None = optional("True: overdue (past due and unpaid); false: not overdue.")
-    issued_from: date | None = optional("Only invoices issued on this day or later.")
-    issued_to: date | None = optional("Only invoices issued on this day or earlier.")
+    status: InvoiceStatus | None = filter_field("Only invoices in this state.")
+    overdue: bool | None = filter_field("True: overdue (past due and unpaid); false: not overdue.")
+    issued_from: date | None = filter_field("Only invoices issued on this day or later.")
+    issued_to: date | None = filter_field("Only invoices issued on this day or earlier.")
 
 
 @strawberry.type(description="One line of an invoice, with its own VAT rate.")

@@ -13,8 +13,9 @@ from strawberry.types import Info
 from server.contracts.models import ContractStatus, OfferStatus, ProductKind, SalesChannel
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
-from server.graphql.fields import data, graphql_enum, optional
+from server.graphql.fields import data, graphql_enum
 from server.graphql.globalid import Node
+from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import related_one
 
@@ -30,7 +31,7 @@ graphql_enum(SalesChannel, description="Where the contract was sold (phone is di
 
 @strawberry.input(description="Filters of a customer's or a site's contracts.")
 class ContractListFilter:
-    status: ContractStatus | None = optional("Only contracts in this state.")
+    status: ContractStatus | None = filter_field("Only contracts in this state.")
 
 
 @strawberry.type(description="A product's prices for one period; VAT is stored with its dates.")

@@ -14,8 +14,9 @@ from server.billing.types import InvoiceListFilter
 from server.contracts.types import ContractListFilter
 from server.customers.models import CustomerKind, Language
 from server.graphql.connections import related_connection
-from server.graphql.fields import data, graphql_enum, optional, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
+from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, FilterBy, First
 
 if TYPE_CHECKING:
@@ -159,13 +160,13 @@ class Customer(Node):
 
 @strawberry.input(description="Search filters of the customer-service screen.")
 class CustomerFilter:
-    name: str | None = optional("Part of the name (case-insensitive).")
-    customer_number: int | None = optional("Customer number.")
-    personal_identity_code: str | None = optional(
+    name: str | None = filter_field("Part of the name (case-insensitive).")
+    customer_number: int | None = filter_field("Customer number.")
+    personal_identity_code: str | None = filter_field(
         "Exact personal identity code (needs read access to it)."
     )
-    metering_point_id: str | None = optional(
+    metering_point_id: str | None = filter_field(
         "18-digit metering point ID (GSRN) of one of the sites."
     )
-    invoice_status: InvoiceStatus | None = optional("Has an invoice in this status.")
-    overdue: bool | None = optional("True: has an overdue invoice; false: has none.")
+    invoice_status: InvoiceStatus | None = filter_field("Has an invoice in this status.")
+    overdue: bool | None = filter_field("True: has an overdue invoice; false: has none.")

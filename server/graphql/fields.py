@@ -20,11 +20,6 @@ def personal(description: str) -> Any:
     return strawberry.field(description=description, default=None, metadata={PERSONAL_DATA: True})
 
 
-def optional(description: str, *, name: str | None = None) -> Any:
-    """An input field that may be left out: null when it is."""
-    return strawberry.field(description=description, default=None, name=name)
-
-
 def graphql_enum(enum: type[Enum], description: str, *, name: str | None = None) -> None:
     """Show a Python enum in the schema, with the same members and values.
 

@@ -22,9 +22,9 @@ def optional(description: str) -> Any:
     return strawberry.field(default=strawberry.UNSET, description=description)
 
 
-def filter_field(description: str) -> Any:
+def filter_field(description: str, *, name: str | None = None) -> Any:
     """A field of a list filter: left out or null, it does not filter."""
-    return strawberry.field(default=None, description=description)
+    return strawberry.field(default=None, description=description, name=name)
 
 
 def given(value: Any) -> bool:

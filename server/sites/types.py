@@ -14,8 +14,9 @@ from strawberry.types import Info
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
-from server.graphql.fields import data, graphql_enum, optional, personal
+from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
+from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, FilterBy, First
 from server.graphql.shaping import build, related_one, relation_allowed
 from server.sites.consumption import check_consumption_window
@@ -151,4 +152,4 @@ def _aware(moment: datetime) -> datetime:
 
 @strawberry.input(description="Filters for the site list.")
 class SiteFilter:
-    metering_point_id: str | None = optional("Exact 18-digit metering point ID (GSRN).")
+    metering_point_id: str | None = filter_field("Exact 18-digit metering point ID (GSRN).")
