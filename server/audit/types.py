@@ -164,6 +164,12 @@ class AccessHistoryFilter:
     to: datetime | None = filter_field("Accesses before this instant.")
 
 
+# The `filter` argument of Customer.accessHistory.
+AccessHistoryFilterBy = Annotated[
+    AccessHistoryFilter | None, strawberry.argument(description="Which accesses to list.")
+]
+
+
 def history_filter(ctx: RequestContext, chosen: AccessHistoryFilter | None) -> HistoryFilter:
     """The filters given, after the check that each field they test is readable in full."""
     values = checked_filter(ctx, chosen, HISTORY_FILTER_COORDINATES)
@@ -178,9 +184,7 @@ async def customer_access_history(
     info: Info[RequestContext, Any],
     first: First = None,
     after: After = None,
-    filter: Annotated[
-        AccessHistoryFilter | None, strawberry.argument(description="Which accesses to list.")
-    ] = None,
+    filter: AccessHistoryFilterBy = None,
 ) -> Connection[AccessHistoryEntry] | None:
     """`Customer.accessHistory`: denied as a whole by policy, else one page of each
     customer's history, batch-loaded for every customer of the request."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from server.audit.types import AccessHistoryFilter
+from server.audit.types import AccessHistoryFilterBy
 from server.billing.models import InvoiceStatus
 from server.billing.types import InvoiceListFilter
 from server.contracts.types import ContractListFilter
@@ -149,9 +149,7 @@ class Customer(Node):
         info: Info[Any, Any],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            AccessHistoryFilter | None, strawberry.argument(description="Which accesses to list.")
-        ] = None,
+        filter: AccessHistoryFilterBy = None,
     ) -> Connection[Annotated[AccessHistoryEntry, strawberry.lazy("server.audit.types")]] | None:
         from server.audit.types import customer_access_history
 
