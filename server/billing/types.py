@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from server.billing.models import BillingMethod, CollectionStage, DepositStatus, InvoiceStatus
+from server.customers.relation import customer_field
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, graphql_enum
@@ -21,7 +22,6 @@ from server.graphql.shaping import related_list, related_one
 
 if TYPE_CHECKING:
     from server.contracts.types import Contract
-    from server.customers.types import Customer
     from server.organisations.types import Organisation
 
 graphql_enum(BillingMethod, description="How the invoice is delivered.")
@@ -75,14 +75,7 @@ class Invoice(Node):
     status: InvoiceStatus | None = data("State of the invoice.")
     created_at: datetime | None = data("When the invoice was created.")
 
-    @strawberry.field(description="The invoiced customer.")
-    async def customer(
-        self, info: Info[RequestContext, Any]
-    ) -> Annotated[Customer, strawberry.lazy("server.customers.types")] | None:
-        from server.customers.loaders import customers_by_id
-        from server.customers.types import Customer
-
-        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
+    customer = customer_field("The invoiced customer.")
 
     @strawberry.field(description="The contract invoiced.")
     async def contract(

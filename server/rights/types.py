@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from server.customers.relation import customer_field
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.fields import data, graphql_enum, personal
@@ -118,15 +119,7 @@ class DataSubjectRequest(Node):
     overdue: bool | None = data("True when still open after its (extended) due date.")
     created_at: datetime | None = data("When the request was recorded.")
 
-    @strawberry.field(description="The customer who made the request.")
-    async def customer(
-        self, info: Info[RequestContext, Any]
-    ) -> Annotated[Customer, strawberry.lazy("server.customers.types")] | None:
-        from server.customers.loaders import customers_by_id
-        from server.customers.types import Customer
-        from server.graphql.shaping import related_one
-
-        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
+    customer = customer_field("The customer who made the request.")
 
 
 @strawberry.type(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from server.customers.relation import customer_field
 from server.graphql.connections import related_connection
 from server.graphql.context import RequestContext
 from server.graphql.errors import UserInputError
@@ -18,13 +19,12 @@ from server.graphql.fields import data, graphql_enum, personal
 from server.graphql.globalid import Node
 from server.graphql.inputs import filter_field
 from server.graphql.relay import After, Connection, FilterBy, First
-from server.graphql.shaping import build, related_one, relation_allowed
+from server.graphql.shaping import build, relation_allowed
 from server.sites.consumption import check_consumption_window
 from server.sites.models import HeatingType, HousingType, Ownership
 
 if TYPE_CHECKING:
     from server.contracts.types import Contract, ContractListFilter
-    from server.customers.types import Customer
 
 graphql_enum(HousingType, description="Type of the building.")
 graphql_enum(Ownership, description="Whether the holder owns or rents.")
@@ -81,14 +81,7 @@ class Site(Node):
     created_at: datetime | None = data("When the site was registered.")
     updated_at: datetime | None = data("When the site's data last changed.")
 
-    @strawberry.field(description="The customer who holds the site.")
-    async def customer(
-        self, info: Info[RequestContext, Any]
-    ) -> Annotated[Customer, strawberry.lazy("server.customers.types")] | None:
-        from server.customers.loaders import customers_by_id
-        from server.customers.types import Customer
-
-        return await related_one(info, customers_by_id, Customer, self.customer_id, subject="id")
+    customer = customer_field("The customer who holds the site.")
 
     @strawberry.field(description="Contracts for this site, newest first.")
     async def contracts(
