@@ -9,6 +9,13 @@ what one statement per read costs on this machine and database, nothing more.
     FLOOR_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/rk_bench \
         .venv/bin/python -m uvicorn --app-dir bench --factory floor_app:create_app --workers 2
 
+With FLOOR_ACCESS_LOG=1 it answers Q1 only, and its statement also writes what rekisteri's
+access log writes for that read: one request row and one row per data subject with the ids of
+the objects returned, into copies of rekisteri's two log tables (same columns, defaults,
+constraints and indexes, a sequence of their own; not partitioned, no triggers, never
+sealed). Each read then commits a
+durable write, as rekisteri's do: the price of the log without any of rekisteri's own code.
+
 The columns, nesting, orders and page sizes are those of the rekisteri page (sites by
 metering point, contracts newest first, invoices newest first; nested pages of 10, 10 and 20
 as connections, IDs as global IDs).
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -98,6 +107,61 @@ SELECT json_build_object('data', json_build_object('customer', (
 """
 
 
+# The access log's two rows for Q1, written by the same statement (FLOOR_ACCESS_LOG=1): the
+# request row with the field sets rekisteri records for this read, and the subject row with
+# the customer and site ids returned.
+LOG_TABLES = """
+CREATE TABLE IF NOT EXISTS floor_log_request
+    (LIKE access_log_request INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+CREATE TABLE IF NOT EXISTS floor_log_subject
+    (LIKE access_log_subject INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+CREATE SEQUENCE IF NOT EXISTS floor_log_seq;
+ALTER TABLE floor_log_request ALTER COLUMN seq SET DEFAULT
+    nextval(CASE WHEN pg_current_xact_id() IS NOT NULL THEN 'floor_log_seq'::regclass END);
+ALTER TABLE floor_log_subject ALTER COLUMN seq SET DEFAULT
+    nextval(CASE WHEN pg_current_xact_id() IS NOT NULL THEN 'floor_log_seq'::regclass END);
+"""
+
+Q1_FIELD_SETS = orjson.dumps(
+    [
+        {
+            "read": [
+                "annualConsumptionEstimateKwh", "heatingType", "housingType", "id", "mainFuse",
+                "meteringPointId", "streetAddress",
+            ],
+            "type": "Site", "denied": [], "masked": [], "operation": "read",
+        },
+        {
+            "read": [
+                "customerNumber", "email", "firstName", "id", "lastName", "phone", "postalCode",
+                "sites", "streetAddress",
+            ],
+            "type": "Customer", "denied": [], "masked": ["personalIdentityCode"],
+            "operation": "read",
+        },
+    ]
+).decode()  # fmt: skip
+
+Q1_LOGGED_SQL = f"""
+WITH request AS (
+    INSERT INTO floor_log_request (at, request_id, event, principal, organisation, roles,
+        purpose, client_address, operation_name, operation_type, document_hash,
+        policy_version, outcome, duration_ms, executor, field_sets)
+    VALUES (now(), $2::uuid, 'graphql', 'user:' || $3::text, 'ksat', '{{customer_service}}',
+        'billing', '127.0.0.1', 'Q1', 'query', $4::text, 'floor', 'ok', 0, 'floor',
+        $5::jsonb)),
+subject AS (
+    INSERT INTO floor_log_subject (at, request_id, subject_customer_id, object_ids, object_sets)
+    SELECT now(), $2::uuid, c.id, c.id || s.ids, 1::int2 || s.sets
+    FROM customer c, LATERAL (
+        SELECT coalesce(array_agg(x.id), '{{}}') AS ids,
+               coalesce(array_agg(2::int2), '{{}}') AS sets
+        FROM (SELECT id FROM site WHERE customer_id = c.id ORDER BY metering_point_id LIMIT 10) x
+    ) s
+    WHERE c.id = $1::uuid)
+{Q1_SQL}"""
+
+
 async def readyz(request: Request) -> Response:
     pool: asyncpg.Pool = request.app.state.pool
     await pool.fetchval("SELECT 1")
@@ -108,21 +172,46 @@ async def graphql(request: Request) -> Response:
     pool: asyncpg.Pool = request.app.state.pool
     body: dict[str, Any] = orjson.loads(await request.body())
     operation = body.get("operationName")
+    if request.app.state.logged:
+        return await _logged_q1(pool, body) if operation == "Q1" else _unknown()
     if operation == "Q3":
         text: str = await pool.fetchval(Q3_SQL)
     elif operation == "Q1":
         text = await pool.fetchval(Q1_SQL, str((body.get("variables") or {})["id"]))
     else:
-        return Response(b'{"errors":[{"message":"unknown operation"}]}', 400)
+        return _unknown()
     return Response(text.encode(), media_type="application/json")
+
+
+async def _logged_q1(pool: asyncpg.Pool, body: dict[str, Any]) -> Response:
+    """Q1 and its two log rows in one statement, a transaction of its own."""
+    customer = str((body.get("variables") or {})["id"])
+    values = (uuid.uuid4(), str(uuid.uuid4()), secrets.token_hex(32), Q1_FIELD_SETS)
+    text: str = await pool.fetchval(Q1_LOGGED_SQL, customer, *values)
+    return Response(text.encode(), media_type="application/json")
+
+
+def _unknown() -> Response:
+    return Response(b'{"errors":[{"message":"unknown operation"}]}', 400)
+
+
+async def _create_log_tables(pool: asyncpg.Pool) -> None:
+    """Two workers start together: one creates the tables, the other waits for it."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(7341)")
+        await connection.execute(LOG_TABLES)
 
 
 def create_app() -> Starlette:
     url = os.environ["FLOOR_DATABASE_URL"]
+    logged = os.environ.get("FLOOR_ACCESS_LOG") == "1"
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.pool = await asyncpg.create_pool(url, min_size=2, max_size=10)
+        app.state.logged = logged
+        if logged:
+            await _create_log_tables(app.state.pool)
         try:
             yield
         finally:

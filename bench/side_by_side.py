@@ -15,7 +15,10 @@ It
    READ_EXECUTOR=compiled, rekisteri with READ_EXECUTOR=resolver (both production settings,
    fresh random secrets, 2 uvicorn workers, a bench user of role customer_service under the
    billing purpose), PostGraphile 5 (amber preset, one Node process, the owner role) and the
-   floor (bench/floor_app.py: Starlette + asyncpg, 2 workers, one hand-written statement).
+   floor (bench/floor_app.py: Starlette + asyncpg, 2 workers, one hand-written statement),
+   then the floor again for Q1 with the access log's two rows written by its statement (a
+   durable write per read, as rekisteri's, into copies of the log tables: the price of the
+   log alone, without rekisteri's own code);
    The Python peers run under bench/serve.py (uvicorn's workers with TCP_NODELAY, which
    `uvicorn --workers` leaves off: about 40 ms on every small kept-alive response);
    between peers the log tables are vacuumed and the server checkpointed;
@@ -925,19 +928,33 @@ def start_postgraphile(
 
 
 def start_floor(
-    args: argparse.Namespace, expected: Expected, processes: Processes, workdir: Path
+    args: argparse.Namespace,
+    expected: Expected,
+    processes: Processes,
+    workdir: Path,
+    *,
+    logged: bool = False,
 ) -> tuple[Peer, subprocess.Popen[bytes]]:
+    """The floor; `logged`: Q1 only, with the access log's two rows written by its statement."""
     env = {**os.environ, "FLOOR_DATABASE_URL": args.database}
+    if logged:
+        env["FLOOR_ACCESS_LOG"] = "1"
     argv = [*SERVE, "floor_app:create_app", "--app-dir", str(ROOT / "bench")]
     argv += ["--port", str(args.floor_port), "--workers", str(args.workers)]
-    log = workdir / "floor.log"
-    process = processes.start("floor", argv, env=env, cwd=ROOT, log=log)
+    key = "floor-log" if logged else "floor"
+    log = workdir / f"{key}.log"
+    process = processes.start(key, argv, env=env, cwd=ROOT, log=log)
     base = f"http://127.0.0.1:{args.floor_port}"
     wait_until_ready(base, process, log, 60)
     queries = q3_and_q1(REKISTERI_Q3, REKISTERI_Q1, expected)
-    return Peer(
-        "floor", "floor (Starlette + asyncpg, one statement)", f"{base}/graphql", {}, queries
-    ), process
+    if logged:
+        queries = [query for query in queries if query.name == "Q1"]
+    label = (
+        "floor with the access log's rows (Q1 only)"
+        if logged
+        else "floor (Starlette + asyncpg, one statement)"
+    )
+    return Peer(key, label, f"{base}/graphql", {}, queries), process
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1023,6 +1040,17 @@ def report(
         t = by_key[key].timings.get((query, clients)) if key in by_key else None
         return t.p50 if t else None
 
+    if "floor-log" in by_key and "rekisteri-compiled" in by_key:
+        lines += ["", "Q1 against the floor that writes the access log's rows:", ""]
+        lines += [
+            "| clients | compiled vs floor with the log | floor with the log vs PostGraphile |"
+        ]
+        lines += ["|---|---|---|"]
+        for clients in args.clients:
+            lines.append(
+                f"| {clients} | {_ratio(rps('rekisteri-compiled', 'Q1', clients), rps('floor-log', 'Q1', clients))}"
+                f" | {_ratio(rps('floor-log', 'Q1', clients), rps('postgraphile', 'Q1', clients))} |"
+            )
     lines += [
         "",
         "| query | executor | req/s vs PostGraphile, "
@@ -1098,8 +1126,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts")
     parser.add_argument(
         "--peers",
-        default="compiled,resolver,postgraphile,floor",
-        help="which peers, in this order: compiled, resolver, postgraphile, floor",
+        default="compiled,resolver,postgraphile,floor,floor-log",
+        help="which peers, in this order: compiled, resolver, postgraphile, floor, floor-log",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -1115,7 +1143,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in str(args.clients).split(",") if c]
     args.peers = [p.strip() for p in str(args.peers).split(",") if p.strip()]
-    unknown = set(args.peers) - {"compiled", "resolver", "postgraphile", "floor"}
+    unknown = set(args.peers) - {"compiled", "resolver", "postgraphile", "floor", "floor-log"}
     if unknown:
         parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
     host = urlsplit(args.database).hostname
@@ -1174,7 +1202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args, expected, processes, workdir, *node_folder
                     )
                 else:
-                    peer, process = start_floor(args, expected, processes, workdir)
+                    peer, process = start_floor(
+                        args, expected, processes, workdir, logged=key == "floor-log"
+                    )
                 print(f"{peer.label}: started", flush=True)
                 try:
                     results.append(
@@ -1184,7 +1214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             hey,
                             processes,
                             workdir,
-                            key != "postgraphile" and key != "floor",
+                            key in {"compiled", "resolver"},
                         )
                     )
                 finally:
