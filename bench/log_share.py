@@ -32,7 +32,7 @@ from server.authz.access import AccessView
 from server.authz.principal import Principal, PrincipalKind
 from server.authz.store import PolicyStore
 from server.compiled.planner import plan_operation
-from server.compiled.sqlgen import compile_plan, concrete_env, field_sets_json
+from server.compiled.sqlgen import compile_plan, concrete_env
 from server.operations.runner import event_record
 from server.schema import catalogue, schema
 from server.settings import Settings
@@ -92,7 +92,7 @@ async def measure(database: str, rounds: int) -> None:
                 )
                 log = request_parameters(record)
                 log["executor"] = "compiled"
-                log["field_sets"] = field_sets_json(statement.field_sets)
+                log["field_sets"] = statement.field_sets_text
                 values = statement.bind(plan.parameters, concrete_env(access), log)
                 transaction = conn.transaction()
                 await transaction.start()

@@ -23,7 +23,7 @@ from server.authz.access import AccessView
 from server.authz.principal import PrincipalKind
 from server.compiled.cache import PinnableCache
 from server.compiled.planner import NotCompilable, Plan, plan_operation
-from server.compiled.sqlgen import CompiledStatement, compile_plan, concrete_env, field_sets_json
+from server.compiled.sqlgen import CompiledStatement, compile_plan, concrete_env
 from server.graphql.errors import forbidden_payload
 from server.identity.confirmation import Confirmation
 from server.observability import tracing
@@ -166,7 +166,7 @@ class CompiledExecutor:
         statement = self.statement(document_key, plan, access, confirm)
         log_values: dict[str, Any] = request_parameters(record)
         log_values["executor"] = "compiled"
-        log_values["field_sets"] = field_sets_json(statement.field_sets)
+        log_values["field_sets"] = statement.field_sets_text
         live = confirmation.values if confirmation is not None else None
         values = statement.bind(plan.parameters, concrete_env(access), log_values, live)
         with tracing.span(tracing.SQL):
@@ -176,14 +176,6 @@ class CompiledExecutor:
             raise CredentialNotLive("credential")
         if not row["ok"]:
             raise GuardFailed("guard")
-        touched = set(row["touched"] or ()) - {None}
-        coordinates = sorted(
-            {
-                coordinate
-                for number, field_set in enumerate(statement.field_sets, start=1)
-                if number in touched
-                for coordinate in field_set.denied_coordinates
-            }
-        )
+        coordinates = statement.denied_coordinates(row["touched"] or ())
         errors = [forbidden_payload(c, access.purpose) for c in coordinates]
         return CompiledAnswer(row["data"], errors, "partial" if errors else "ok")

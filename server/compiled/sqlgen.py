@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -106,6 +106,31 @@ class CompiledStatement:
     params: list[Param]
     field_sets: list[FieldSet]
     has_guard: bool
+    # Fixed when compiled, not per request: the request row's field_sets text, and the
+    # denied coordinates of each field set that has any (by its number, from 1).
+    field_sets_text: str = ""
+    denied_by_set: dict[int, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.field_sets_text = field_sets_json(self.field_sets)
+        self.denied_by_set = {
+            number: field_set.denied_coordinates
+            for number, field_set in enumerate(self.field_sets, start=1)
+            if field_set.denied
+        }
+
+    def denied_coordinates(self, touched: Iterable[int | None]) -> list[str]:
+        """The denied coordinates of the field sets of which an object was returned."""
+        if not self.denied_by_set:
+            return []
+        return sorted(
+            {
+                coordinate
+                for number in touched
+                if number is not None
+                for coordinate in self.denied_by_set.get(number, ())
+            }
+        )
 
     def bind(
         self,
@@ -216,7 +241,10 @@ def compile_plan(
     if builder.guards or confirm is not None:
         cursors = " AND ".join(builder.guards) or "true"
         builder.ctes.append(
-            f"guard AS (SELECT live, live AND {cursors} AS ok FROM (SELECT {live} AS live) l)"
+            # OFFSET 0 keeps the credential's check one sub-plan, run once (pulled up, it
+            # would be copied into both columns and run twice).
+            f"guard AS (SELECT live, live AND {cursors} AS ok "
+            f"FROM (SELECT {live} AS live OFFSET 0) l)"
         )
         guard = " AND (SELECT ok FROM guard)"
     if with_log:

@@ -97,6 +97,8 @@ class ClientAddressMiddleware:
         await self.app(scope, receive, send)
 
     def _resolve(self, scope: Scope, forwarded: list[bytes], headers: Iterable[Any]) -> None:
+        if not self.trusted:
+            return  # no proxy is trusted (the default): the peer is the client
         client = scope.get("client")
         peer = _address(client[0]) if client else None
         if not self.is_trusted(peer):
