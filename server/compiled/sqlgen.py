@@ -108,8 +108,8 @@ class CompiledStatement:
     has_guard: bool
     # Fixed when compiled, not per request: the request row's field_sets text, and the
     # denied coordinates of each field set that has any (by its number, from 1).
-    field_sets_text: str = ""
-    denied_by_set: dict[int, list[str]] = field(default_factory=dict)
+    field_sets_text: str = field(init=False, default="")
+    denied_by_set: dict[int, list[str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.field_sets_text = field_sets_json(self.field_sets)
