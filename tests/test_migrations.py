@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import warnings
 from typing import Any
@@ -75,11 +76,14 @@ def _schema(url: str) -> str:
     )
 
 
-async def test_every_downgrade_leaves_the_schema_of_the_revision_before(server_url: str) -> None:
+async def test_every_downgrade_leaves_the_schema_of_the_revision_before(
+    server_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """Up one revision at a time from an empty database, then down again: each downgrade
     leaves the schema the upgrade to the revision before made, functions with their rights
     and settings included (the downgrades of 0005 and 0014 put back functions from the
-    earlier revisions' SQL files)."""
+    earlier revisions' SQL files). Alembic logs each step by name, as an operator sees it."""
+    caplog.set_level(logging.INFO, logger="alembic")
     scripts = ScriptDirectory.from_config(alembic_config()).walk_revisions()
     revisions = [script.revision for script in reversed(list(scripts))]
     async with dbserver.new_database(server_url, "rk_downgrades") as url:
@@ -94,5 +98,8 @@ async def test_every_downgrade_leaves_the_schema_of_the_revision_before(server_u
                 async with engine.begin() as conn:
                     await downgrade(conn, previous)
                 assert _schema(url) == schemas[previous], f"the downgrade of {revision}"
+            for revision, previous in zip(revisions[1:], revisions, strict=False):
+                assert f"Running upgrade {previous} -> {revision}" in caplog.text
+                assert f"Running downgrade {revision} -> {previous}" in caplog.text
         finally:
             await engine.dispose()

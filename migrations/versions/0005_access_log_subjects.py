@@ -3,14 +3,12 @@
 Create Date: 2026-12-01 20:30:00.000000
 """
 
-from server.db.migrate import restore_functions, run_sql_file
+from server.db.migrate import restore_functions, run_sql_file, sql_upgrade
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 
-
-def upgrade() -> None:
-    run_sql_file("access_log_v2.sql")
+upgrade = sql_upgrade("access_log_v2.sql")
 
 
 def downgrade() -> None:

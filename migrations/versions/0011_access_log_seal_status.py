@@ -7,15 +7,10 @@ verification record (no row of the log itself).
 Create Date: 2026-12-03 12:00:00.000000
 """
 
-from server.db.migrate import run_sql_file
+from server.db.migrate import sql_downgrade, sql_upgrade
 
 revision: str = "0011"
 down_revision: str | None = "0010"
 
-
-def upgrade() -> None:
-    run_sql_file("access_log_seal_status.sql")
-
-
-def downgrade() -> None:
-    run_sql_file("access_log_seal_status_downgrade.sql")
+upgrade = sql_upgrade("access_log_seal_status.sql")
+downgrade = sql_downgrade("access_log_seal_status_downgrade.sql")

@@ -3,14 +3,12 @@
 Create Date: 2026-12-07 21:00:00.000000
 """
 
-from server.db.migrate import restore_functions, run_sql_file
+from server.db.migrate import restore_functions, run_sql_file, sql_upgrade
 
 revision: str = "0014"
 down_revision: str | None = "0011"
 
-
-def upgrade() -> None:
-    run_sql_file("access_log_v3.sql")
+upgrade = sql_upgrade("access_log_v3.sql")
 
 
 def downgrade() -> None:

@@ -3,15 +3,10 @@
 Create Date: 2026-12-07 23:00:00.000000
 """
 
-from server.db.migrate import run_sql_file
+from server.db.migrate import sql_downgrade, sql_upgrade
 
 revision: str = "0015"
 down_revision: str | None = "0008"
 
-
-def upgrade() -> None:
-    run_sql_file("access_log_pages.sql")
-
-
-def downgrade() -> None:
-    run_sql_file("access_log_pages_downgrade.sql")
+upgrade = sql_upgrade("access_log_pages.sql")
+downgrade = sql_downgrade("access_log_pages_downgrade.sql")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -73,6 +74,25 @@ def execute_script(sql: str) -> None:
 
 def run_sql_file(name: str) -> None:
     execute_script(read_sql(name))
+
+
+def sql_upgrade(name: str) -> Callable[[], None]:
+    """A revision's upgrade that is SQL file `name` and nothing else."""
+    return _sql_file_step("upgrade", name)
+
+
+def sql_downgrade(name: str) -> Callable[[], None]:
+    """A revision's downgrade that is SQL file `name` and nothing else."""
+    return _sql_file_step("downgrade", name)
+
+
+def _sql_file_step(direction: str, name: str) -> Callable[[], None]:
+    def step() -> None:
+        run_sql_file(name)
+
+    # Alembic names a step by its function ("Running upgrade 0002 -> 0003").
+    step.__name__ = step.__qualname__ = direction
+    return step
 
 
 def function_definition(name: str, function: str) -> str:
