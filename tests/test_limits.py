@@ -94,6 +94,17 @@ def test_limits_reach_into_fragments(query: str, message: str) -> None:
     assert errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
 
 
+def test_an_operation_over_several_limits_is_told_each() -> None:
+    query = "{ customers { edges { node { ...G0 } } } }\n" + doubling_fragments(
+        25, leaf="a: id @skip(if: false)"
+    )
+    messages = [e.message for e in limit_errors(query)]
+    assert messages == [
+        f"The operation uses {2**25} aliases; the limit is {MAX_ALIASES}.",
+        f"The operation uses {2**25} directives; the limit is {MAX_DIRECTIVES}.",
+    ]
+
+
 def test_depth_counts_as_before() -> None:
     """Every field with a selection counts, a connection's edges and node too."""
     nine = "customer { id }"

@@ -6,8 +6,8 @@ twice counts twice, without being walked twice). Fragment cycles are reported by
 graphql-core's NoFragmentCycles rule; here a fragment met again while it is being
 measured counts as empty, so no rule loops on them.
 
-- depth, aliases and directives: validation rules (`MaxDepthRule`, `MaxAliasesRule`,
-  `MaxDirectivesRule`), run with graphql-core's own rules;
+- depth, aliases and directives: one validation rule (`OperationLimitsRule`, a table of
+  `OPERATION_LIMITS`) that measures each operation once, run with graphql-core's own rules;
 - tokens: Strawberry's MaxTokensLimiter (the parser stops at the limit, linear);
 - cost: `check_cost`, a function, since it needs the variables (page sizes, windows).
 
@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from graphql import (
     ASTValidationRule,
@@ -121,38 +121,55 @@ class Measure:
 
 
 EMPTY = Measure()
+MeasureT = TypeVar("MeasureT")
+
+
+class FragmentMemo(Generic[MeasureT]):
+    """The fragments of one document, each measured once by `measure` and then remembered.
+    A fragment the document does not define (KnownFragmentNames refuses it) or one met again
+    while it is being measured (a cycle: NoFragmentCycles refuses it) counts as `empty`, so
+    no walk loops."""
+
+    def __init__(
+        self,
+        document: DocumentNode,
+        measure: Callable[[FragmentDefinitionNode], MeasureT],
+        empty: MeasureT,
+    ) -> None:
+        self._definitions = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self._measure = measure
+        self._empty = empty
+        self._memo: dict[str, MeasureT] = {}
+        self._active: set[str] = set()
+
+    def __call__(self, name: str) -> MeasureT:
+        known = self._memo.get(name)
+        if known is not None:
+            return known
+        definition = self._definitions.get(name)
+        if definition is None or name in self._active:
+            return self._empty
+        self._active.add(name)
+        try:
+            measured = self._measure(definition)
+        finally:
+            self._active.discard(name)
+        self._memo[name] = measured
+        return measured
 
 
 class DocumentMeasure:
     """Measures the operations of one document; each fragment is walked once."""
 
     def __init__(self, document: DocumentNode) -> None:
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        self._memo: dict[str, Measure] = {}
-        self._active: set[str] = set()
+        self.fragment = FragmentMemo(document, self.operation, EMPTY)
 
-    def operation(self, operation: OperationDefinitionNode) -> Measure:
+    def operation(self, operation: OperationDefinitionNode | FragmentDefinitionNode) -> Measure:
+        """The measure of an operation, or of a fragment's own selections."""
         own = Measure(directives=len(operation.directives or ()))
         return own + self._selection_set(operation.selection_set)
-
-    def fragment(self, name: str) -> Measure:
-        known = self._memo.get(name)
-        if known is not None:
-            return known
-        definition = self.fragments.get(name)
-        if definition is None or name in self._active:
-            return EMPTY  # unknown (KnownFragmentNames) or a cycle (NoFragmentCycles)
-        self._active.add(name)
-        try:
-            measure = Measure(directives=len(definition.directives or ())) + self._selection_set(
-                definition.selection_set
-            )
-        finally:
-            self._active.discard(name)
-        self._memo[name] = measure
-        return measure
 
     def _selection_set(self, selection_set: SelectionSetNode | None) -> Measure:
         total = EMPTY
@@ -186,8 +203,26 @@ def _operation_label(operation: OperationDefinitionNode) -> str:
     return f"Operation '{operation.name.value}'" if operation.name else "The operation"
 
 
-class _MeasureRule(ASTValidationRule):
-    """Measures every operation of the document once, when the document is entered."""
+@dataclass(frozen=True, slots=True)
+class OperationLimit:
+    """A limit on one part of an operation's measure, and how a refusal says what it found."""
+
+    measure: str
+    limit: int
+    found: str
+
+
+OPERATION_LIMITS: tuple[OperationLimit, ...] = (
+    OperationLimit("depth", MAX_DEPTH, "has depth {}"),
+    OperationLimit("aliases", MAX_ALIASES, "uses {} aliases"),
+    # Directive overloading: directives in fragments count once per use of the fragment.
+    OperationLimit("directives", MAX_DIRECTIVES, "uses {} directives"),
+)
+
+
+class OperationLimitsRule(ASTValidationRule):
+    """Measures every operation of the document once, when the document is entered, and
+    refuses it for each limit it exceeds."""
 
     def enter_document(self, node: DocumentNode, *_: Any) -> None:
         measure = DocumentMeasure(node)
@@ -198,56 +233,17 @@ class _MeasureRule(ASTValidationRule):
                 except RecursionError:
                     self.report_error(limit_error("The query is nested too deeply.", definition))
                     continue
-                self.check(definition, result)
+                self._check(definition, result)
 
-    def check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
-        """Each limit's rule says what it refuses (an abstract hook: every subclass has one)."""
-        raise NotImplementedError
-
-
-class MaxDepthRule(_MeasureRule):
-    def check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
-        if measure.depth > MAX_DEPTH:
-            self.report_error(
-                limit_error(
-                    f"{_operation_label(operation)} has depth {measure.depth}; "
-                    f"the limit is {MAX_DEPTH}.",
-                    operation,
-                )
-            )
+    def _check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
+        for limit in OPERATION_LIMITS:
+            found: int = getattr(measure, limit.measure)
+            if found > limit.limit:
+                said = f"{_operation_label(operation)} {limit.found.format(found)}"
+                self.report_error(limit_error(f"{said}; the limit is {limit.limit}.", operation))
 
 
-class MaxAliasesRule(_MeasureRule):
-    def check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
-        if measure.aliases > MAX_ALIASES:
-            self.report_error(
-                limit_error(
-                    f"{_operation_label(operation)} uses {measure.aliases} aliases; "
-                    f"the limit is {MAX_ALIASES}.",
-                    operation,
-                )
-            )
-
-
-class MaxDirectivesRule(_MeasureRule):
-    """Directive overloading: directives in fragments count once per use of the fragment."""
-
-    def check(self, operation: OperationDefinitionNode, measure: Measure) -> None:
-        if measure.directives > MAX_DIRECTIVES:
-            self.report_error(
-                limit_error(
-                    f"{_operation_label(operation)} uses {measure.directives} directives; "
-                    f"the limit is {MAX_DIRECTIVES}.",
-                    operation,
-                )
-            )
-
-
-LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    MaxDepthRule,
-    MaxAliasesRule,
-    MaxDirectivesRule,
-)
+LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (OperationLimitsRule,)
 
 
 def schema_extensions() -> list[Callable[[], SchemaExtension]]:
@@ -299,11 +295,7 @@ class _Cost:
         self.schema = schema
         self.variables = variables
         self.settings = settings
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        self._memo: dict[str, float] = {}
-        self._active: set[str] = set()
+        self.fragment = FragmentMemo(document, self._fragment, 0.0)
 
     def selection_set(self, selection_set: SelectionSetNode | None, parent: Any) -> float:
         """Cost at depth 0 of a selection set on `parent` (a named type)."""
@@ -321,21 +313,9 @@ class _Cost:
                 total += self.fragment(selection.name.value)
         return total
 
-    def fragment(self, name: str) -> float:
-        known = self._memo.get(name)
-        if known is not None:
-            return known
-        definition = self.fragments.get(name)
-        if definition is None or name in self._active:
-            return 0.0
-        self._active.add(name)
-        try:
-            parent = self.schema.get_type(definition.type_condition.name.value)
-            cost = self.selection_set(definition.selection_set, parent)
-        finally:
-            self._active.discard(name)
-        self._memo[name] = cost
-        return cost
+    def _fragment(self, definition: FragmentDefinitionNode) -> float:
+        parent = self.schema.get_type(definition.type_condition.name.value)
+        return self.selection_set(definition.selection_set, parent)
 
     def field(self, node: FieldNode, parent: Any) -> float:
         name = node.name.value
