@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from graphql import GraphQLObjectType, GraphQLScalarType, get_named_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
@@ -131,12 +131,6 @@ def is_policed(type_name: str) -> bool:
     )
 
 
-def _unwrap(graphql_type: object) -> object:
-    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
-        graphql_type = graphql_type.of_type
-    return graphql_type
-
-
 @functools.cache
 def catalogue() -> Catalogue:
     """Every policed coordinate of the schema (the `id` fields are structural, not policed)."""
@@ -152,7 +146,7 @@ def catalogue() -> Catalogue:
         for field_name in names:
             field = graphql_type.fields[field_name]
             coordinate = f"{name}.{field_name}"
-            inner = _unwrap(field.type)
+            inner = get_named_type(field.type)
             if isinstance(inner, GraphQLScalarType) and inner.name == "String":
                 strings.add(coordinate)
     definition_fields = _personal_fields()

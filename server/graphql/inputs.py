@@ -66,7 +66,7 @@ def change_arguments(input_object: Any) -> dict[str, Any]:
     """How a change reads its input: the IDs (the rows it names) and the reason by name
     (None when not sent), and the other fields that were sent as `fields` (null counts as
     sent: it clears)."""
-    control = [name for name, kind in _field_types(input_object) if kind is strawberry.ID]
+    control = [name for name, kind in field_types(input_object) if kind is strawberry.ID]
     control += ["reason"] if hasattr(input_object, "reason") else []
     sent = given_fields(input_object, exclude=control)
     return {
@@ -75,8 +75,10 @@ def change_arguments(input_object: Any) -> dict[str, Any]:
     }
 
 
-def _field_types(input_object: Any) -> list[tuple[str, Any]]:
-    definition: StrawberryObjectDefinition = input_object.__strawberry_definition__
+def field_types(strawberry_type: Any) -> list[tuple[str, Any]]:
+    """The fields of a Strawberry input or type (a class or an instance), by Python name,
+    with their types stripped of optionality."""
+    definition: StrawberryObjectDefinition = strawberry_type.__strawberry_definition__
     return [
         (f.python_name, f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type)
         for f in definition.fields

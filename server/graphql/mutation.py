@@ -16,10 +16,9 @@ from typing import Any
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 
 from server.graphql.context import RequestContext
-from server.graphql.inputs import camel, change_arguments, input_values
+from server.graphql.inputs import camel, change_arguments, field_types, input_values
 from server.graphql.payloads import optional_id, payload, payload_of
 from server.graphql.shaping import build_one
 
@@ -107,7 +106,7 @@ def objects_answer(**options: dict[str, Any]) -> Answer:
                 through=(camel(name),),
                 **options.get(name, {}),
             )
-            for name, kind in _object_fields(cls)
+            for name, kind in field_types(cls)
         }
         return payload(cls, ctx, **built)
 
@@ -115,12 +114,4 @@ def objects_answer(**options: dict[str, Any]) -> Answer:
 
 
 def _object_field(cls: type[Any]) -> tuple[str, type[Any]]:
-    return _object_fields(cls)[0]
-
-
-def _object_fields(cls: type[Any]) -> list[tuple[str, Any]]:
-    definition: StrawberryObjectDefinition = cls.__strawberry_definition__
-    return [
-        (f.python_name, f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type)
-        for f in definition.fields
-    ]
+    return field_types(cls)[0]

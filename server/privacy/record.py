@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
+from graphql import GraphQLObjectType, get_named_type
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -310,10 +310,7 @@ def data_fields(schema: Any) -> dict[str, set[str]]:
             continue
         scalars = set()
         for field_name, graphql_field in graphql_type.fields.items():
-            inner = graphql_field.type
-            while isinstance(inner, GraphQLNonNull | GraphQLList):
-                inner = inner.of_type
-            if not isinstance(inner, GraphQLObjectType):
+            if not isinstance(get_named_type(graphql_field.type), GraphQLObjectType):
                 scalars.add(field_name)
         found[name] = scalars
     return found
